@@ -1,0 +1,68 @@
+/**
+ * Which tables exist: every table object in the R2 bucket plus the URL tables
+ * the operator declared. Codes are derived from keys (see naming.ts); a URL
+ * table's declared code wins over an R2 object that would get the same one.
+ */
+import type { Config, Env, UrlTable } from "../config";
+import { AppError } from "../http/errors";
+import { assignTableCodes, tableKeyInfo, tableTitle, type TableExtension } from "./naming";
+
+export type TableSource =
+  | { kind: "r2"; key: string; extension: TableExtension; gzip: boolean }
+  | { kind: "url"; table: UrlTable; extension: TableExtension; gzip: boolean };
+
+export interface TableEntry {
+  code: string;
+  title: string;
+  source: TableSource;
+}
+
+/** All R2 keys that are tables, following list pagination. */
+async function listTableKeys(bucket: R2Bucket): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ cursor, limit: 1000 });
+    for (const obj of page.objects) if (tableKeyInfo(obj.key)) keys.push(obj.key);
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return keys;
+}
+
+export async function listTables(env: Env, config: Config): Promise<TableEntry[]> {
+  const keys = await listTableKeys(env.DATA);
+  const reserved = new Set(config.urlTables.map((t) => t.code));
+  const codes = assignTableCodes(keys, reserved);
+  const entries: TableEntry[] = keys.map((key) => {
+    const info = tableKeyInfo(key)!;
+    return { code: codes.get(key)!, title: tableTitle(key), source: { kind: "r2", key, ...info } };
+  });
+  for (const table of config.urlTables) {
+    entries.push({
+      code: table.code,
+      title: table.title,
+      source: { kind: "url", table, extension: table.format, gzip: table.gzip ?? false },
+    });
+  }
+  return entries.sort((a, b) => a.code.localeCompare(b.code));
+}
+
+export async function findTable(env: Env, config: Config, code: string): Promise<TableEntry> {
+  const wanted = code.trim().toLowerCase();
+  const entries = await listTables(env, config);
+  const entry = entries.find((e) => e.code === wanted);
+  if (!entry) {
+    throw new AppError(
+      "TABLE_NOT_FOUND",
+      404,
+      `There is no table "${code}". Call /table_list for the available codes (a file's table code is its key in lowercase with other characters as "_", without the extension).`,
+    );
+  }
+  return entry;
+}
+
+export function searchTables(entries: TableEntry[], search: string | undefined): TableEntry[] {
+  const needle = (search ?? "").trim().toLocaleLowerCase();
+  if (needle === "") return entries;
+  return entries.filter((e) => e.code.includes(needle) || e.title.toLocaleLowerCase().includes(needle));
+}

@@ -1,0 +1,218 @@
+/**
+ * A table's description: columns (code, name, type) and how to read the
+ * file. Inferred from a bounded prefix — at most SAMPLE_BYTES and SAMPLE_ROWS —
+ * then overridden by a declared schema, and cached per file version so
+ * repeated calls do not read the file again.
+ */
+import type { Config, Env } from "../config";
+import { unprocessable } from "../http/errors";
+import { decodeSample, detectEncoding } from "../parse/decode";
+import { detectDialect } from "../parse/csv";
+import { detectJsonShape, jsonCellText } from "../parse/json";
+import type { Layout } from "../parse/layout";
+import { fitRecord, rawRecords, type RowShape, type TextRow } from "../parse/rows";
+import { peek, type Bytes } from "../source/bytes";
+import { openTable, type OpenOptions } from "../source/open";
+import type { ColumnType, SlashOrder } from "../values/types";
+import { slashOrderOf } from "../values/types";
+import type { TableEntry } from "./catalog";
+import { inferTypes } from "./infer";
+import { assignFieldCodes, SIDECAR_SUFFIX } from "./naming";
+import { parseSidecar, schemaError, type Sidecar } from "./sidecar";
+
+export const SAMPLE_BYTES = 1024 * 1024;
+export const SAMPLE_ROWS = 10_000;
+
+export interface Column {
+  /** Valid portal field name; also the externalCode. */
+  code: string;
+  /** The header text (or JSON key) as in the file. */
+  name: string;
+  type: ColumnType;
+  slashOrder: SlashOrder;
+}
+
+export interface Description extends RowShape {
+  columns: Column[];
+  decimalComma: boolean;
+}
+
+// ---- cache -----------------------------------------------------------------
+
+const CACHE_MAX = 256;
+const cache = new Map<string, Description>();
+
+function cacheGet(key: string | null): Description | undefined {
+  if (key === null) return undefined;
+  const hit = cache.get(key);
+  if (hit) {
+    cache.delete(key); // LRU: re-insert as newest
+    cache.set(key, hit);
+  }
+  return hit;
+}
+
+function cacheSet(key: string | null, d: Description): void {
+  if (key === null) return;
+  cache.set(key, d);
+  if (cache.size > CACHE_MAX) cache.delete(cache.keys().next().value!);
+}
+
+// ---- sidecar ---------------------------------------------------------------
+
+interface Declared {
+  sidecar: Sidecar | undefined;
+  version: string;
+}
+
+async function loadDeclared(env: Env, entry: TableEntry): Promise<Declared> {
+  const src = entry.source;
+  if (src.kind === "url") return { sidecar: src.table.schema, version: JSON.stringify(src.table.schema ?? null) };
+  const key = src.key + SIDECAR_SUFFIX;
+  const obj = await env.DATA.get(key);
+  if (!obj) return { sidecar: undefined, version: "-" };
+  return { sidecar: parseSidecar(await obj.text(), `in "${key}"`), version: obj.etag };
+}
+
+// ---- inference -------------------------------------------------------------
+
+function layoutFor(entry: TableEntry, sample: Uint8Array, declared: Sidecar | undefined): Layout {
+  const format = declared?.format ?? entry.source.extension;
+  if (format === "json" || format === "ndjson" || format === "jsonl") {
+    const shape = detectJsonShape(decodeSample(sample, "utf-8"), format);
+    return { format: "json", shape, records: "objects" }; // records refined from the first element
+  }
+  const encoding = declared?.encoding ?? detectEncoding(sample);
+  const text = decodeSample(sample, encoding);
+  const dialect = detectDialect(text, format);
+  return { format: "csv", encoding, ...dialect, ...(declared?.delimiter ? { delimiter: declared.delimiter } : {}) };
+}
+
+async function sampleRecords(bytes: Bytes, layout: Layout, truncated: boolean): Promise<unknown[]> {
+  const records: unknown[] = [];
+  const source = rawRecords(bytes, layout, truncated);
+  try {
+    for await (const batch of source) {
+      for (const r of batch) {
+        records.push(r);
+        if (records.length > SAMPLE_ROWS) return records;
+      }
+    }
+  } finally {
+    await source.return(undefined);
+  }
+  return records;
+}
+
+async function* once(bytes: Uint8Array): Bytes {
+  yield bytes;
+}
+
+async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, declared: Sidecar | undefined): Promise<Description> {
+  if (prefix.byteLength === 0) {
+    throw unprocessable("FILE_EMPTY", `The file behind table "${entry.code}" is empty. Upload a file with a header row.`);
+  }
+  let layout = layoutFor(entry, prefix, declared);
+  const records = await sampleRecords(once(prefix), layout, !complete);
+  if (records.length === 0) {
+    throw unprocessable("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its first ${prefix.byteLength} bytes hold no complete record).`);
+  }
+
+  let headers: string[];
+  let keys: string[];
+  let rows: TextRow[];
+  const first = records[0];
+  if (layout.format === "csv" || Array.isArray(first)) {
+    if (layout.format === "json") layout = { ...layout, records: "arrays" };
+    const fromJson = layout.format === "json";
+    if (!Array.isArray(first)) throw unprocessable("JSON_MALFORMED", "The first record of the JSON table is not an array.");
+    headers = first.map((h, i) => (fromJson ? jsonCellText(h) : (h as string))?.trim() || `Column ${i + 1}`);
+    const raw = records.slice(1).map((r, i) => {
+      if (!Array.isArray(r)) throw unprocessable("JSON_MALFORMED", `Record ${i + 2} is not a JSON array, but the table's first record is a header array.`);
+      return r;
+    });
+    // Trailing unnamed columns that hold nothing (`a;b;c;;;` exports) are dropped.
+    let width = headers.length;
+    while (width > 1 && (first[width - 1] === "" || first[width - 1] === null) && raw.every((r) => r[width - 1] === undefined || r[width - 1] === "" || r[width - 1] === null)) width--;
+    headers = headers.slice(0, width);
+    keys = headers;
+    rows = raw.map((r, i) => fitRecord(r, width, i + 2, fromJson));
+  } else {
+    const seen = new Set<string>();
+    keys = [];
+    for (const [i, r] of records.entries()) {
+      if (r === null || typeof r !== "object" || Array.isArray(r)) {
+        throw unprocessable("JSON_MALFORMED", `Record ${i + 1} is not a JSON object, but the table's first record is one.`);
+      }
+      for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), keys.push(k);
+    }
+    headers = keys.map((k, i) => k.trim() || `Column ${i + 1}`);
+    rows = records.map((r) => keys.map((k) => jsonCellText((r as Record<string, unknown>)[k])));
+  }
+
+  const decimalComma =
+    declared?.decimalSeparator !== undefined
+      ? declared.decimalSeparator === ","
+      : layout.format === "csv" && layout.delimiter !== ",";
+  const inferred = inferTypes(rows, headers.length, decimalComma);
+  const codes = assignFieldCodes(headers);
+  const declaredOrder = declared?.dateFormat;
+  const columns: Column[] = headers.map((name, i) => ({
+    code: codes[i],
+    name,
+    type: inferred[i].type,
+    slashOrder: declaredOrder ? slashOrderOf(declaredOrder, "mdy") : inferred[i].slashOrder,
+  }));
+  applyDeclaredColumns(columns, keys, declared, entry);
+  return { columns, keys, layout, decimalComma };
+}
+
+function applyDeclaredColumns(columns: Column[], keys: string[], declared: Sidecar | undefined, entry: TableEntry): void {
+  const where = entry.source.kind === "r2" ? `in "${entry.source.key}${SIDECAR_SUFFIX}"` : `of URL table "${entry.code}"`;
+  for (const [header, override] of Object.entries(declared?.columns ?? {})) {
+    const i = keys.findIndex((k, j) => k === header || columns[j].name === header || columns[j].code === header.toUpperCase());
+    if (i < 0) throw schemaError(where, `columns: "${header}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
+    if (override.code) columns[i].code = override.code;
+    if (override.name) columns[i].name = override.name;
+    if (override.type) columns[i].type = override.type;
+  }
+  const codes = new Set<string>();
+  for (const c of columns) {
+    if (codes.has(c.code)) throw schemaError(where, `two columns have the code "${c.code}"`);
+    codes.add(c.code);
+  }
+}
+
+// ---- entry points ----------------------------------------------------------
+
+export interface Described {
+  description: Description;
+  /** The whole file from its first byte (replayed prefix + rest). */
+  bytes: Bytes;
+}
+
+/**
+ * Opens the table and describes it from the same read. With `prefixOnly`, the
+ * source is asked for at most SAMPLE_BYTES (an R2 range read).
+ */
+export async function describe(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean } = {}): Promise<Described> {
+  const declared = await loadDeclared(env, entry);
+  const open: OpenOptions = options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {};
+  const opened = await openTable(env, config, entry, open);
+  const sourceId = entry.source.kind === "r2" ? `r2:${entry.source.key}` : `url:${entry.source.table.url}`;
+  const cacheKey = opened.version === null ? null : `${sourceId}|${opened.version}|${declared.version}`;
+  const cached = cacheGet(cacheKey);
+  if (cached) return { description: cached, bytes: opened.bytes };
+  const prefix = await peek(opened.bytes, SAMPLE_BYTES);
+  const read = prefix.bytes.byteLength;
+  const complete =
+    prefix.complete && (!opened.rangeLimited || (opened.size !== undefined ? read >= opened.size : read < SAMPLE_BYTES));
+  try {
+    const description = await infer(entry, prefix.bytes, complete, declared.sidecar);
+    cacheSet(cacheKey, description);
+    return { description, bytes: prefix.all };
+  } catch (err) {
+    await prefix.all.return(undefined);
+    throw err;
+  }
+}

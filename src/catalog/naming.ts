@@ -1,0 +1,134 @@
+/**
+ * Naming rules shared by the Worker and the setup script: table codes from
+ * object keys, field codes from column headers. The portal's own rules are
+ * table `^[a-z][a-z0-9_]*$` (≤ 230) and field `^[A-Z][A-Z0-9_]*$` (≤ 32);
+ * every code we produce already satisfies them, so a dataset field name,
+ * its externalCode and our column code are one and the same string.
+ */
+
+export const TABLE_CODE_MAX = 230;
+export const FIELD_CODE_MAX = 32;
+export const TABLE_CODE_RE = /^[a-z][a-z0-9_]*$/;
+export const FIELD_CODE_RE = /^[A-Z][A-Z0-9_]{0,31}$/;
+
+/** Extensions that make an object a table; `.gz` may follow any of them. */
+export const TABLE_EXTENSIONS = ["csv", "tsv", "json", "ndjson", "jsonl"] as const;
+export type TableExtension = (typeof TABLE_EXTENSIONS)[number];
+const TABLE_KEY_RE = /\.(csv|tsv|json|ndjson|jsonl)(\.gz)?$/i;
+export const SIDECAR_SUFFIX = ".schema.json";
+
+export interface TableKeyInfo {
+  extension: TableExtension;
+  gzip: boolean;
+}
+
+/**
+ * Whether an R2 key is a table, and of which kind. Sidecars and anything in
+ * a dot-folder (`.versions/…`) are not tables.
+ */
+export function tableKeyInfo(key: string): TableKeyInfo | null {
+  if (key.toLowerCase().endsWith(SIDECAR_SUFFIX)) return null;
+  if (key.split("/").some((part) => part.startsWith("."))) return null;
+  const m = TABLE_KEY_RE.exec(key);
+  if (!m) return null;
+  return { extension: m[1].toLowerCase() as TableExtension, gzip: m[2] !== undefined };
+}
+
+// Russian, Ukrainian and Belarusian letters, as passport-style Latin (ISO 9 / ICAO-like).
+const CYRILLIC: Record<string, string> = {
+  а: "a", б: "b", в: "v", г: "g", д: "d", е: "e", ё: "e", ж: "zh", з: "z", и: "i",
+  й: "y", к: "k", л: "l", м: "m", н: "n", о: "o", п: "p", р: "r", с: "s", т: "t",
+  у: "u", ф: "f", х: "kh", ц: "ts", ч: "ch", ш: "sh", щ: "shch", ъ: "", ы: "y",
+  ь: "", э: "e", ю: "yu", я: "ya", і: "i", ї: "yi", є: "ye", ґ: "g", ў: "u",
+};
+
+/** Latin-only lowercase text: Cyrillic transliterated, accents stripped. */
+export function transliterate(text: string): string {
+  let out = "";
+  for (const ch of text.normalize("NFC").toLowerCase()) out += CYRILLIC[ch] ?? ch;
+  return out.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+}
+
+function slug(text: string): string {
+  return transliterate(text)
+    .replace(/[^a-z0-9]+/g, "_")
+    .replace(/^_+|_+$/g, "");
+}
+
+/** The table code for an object key: `sales/2025.csv` → `sales_2025`. */
+export function baseTableCode(key: string): string {
+  const withoutExt = key.replace(/\.gz$/i, "").replace(/\.[a-z]+$/i, "");
+  let code = slug(withoutExt);
+  if (code === "") code = "table";
+  if (!/^[a-z]/.test(code)) code = `t_${code}`;
+  return code.slice(0, TABLE_CODE_MAX).replace(/_+$/, "");
+}
+
+/** FNV-1a, 32 bit: a short stable hash for collision suffixes. */
+export function shortHash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0").slice(0, 6);
+}
+
+/**
+ * Codes for a set of keys. On a collision the lexicographically first key
+ * keeps the plain code (unless `reserved` holds it) and every other one gets `_<hash of its key>`, so a
+ * table's code depends only on its own key and the key that won the plain code.
+ */
+export function assignTableCodes(keys: readonly string[], reserved: ReadonlySet<string> = new Set()): Map<string, string> {
+  const byBase = new Map<string, string[]>();
+  for (const key of keys) {
+    const base = baseTableCode(key);
+    const list = byBase.get(base);
+    if (list) list.push(key);
+    else byBase.set(base, [key]);
+  }
+  const taken = new Set([...byBase.keys(), ...reserved]);
+  const codes = new Map<string, string>();
+  for (const [base, group] of byBase) {
+    group.sort();
+    // A reserved code (a declared URL table) leaves no key the plain code.
+    const plain = reserved.has(base) ? 0 : 1;
+    if (plain) codes.set(group[0], base);
+    for (const key of group.slice(plain)) {
+      const suffix = `_${shortHash(key)}`;
+      let code = base.slice(0, TABLE_CODE_MAX - suffix.length) + suffix;
+      for (let n = 2; taken.has(code); n++) code = `${base.slice(0, TABLE_CODE_MAX - suffix.length - 3)}${suffix}_${n}`;
+      taken.add(code);
+      codes.set(key, code);
+    }
+  }
+  return codes;
+}
+
+/** A field code from a header: `Дата продажи` → `DATA_PRODAZHI`. Not yet unique. */
+export function baseFieldCode(header: string, position: number): string {
+  let code = slug(header).toUpperCase();
+  if (code === "") code = `COLUMN_${position + 1}`;
+  if (!/^[A-Z]/.test(code)) code = `F_${code}`;
+  return code.slice(0, FIELD_CODE_MAX).replace(/_+$/, "");
+}
+
+/** Unique, valid field codes for a header row, in order. */
+export function assignFieldCodes(headers: readonly string[]): string[] {
+  const used = new Set<string>();
+  return headers.map((header, i) => {
+    const base = baseFieldCode(header, i);
+    let code = base;
+    for (let n = 2; used.has(code); n++) {
+      const suffix = `_${n}`;
+      code = base.slice(0, FIELD_CODE_MAX - suffix.length) + suffix;
+    }
+    used.add(code);
+    return code;
+  });
+}
+
+/** Title a person reads for a key: `sales/2025-q1.csv.gz` → `sales / 2025-q1`. */
+export function tableTitle(key: string): string {
+  return key.replace(/\.gz$/i, "").replace(/\.[a-z]+$/i, "").split("/").join(" / ");
+}

@@ -1,0 +1,58 @@
+/**
+ * Reads a request body (at most MAX_BODY_BYTES, counted while streaming, so a
+ * lying Content-Length cannot get past it) and decodes it as the portal's form
+ * encoding or as JSON.
+ */
+import { AppError, badRequest } from "../http/errors";
+import { parsePhpForm } from "./php-form";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+function tooLarge(): AppError {
+  return new AppError("BODY_TOO_LARGE", 413, `The request body is larger than ${MAX_BODY_BYTES} bytes. Narrow the select or filter lists.`);
+}
+
+async function readLimited(request: Request): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) all.set(c, at), (at += c.byteLength);
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(all);
+  } catch {
+    throw badRequest("BODY_INVALID", "The request body is not valid UTF-8.");
+  }
+}
+
+/** The body as a plain object, whichever encoding it came in. */
+export async function decodeBody(request: Request): Promise<Record<string, unknown>> {
+  const text = await readLimited(request);
+  const type = (request.headers.get("content-type") ?? "").toLowerCase();
+  const looksJson = type.includes("json") || (!type.includes("form") && /^\s*\{/.test(text));
+  if (!looksJson) return parsePhpForm(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw badRequest("BODY_INVALID", `The JSON body could not be parsed (${(err as Error).message}).`);
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw badRequest("BODY_INVALID", "The JSON body must be an object such as {\"table\": \"sales\"}.");
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,100 @@
+/**
+ * JSON tables, streamed: an array of records (`[{…},{…}]` or `[[header…],[…]]`)
+ * through @streamparser/json, which emits one element at a time and keeps no
+ * stack; NDJSON one line at a time with the native JSON.parse.
+ */
+import { JSONParser } from "@streamparser/json";
+import { unprocessable } from "../http/errors";
+import type { Bytes } from "../source/bytes";
+import { decodeText } from "./decode";
+
+export type JsonShape = "array" | "ndjson";
+export type Elements = AsyncGenerator<unknown[], void, undefined>;
+
+const BOM = [0xef, 0xbb, 0xbf];
+const hasBom = (c: Uint8Array) => c.length >= 3 && c[0] === BOM[0] && c[1] === BOM[1] && c[2] === BOM[2];
+
+function malformed(detail: string): Error {
+  return unprocessable("JSON_MALFORMED", `The JSON file is not valid: ${detail}. Check that it was exported completely.`);
+}
+
+/** Which JSON layout a sample shows. `.json` starting with `{` is read as one object per line. */
+export function detectJsonShape(sample: string, extension: string): JsonShape {
+  if (extension === "ndjson" || extension === "jsonl") return "ndjson";
+  const first = sample.replace(/^\uFEFF/, "").trimStart()[0];
+  if (first === "[") return "array";
+  if (first === "{") return "ndjson";
+  throw malformed(
+    first === undefined
+      ? "the file is empty"
+      : `it starts with "${first}", but a table must be an array of objects or arrays ([…]) or one object per line (NDJSON)`,
+  );
+}
+
+export async function* jsonElements(bytes: Bytes, shape: JsonShape, options: { truncated?: boolean } = {}): Elements {
+  if (shape === "ndjson") {
+    yield* ndjsonElements(bytes, options.truncated ?? false);
+    return;
+  }
+  const parser = new JSONParser({ paths: ["$.*"], keepStack: false });
+  let batch: unknown[] = [];
+  parser.onValue = ({ value }) => {
+    batch.push(value);
+  };
+  let first = true;
+  for await (let chunk of bytes) {
+    if (first && hasBom(chunk)) chunk = chunk.subarray(3);
+    first = false;
+    try {
+      parser.write(chunk);
+    } catch (err) {
+      throw malformed((err as Error).message);
+    }
+    if (batch.length > 0) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (options.truncated) return;
+  try {
+    parser.end();
+  } catch (err) {
+    throw malformed((err as Error).message);
+  }
+  if (batch.length > 0) yield batch;
+}
+
+async function* ndjsonElements(bytes: Bytes, truncated: boolean): Elements {
+  let pending = "";
+  let line = 0;
+  const parseLines = (lines: string[]): unknown[] => {
+    const out: unknown[] = [];
+    for (const text of lines) {
+      line++;
+      if (text.trim() === "") continue;
+      try {
+        out.push(JSON.parse(text));
+      } catch (err) {
+        throw malformed(`line ${line}: ${(err as Error).message}`);
+      }
+    }
+    return out;
+  };
+  for await (const chunk of decodeText(bytes, "utf-8")) {
+    pending += chunk;
+    const cut = pending.lastIndexOf("\n");
+    if (cut < 0) continue;
+    const batch = parseLines(pending.slice(0, cut).split("\n"));
+    pending = pending.slice(cut + 1);
+    if (batch.length > 0) yield batch;
+  }
+  if (!truncated && pending.trim() !== "") yield parseLines([pending]);
+}
+
+/** A JSON value as cell text: nested objects and arrays as JSON text. */
+export function jsonCellText(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return JSON.stringify(value);
+}

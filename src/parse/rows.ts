@@ -1,0 +1,78 @@
+/**
+ * Records of any format → rows of cell text aligned with the table's columns.
+ * This is the one place that knows where a header is and how wide a row is:
+ * short rows are padded with empty cells (exports often drop trailing empty
+ * cells), a row with extra non-empty cells is an error — guessing which cell
+ * belongs where would put wrong numbers into a report.
+ */
+import { unprocessable } from "../http/errors";
+import type { Bytes } from "../source/bytes";
+import { csvRecords } from "./csv";
+import { decodeText } from "./decode";
+import { jsonCellText, jsonElements } from "./json";
+import type { Layout } from "./layout";
+
+export type TextRow = (string | null)[];
+export type RowBatches = AsyncGenerator<TextRow[], void, undefined>;
+
+/** Raw records (CSV: string[]; JSON: each array element or line), header included. */
+export function rawRecords(bytes: Bytes, layout: Layout, truncated = false): AsyncGenerator<unknown[], void, undefined> {
+  if (layout.format === "csv") return csvRecords(decodeText(bytes, layout.encoding), layout, { truncated });
+  return jsonElements(bytes, layout.shape, { truncated });
+}
+
+export interface RowShape {
+  layout: Layout;
+  /** JSON object keys per column; for CSV and JSON arrays, columns are positions. */
+  keys: string[];
+}
+
+function tooWide(recordNo: number, width: number, expected: number): Error {
+  return unprocessable(
+    "CSV_MALFORMED",
+    `Record ${recordNo} (the header is record 1) has ${width} fields but the header has ${expected}. Check that record for an unquoted delimiter or a missing header name.`,
+  );
+}
+
+/** Fits one positional record to `width` cells (empty text becomes null later, by type). */
+export function fitRecord(record: readonly unknown[], width: number, recordNo: number, fromJson: boolean): TextRow {
+  const row: TextRow = new Array(width);
+  const n = Math.min(record.length, width);
+  for (let i = 0; i < n; i++) row[i] = fromJson ? jsonCellText(record[i]) : (record[i] as string);
+  for (let i = n; i < width; i++) row[i] = null;
+  for (let i = width; i < record.length; i++) {
+    const extra = fromJson ? jsonCellText(record[i]) : (record[i] as string);
+    if (extra !== null && extra !== "") throw tooWide(recordNo, record.length, width);
+  }
+  return row;
+}
+
+function objectRow(record: unknown, keys: string[], recordNo: number): TextRow {
+  if (record === null || typeof record !== "object" || Array.isArray(record)) {
+    throw unprocessable("JSON_MALFORMED", `Record ${recordNo} is not a JSON object, but the table's records are objects.`);
+  }
+  const obj = record as Record<string, unknown>;
+  return keys.map((k) => jsonCellText(obj[k]));
+}
+
+/** Data rows (header skipped), each exactly as wide as the columns. */
+export async function* tableRows(bytes: Bytes, shape: RowShape): RowBatches {
+  const { layout, keys } = shape;
+  const width = keys.length;
+  const objects = layout.format === "json" && layout.records === "objects";
+  const fromJson = layout.format === "json";
+  let recordNo = objects ? 0 : -1; // records numbered from 1; positional files have a header record
+  for await (const batch of rawRecords(bytes, layout)) {
+    const out: TextRow[] = [];
+    for (const record of batch) {
+      recordNo++;
+      if (recordNo === 0) continue; // header
+      if (objects) out.push(objectRow(record, keys, recordNo));
+      else {
+        if (!Array.isArray(record)) throw unprocessable("JSON_MALFORMED", `Record ${recordNo + 1} is not a JSON array, but the table's first record is a header array.`);
+        out.push(fitRecord(record, width, recordNo + 1, fromJson));
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+}

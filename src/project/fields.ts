@@ -1,0 +1,47 @@
+/**
+ * Resolving the portal's field identifiers to columns. The portal names
+ * fields by dataset field name; older portals or curl users may use the
+ * original header text. Resolution is case-insensitive and goes through
+ * `mapFields` ({externalCode: fieldName}) when the portal sends it.
+ */
+import type { Column } from "../catalog/describe";
+import { badRequest } from "../http/errors";
+
+export class FieldResolver {
+  private readonly byCode = new Map<string, number>();
+  private readonly byName = new Map<string, number>();
+  private readonly externalByName = new Map<string, string>();
+
+  constructor(
+    private readonly columns: readonly Column[],
+    mapFields: Record<string, string> | undefined,
+  ) {
+    columns.forEach((c, i) => {
+      this.byCode.set(c.code.toUpperCase(), i);
+      const name = c.name.trim().toLocaleLowerCase();
+      if (!this.byName.has(name)) this.byName.set(name, i);
+    });
+    for (const [external, name] of Object.entries(mapFields ?? {})) {
+      this.externalByName.set(name.trim().toUpperCase(), external.trim().toUpperCase());
+    }
+  }
+
+  /** Column index for an identifier, or undefined. */
+  find(identifier: string): number | undefined {
+    const id = identifier.trim();
+    const upper = id.toUpperCase();
+    const external = this.externalByName.get(upper);
+    if (external !== undefined && this.byCode.has(external)) return this.byCode.get(external);
+    return this.byCode.get(upper) ?? this.byName.get(id.toLocaleLowerCase());
+  }
+
+  /** Column index for an identifier; 400 FIELD_UNKNOWN naming it otherwise. */
+  resolve(identifier: string, where: string): number {
+    const i = this.find(identifier);
+    if (i === undefined) {
+      const known = this.columns.map((c) => c.code).join(", ");
+      throw badRequest("FIELD_UNKNOWN", `Unknown field "${identifier}" in ${where}. The table's fields are: ${known}.`);
+    }
+    return i;
+  }
+}

@@ -1,0 +1,35 @@
+/** POST /check, /table_list, /table_description, and GET / (status). */
+import { findTable, listTables, searchTables } from "../catalog/catalog";
+import { describe } from "../catalog/describe";
+import type { Config, Env } from "../config";
+import { tableParam } from "../validate/requests";
+
+export const NAME = "bitrix24-bi-files-connector";
+export const VERSION = "0.1.0";
+
+export function checkResponse(): Response {
+  return Response.json({ ok: true, connector: NAME, version: VERSION });
+}
+
+export async function tableListResponse(search: string | undefined, env: Env, config: Config): Promise<Response> {
+  const tables = searchTables(await listTables(env, config), search);
+  return Response.json(tables.map((t) => ({ code: t.code, title: t.title })));
+}
+
+export async function tableDescriptionResponse(req: { table?: string; name?: string }, env: Env, config: Config): Promise<Response> {
+  const entry = await findTable(env, config, tableParam(req));
+  const { description, bytes } = await describe(env, config, entry, { prefixOnly: true });
+  await bytes.return(undefined);
+  return Response.json(description.columns.map((c) => ({ code: c.code, name: c.name, type: c.type })));
+}
+
+export async function statusResponse(env: Env, config: Config): Promise<Response> {
+  const tables = await listTables(env, config);
+  return Response.json({
+    name: NAME,
+    version: VERSION,
+    tables: tables.length,
+    tokenConfigured: config.tokens.length > 0,
+    endpoints: ["POST /check", "POST /table_list", "POST /table_description", "POST /data"],
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * A table's bytes: an R2 object or a URL, gunzipped when the name says `.gz`.
+ * `version` identifies the content (R2 etag, or the URL's ETag/Last-Modified)
+ * and keys the description cache; the same read serves the whole request, so
+ * a file replaced mid-request is never mixed with its successor.
+ */
+import type { Config, Env } from "../config";
+import type { TableEntry } from "../catalog/catalog";
+import { AppError } from "../http/errors";
+import { readStream, type Bytes } from "./bytes";
+import { fetchAllowed } from "./url";
+
+export interface Opened {
+  version: string | null;
+  bytes: Bytes;
+  /** A range was applied: the stream may end before the file does. */
+  rangeLimited: boolean;
+  /** The file's full size in bytes, when the source says it. */
+  size?: number;
+}
+
+export interface OpenOptions {
+  /** Only this many bytes are needed (a range read where the source allows it). */
+  prefixBytes?: number;
+}
+
+function gunzip(stream: ReadableStream<Uint8Array>): Bytes {
+  const inner = readStream(stream.pipeThrough(new DecompressionStream("gzip")));
+  return (async function* () {
+    try {
+      yield* inner;
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      throw new AppError("FILE_GZIP_INVALID", 422, `The file ends in .gz but is not valid gzip data (${(err as Error).message}). Upload it again, compressed with gzip, or without the .gz suffix.`);
+    }
+  })();
+}
+
+function vanished(key: string): AppError {
+  return new AppError("TABLE_NOT_FOUND", 404, `The object "${key}" was removed from the bucket while the request was being answered. Call /table_list again.`);
+}
+
+export async function openTable(env: Env, config: Config, entry: TableEntry, options: OpenOptions = {}): Promise<Opened> {
+  const src = entry.source;
+  if (src.kind === "r2") {
+    const range = options.prefixBytes !== undefined && !src.gzip ? { offset: 0, length: options.prefixBytes } : undefined;
+    let obj: R2ObjectBody | null;
+    try {
+      obj = await env.DATA.get(src.key, range ? { range } : undefined);
+    } catch {
+      // An empty object has no satisfiable range.
+      obj = await env.DATA.get(src.key);
+    }
+    if (!obj) throw vanished(src.key);
+    return { version: obj.etag, bytes: src.gzip ? gunzip(obj.body) : readStream(obj.body), rangeLimited: range !== undefined, size: obj.size };
+  }
+  const headers: Record<string, string> = {};
+  if (options.prefixBytes !== undefined && !src.gzip) headers.range = `bytes=0-${options.prefixBytes - 1}`;
+  const res = await fetchAllowed(src.table.url, config, entry.code, headers);
+  const version = res.headers.get("etag") ?? res.headers.get("last-modified");
+  const body = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
+  return { version, bytes: src.gzip ? gunzip(body) : readStream(body), rangeLimited: res.status === 206, size: total ? Number(total) : undefined };
+}

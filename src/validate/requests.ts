@@ -1,0 +1,61 @@
+/**
+ * Request shapes of the four endpoints, for both encodings. Form bodies carry
+ * every value as text and lists as `{"0":…}` maps; JSON bodies carry numbers
+ * and arrays. PHP omits null and empty-array parameters, so everything but
+ * the table is optional.
+ */
+import * as z from "zod";
+import { badRequest } from "../http/errors";
+
+const text = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === "boolean" ? (v ? "1" : "0") : String(v)));
+
+/** A PHP list (`{"0":a,"1":b}`), a JSON array, or a single value → array. */
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (Array.isArray(v) ? v : v !== null && typeof v === "object" ? Object.values(v) : [v]), z.array(item));
+
+const connection = z.record(z.string(), text).optional();
+
+export const CheckRequest = z.looseObject({ connection, token: text.optional() });
+
+export const TableListRequest = z.looseObject({
+  connection,
+  token: text.optional(),
+  searchString: text.optional(),
+});
+
+export const TableDescriptionRequest = z.looseObject({
+  connection,
+  token: text.optional(),
+  table: text.optional(),
+  name: text.optional(),
+});
+
+export const DataRequest = z.looseObject({
+  connection,
+  token: text.optional(),
+  table: text.optional(),
+  name: text.optional(),
+  select: list(text).optional(),
+  filter: z.record(z.string(), z.unknown()).optional(),
+  limit: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(0).optional()),
+  mapFields: z.record(z.string(), text).optional(),
+});
+
+export type DataRequest = z.infer<typeof DataRequest>;
+
+export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue.path.length > 0 ? issue.path.join(".") : "body";
+    throw badRequest("REQUEST_INVALID", `Parameter ${where} is invalid: ${issue.message}.`);
+  }
+  return result.data;
+}
+
+/** The table code from `table` (what the portal sends) or `name` (older docs). */
+export function tableParam(req: { table?: string; name?: string }): string {
+  const code = (req.table ?? req.name ?? "").trim();
+  if (code === "") throw badRequest("REQUEST_INVALID", "Parameter table is missing: send table=<code> (a code from /table_list).");
+  return code;
+}

@@ -1,0 +1,88 @@
+/**
+ * Date and datetime recognition, shared by inference, output and filters.
+ * Canonical forms are the portal's output formats, `Y-m-d` and `Y-m-d H:i:s`:
+ * zero-padded, so they also compare correctly as plain strings.
+ *
+ * Accepted: `2024-01-31`, `31.01.2024`, `31/01/2024` or `01/31/2024` (by the
+ * slash order), each optionally followed by ` ` or `T`, `H:MM[:SS[.fff]]`,
+ * an optional `am`/`pm`, and an optional `Z` / `±HH:MM` offset. The offset is
+ * dropped and the wall-clock time kept: the portal's datetime has no zone.
+ */
+import type { SlashOrder } from "./types";
+
+const DATE_TIME =
+  /^(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})([./])(\d{1,2})\5(\d{4}))(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(?:\s*([aApP])\.?[mM]\.?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+export interface DateParts {
+  y: number;
+  m: number;
+  d: number;
+  hh: number;
+  mm: number;
+  ss: number;
+  hasTime: boolean;
+}
+
+function daysInMonth(y: number, m: number): number {
+  if (m === 2) return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0 ? 29 : 28;
+  return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
+}
+
+export function parseDateParts(text: string, order: SlashOrder): DateParts | null {
+  const r = DATE_TIME.exec(text.trim());
+  if (!r) return null;
+  let y: number, m: number, d: number;
+  if (r[1] !== undefined) {
+    y = +r[1];
+    m = +r[2];
+    d = +r[3];
+  } else {
+    y = +r[7];
+    const a = +r[4];
+    const b = +r[6];
+    const monthFirst = r[5] === "/" && order === "mdy";
+    m = monthFirst ? a : b;
+    d = monthFirst ? b : a;
+  }
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > daysInMonth(y, m)) return null;
+  const hasTime = r[8] !== undefined;
+  let hh = hasTime ? +r[8] : 0;
+  const mm = hasTime ? +r[9] : 0;
+  const ss = r[10] !== undefined ? +r[10] : 0;
+  if (r[11] !== undefined) {
+    // 12-hour clock: 12:xx am is just after midnight, 12:xx pm just after noon.
+    if (hh < 1 || hh > 12) return null;
+    const pm = r[11] === "p" || r[11] === "P";
+    hh = (hh % 12) + (pm ? 12 : 0);
+  }
+  if (hh > 23 || mm > 59 || ss > 59) return null;
+  return { y, m, d, hh, mm, ss, hasTime };
+}
+
+const p2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+const p4 = (n: number) => String(n).padStart(4, "0");
+
+export const formatDate = (p: DateParts) => `${p4(p.y)}-${p2(p.m)}-${p2(p.d)}`;
+export const formatDateTime = (p: DateParts) =>
+  `${formatDate(p)} ${p2(p.hh)}:${p2(p.mm)}:${p2(p.ss)}`;
+
+/** `Y-m-d`, or null. A datetime value keeps only its date. */
+export function parseDate(text: string, order: SlashOrder): string | null {
+  const p = parseDateParts(text, order);
+  return p ? formatDate(p) : null;
+}
+
+/** `Y-m-d H:i:s`, or null. A date-only value is midnight. */
+export function parseDateTime(text: string, order: SlashOrder): string | null {
+  const p = parseDateParts(text, order);
+  return p ? formatDateTime(p) : null;
+}
+
+/** Inference: `date`, `datetime` or neither; also which slash orders fit. */
+export function dateKind(text: string): { kind: "date" | "datetime"; dmy: boolean; mdy: boolean } | null {
+  const dmy = parseDateParts(text, "dmy");
+  const mdy = text.includes("/") ? parseDateParts(text, "mdy") : dmy;
+  const p = dmy ?? mdy;
+  if (!p) return null;
+  return { kind: p.hasTime ? "datetime" : "date", dmy: dmy !== null, mdy: mdy !== null };
+}

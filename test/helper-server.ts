@@ -1,0 +1,77 @@
+/**
+ * A loopback HTTP server the tests talk to from inside workerd:
+ *  - POST /php: encodes parameter objects with PHP's own http_build_query
+ *    (php-cli), so request bodies are byte-identical to the portal's;
+ *  - /files/…: URL-table sources (plain, redirecting, failing, slow).
+ */
+import { execFile } from "node:child_process";
+import { createServer, type Server } from "node:http";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+
+const PHP_ENCODE = `
+$in = json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
+echo json_encode(array_map(fn($p) => http_build_query($p), $in), JSON_UNESCAPED_SLASHES);
+`;
+
+export function phpEncode(paramsList: unknown[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = execFile("php", ["-r", PHP_ENCODE], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`php failed: ${stderr || err.message}`));
+      else resolve(JSON.parse(stdout));
+    });
+    child.stdin!.end(JSON.stringify(paramsList));
+  });
+}
+
+export function checkPhp(): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile("php", ["-r", "echo http_build_query(['a' => [1]]);"], (err, out) =>
+      err || out !== "a%5B0%5D=1"
+        ? reject(new Error("php-cli is required for the tests (the portal's own encoder): apt-get install -y php-cli"))
+        : resolve(),
+    ),
+  );
+}
+
+const FIXTURES = join(import.meta.dirname, "fixtures");
+
+export async function startHelperServer(): Promise<{ server: Server; origin: string }> {
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      if (req.method === "POST" && url.pathname === "/php") {
+        const chunks: Buffer[] = [];
+        for await (const c of req) chunks.push(c as Buffer);
+        const bodies = await phpEncode(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(bodies));
+        return;
+      }
+      if (url.pathname.startsWith("/redirect/")) {
+        res.writeHead(302, { location: decodeURIComponent(url.pathname.slice("/redirect/".length)) }).end();
+        return;
+      }
+      if (url.pathname.startsWith("/status/")) {
+        res.writeHead(Number(url.pathname.slice(8))).end("nope");
+        return;
+      }
+      if (url.pathname === "/slow") {
+        setTimeout(() => res.writeHead(200).end("a,b\n1,2\n"), 3000);
+        return;
+      }
+      if (url.pathname.startsWith("/files/")) {
+        const name = url.pathname.slice(7).replace(/[^a-zA-Z0-9._-]/g, "");
+        const body = await readFile(join(FIXTURES, name));
+        res.writeHead(200, { "content-type": "text/csv", etag: `"${body.length}"` }).end(body);
+        return;
+      }
+      res.writeHead(404).end("not found");
+    } catch (err) {
+      res.writeHead(500).end(String(err));
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return { server, origin: `http://127.0.0.1:${address.port}` };
+}

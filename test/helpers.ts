@@ -1,0 +1,74 @@
+/** Test helpers: real PHP-encoded bodies, requests to the real Worker, R2 objects. */
+import { env, exports } from "cloudflare:workers";
+import { inject } from "vitest";
+
+export const TOKEN = "test-token";
+
+/** Bodies exactly as PHP's http_build_query writes them. */
+export async function phpBodies(params: unknown[]): Promise<string[]> {
+  const res = await fetch(`${inject("helperOrigin")}/php`, { method: "POST", body: JSON.stringify(params) });
+  if (!res.ok) throw new Error(`php helper: ${await res.text()}`);
+  return res.json();
+}
+
+export async function phpBody(params: unknown): Promise<string> {
+  return (await phpBodies([params]))[0];
+}
+
+export function formRequest(path: string, body: string): Request {
+  return new Request(`https://connector.test${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body,
+  });
+}
+
+export function call(request: Request): Promise<Response> {
+  return exports.default.fetch(request);
+}
+
+/** POST a portal-style form body built by PHP; the token is added unless given. */
+export async function post(path: string, params: Record<string, unknown> = {}): Promise<Response> {
+  const withToken = "connection" in params ? params : { ...params, connection: { token: TOKEN } };
+  return call(formRequest(path, await phpBody(withToken)));
+}
+
+export async function postJson(path: string, body: unknown): Promise<Response> {
+  return call(
+    new Request(`https://connector.test${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    }),
+  );
+}
+
+export async function put(key: string, content: string | Uint8Array): Promise<void> {
+  await env.DATA.put(key, content);
+}
+
+export async function clearBucket(): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await env.DATA.list({ cursor });
+    if (page.objects.length) await env.DATA.delete(page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+}
+
+export async function gzip(text: string): Promise<Uint8Array> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** Parses a urlData answer, failing loudly on anything but 200 + a JSON table. */
+export async function table(res: Response): Promise<unknown[][]> {
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${text}`);
+  return JSON.parse(text);
+}
+
+export async function errorOf(res: Response): Promise<{ status: number; code: string; message: string }> {
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  return { status: res.status, ...body.error };
+}
