@@ -57,7 +57,8 @@ export async function* jsonElements(bytes: Bytes, shape: JsonShape, options: { t
   }
   if (options.truncated) return;
   try {
-    parser.end();
+    // The parser ends by itself once the top-level array closes.
+    if (!parser.isEnded) parser.end();
   } catch (err) {
     throw malformed((err as Error).message);
   }

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// `npm start`: seed the local R2 bucket from sample-data/ (idempotent: only
+// files that changed since the last seed are written), then run the Worker
+// with `wrangler dev` on http://127.0.0.1:8787 and the local token dev-token.
+import { spawnSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+
+const root = join(import.meta.dirname, "..");
+const BUCKET = "bi-connector-data";
+const TOKEN = process.env.CONNECTOR_TOKEN ?? "dev-token";
+const PORT = process.env.PORT ?? "8787";
+const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+
+function files(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [path];
+  });
+}
+
+const dataDir = join(root, "sample-data");
+const stampPath = join(root, ".wrangler", "sample-data-seeded.json");
+const stamp = existsSync(stampPath) ? JSON.parse(readFileSync(stampPath, "utf8")) : {};
+const persisted = existsSync(join(root, ".wrangler", "state", "v3", "r2"));
+let seeded = 0;
+for (const file of files(dataDir)) {
+  const key = relative(dataDir, file).split(sep).join("/");
+  const hash = createHash("sha256").update(readFileSync(file)).digest("hex");
+  if (persisted && stamp[key] === hash) continue;
+  const r = spawnSync(wrangler, ["r2", "object", "put", `${BUCKET}/${key}`, "--file", file, "--local"], { env, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) {
+    console.error(`Could not seed ${key} into the local bucket (wrangler exit ${r.status}).`);
+    process.exit(1);
+  }
+  stamp[key] = hash;
+  seeded++;
+}
+mkdirSync(join(root, ".wrangler"), { recursive: true });
+writeFileSync(stampPath, JSON.stringify(stamp, null, 1));
+console.log(`Local R2 bucket "${BUCKET}": ${seeded} file(s) seeded from sample-data/, ${Object.keys(stamp).length} in all.`);
+console.log(`Connector: http://127.0.0.1:${PORT}  token: ${TOKEN}`);
+console.log(`Try: curl -s -X POST http://127.0.0.1:${PORT}/table_list -d 'connection[token]=${TOKEN}'`);
+
+const dev = spawn(
+  wrangler,
+  ["dev", "--local", "--ip", "127.0.0.1", "--port", PORT, "--var", `CONNECTOR_TOKEN:${TOKEN}`, "--show-interactive-dev-session=false"],
+  { env, stdio: "inherit" },
+);
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));
+dev.on("exit", (code) => process.exit(code ?? 0));
