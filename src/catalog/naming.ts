@@ -46,7 +46,7 @@ const CYRILLIC: Record<string, string> = {
 export function transliterate(text: string): string {
   let out = "";
   for (const ch of text.normalize("NFC").toLowerCase()) out += CYRILLIC[ch] ?? ch;
-  return out.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+  return out.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 }
 
 function slug(text: string): string {
