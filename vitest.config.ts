@@ -21,6 +21,8 @@ export default defineConfig({
               { code: "remote_escape", title: "Redirect elsewhere", url: `${origin}/redirect/${encodeURIComponent("http://example.com/x.csv")}`, format: "csv" },
               { code: "remote_broken", title: "Gone", url: `${origin}/status/500`, format: "csv" },
               { code: "remote_slow", title: "Slow", url: `${origin}/slow`, format: "csv" },
+              { code: "remote_endless", title: "Endless", url: `${origin}/endless/limit`, format: "csv" },
+              { code: "remote_endless_2", title: "Endless", url: `${origin}/endless/first-bytes`, format: "csv" },
               { code: "remote_typed", title: "Declared", url: `${origin}/files/remote.csv`, format: "csv", schema: { columns: { amount: { type: "string" } } } },
             ]),
           },

@@ -36,6 +36,33 @@ export function checkPhp(): Promise<void> {
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 
+/** Bytes written by /endless per id, and whether the client went away. */
+const endless = new Map<string, { bytes: number; closed: boolean; done: boolean }>();
+
+// A CSV that never ends (well: 1 GB): the Worker must stop reading by itself.
+function serveEndless(id: string, res: import("node:http").ServerResponse): void {
+  const stat = { bytes: 0, closed: false, done: false };
+  endless.set(id, stat);
+  res.on("close", () => (stat.closed = true));
+  res.writeHead(200, { "content-type": "text/csv" });
+  let n = 0;
+  const block = () => {
+    let s = n === 0 ? "n,s\n" : "";
+    for (let i = 0; i < 1000; i++, n++) s += `${n},row ${n}\n`;
+    return s;
+  };
+  const pump = () => {
+    while (!stat.closed && stat.bytes < 1e9) {
+      const chunk = block();
+      stat.bytes += chunk.length;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    stat.done = true;
+    res.end();
+  };
+  pump();
+}
+
 export async function startHelperServer(): Promise<{ server: Server; origin: string }> {
   const server = createServer(async (req, res) => {
     try {
@@ -53,6 +80,14 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       }
       if (url.pathname.startsWith("/status/")) {
         res.writeHead(Number(url.pathname.slice(8))).end("nope");
+        return;
+      }
+      if (url.pathname.startsWith("/endless/")) {
+        serveEndless(url.pathname.slice(9), res);
+        return;
+      }
+      if (url.pathname.startsWith("/stats/")) {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(endless.get(url.pathname.slice(7)) ?? null));
         return;
       }
       if (url.pathname === "/slow") {

@@ -96,8 +96,9 @@ const CANDIDATES = [",", ";", "\t", "|"];
 
 /** Delimiter and line ending of a sample (the delimiter guessed by papaparse). */
 export function detectDialect(sample: string, extension: string): CsvDialect {
-  const nl = sample.indexOf("\n");
-  const newline: CsvDialect["newline"] = nl > 0 && sample[nl - 1] === "\r" ? "\r\n" : nl === -1 && sample.includes("\r") ? "\r" : "\n";
+  // The first line break ends the header row, which never holds quoted breaks in practice.
+  const at = sample.search(/[\r\n]/);
+  const newline: CsvDialect["newline"] = at < 0 || sample[at] === "\n" ? "\n" : sample[at + 1] === "\n" ? "\r\n" : "\r";
   if (extension === "tsv") return { delimiter: "\t", newline };
   const guess = Papa.parse<string[]>(sample, { delimitersToGuess: CANDIDATES, newline, preview: 50 });
   const delimiter = CANDIDATES.includes(guess.meta.delimiter) ? guess.meta.delimiter : ",";
