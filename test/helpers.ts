@@ -23,9 +23,14 @@ export function formRequest(path: string, body: string): Request {
   });
 }
 
+const main = exports as unknown as { default: { fetch(request: Request): Promise<Response> } };
+
 export function call(request: Request): Promise<Response> {
-  return exports.default.fetch(request);
+  return main.default.fetch(request);
 }
+
+/** How many URL tables the test configuration declares. */
+export const URL_TABLE_COUNT = (JSON.parse(env.URL_TABLES) as unknown[]).length;
 
 /** POST a portal-style form body built by PHP; the token is added unless given. */
 export async function post(path: string, params: Record<string, unknown> = {}): Promise<Response> {
