@@ -1,11 +1,36 @@
 /**
- * The filter engine (PROTOCOL.md §3). Compiled once per request into a
- * predicate over typed cells; applied while streaming, before projection.
+ * The filter engine (PROTOCOL.md §3), compiled once per request into a
+ * predicate over a row of typed cells and applied while streaming, before
+ * projection.
+ *
+ *   filter = { cond-key: value, …, "0": group, …, "LOGIC"?: "AND" | "OR" }
+ *   group  = the same shape, nested to any depth; default logic AND
+ *
+ * Semantics, chosen to match the portal's SQL:
+ * - a condition or group that arrived empty (PHP drops empty lists) matches
+ *   everything; so does an OR group with such a member;
+ * - a list value means "any of" (`=` → IN, `%` → contains any);
+ * - `!` negates the whole condition, so an empty cell passes `!=F x`
+ *   (EXCLUDE keeps rows where the field is empty);
+ * - scalar `0` with `=` is PHP `false`, BI Builder's IS_NULL: on text and
+ *   date columns it means "is empty"; on numeric columns "= 0 or empty",
+ *   because `false` and `0` cannot be told apart on the wire (a list `[0]`,
+ *   which is what EQUALS sends, means exactly 0); a scalar `""` means "is empty";
+ * - dates compare chronologically: a date-only bound on a datetime column
+ *   covers the whole day (`<= 31.01.2024` keeps 31 Jan 23:59:59); a time in a
+ *   bound on a date column is ignored (the day is what the column holds);
+ * - text compares case-insensitively (`foldText`).
+ * Anything that cannot be applied exactly is a 400 naming the key and value:
+ * dropping a condition would show wrong numbers on a dashboard.
  */
-import type { Description } from "../catalog/describe";
+import type { Column, Description } from "../catalog/describe";
 import { badRequest } from "../http/errors";
 import type { FieldResolver } from "../project/fields";
-import type { Cell, DateFormat } from "../values/types";
+import { formatDate, formatDateTime, parseDateParts } from "../values/dates";
+import { parseNumber } from "../values/numbers";
+import { foldText } from "../values/text";
+import { isNumericType, slashOrderOf, type Cell, type DateFormat, type SlashOrder } from "../values/types";
+import { parseKey, type Operator } from "./keys";
 
 export type Predicate = (row: readonly Cell[]) => boolean;
 
@@ -22,7 +47,217 @@ export interface FilterContext {
   dateFormat: DateFormat;
 }
 
-export function compileFilter(filter: Record<string, unknown> | undefined, _ctx: FilterContext): CompiledFilter | null {
-  if (filter === undefined || Object.keys(filter).length === 0) return null;
-  throw badRequest("FILTER_INVALID", "Filters are not supported yet.");
+/** null = matches every row. */
+type Test = Predicate | null;
+
+/** A filter value as an inclusive range of comparable keys (a point for most types). */
+interface Bound {
+  lo: number | string;
+  hi: number | string;
+}
+
+interface Values {
+  list: boolean;
+  items: string[];
+}
+
+const isIndex = (k: string) => /^\d+$/.test(k);
+
+function invalid(path: string, detail: string): Error {
+  return badRequest("FILTER_INVALID", `Filter ${path}: ${detail}.`);
+}
+
+/** PHP list (`{"0":…}`), JSON array or scalar → strings; null means "dropped by PHP". */
+function readValues(raw: unknown, path: string): Values | null {
+  const one = (v: unknown): string | null => {
+    if (v === null || v === undefined) return null;
+    if (typeof v === "boolean") return v ? "1" : "0";
+    if (typeof v === "string" || typeof v === "number") return String(v);
+    throw invalid(path, `a value must be text or a number, got ${JSON.stringify(v)}`);
+  };
+  if (raw !== null && typeof raw === "object") {
+    const items = (Array.isArray(raw) ? raw : Object.values(raw)).map(one).filter((v): v is string => v !== null);
+    return items.length === 0 ? null : { list: true, items };
+  }
+  const v = one(raw);
+  return v === null ? null : { list: false, items: [v] };
+}
+
+class Compiler {
+  readonly used = new Set<number>();
+  private readonly slashOrder: SlashOrder;
+
+  constructor(private readonly ctx: FilterContext) {
+    // Dots are always day first; slashes follow the source's date_format setting.
+    this.slashOrder = slashOrderOf(ctx.dateFormat, "mdy");
+  }
+
+  node(node: unknown, path: string): Test {
+    if (node === null || typeof node !== "object") {
+      throw invalid(path, `expected a group of conditions, got ${JSON.stringify(node)}`);
+    }
+    const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
+    let or = false;
+    const parts: Predicate[] = [];
+    let matchAll = false;
+    for (const [key, value] of entries) {
+      if (key.toUpperCase() === "LOGIC") {
+        const logic = String(value).toUpperCase();
+        if (logic !== "AND" && logic !== "OR") throw invalid(`${path}[LOGIC]`, `LOGIC must be AND or OR, got "${String(value)}"`);
+        or = logic === "OR";
+        continue;
+      }
+      const childPath = `${path}[${key}]`;
+      const test = isIndex(key) ? this.node(value, childPath) : this.condition(key, value, childPath);
+      if (test === null) matchAll = true;
+      else parts.push(test);
+    }
+    if (or) {
+      if (matchAll || parts.length === 0) return null;
+      return parts.length === 1 ? parts[0] : (row) => parts.some((p) => p(row));
+    }
+    if (parts.length === 0) return null;
+    return parts.length === 1 ? parts[0] : (row) => parts.every((p) => p(row));
+  }
+
+  condition(key: string, raw: unknown, path: string): Test {
+    const { negate, op, field } = parseKey(key, path);
+    const index = this.ctx.fields.resolve(field, `filter key ${path}`);
+    const values = readValues(raw, path);
+    if (values === null) return null; // an empty list PHP dropped: no restriction
+    this.used.add(index);
+    const column = this.ctx.description.columns[index];
+    const test = this.operator(op, index, column, values, path);
+    return negate ? (row) => !test(row) : test;
+  }
+
+  private operator(op: Operator, i: number, column: Column, values: Values, path: string): Predicate {
+    const { items } = values;
+    switch (op) {
+      case "eq":
+      case "in":
+        return this.equals(i, column, values, path);
+      case "contains": {
+        const needles = items.map(foldText);
+        return (row) => {
+          const c = row[i];
+          if (c === null) return false;
+          const text = foldText(String(c));
+          return needles.some((n) => text.includes(n));
+        };
+      }
+      case "like": {
+        const patterns = items.map((v) => likePattern(foldText(v)));
+        return (row) => {
+          const c = row[i];
+          return c !== null && patterns.some((p) => p.test(foldText(String(c))));
+        };
+      }
+      case "between": {
+        if (items.length !== 2) throw invalid(path, `>< (between) needs exactly two values, got ${items.length} (${JSON.stringify(items)})`);
+        const lo = this.bound(column, items[0], path).lo;
+        const hi = this.bound(column, items[1], path).hi;
+        const key = this.keyOf(column);
+        return (row) => {
+          const c = row[i];
+          if (c === null) return false;
+          const k = key(c);
+          return k >= lo && k <= hi;
+        };
+      }
+      case "gt":
+      case "ge":
+      case "lt":
+      case "le": {
+        const bounds = items.map((v) => this.bound(column, v, path));
+        const key = this.keyOf(column);
+        const cmp =
+          op === "gt" ? (k: number | string, b: Bound) => k > b.hi
+          : op === "ge" ? (k: number | string, b: Bound) => k >= b.lo
+          : op === "lt" ? (k: number | string, b: Bound) => k < b.lo
+          : (k: number | string, b: Bound) => k <= b.hi;
+        return (row) => {
+          const c = row[i];
+          if (c === null) return false;
+          const k = key(c);
+          return bounds.some((b) => cmp(k, b));
+        };
+      }
+    }
+  }
+
+  private equals(i: number, column: Column, values: Values, path: string): Predicate {
+    const { items, list } = values;
+    // Scalar false/0 is IS_NULL; scalar "" is "is empty" too.
+    if (!list && (items[0] === "" || items[0] === "0")) {
+      if (items[0] === "0" && isNumericType(column.type)) return (row) => row[i] === null || row[i] === 0;
+      return (row) => row[i] === null;
+    }
+    const matchEmpty = items.includes("");
+    const bounds = items.filter((v) => v !== "").map((v) => this.bound(column, v, path));
+    const key = this.keyOf(column);
+    if (bounds.every((b) => b.lo === b.hi)) {
+      const set = new Set(bounds.map((b) => b.lo));
+      return (row) => {
+        const c = row[i];
+        return c === null ? matchEmpty : set.has(key(c));
+      };
+    }
+    return (row) => {
+      const c = row[i];
+      if (c === null) return matchEmpty;
+      const k = key(c);
+      return bounds.some((b) => k >= b.lo && k <= b.hi);
+    };
+  }
+
+  /** How a cell of this column is compared. */
+  private keyOf(column: Column): (c: NonNullable<Cell>) => number | string {
+    return column.type === "string" ? (c) => foldText(c as string) : (c) => c;
+  }
+
+  /** A filter value as a range in the column's comparable domain. */
+  private bound(column: Column, value: string, path: string): Bound {
+    const v = value.trim();
+    if (isNumericType(column.type)) {
+      const n = parseNumber(v, true);
+      if (n === null) throw invalid(path, `"${value}" is not a number, but ${column.code} is a numeric (${column.type}) field`);
+      return { lo: n, hi: n };
+    }
+    if (column.type === "date" || column.type === "datetime") {
+      const p = parseDateParts(v, this.slashOrder);
+      if (p === null) {
+        throw invalid(
+          path,
+          `"${value}" is not a date in a format the portal uses (${this.ctx.dateFormat}, YYYY-MM-DD, with or without time), but ${column.code} is a ${column.type} field. Check the source's date_format setting`,
+        );
+      }
+      if (column.type === "date") {
+        const d = formatDate(p);
+        return { lo: d, hi: d };
+      }
+      if (p.hasTime) {
+        const t = formatDateTime(p);
+        return { lo: t, hi: t };
+      }
+      const d = formatDate(p);
+      return { lo: `${d} 00:00:00`, hi: `${d} 23:59:59` };
+    }
+    const f = foldText(v);
+    return { lo: f, hi: f };
+  }
+}
+
+/** SQL LIKE: `%` any run, `_` one character; everything else literal. */
+function likePattern(value: string): RegExp {
+  const body = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%/g, ".*").replace(/_/g, ".");
+  return new RegExp(`^${body}$`, "s");
+}
+
+export function compileFilter(filter: Record<string, unknown> | undefined, ctx: FilterContext): CompiledFilter | null {
+  if (filter === undefined) return null;
+  const compiler = new Compiler(ctx);
+  const test = compiler.node(filter, "filter");
+  if (test === null) return null;
+  return { columns: [...compiler.used].sort((a, b) => a - b), test };
 }
