@@ -1,6 +1,7 @@
 /** Test helpers: real PHP-encoded bodies, requests to the real Worker, R2 objects. */
 import { env, exports } from "cloudflare:workers";
 import { inject } from "vitest";
+import worker from "../src/index";
 
 export const TOKEN = "test-token";
 
@@ -27,6 +28,17 @@ const main = exports as unknown as { default: { fetch(request: Request): Promise
 
 export function call(request: Request): Promise<Response> {
   return main.default.fetch(request);
+}
+
+/**
+ * The Worker's fetch handler called in-process. Same runtime and handler as
+ * `call`, without the service-binding hop, whose per-request cost grows with
+ * the number of requests in one workerd instance (workers-sdk#15446): used
+ * where a test sends hundreds of requests.
+ */
+export function callDirect(request: Request): Promise<Response> {
+  const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+  return worker.fetch(request, env, ctx);
 }
 
 /** How many URL tables the test configuration declares. */
