@@ -4,35 +4,53 @@ import { defineConfig } from "vitest/config";
 export const TEST_TOKEN = "test-token";
 
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => {
-      const origin = inject("helperOrigin");
-      return {
-        wrangler: { configPath: "./wrangler.toml" },
-        miniflare: {
-          bindings: {
-            CONNECTOR_TOKEN: `old-token, ${TEST_TOKEN}`,
-            URL_ALLOWED_HOSTS: "127.0.0.1",
-            URL_FETCH_TIMEOUT_MS: "1000",
-            HELPER_ORIGIN: origin,
-            URL_TABLES: JSON.stringify([
-              { code: "remote_sales", title: "Remote sales", url: `${origin}/files/remote.csv`, format: "csv" },
-              { code: "remote_redirect", title: "Redirect to allowed", url: `${origin}/redirect/${encodeURIComponent(`${origin}/files/remote.csv`)}`, format: "csv" },
-              { code: "remote_escape", title: "Redirect elsewhere", url: `${origin}/redirect/${encodeURIComponent("http://example.com/x.csv")}`, format: "csv" },
-              { code: "remote_broken", title: "Gone", url: `${origin}/status/500`, format: "csv" },
-              { code: "remote_slow", title: "Slow", url: `${origin}/slow`, format: "csv" },
-              { code: "remote_endless", title: "Endless", url: `${origin}/endless/limit`, format: "csv" },
-              { code: "remote_endless_2", title: "Endless", url: `${origin}/endless/first-bytes`, format: "csv" },
-              { code: "remote_typed", title: "Declared", url: `${origin}/files/remote.csv`, format: "csv", schema: { columns: { amount: { type: "string" } } } },
-            ]),
-          },
-        },
-      };
-    }),
-  ],
   test: {
-    globalSetup: ["./test/global-setup.ts"],
-    include: ["test/**/*.test.ts"],
-    testTimeout: 60_000,
+    projects: [
+      {
+        // The Worker's own tests, inside workerd.
+        plugins: [
+          cloudflareTest(({ inject }) => {
+            const origin = inject("helperOrigin");
+            return {
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  CONNECTOR_TOKEN: `old-token, ${TEST_TOKEN}`,
+                  URL_ALLOWED_HOSTS: "127.0.0.1",
+                  URL_FETCH_TIMEOUT_MS: "1000",
+                  HELPER_ORIGIN: origin,
+                  URL_TABLES: JSON.stringify([
+                    { code: "remote_sales", title: "Remote sales", url: `${origin}/files/remote.csv`, format: "csv" },
+                    { code: "remote_redirect", title: "Redirect to allowed", url: `${origin}/redirect/${encodeURIComponent(`${origin}/files/remote.csv`)}`, format: "csv" },
+                    { code: "remote_escape", title: "Redirect elsewhere", url: `${origin}/redirect/${encodeURIComponent("http://example.com/x.csv")}`, format: "csv" },
+                    { code: "remote_broken", title: "Gone", url: `${origin}/status/500`, format: "csv" },
+                    { code: "remote_slow", title: "Slow", url: `${origin}/slow`, format: "csv" },
+                    { code: "remote_endless", title: "Endless", url: `${origin}/endless/limit`, format: "csv" },
+                    { code: "remote_endless_2", title: "Endless", url: `${origin}/endless/first-bytes`, format: "csv" },
+                    { code: "remote_typed", title: "Declared", url: `${origin}/files/remote.csv`, format: "csv", schema: { columns: { amount: { type: "string" } } } },
+                  ]),
+                },
+              },
+            };
+          }),
+        ],
+        test: {
+          name: "worker",
+          globalSetup: ["./test/global-setup.ts"],
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/setup/**"],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        // The setup script against a fake portal, in Node; the Worker runs in Miniflare.
+        test: {
+          name: "setup",
+          environment: "node",
+          include: ["test/setup/**/*.test.ts"],
+          testTimeout: 60_000,
+        },
+      },
+    ],
   },
 });

@@ -231,3 +231,14 @@ describe("bad files", () => {
     expect(text).toMatch(/!ERROR .*"CSV_MALFORMED".*Record 100002 \(the header is record 1\) has 3 fields but the header has 2/);
   });
 });
+
+describe("delimiter detection", () => {
+  it.each([
+    ["one data row and a final newline", "Артикул;Остаток\n007;5\n", [["ARTIKUL", "OSTATOK"], ["007", 5]]],
+    ["header only", "a;b\n", [["A", "B"]]],
+    ["a comma inside a ;-file's quoted text", 'a;b\n"x, y";2\n"z, w";3\n', [["A", "B"], ["x, y", 2], ["z, w", 3]]],
+  ])("%s", async (_, text, expected) => {
+    await put("d.csv", text);
+    expect(await rows("d")).toEqual(expected);
+  });
+});

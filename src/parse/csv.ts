@@ -100,7 +100,7 @@ export function detectDialect(sample: string, extension: string): CsvDialect {
   const at = sample.search(/[\r\n]/);
   const newline: CsvDialect["newline"] = at < 0 || sample[at] === "\n" ? "\n" : sample[at + 1] === "\n" ? "\r\n" : "\r";
   if (extension === "tsv") return { delimiter: "\t", newline };
-  const guess = Papa.parse<string[]>(sample, { delimitersToGuess: CANDIDATES, newline, preview: 50 });
+  const guess = Papa.parse<string[]>(sample, { delimitersToGuess: CANDIDATES, newline, preview: 50, skipEmptyLines: true });
   const delimiter = CANDIDATES.includes(guess.meta.delimiter) ? guess.meta.delimiter : ",";
   return { delimiter, newline };
 }

@@ -1,0 +1,131 @@
+/**
+ * A small Bitrix24 REST client on `fetch`, so the same registration code runs
+ * in Node (npm run setup) and in the Worker (/install). Errors inside HTTP 200
+ * bodies are errors; QUERY_LIMIT_EXCEEDED (503) and OPERATION_TIME_LIMIT (429)
+ * are retried with exponential backoff; an expired OAuth token is refreshed
+ * once when a refresh token and client credentials were given.
+ */
+
+export class PortalError extends Error {
+  constructor(
+    readonly method: string,
+    readonly code: string,
+    readonly description: string,
+    readonly status: number,
+  ) {
+    super(`${method}: ${code}${description ? ` (${description})` : ""}`);
+    this.name = "PortalError";
+  }
+}
+
+export type PortalAuth =
+  | { kind: "oauth"; portal: string; accessToken: string; refreshToken?: string; clientId?: string; clientSecret?: string; oauthServer?: string }
+  | { kind: "webhook"; url: string };
+
+export interface PortalOptions {
+  auth: PortalAuth;
+  /** First backoff delay in ms (doubles each retry). */
+  retryBaseMs?: number;
+  maxRetries?: number;
+  fetch?: typeof fetch;
+  /** Called when a refreshed token pair was obtained (the CLI prints a hint). */
+  onRefresh?: (tokens: { accessToken: string; refreshToken: string }) => void;
+}
+
+const RETRYABLE = new Set(["QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"]);
+export const PAGE_SIZE = 50;
+
+function errorOf(body: unknown): { code: string; description: string } | null {
+  if (body === null || typeof body !== "object") return null;
+  const b = body as Record<string, unknown>;
+  const inner = b.result && typeof b.result === "object" ? (b.result as Record<string, unknown>).error : undefined;
+  const e = inner ?? b.error;
+  if (e === undefined || e === null || e === "" || e === false) return null;
+  if (typeof e === "object") {
+    const o = e as Record<string, unknown>;
+    return { code: String(o.error ?? o.code ?? "ERROR"), description: String(o.error_description ?? o.message ?? "") };
+  }
+  const fromInner = inner !== undefined ? (b.result as Record<string, unknown>) : b;
+  return { code: String(e), description: String(fromInner.error_description ?? "") };
+}
+
+export class Portal {
+  private auth: PortalAuth;
+  private readonly retryBaseMs: number;
+  private readonly maxRetries: number;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(private readonly options: PortalOptions) {
+    this.auth = options.auth;
+    this.retryBaseMs = options.retryBaseMs ?? 500;
+    this.maxRetries = options.maxRetries ?? 6;
+    this.fetchFn = options.fetch ?? ((...args) => fetch(...args));
+  }
+
+  private endpoint(method: string): string {
+    if (this.auth.kind === "webhook") return `${this.auth.url.replace(/\/+$/, "")}/${method}.json`;
+    return `${this.auth.portal.replace(/\/+$/, "")}/rest/${method}.json`;
+  }
+
+  async call<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    let refreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      const body = this.auth.kind === "oauth" ? { ...params, auth: this.auth.accessToken } : params;
+      let res: Response;
+      try {
+        res = await this.fetchFn(this.endpoint(method), {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "application/json" },
+          body: JSON.stringify(body),
+        });
+      } catch (err) {
+        throw new PortalError(method, "NETWORK_ERROR", (err as Error).message, 0);
+      }
+      const text = await res.text();
+      let json: unknown = null;
+      try {
+        json = text === "" ? null : JSON.parse(text);
+      } catch {
+        throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, res.status);
+      }
+      const err = errorOf(json);
+      if (err === null && res.ok) return (json as { result: T }).result;
+      const code = err?.code ?? `HTTP_${res.status}`;
+      if ((RETRYABLE.has(code) || res.status === 503 || res.status === 429) && attempt < this.maxRetries) {
+        await new Promise((r) => setTimeout(r, this.retryBaseMs * 2 ** attempt));
+        continue;
+      }
+      if ((code === "expired_token" || code === "EXPIRED_TOKEN") && !refreshed && (await this.refresh())) {
+        refreshed = true;
+        continue;
+      }
+      throw new PortalError(method, code, err?.description ?? "", res.status);
+    }
+  }
+
+  /** All items of a list method, page by page (50 per page). */
+  async list<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T[]> {
+    const all: T[] = [];
+    for (let page = 1; ; page++) {
+      const result = await this.call<unknown>(method, { ...params, page });
+      const items = (Array.isArray(result) ? result : ((result as { items?: T[] })?.items ?? [])) as T[];
+      all.push(...items);
+      if (items.length < PAGE_SIZE) return all;
+    }
+  }
+
+  private async refresh(): Promise<boolean> {
+    const a = this.auth;
+    if (a.kind !== "oauth" || !a.refreshToken || !a.clientId || !a.clientSecret) return false;
+    const url = new URL("/oauth/token/", a.oauthServer ?? "https://oauth.bitrix.info");
+    url.search = new URLSearchParams({ grant_type: "refresh_token", client_id: a.clientId, client_secret: a.clientSecret, refresh_token: a.refreshToken }).toString();
+    const res = await this.fetchFn(url.href);
+    const json = (await res.json().catch(() => null)) as { access_token?: string; refresh_token?: string } | null;
+    if (!res.ok || !json?.access_token) {
+      throw new PortalError("oauth/token", "REFRESH_FAILED", "the refresh token was refused; get new tokens from the local application", res.status);
+    }
+    this.auth = { ...a, accessToken: json.access_token, refreshToken: json.refresh_token ?? a.refreshToken };
+    this.options.onRefresh?.({ accessToken: json.access_token, refreshToken: json.refresh_token ?? a.refreshToken! });
+    return true;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * Registration with the portal: the connector, one source, one table
+ * (dataset) per file. Idempotent: a second run with nothing new changes
+ * nothing. Shared by `npm run setup` (Node) and the Worker's /install route.
+ */
+import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../catalog/naming";
+import { COLUMN_TYPES } from "../values/types";
+import { PortalError, type Portal } from "./portal";
+
+/** What the Worker tells about its tables (over HTTP for the CLI, in-process for /install). */
+export interface WorkerApi {
+  tables(): Promise<{ code: string; title: string }[]>;
+  describe(code: string): Promise<{ code: string; name: string; type: string }[]>;
+}
+
+export interface RegisterOptions {
+  workerUrl: string;
+  token: string;
+  title: string;
+  logo: string;
+  description?: string;
+  dateFormat: string;
+  /** Only these table codes (default: every table the Worker lists). */
+  tables?: string[];
+  /** Prefix for dataset names, to avoid collisions with other datasets on the portal. */
+  prefix?: string;
+  dryRun?: boolean;
+  prune?: boolean;
+}
+
+export type Outcome = "created" | "updated" | "unchanged" | "deleted" | "failed" | "would create" | "would update" | "would delete";
+
+export interface SummaryLine {
+  object: string;
+  outcome: Outcome;
+  detail?: string;
+}
+
+export interface Summary {
+  lines: SummaryLine[];
+  failed: boolean;
+}
+
+type Item = Record<string, unknown>;
+
+const ENDPOINTS = { urlCheck: "/check", urlTableList: "/table_list", urlTableDescription: "/table_description", urlData: "/data" } as const;
+
+export const DEFAULT_LOGO =
+  "data:image/svg+xml;base64," +
+  btoa(
+    '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" rx="12" fill="#2fc6f6"/><path d="M18 14h20l10 10v26H18z" fill="#fff"/><path d="M38 14v10h10" fill="#bdeefc"/><path d="M23 44V36h4v8zm7 0V30h4v14zm7 0V33h4v11z" fill="#2fc6f6"/></svg>',
+  );
+
+/** A message a person can act on, for the errors the portal is known to return. */
+export function explain(err: unknown): string {
+  if (!(err instanceof PortalError)) return (err as Error).message;
+  switch (err.code) {
+    case "SOURCE_CREATE_CONNECTION_ERROR":
+      return `the Worker rejected the token: the portal called /check and did not get 200 (${err.description || "no details"}). Check --token against the Worker's CONNECTOR_TOKEN and that --worker-url is reachable from the portal.`;
+    case "ACCESS_DENIED":
+    case "insufficient_scope":
+      return `access denied for ${err.method}: biconnector.* needs a local application's OAuth token with scope "biconnector" (an incoming webhook works only on-premise with the special option).`;
+    case "DATASET_ALREADY_EXIST":
+    case "NAME_EXISTS":
+      return `a dataset with this name already exists on the portal and was not created by this application; choose another name with --prefix.`;
+    case "expired_token":
+    case "EXPIRED_TOKEN":
+      return "the access token has expired; pass --refresh-token, --client-id and --client-secret so it can be refreshed, or get a new one.";
+    default:
+      return err.message;
+  }
+}
+
+/** Local validation with the Worker's own naming rules, before any call. */
+export function validateTable(name: string, fields: { name: string; externalCode: string; type: string }[]): string | null {
+  if (!TABLE_CODE_RE.test(name) || name.length > TABLE_CODE_MAX) return `dataset name "${name}" must match ^[a-z][a-z0-9_]*$ and be at most ${TABLE_CODE_MAX} characters`;
+  const names = new Set<string>();
+  for (const f of fields) {
+    if (!FIELD_CODE_RE.test(f.name)) return `field name "${f.name}" must match ^[A-Z][A-Z0-9_]*$ and be at most 32 characters`;
+    if (names.has(f.name)) return `field name "${f.name}" appears twice`;
+    if (!(COLUMN_TYPES as readonly string[]).includes(f.type)) return `field "${f.name}" has the unknown type "${f.type}"`;
+    names.add(f.name);
+  }
+  return null;
+}
+
+const idOf = (result: unknown): number => Number(typeof result === "object" && result !== null ? ((result as Item).id ?? (result as Item).ID) : result);
+
+function differs(current: Item, desired: Item): string[] {
+  return Object.keys(desired).filter((k) => JSON.stringify(current[k]) !== JSON.stringify(desired[k]));
+}
+
+export async function register(portal: Portal, worker: WorkerApi, opts: RegisterOptions): Promise<Summary> {
+  const lines: SummaryLine[] = [];
+  const dry = opts.dryRun ?? false;
+  const base = opts.workerUrl.replace(/\/+$/, "");
+  const note = (object: string, outcome: Outcome, detail?: string) => lines.push({ object, outcome, ...(detail ? { detail } : {}) });
+
+  // 1. Connector: only the fields this portal accepts (unknown keys are a validation error).
+  const fieldsResult = await portal.call<Item>("biconnector.connector.fields");
+  const accepted = new Set(Object.keys((fieldsResult?.fields as Item | undefined) ?? fieldsResult ?? {}));
+  const desired: Item = {
+    title: opts.title,
+    logo: opts.logo,
+    description: opts.description ?? "CSV and JSON files from Cloudflare R2 and public URLs",
+    sort: 100,
+    ...Object.fromEntries(Object.entries(ENDPOINTS).map(([k, path]) => [k, `${base}${path}`])),
+    settings: [
+      { code: "token", name: "Token (the Worker's CONNECTOR_TOKEN)", type: "STRING" },
+      { code: "date_format", name: "Date format of this portal (DD.MM.YYYY, MM/DD/YYYY or DD/MM/YYYY)", type: "STRING" },
+    ],
+    supportMapping: true,
+    sourceCode: "files_connector",
+  };
+  for (const k of Object.keys(desired)) if (accepted.size > 0 && !accepted.has(k)) delete desired[k];
+
+  const connectors = await portal.list<Item>("biconnector.connector.list");
+  const existing = connectors.find((c) => c.urlCheck === desired.urlCheck) ?? connectors.find((c) => c.title === opts.title);
+  let connectorId: number;
+  if (!existing) {
+    connectorId = dry ? 0 : idOf(await portal.call("biconnector.connector.add", { fields: desired }));
+    note("connector", dry ? "would create" : "created", `${opts.title} → ${base}`);
+  } else {
+    connectorId = idOf(existing);
+    const changed = differs(existing, desired).filter((k) => k !== "logo" || existing.logo !== undefined);
+    if (changed.length > 0) {
+      if (!dry) await portal.call("biconnector.connector.update", { id: connectorId, fields: Object.fromEntries(changed.map((k) => [k, desired[k]])) });
+      note("connector", dry ? "would update" : "updated", changed.join(", "));
+    } else note("connector", "unchanged");
+  }
+
+  // 2. Source: the portal calls /check synchronously on add and update.
+  const settings = { token: opts.token, date_format: opts.dateFormat };
+  const sources = dry && !existing ? [] : await portal.list<Item>("biconnector.source.list", { filter: { connectorId } });
+  const source = sources.find((s) => Number(s.connectorId) === connectorId);
+  let sourceId: number;
+  try {
+    if (!source) {
+      sourceId = dry ? 0 : idOf(await portal.call("biconnector.source.add", { fields: { title: opts.title, description: `Files served by ${base}`, active: true, connectorId, settings } }));
+      note("source", dry ? "would create" : "created", opts.title);
+    } else {
+      sourceId = idOf(source);
+      const current = (source.settings ?? {}) as Item;
+      const changed = Object.keys(settings).filter((k) => current[k] !== settings[k as keyof typeof settings]);
+      if (changed.length > 0 || source.active === false || source.active === "N") {
+        if (!dry) await portal.call("biconnector.source.update", { id: sourceId, fields: { settings, active: true } });
+        note("source", dry ? "would update" : "updated", changed.length > 0 ? `settings: ${changed.join(", ")}` : "activated");
+      } else note("source", "unchanged");
+    }
+  } catch (err) {
+    note("source", "failed", explain(err));
+    return { lines, failed: true };
+  }
+
+  // 3. Tables.
+  const wanted = await worker.tables();
+  const selected = opts.tables?.length ? wanted.filter((t) => opts.tables!.includes(t.code)) : wanted;
+  for (const missing of opts.tables?.filter((c) => !wanted.some((t) => t.code === c)) ?? []) {
+    note(`table ${missing}`, "failed", "the Worker has no such table (see its /table_list)");
+  }
+  let tableApi: "table" | "dataset" = "table";
+  let datasets: Item[] = [];
+  if (!(dry && !source)) {
+    try {
+      datasets = await portal.list<Item>("biconnector.table.list", { filter: { sourceId } });
+    } catch (err) {
+      if (!(err instanceof PortalError) || !/METHOD_NOT_FOUND|ERROR_METHOD_NOT_FOUND/.test(err.code)) throw err;
+      tableApi = "dataset"; // older portals know only biconnector.dataset.*
+      datasets = await portal.list<Item>("biconnector.dataset.list", { filter: { sourceId } });
+    }
+  }
+  const prefix = opts.prefix ?? "";
+  for (const t of selected) {
+    const name = `${prefix}${t.code}`;
+    const object = `table ${name}`;
+    try {
+      const columns = await worker.describe(t.code);
+      const fields = columns.map((c) => ({ name: c.code, externalCode: c.code, type: c.type }));
+      const invalid = validateTable(name, fields);
+      if (invalid) {
+        note(object, "failed", invalid);
+        continue;
+      }
+      const found = datasets.find((d) => d.name === name || (d.externalCode === t.code && Number(d.sourceId) === sourceId));
+      if (!found) {
+        if (!dry) {
+          const fieldsParam = { sourceId, name, externalName: t.title, externalCode: t.code, description: t.title, fields };
+          await portal.call(`biconnector.${tableApi}.add`, { fields: fieldsParam });
+        }
+        note(object, dry ? "would create" : "created", `${fields.length} fields`);
+        continue;
+      }
+      // Existing dataset: add new columns; removed or retyped ones only with --prune.
+      const detail = (await portal.call<Item>(`biconnector.${tableApi}.get`, { id: idOf(found) })) ?? {};
+      const current = ((detail.fields ?? (detail.item as Item | undefined)?.fields ?? []) as Item[]).map((f) => ({ id: idOf(f), name: String(f.name), type: String(f.type).toLowerCase() }));
+      const add = fields.filter((f) => !current.some((c) => c.name === f.name));
+      const retyped = fields.filter((f) => current.some((c) => c.name === f.name && c.type !== f.type));
+      const gone = current.filter((c) => !fields.some((f) => f.name === c.name));
+      const remove = opts.prune ? [...gone, ...current.filter((c) => retyped.some((r) => r.name === c.name))] : [];
+      const re = opts.prune ? retyped : [];
+      if (add.length === 0 && remove.length === 0) {
+        const pending = [...gone.map((g) => `-${g.name}`), ...retyped.map((r) => `~${r.name}`)];
+        note(object, "unchanged", pending.length ? `columns ${pending.join(", ")} differ; run with --prune to apply` : undefined);
+        continue;
+      }
+      if (!dry) {
+        if (remove.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), delete: remove.map((r) => r.id) });
+        if (add.length || re.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), add: [...add, ...re] });
+      }
+      const parts = [add.length ? `added ${add.map((a) => a.name).join(", ")}` : "", remove.length ? `removed ${remove.map((r) => r.name).join(", ")}` : ""].filter(Boolean);
+      note(object, dry ? "would update" : "updated", parts.join("; "));
+    } catch (err) {
+      note(object, "failed", explain(err));
+    }
+  }
+  if (opts.prune) {
+    for (const d of datasets) {
+      if (selected.some((t) => `${prefix}${t.code}` === d.name)) continue;
+      if (opts.tables?.length) continue; // a partial run never deletes what it did not look at
+      if (!dry) await portal.call(`biconnector.${tableApi}.delete`, { id: idOf(d) });
+      note(`table ${String(d.name)}`, dry ? "would delete" : "deleted", "no longer served by the Worker");
+    }
+  }
+  return { lines, failed: lines.some((l) => l.outcome === "failed") };
+}
+
+export function formatSummary(summary: Summary): string {
+  const width = Math.max(...summary.lines.map((l) => l.object.length), 10);
+  const out = summary.lines.map((l) => `${l.object.padEnd(width)}  ${l.outcome}${l.detail ? `: ${l.detail}` : ""}`);
+  const changed = summary.lines.some((l) => l.outcome !== "unchanged");
+  if (!changed) out.push("Nothing changed: the portal already matches the Worker.");
+  return out.join("\n");
+}
