@@ -16,6 +16,8 @@ export interface Env {
   URL_ALLOWED_HOSTS?: string;
   URL_FETCH_TIMEOUT_MS?: string;
   DEFAULT_DATE_FORMAT?: string;
+  /** The portal allowed to install through POST /install. */
+  PORTAL_URL?: string;
 }
 
 export const UrlTableSchema = z

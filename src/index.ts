@@ -8,6 +8,7 @@ import { readConfig, type Env } from "./config";
 import { decodeBody } from "./decode/body";
 import { AppError, errorResponse } from "./http/errors";
 import { dataResponse } from "./routes/data";
+import { installResponse } from "./routes/install";
 import { checkResponse, statusResponse, tableDescriptionResponse, tableListResponse } from "./routes/metadata";
 import { CheckRequest, DataRequest, TableDescriptionRequest, TableListRequest, validate } from "./validate/requests";
 import type * as z from "zod";
@@ -30,6 +31,7 @@ const ROUTES: Record<string, string[]> = {
   "/table_list": ["POST"],
   "/table_description": ["POST"],
   "/data": ["POST"],
+  "/install": ["POST"],
 };
 
 const router = Router<IRequest, [Env, ExecutionContext]>({
@@ -42,6 +44,7 @@ router
   .post("/table_list", endpoint(TableListRequest, (req, env, config) => tableListResponse(req.searchString, env, config)))
   .post("/table_description", endpoint(TableDescriptionRequest, (req, env, config) => tableDescriptionResponse(req, env, config)))
   .post("/data", endpoint(DataRequest, (req, env, config) => dataResponse(req, env, config)))
+  .post("/install", (request, env) => installResponse(request, env, readConfig(env)))
   .all("*", (request) => {
     const path = new URL(request.url).pathname;
     const allowed = ROUTES[path];
