@@ -18,6 +18,8 @@ export interface Env {
   DEFAULT_DATE_FORMAT?: string;
   /** The portal allowed to install through POST /install. */
   PORTAL_URL?: string;
+  /** "1": log one line of figures per data request (bytes read, rows) for benchmarks. */
+  LOG_STATS?: string;
 }
 
 export const UrlTableSchema = z
@@ -38,6 +40,7 @@ export interface Config {
   allowedHosts: Set<string>;
   fetchTimeoutMs: number;
   defaultDateFormat: DateFormat;
+  logStats: boolean;
 }
 
 function configError(variable: string, detail: string): AppError {
@@ -84,5 +87,12 @@ export function readConfig(env: Env): Config {
     throw configError("DEFAULT_DATE_FORMAT", `must be one of ${DATE_FORMATS.join(", ")}`);
   }
 
-  return { tokens, urlTables: tables.data, allowedHosts, fetchTimeoutMs: timeout, defaultDateFormat: dateFormat as DateFormat };
+  return {
+    tokens,
+    urlTables: tables.data,
+    allowedHosts,
+    fetchTimeoutMs: timeout,
+    defaultDateFormat: dateFormat as DateFormat,
+    logStats: env.LOG_STATS === "1",
+  };
 }

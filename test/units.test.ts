@@ -80,6 +80,11 @@ describe("dates", () => {
     ["2024-13-01", "dmy", null, null],
     ["13:00 pm 2024", "dmy", null, null],
     ["01/31/2024 13:00:00 pm", "mdy", "2024-01-31", null],
+    ["2024-02-30", "dmy", null, null],
+    ["30.02.2024 10:00:00", "dmy", null, null],
+    ["2024-01-31 24:00:00", "dmy", null, null],
+    ["2024-01-31 23:60:00", "dmy", null, null],
+    ["0000-01-01", "dmy", null, null],
   ] as const)("%s (%s)", (text, order, date, datetime) => {
     expect(parseDateTime(text, order)).toBe(datetime);
     if (datetime !== null) expect(parseDate(text, order)).toBe(date);

@@ -36,6 +36,7 @@ function tooWide(recordNo: number, width: number, expected: number): Error {
 
 /** Fits one positional record to `width` cells (empty text becomes null later, by type). */
 export function fitRecord(record: readonly unknown[], width: number, recordNo: number, fromJson: boolean): TextRow {
+  if (!fromJson && record.length === width) return record as string[]; // the common case: no copy
   const row: TextRow = new Array(width);
   const n = Math.min(record.length, width);
   for (let i = 0; i < n; i++) row[i] = fromJson ? jsonCellText(record[i]) : (record[i] as string);

@@ -9,10 +9,11 @@ import { compileFilter } from "../filter/compile";
 import { FieldResolver } from "../project/fields";
 import { tableRows } from "../parse/rows";
 import { DataRequest, tableParam } from "../validate/requests";
-import { cellToJson, converterFor, type Converter } from "../values/convert";
+import { cellToJson, converterFor, emitterFor, type Converter, type Emitter } from "../values/convert";
 import type { Cell, DateFormat } from "../values/types";
 import { DATE_FORMATS } from "../values/types";
 import { urlDataBody } from "../write/urldata";
+import { counting } from "../source/bytes";
 import { badRequest } from "../http/errors";
 
 function portalDateFormat(req: DataRequest, config: Config): DateFormat {
@@ -25,6 +26,10 @@ function portalDateFormat(req: DataRequest, config: Config): DateFormat {
 
 function convertersFor(d: Description): Converter[] {
   return d.columns.map((c) => converterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
+}
+
+function emittersFor(d: Description): Emitter[] {
+  return d.columns.map((c) => emitterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
 }
 
 export async function dataResponse(req: DataRequest, env: Env, config: Config): Promise<Response> {
@@ -41,26 +46,39 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
     const limit = req.limit && req.limit > 0 ? req.limit : Infinity;
 
     const converters = convertersFor(description);
+    const emitters = emittersFor(description);
     const filterCols = filter?.columns ?? [];
-    const outputOnly = selected.filter((i) => !filterCols.includes(i));
+    // Per selected position: a column the filter already converted is written
+    // from its typed cell; any other goes straight from text to JSON.
+    const fromTyped = selected.map((i) => filterCols.includes(i));
     const typed: Cell[] = new Array(description.columns.length).fill(null);
     const header = selected.map((i) => description.columns[i].code);
 
-    source = tableRows(bytes, description);
+    const stats = { bytes: 0, rows: 0, started: Date.now(), logged: false };
+    source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description);
     const rows = source;
     let sent = 0;
+    const finish = () => {
+      if (!config.logStats || stats.logged) return null;
+      stats.logged = true;
+      console.log(`bench-stats ${JSON.stringify({ table: entry.code, bytesRead: stats.bytes, rowsRead: stats.rows, rowsSent: sent, ms: Date.now() - stats.started })}`);
+      return null;
+    };
     const pump = async (): Promise<string[] | null> => {
-      if (sent >= limit) return null;
+      if (sent >= limit) return finish();
       const next = await rows.next();
-      if (next.done) return null;
+      if (next.done) return finish();
+      stats.rows += next.value.length;
       const out: string[] = [];
       for (const row of next.value) {
-        // Convert what the filter reads, test, then convert only what is sent.
+        // Convert what the filter reads and test; only rows that pass are written.
         for (const i of filterCols) typed[i] = converters[i](row[i]);
         if (filter && !filter.test(typed)) continue;
-        for (const i of outputOnly) typed[i] = converters[i](row[i]);
         let json = "[";
-        for (let k = 0; k < selected.length; k++) json += (k ? "," : "") + cellToJson(typed[selected[k]]);
+        for (let k = 0; k < selected.length; k++) {
+          const i = selected[k];
+          json += (k ? "," : "") + (fromTyped[k] ? cellToJson(typed[i]) : emitters[i](row[i]));
+        }
         out.push(`${json}]`);
         if (++sent >= limit) {
           await rows.return(undefined); // stop reading the source

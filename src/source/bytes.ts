@@ -72,3 +72,15 @@ export function concat(chunks: Uint8Array[], size = chunks.reduce((n, c) => n + 
   }
   return out;
 }
+
+/** Counts the bytes that pass (for LOG_STATS figures). */
+export async function* counting(source: Bytes, counter: { bytes: number }): Bytes {
+  try {
+    for await (const chunk of source) {
+      counter.bytes += chunk.byteLength;
+      yield chunk;
+    }
+  } finally {
+    await source.return(undefined);
+  }
+}

@@ -31,6 +31,38 @@ export function converterFor(type: ColumnType, opts: ValueOptions): Converter {
   }
 }
 
+// Number text that is already valid JSON and means the same number.
+const JSON_INT = /^-?(?:0|[1-9]\d{0,14})$/;
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+
+/** Text → JSON fragment for the output, for columns the filter does not read. */
+export type Emitter = (text: string | null) => string;
+
+/**
+ * The output path without the typed detour where the text already is valid
+ * JSON (`42`, `10.5`, an ISO date): numbers and dates are written as they
+ * came; everything else goes through the converter.
+ */
+export function emitterFor(type: ColumnType, opts: ValueOptions): Emitter {
+  const convert = converterFor(type, opts);
+  switch (type) {
+    case "int":
+      return (t) => (t !== null && JSON_INT.test(t) ? t : cellToJson(convert(t)));
+    case "double":
+    case "money":
+      return (t) => (t !== null && JSON_NUMBER.test(t) && t.length < 17 ? t : cellToJson(convert(t)));
+    case "string":
+      return (t) => (t === null || t === "" ? "null" : JSON.stringify(t));
+    case "date":
+    case "datetime":
+      // Canonical dates hold no character JSON must escape.
+      return (t) => {
+        const v = convert(t);
+        return v === null ? "null" : `"${v}"`;
+      };
+  }
+}
+
 export function cellToJson(cell: Cell): string {
   if (cell === null) return "null";
   if (typeof cell === "number") return String(cell);

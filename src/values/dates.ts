@@ -66,14 +66,62 @@ export const formatDate = (p: DateParts) => `${p4(p.y)}-${p2(p.m)}-${p2(p.d)}`;
 export const formatDateTime = (p: DateParts) =>
   `${formatDate(p)} ${p2(p.hh)}:${p2(p.mm)}:${p2(p.ss)}`;
 
+// Fast paths for the shapes that make up nearly every real file, checked by
+// character codes: `YYYY-MM-DD`, `DD.MM.YYYY`, `YYYY-MM-DD HH:MM:SS`. Anything
+// else goes through the full regex above.
+const d2 = (s: string, i: number) => {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+};
+
+/** `Y-m-d` for `YYYY-MM-DD` or `DD.MM.YYYY` (exactly), else undefined (not decided here). */
+function fastDate(t: string): string | null | undefined {
+  if (t.length !== 10) return undefined;
+  let y: number, m: number, d: number;
+  if (t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45) {
+    const hi = d2(t, 0);
+    const lo = d2(t, 2);
+    if (hi < 0 || lo < 0) return undefined;
+    y = hi * 100 + lo;
+    m = d2(t, 5);
+    d = d2(t, 8);
+  } else if (t.charCodeAt(2) === 46 && t.charCodeAt(5) === 46) {
+    const hi = d2(t, 6);
+    const lo = d2(t, 8);
+    if (hi < 0 || lo < 0) return undefined;
+    y = hi * 100 + lo;
+    m = d2(t, 3);
+    d = d2(t, 0);
+  } else return undefined;
+  if (m < 1 || m > 12 || d < 1 || y < 1 || d > daysInMonth(y, m)) return null;
+  return t.charCodeAt(4) === 45 ? t : `${t.slice(6)}-${t.slice(3, 5)}-${t.slice(0, 2)}`;
+}
+
+/** `Y-m-d H:i:s` for `YYYY-MM-DD HH:MM:SS` (exactly), else undefined. */
+function fastDateTime(t: string): string | null | undefined {
+  if (t.length !== 19 || t.charCodeAt(10) !== 32 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return undefined;
+  const date = fastDate(t.slice(0, 10));
+  if (date === undefined) return undefined;
+  const hh = d2(t, 11);
+  const mm = d2(t, 14);
+  const ss = d2(t, 17);
+  if (hh < 0 || mm < 0 || ss < 0) return undefined;
+  return date === null || hh > 23 || mm > 59 || ss > 59 ? null : `${date}${t.slice(10)}`;
+}
+
 /** `Y-m-d`, or null. A datetime value keeps only its date. */
 export function parseDate(text: string, order: SlashOrder): string | null {
+  const fast = fastDate(text);
+  if (fast !== undefined) return fast;
   const p = parseDateParts(text, order);
   return p ? formatDate(p) : null;
 }
 
 /** `Y-m-d H:i:s`, or null. A date-only value is midnight. */
 export function parseDateTime(text: string, order: SlashOrder): string | null {
+  const fast = fastDateTime(text);
+  if (fast !== undefined) return fast;
   const p = parseDateParts(text, order);
   return p ? formatDateTime(p) : null;
 }

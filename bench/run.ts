@@ -1,0 +1,328 @@
+/**
+ * npm run bench [-- --big] [-- --only ours]
+ *
+ * Times the real Worker (workerd via Miniflare, local R2 on disk) on
+ * PHP-encoded POST /data requests, against reference engines on the same
+ * files and the same filter/projection: papaparse's bare parse in Node (the
+ * ceiling for our parser), Miller, DuckDB, and a naive read-all baseline.
+ * Writes bench/RESULTS.md.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+import Papa from "papaparse";
+import { phpEncode } from "../test/helper-server";
+
+const root = join(import.meta.dirname, "..");
+const data = join(import.meta.dirname, "data");
+const args = new Set(process.argv.slice(2));
+const BIG = args.has("--big");
+const ONLY_OURS = args.has("--only-ours");
+const TOKEN = "bench-token";
+
+// ---- setup ------------------------------------------------------------------
+
+function ensureTool(bin: string, pkg: string): boolean {
+  if (spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0) return true;
+  console.log(`installing ${pkg} (apt-get)…`);
+  spawnSync("sh", ["-c", `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}) >/dev/null 2>&1`], { stdio: "inherit" });
+  return spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
+}
+
+async function ensureDuckDb(): Promise<typeof import("@duckdb/node-api") | null> {
+  try {
+    return await import("@duckdb/node-api");
+  } catch {
+    console.log("installing @duckdb/node-api (npm, not saved)…");
+    spawnSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "@duckdb/node-api@1.4.1-r.4"], { cwd: root, stdio: "ignore" });
+    try {
+      return await import("@duckdb/node-api");
+    } catch (err) {
+      console.log(`DuckDB unavailable: ${(err as Error).message}`);
+      return null;
+    }
+  }
+}
+
+function ensureData(): void {
+  if (!existsSync(join(data, "bench.csv")) || !existsSync(join(data, "bench.ndjson"))) {
+    execFileSync("node", [join(import.meta.dirname, "generate.mjs"), "1000000", "bench"], { stdio: "inherit" });
+  }
+  if (!existsSync(join(data, "small.csv"))) execFileSync("node", [join(import.meta.dirname, "generate.mjs"), "80000", "small", "csv-only"], { stdio: "inherit" });
+  if (BIG && !existsSync(join(data, "big.csv"))) execFileSync("node", [join(import.meta.dirname, "generate.mjs"), "8000000", "big", "csv-only"], { stdio: "inherit" });
+}
+
+// ---- the Worker under test ---------------------------------------------------
+
+interface Worker {
+  mf: Miniflare;
+  url: string;
+  pid: number;
+  stats: Record<string, unknown>[];
+}
+
+async function startWorker(persist: string): Promise<Worker> {
+  const out = await build({
+    entryPoints: [join(root, "src", "index.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    conditions: ["workerd", "worker", "browser"],
+    write: false,
+    logLevel: "silent",
+  });
+  const stats: Record<string, unknown>[] = [];
+  const mf = new Miniflare({
+    modules: true,
+    script: out.outputFiles[0].text,
+    compatibilityDate: "2026-04-01",
+    r2Buckets: ["DATA"],
+    r2Persist: persist,
+    bindings: { CONNECTOR_TOKEN: TOKEN, LOG_STATS: "1" },
+    host: "127.0.0.1",
+    port: 0,
+    handleRuntimeStdio(stdout, stderr) {
+      let buf = "";
+      stdout.on("data", (c: Buffer) => {
+        buf += c.toString();
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          const at = line.indexOf("bench-stats ");
+          if (at >= 0) stats.push(JSON.parse(line.slice(at + 12)));
+        }
+      });
+      stderr.resume();
+    },
+  });
+  const url = (await mf.ready).href.replace(/\/$/, "");
+  const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
+  const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
+  return { mf, url, pid, stats };
+}
+
+const rss = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
+const cpuSeconds = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+
+async function upload(w: Worker, key: string, file: string): Promise<void> {
+  const bucket = await w.mf.getR2Bucket("DATA");
+  const existing = await bucket.head(key);
+  if (existing && existing.size === statSync(file).size) return;
+  const buf = readFileSync(file);
+  await bucket.put(key, buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+interface Measure {
+  wallMs: number;
+  ttfbMs: number;
+  outBytes: number;
+  rows: number;
+  peakRss: number;
+  baseRss: number;
+  cpu: number;
+  bytesRead?: number;
+}
+
+async function request(w: Worker, path: string, params: Record<string, unknown>): Promise<Measure> {
+  const [body] = await phpEncode([{ connection: { token: TOKEN }, ...params }]);
+  const baseRss = rss(w.pid);
+  let peakRss = baseRss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rss(w.pid))), 20);
+  const cpu0 = cpuSeconds(w.pid);
+  const before = w.stats.length;
+  const t0 = performance.now();
+  const res = await fetch(`${w.url}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+  const reader = res.body!.getReader();
+  let ttfb = 0;
+  let outBytes = 0;
+  let tail = "";
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!ttfb) ttfb = performance.now() - t0;
+    outBytes += value.byteLength;
+    tail = (tail + Buffer.from(value).toString("utf8")).slice(-400);
+  }
+  const wallMs = performance.now() - t0;
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, rss(w.pid));
+  if (res.status !== 200 || tail.includes("!ERROR")) throw new Error(`HTTP ${res.status}: ${tail}`);
+  for (let i = 0; i < 50 && w.stats.length === before; i++) await new Promise((r) => setTimeout(r, 10));
+  const s = w.stats[w.stats.length - 1] as { bytesRead?: number; rowsSent?: number } | undefined;
+  return { wallMs, ttfbMs: ttfb, outBytes, rows: s?.rowsSent ?? 0, peakRss, baseRss, cpu: cpuSeconds(w.pid) - cpu0, bytesRead: w.stats.length > before ? s?.bytesRead : undefined };
+}
+
+// ---- reference engines --------------------------------------------------------
+
+async function papaBare(file: string): Promise<{ ms: number; rows: number }> {
+  const t0 = performance.now();
+  let rows = 0;
+  await new Promise<void>((resolve, reject) =>
+    Papa.parse(createReadStream(file, { encoding: "utf8" }) as unknown as File, {
+      chunk: (r: Papa.ParseResult<unknown>) => void (rows += r.data.length),
+      complete: () => resolve(),
+      error: reject,
+    }),
+  );
+  return { ms: performance.now() - t0, rows: rows - 1 };
+}
+
+function timed(cmd: string): { ms: number; rss: number } {
+  const t0 = performance.now();
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", "sh", "-c", `${cmd} > /dev/null`], { encoding: "utf8", maxBuffer: 1 << 30 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr.slice(0, 300)}`);
+  return { ms, rss: Number(r.stderr.trim().split("\n").pop()) * 1024 };
+}
+
+const MILLER_FILTER = `strptime($order_date, "%d.%m.%Y") >= strptime("01.03.2024", "%d.%m.%Y") && strptime($order_date, "%d.%m.%Y") <= strptime("31.03.2024", "%d.%m.%Y") && ($region == "Kazan" || $region == "Omsk")`;
+const SQL_FILTER = `strptime(order_date, '%d.%m.%Y') BETWEEN DATE '2024-03-01' AND DATE '2024-03-31' AND region IN ('Kazan', 'Omsk')`;
+
+function naive(file: string, filtered: boolean): { ms: number; rss: number } {
+  // A separate process, so its peak memory is its own.
+  const script = `
+    const Papa = require("papaparse"); const fs = require("fs");
+    const t = fs.readFileSync(${JSON.stringify(file)}, "utf8");
+    const rows = Papa.parse(t, { header: true }).data;
+    const d = (s) => s.split(".").reverse().join("-");
+    const out = ${filtered} ? rows.filter((r) => r.order_date && d(r.order_date) >= "2024-03-01" && d(r.order_date) <= "2024-03-31" && (r.region === "Kazan" || r.region === "Omsk")).map((r) => [r.id, r.amount, r.region]) : rows.map(Object.values);
+    process.stdout.write(String(JSON.stringify(out).length));`;
+  return timed(`node --max-old-space-size=16000 -e '${script.replace(/'/g, "'\\''")}'`);
+}
+
+// ---- report -----------------------------------------------------------------
+
+const MB = 1024 * 1024;
+const f1 = (n: number) => n.toFixed(1);
+const fmtMs = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${n.toFixed(0)} ms`);
+
+async function main(): Promise<void> {
+  ensureData();
+  const haveMiller = ONLY_OURS ? false : ensureTool("mlr", "miller");
+  ensureTool("/usr/bin/time", "time");
+  const duck = ONLY_OURS ? null : await ensureDuckDb();
+  const persist = mkdtempSync(join(tmpdir(), "bench-r2-"));
+  const loader = await startWorker(persist);
+  const csvFile = join(data, "bench.csv");
+  const ndFile = join(data, "bench.ndjson");
+  const smallFile = join(data, "small.csv");
+  const bigFile = BIG ? join(data, "big.csv") : csvFile;
+  await upload(loader, "bench.csv", csvFile);
+  await upload(loader, "bench_nd.ndjson", ndFile);
+  await upload(loader, "small.csv", smallFile);
+  if (BIG) await upload(loader, "big.csv", bigFile);
+  // Measure in a fresh workerd, so the uploads' buffers are not in its memory.
+  await loader.mf.dispose();
+  const w = await startWorker(persist);
+  const size = (f: string) => statSync(f).size;
+  const lines: string[] = [];
+  const table = (header: string[], rows: (string | number)[][]) => {
+    lines.push(`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`), "");
+  };
+
+  // Warm up (bundle load, description cache), then measure.
+  await request(w, "/data", { table: "small", limit: 0 });
+  const selectiveParams = (tableName: string) => ({
+    table: tableName,
+    select: ["ID", "AMOUNT", "REGION"],
+    filter: { ">=ORDER_DATE": "01.03.2024", "<=ORDER_DATE": "31.03.2024", "=REGION": ["Kazan", "Omsk"] },
+    limit: 0,
+  });
+  const describeStart = performance.now();
+  await fetch(`${w.url}/table_description`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ connection: { token: TOKEN }, table: BIG ? "big" : "bench" }) }).then((r) => r.text());
+  const describeMs = performance.now() - describeStart;
+
+  const s1 = await request(w, "/data", { table: "bench", limit: 0 });
+  const s2 = await request(w, "/data", selectiveParams("bench"));
+  const s3 = await request(w, "/data", { table: BIG ? "big" : "bench", limit: 20 });
+  const s4nd = await request(w, "/data", selectiveParams("bench_nd"));
+  const small = await request(w, "/data", { table: "small", limit: 0 });
+
+  const scen: [string, string, Measure, number, number][] = [
+    ["1. full scan, all columns", "bench.csv", s1, size(csvFile), 1_000_000],
+    ["2. date range + IN, 3 columns", "bench.csv", s2, size(csvFile), 1_000_000],
+    [`3. preview limit=20`, BIG ? "big.csv" : "bench.csv", s3, size(bigFile), 20],
+    ["4. as 2, NDJSON", "bench.ndjson", s4nd, size(ndFile), 1_000_000],
+  ];
+  lines.push("## Ours: POST /data on the Worker (workerd via Miniflare, local R2)", "");
+  table(
+    ["scenario", "file", "wall", "TTFB", "input MB/s", "rows/s", "rows out", "read from R2", "workerd peak RSS", "CPU s"],
+    scen.map(([n, f, m, bytes, scanned]) => [
+      n,
+      f,
+      fmtMs(m.wallMs),
+      fmtMs(m.ttfbMs),
+      f1((m.bytesRead ?? bytes) / MB / (m.wallMs / 1000)),
+      Math.round(scanned / (m.wallMs / 1000)).toLocaleString("en"),
+      m.rows.toLocaleString("en"),
+      m.bytesRead === undefined ? "?" : `${f1(m.bytesRead / MB)} MB`,
+      `${f1(m.peakRss / MB)} MB`,
+      m.cpu.toFixed(2),
+    ]),
+  );
+  lines.push(`Type inference (/table_description) on ${BIG ? "big.csv" : "bench.csv"} (${f1(size(bigFile) / MB)} MB): ${fmtMs(describeMs)}.`, "");
+  lines.push(`Memory: workerd peak RSS on small.csv (${f1(size(smallFile) / MB)} MB, full scan): ${f1(small.peakRss / MB)} MB; on bench.csv (${f1(size(csvFile) / MB)} MB): ${f1(s1.peakRss / MB)} MB.`, "");
+
+  if (!ONLY_OURS) {
+    lines.push("## Reference engines, same files, same filter/projection", "");
+    const refs: (string | number)[][] = [];
+    const pb = await papaBare(csvFile);
+    refs.push(["papaparse bare parse (Node, no output)", "1, 2 (ceiling)", fmtMs(pb.ms), f1(size(csvFile) / MB / (pb.ms / 1000)), f1(s2.wallMs / pb.ms)]);
+    if (haveMiller) {
+      const m1 = timed(`mlr --icsv --ojson cat ${csvFile}`);
+      const m2 = timed(`mlr --icsv --ojson filter '${MILLER_FILTER}' then cut -o -f id,amount,region ${csvFile}`);
+      const m4 = timed(`mlr --ijsonl --ojson filter '${MILLER_FILTER}' then cut -o -f id,amount,region ${ndFile}`);
+      refs.push(["Miller", "1", fmtMs(m1.ms), f1(size(csvFile) / MB / (m1.ms / 1000)), f1(s1.wallMs / m1.ms)]);
+      refs.push(["Miller", "2", fmtMs(m2.ms), f1(size(csvFile) / MB / (m2.ms / 1000)), f1(s2.wallMs / m2.ms)]);
+      refs.push(["Miller", "4", fmtMs(m4.ms), f1(size(ndFile) / MB / (m4.ms / 1000)), f1(s4nd.wallMs / m4.ms)]);
+    }
+    if (duck) {
+      const db = await duck.DuckDBInstance.create(":memory:");
+      const con = await db.connect();
+      const q = async (sql: string) => {
+        const t0 = performance.now();
+        await con.run(sql);
+        return performance.now() - t0;
+      };
+      const out = join(tmpdir(), "duck-out.json");
+      const d1 = await q(`COPY (SELECT * FROM read_csv('${csvFile}')) TO '${out}' (FORMAT json, ARRAY true)`);
+      const d2 = await q(`COPY (SELECT id, amount, region FROM read_csv('${csvFile}') WHERE ${SQL_FILTER}) TO '${out}' (FORMAT json, ARRAY true)`);
+      const d4 = await q(`COPY (SELECT id, amount, region FROM read_json('${ndFile}', format='newline_delimited') WHERE ${SQL_FILTER}) TO '${out}' (FORMAT json, ARRAY true)`);
+      rmSync(out, { force: true });
+      refs.push(["DuckDB (2 threads)", "1", fmtMs(d1), f1(size(csvFile) / MB / (d1 / 1000)), f1(s1.wallMs / d1)]);
+      refs.push(["DuckDB (2 threads)", "2", fmtMs(d2), f1(size(csvFile) / MB / (d2 / 1000)), f1(s2.wallMs / d2)]);
+      refs.push(["DuckDB (2 threads)", "4", fmtMs(d4), f1(size(ndFile) / MB / (d4 / 1000)), f1(s4nd.wallMs / d4)]);
+    }
+    const n1 = naive(csvFile, false);
+    const n2 = naive(csvFile, true);
+    refs.push(["naive: read all, parse all, filter in memory (Node)", "1", `${fmtMs(n1.ms)} (peak RSS ${f1(n1.rss / MB)} MB)`, f1(size(csvFile) / MB / (n1.ms / 1000)), f1(s1.wallMs / n1.ms)]);
+    refs.push(["naive: read all, parse all, filter in memory (Node)", "2", `${fmtMs(n2.ms)} (peak RSS ${f1(n2.rss / MB)} MB)`, f1(size(csvFile) / MB / (n2.ms / 1000)), f1(s2.wallMs / n2.ms)]);
+    table(["engine", "scenario", "wall", "input MB/s", "ours / reference (time)"], refs);
+    lines.push(`Scenario 2 throughput, ours vs papaparse's bare parse: ${f1((100 * pb.ms) / s2.wallMs)}% (target ≥ 70%).`, "");
+  }
+
+  await w.mf.dispose();
+  rmSync(persist, { recursive: true, force: true });
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  const report = [
+    "# Benchmark results",
+    "",
+    `Machine: ${cpus().length} × ${cpu}, ${f1(totalmem() / 1024 ** 3)} GB RAM, Node ${process.version}. Run: ${new Date().toISOString()}.`,
+    "",
+    "Reproduce: `npm run bench` (add `-- --big` for the 1 GB preview/inference figures). Files are generated",
+    "deterministically by `bench/generate.mjs` into `bench/data/` (1,000,000 rows × 12 columns).",
+    "",
+    ...lines,
+  ].join("\n");
+  writeFileSync(join(import.meta.dirname, "RESULTS.md"), report + "\n");
+  console.log(report);
+}
+
+await main();
