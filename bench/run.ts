@@ -9,12 +9,13 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import Papa from "papaparse";
 import { phpEncode } from "../test/helper-server";
+import { bundleWorker } from "../test/setup/worker";
 
 const root = join(import.meta.dirname, "..");
 const data = join(import.meta.dirname, "data");
@@ -32,14 +33,18 @@ function ensureTool(bin: string, pkg: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
 }
 
-async function ensureDuckDb(): Promise<typeof import("@duckdb/node-api") | null> {
+type DuckDb = typeof import("@duckdb/node-api");
+
+async function ensureDuckDb(): Promise<DuckDb | null> {
+  // require(), not import(): a failed ESM resolution is cached for the process.
+  const load = () => createRequire(import.meta.url)("@duckdb/node-api") as DuckDb;
   try {
-    return await import("@duckdb/node-api");
+    return load();
   } catch {
     console.log("installing @duckdb/node-api (npm, not saved)…");
     spawnSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "@duckdb/node-api@1.4.1-r.4"], { cwd: root, stdio: "ignore" });
     try {
-      return await import("@duckdb/node-api");
+      return load();
     } catch (err) {
       console.log(`DuckDB unavailable: ${(err as Error).message}`);
       return null;
@@ -65,19 +70,10 @@ interface Worker {
 }
 
 async function startWorker(persist: string): Promise<Worker> {
-  const out = await build({
-    entryPoints: [join(root, "src", "index.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    conditions: ["workerd", "worker", "browser"],
-    write: false,
-    logLevel: "silent",
-  });
   const stats: Record<string, unknown>[] = [];
   const mf = new Miniflare({
     modules: true,
-    script: out.outputFiles[0].text,
+    script: await bundleWorker(),
     compatibilityDate: "2026-04-01",
     r2Buckets: ["DATA"],
     r2Persist: persist,

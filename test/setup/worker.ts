@@ -3,7 +3,8 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { join } from "node:path";
 
-export async function startWorker(bindings: Record<string, string>): Promise<{ mf: Miniflare; url: string; bucket: R2Bucket }> {
+/** The Worker bundled as wrangler would (ESM, workerd conditions). */
+export async function bundleWorker(): Promise<string> {
   const out = await build({
     entryPoints: [join(import.meta.dirname, "..", "..", "src", "index.ts")],
     bundle: true,
@@ -13,9 +14,13 @@ export async function startWorker(bindings: Record<string, string>): Promise<{ m
     write: false,
     logLevel: "silent",
   });
+  return out.outputFiles[0].text;
+}
+
+export async function startWorker(bindings: Record<string, string>): Promise<{ mf: Miniflare; url: string; bucket: R2Bucket }> {
   const mf = new Miniflare({
     modules: true,
-    script: out.outputFiles[0].text,
+    script: await bundleWorker(),
     compatibilityDate: "2026-04-01",
     r2Buckets: ["DATA"],
     bindings,
