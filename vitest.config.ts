@@ -16,6 +16,8 @@ export default defineConfig({
               miniflare: {
                 bindings: {
                   CONNECTOR_TOKEN: `old-token, ${TEST_TOKEN}`,
+                  UPLOAD_TOKEN: "upload-token",
+                  UPLOAD_KEEP_VERSIONS: "2",
                   URL_ALLOWED_HOSTS: "127.0.0.1",
                   URL_FETCH_TIMEOUT_MS: "1000",
                   HELPER_ORIGIN: origin,

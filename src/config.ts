@@ -18,6 +18,10 @@ export interface Env {
   DEFAULT_DATE_FORMAT?: string;
   /** The portal allowed to install through POST /install. */
   PORTAL_URL?: string;
+  /** Bearer token(s) for /files uploads (a secret, separate from CONNECTOR_TOKEN). */
+  UPLOAD_TOKEN?: string;
+  /** How many previous versions of each file uploads keep (default 5). */
+  UPLOAD_KEEP_VERSIONS?: string;
   /** "1": log one line of figures per data request (bytes read, rows) for benchmarks. */
   LOG_STATS?: string;
 }

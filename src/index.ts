@@ -9,6 +9,7 @@ import { decodeBody } from "./decode/body";
 import { AppError, errorResponse } from "./http/errors";
 import { dataResponse } from "./routes/data";
 import { installResponse } from "./routes/install";
+import { filesResponse } from "./routes/files";
 import { checkResponse, statusResponse, tableDescriptionResponse, tableListResponse } from "./routes/metadata";
 import { CheckRequest, DataRequest, TableDescriptionRequest, TableListRequest, validate } from "./validate/requests";
 import type * as z from "zod";
@@ -45,6 +46,8 @@ router
   .post("/table_description", endpoint(TableDescriptionRequest, (req, env, config) => tableDescriptionResponse(req, env, config)))
   .post("/data", endpoint(DataRequest, (req, env, config) => dataResponse(req, env, config)))
   .post("/install", (request, env) => installResponse(request, env, readConfig(env)))
+  .all("/files", (request, env) => filesResponse(request, env, readConfig(env)))
+  .all("/files/*", (request, env) => filesResponse(request, env, readConfig(env)))
   .all("*", (request) => {
     const path = new URL(request.url).pathname;
     const allowed = ROUTES[path];

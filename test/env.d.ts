@@ -5,5 +5,6 @@ declare namespace Cloudflare {
     CONNECTOR_TOKEN: string;
     URL_TABLES: string;
     HELPER_ORIGIN: string;
+    UPLOAD_TOKEN: string;
   }
 }

@@ -65,7 +65,7 @@ interface Declared {
   version: string;
 }
 
-async function loadDeclared(env: Env, entry: TableEntry): Promise<Declared> {
+export async function loadDeclared(env: Env, entry: TableEntry): Promise<Declared> {
   const src = entry.source;
   if (src.kind === "url") return { sidecar: src.table.schema, version: JSON.stringify(src.table.schema ?? null) };
   const key = src.key + SIDECAR_SUFFIX;
@@ -203,13 +203,30 @@ export async function describe(env: Env, config: Config, entry: TableEntry, opti
   const cacheKey = opened.version === null ? null : `${sourceId}|${opened.version}|${declared.version}`;
   const cached = cacheGet(cacheKey);
   if (cached) return { description: cached, bytes: opened.bytes };
-  const prefix = await peek(opened.bytes, SAMPLE_BYTES);
-  const read = prefix.bytes.byteLength;
-  const complete =
-    prefix.complete && (!opened.rangeLimited || (opened.size !== undefined ? read >= opened.size : read < SAMPLE_BYTES));
+  const described = await describeStream(entry, opened.bytes, declared.sidecar, (read) =>
+    // A range read ends where the range does: complete only if that is the file's end.
+    !opened.rangeLimited || (opened.size !== undefined ? read >= opened.size : read < SAMPLE_BYTES),
+  );
+  cacheSet(cacheKey, described.description);
+  return described;
+}
+
+/**
+ * Describes a table from a stream of its bytes (from the first byte): infers
+ * from the first SAMPLE_BYTES and hands back the whole stream for reading on.
+ * `endIsFileEnd` says whether a stream that ended within the sample is the
+ * whole file (false for a range read that was cut).
+ */
+export async function describeStream(
+  entry: TableEntry,
+  bytes: Bytes,
+  declared: Sidecar | undefined,
+  endIsFileEnd: (read: number) => boolean = () => true,
+): Promise<Described> {
+  const prefix = await peek(bytes, SAMPLE_BYTES);
+  const complete = prefix.complete && endIsFileEnd(prefix.bytes.byteLength);
   try {
-    const description = await infer(entry, prefix.bytes, complete, declared.sidecar);
-    cacheSet(cacheKey, description);
+    const description = await infer(entry, prefix.bytes, complete, declared);
     return { description, bytes: prefix.all };
   } catch (err) {
     await prefix.all.return(undefined);

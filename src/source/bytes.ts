@@ -84,3 +84,17 @@ export async function* counting(source: Bytes, counter: { bytes: number }): Byte
     await source.return(undefined);
   }
 }
+
+/** A byte generator as a ReadableStream (for R2 put and DecompressionStream). */
+export function toStream(source: Bytes): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await source.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await source.return(undefined);
+    },
+  });
+}

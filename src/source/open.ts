@@ -24,7 +24,8 @@ export interface OpenOptions {
   prefixBytes?: number;
 }
 
-function gunzip(stream: ReadableStream<Uint8Array>): Bytes {
+/** Decompresses gzip data; a stream that is not gzip fails with FILE_GZIP_INVALID. */
+export function gunzip(stream: ReadableStream<Uint8Array>): Bytes {
   const inner = readStream(stream.pipeThrough(new DecompressionStream("gzip")));
   return (async function* () {
     try {

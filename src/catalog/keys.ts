@@ -1,0 +1,31 @@
+/**
+ * Object keys that uploads may write. A key never leaves the bucket's table
+ * space: no `..`, no absolute or empty segments, no dot-folders (`.versions/`
+ * belongs to the Worker), and it must name a table file or a table's sidecar.
+ */
+import { badRequest } from "../http/errors";
+import { SIDECAR_SUFFIX, tableKeyInfo } from "./naming";
+
+export type KeyKind = "table" | "sidecar";
+
+export function checkKey(raw: string): { key: string; kind: KeyKind } {
+  let key: string;
+  try {
+    key = decodeURIComponent(raw);
+  } catch {
+    throw badRequest("KEY_INVALID", `The key "${raw}" is not valid percent-encoding.`);
+  }
+  const fail = (why: string) => badRequest("KEY_INVALID", `The key "${key}" is not allowed: ${why}.`);
+  if (key === "" || key.length > 1024) throw fail("it must be 1 to 1024 characters");
+  if (key.startsWith("/") || key.includes("\\")) throw fail("use a relative path with / between folders");
+  if (/[\u0000-\u001f\u007f]/.test(key)) throw fail("it contains control characters");
+  const parts = key.split("/");
+  if (parts.some((p) => p === "" || p === "." || p === "..")) throw fail("empty, . and .. path segments are not allowed");
+  if (parts.some((p) => p.startsWith("."))) throw fail("names starting with a dot are reserved (.versions/ keeps old versions)");
+  if (key.toLowerCase().endsWith(SIDECAR_SUFFIX)) {
+    if (!tableKeyInfo(key.slice(0, -SIDECAR_SUFFIX.length))) throw fail(`a schema must sit next to a table file, as <file>${SIDECAR_SUFFIX}`);
+    return { key, kind: "sidecar" };
+  }
+  if (!tableKeyInfo(key)) throw fail("only .csv, .tsv, .json, .ndjson, .jsonl (optionally .gz) files and their .schema.json sidecars can be uploaded");
+  return { key, kind: "table" };
+}
