@@ -10,6 +10,7 @@ import { join, relative, sep } from "node:path";
 const root = join(import.meta.dirname, "..");
 const BUCKET = "bi-connector-data";
 const TOKEN = process.env.CONNECTOR_TOKEN ?? "dev-token";
+const UPLOAD_TOKEN = process.env.UPLOAD_TOKEN ?? "dev-upload-token";
 const PORT = process.env.PORT ?? "8787";
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -41,12 +42,12 @@ for (const file of files(dataDir)) {
 mkdirSync(join(root, ".wrangler"), { recursive: true });
 writeFileSync(stampPath, JSON.stringify(stamp, null, 1));
 console.log(`Local R2 bucket "${BUCKET}": ${seeded} file(s) seeded from sample-data/, ${Object.keys(stamp).length} in all.`);
-console.log(`Connector: http://127.0.0.1:${PORT}  token: ${TOKEN}`);
+console.log(`Connector: http://127.0.0.1:${PORT}  token: ${TOKEN}  upload token: ${UPLOAD_TOKEN}`);
 console.log(`Try: curl -s -X POST http://127.0.0.1:${PORT}/table_list -d 'connection[token]=${TOKEN}'`);
 
 const dev = spawn(
   wrangler,
-  ["dev", "--local", "--ip", "127.0.0.1", "--port", PORT, "--var", `CONNECTOR_TOKEN:${TOKEN}`, "--show-interactive-dev-session=false"],
+  ["dev", "--local", "--ip", "127.0.0.1", "--port", PORT, "--var", `CONNECTOR_TOKEN:${TOKEN}`, "--var", `UPLOAD_TOKEN:${UPLOAD_TOKEN}`, "--show-interactive-dev-session=false"],
   { env, stdio: "inherit" },
 );
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));

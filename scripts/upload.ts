@@ -1,0 +1,89 @@
+/**
+ * npm run upload -- path/to/file.csv [--key sales/2025.csv] [--remote] [--check]
+ *
+ * Checks the file with the Worker's own parsing and inference code (every
+ * record read), shows the table it will become, then puts it into the R2
+ * bucket through wrangler (the local one of `npm start`, or --remote).
+ * A `<file>.schema.json` next to the file is checked with it and uploaded too.
+ */
+import { spawnSync } from "node:child_process";
+import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { parseArgs } from "node:util";
+import { describeStream } from "../src/catalog/describe";
+import { inspectRows } from "../src/catalog/inspect";
+import { checkKey } from "../src/catalog/keys";
+import { baseTableCode, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/catalog/naming";
+import { parseSidecar, type Sidecar } from "../src/catalog/sidecar";
+import { AppError } from "../src/http/errors";
+import type { Bytes } from "../src/source/bytes";
+import { toStream } from "../src/source/bytes";
+import { gunzip } from "../src/source/open";
+
+const root = join(import.meta.dirname, "..");
+const bucket = /bucket_name\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))?.[1] ?? "bi-connector-data";
+
+async function* fileBytes(path: string): Bytes {
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) yield new Uint8Array(chunk as Buffer);
+}
+
+function put(key: string, path: string, remote: boolean): void {
+  const r = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["r2", "object", "put", `${bucket}/${key}`, "--file", path, remote ? "--remote" : "--local"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  });
+  if (r.status !== 0) throw new Error(`wrangler could not upload ${key} (exit ${r.status})`);
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({ options: { key: { type: "string" }, remote: { type: "boolean" }, check: { type: "boolean" }, help: { type: "boolean" } }, allowPositionals: true });
+  if (values.help || positionals.length !== 1) {
+    console.log("Usage: npm run upload -- path/to/file.csv [--key folder/name.csv] [--remote] [--check (only check, upload nothing)]");
+    return values.help ? 0 : 2;
+  }
+  const path = positionals[0];
+  if (!existsSync(path)) {
+    console.error(`error: no file at ${path}`);
+    return 2;
+  }
+  const { key, kind } = checkKey(encodeURIComponent(values.key ?? basename(path)));
+  const remote = Boolean(values.remote);
+  const where = remote ? `the remote bucket ${bucket}` : `the local bucket ${bucket} (npm start)`;
+  if (kind === "sidecar") {
+    parseSidecar(readFileSync(path, "utf8"), `in ${path}`);
+    if (values.check) return console.log(`Schema ${path} is valid.`), 0;
+    put(key, path, remote);
+    console.log(`Schema ${key} checked and uploaded to ${where}.`);
+    return 0;
+  }
+
+  const localSidecar = `${path}${SIDECAR_SUFFIX}`;
+  let declared: Sidecar | undefined;
+  if (existsSync(localSidecar)) declared = parseSidecar(readFileSync(localSidecar, "utf8"), `in ${localSidecar}`);
+  const info = tableKeyInfo(key)!;
+  const entry = { code: baseTableCode(key), title: tableTitle(key), source: { kind: "r2" as const, key, ...info } };
+  const raw = fileBytes(path);
+  const { description, bytes } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared);
+  const inspection = await inspectRows(description, bytes);
+
+  console.log(`${path} → ${key}`);
+  console.log(`table ${entry.code} (unless another file already has that code: then a suffix is added), ${inspection.rows} rows`);
+  const width = Math.max(...description.columns.map((c) => c.code.length));
+  for (const c of description.columns) console.log(`  ${c.code.padEnd(width)}  ${c.type.padEnd(8)}  ${c.name}`);
+  for (const m of inspection.misfits) {
+    console.log(`warning: ${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}")`);
+  }
+  if (values.check) return console.log("Check passed; nothing uploaded (--check)."), 0;
+  put(key, path, remote);
+  if (declared) put(`${key}${SIDECAR_SUFFIX}`, localSidecar, remote);
+  console.log(`Uploaded to ${where}.${declared ? ` Its schema ${basename(localSidecar)} too.` : ""}`);
+  console.log("If the columns changed, run `npm run setup` so the portal's dataset gets the new fields.");
+  return 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  console.error(`error: ${err instanceof AppError ? `${err.message} (${err.code}); nothing was uploaded` : (err as Error).message}`);
+  process.exitCode = 1;
+}

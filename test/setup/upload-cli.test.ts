@@ -1,0 +1,52 @@
+// npm run upload: the local check uses the Worker's own parsing and inference.
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const dir = mkdtempSync(join(tmpdir(), "upload-cli-"));
+const cli = (args: string[]) =>
+  new Promise<{ code: number; out: string }>((resolve) =>
+    execFile(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", "upload.ts"), ...args], { cwd: root }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    ),
+  );
+
+function cp1251(text: string): Buffer {
+  return Buffer.from([...text].map((ch) => {
+    const c = ch.codePointAt(0)!;
+    return c < 0x80 ? c : c >= 0x410 && c <= 0x44f ? c - 0x410 + 0xc0 : c === 0xa0 ? 0xa0 : 0x3f;
+  }));
+}
+
+describe("npm run upload (check only)", () => {
+  it("shows the table a 1C export becomes, with misfit warnings", async () => {
+    const path = join(dir, "Продажи.csv");
+    // The odd value comes after the 10,000-row sample: the type holds, the value is reported.
+    const rows = Array.from({ length: 10_050 }, (_, i) => `31.01.2024;${i === 10_040 ? "н/д" : "1\u00a0234,50"};00${i % 10}`);
+    writeFileSync(path, cp1251(`Дата;Сумма;Артикул\r\n${rows.join("\r\n")}\r\n`));
+    const r = await cli([path, "--key", "1c/prodazhi.csv", "--check"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("table t_1c_prodazhi");
+    expect(r.out).toMatch(/DATA\s+date\s+Дата/);
+    expect(r.out).toMatch(/SUMMA\s+double\s+Сумма/);
+    expect(r.out).toMatch(/ARTIKUL\s+string\s+Артикул/);
+    expect(r.out).toContain("10050 rows");
+    expect(r.out).toContain('warning: 1 value(s) in SUMMA are not double and will be served as empty (first: record 10042, "н/д")');
+    expect(r.out).toContain("nothing uploaded");
+  });
+
+  it("refuses a malformed file and a hostile key, uploading nothing", async () => {
+    const bad = join(dir, "bad.csv");
+    writeFileSync(bad, 'a,b\n1,"open\n');
+    const r = await cli([bad]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("CSV_MALFORMED");
+    expect(r.out).toContain("nothing was uploaded");
+    const hostile = await cli([bad, "--key", "../etc/x.csv"]);
+    expect(hostile.code).toBe(1);
+    expect(hostile.out).toContain("not allowed");
+  });
+});
