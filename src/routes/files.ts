@@ -47,9 +47,10 @@ function keepVersions(env: Env): number {
 
 /** The table entry a key has (or will have once uploaded). */
 async function entryFor(env: Env, config: Config, key: string): Promise<TableEntry> {
-  const existing = (await listTables(env, config)).find((t) => t.source.kind === "r2" && t.source.key === key);
+  const tables = await listTables(env, config);
+  const existing = tables.find((t) => t.source.kind === "r2" && t.source.key === key);
   if (existing) return existing;
-  const keys = (await listTables(env, config)).flatMap((t) => (t.source.kind === "r2" ? [t.source.key] : []));
+  const keys = tables.flatMap((t) => (t.source.kind === "r2" ? [t.source.key] : []));
   const code = assignTableCodes([...keys, key], new Set(config.urlTables.map((t) => t.code))).get(key)!;
   return { code, title: tableTitle(key), source: { kind: "r2", key, ...tableKeyInfo(key)! } };
 }
