@@ -4,5 +4,6 @@
  * as Russian users expect.
  */
 export function foldText(text: string): string {
-  return text.toLowerCase().replace(/ё/g, "е");
+  const lower = text.toLowerCase();
+  return lower.includes("ё") ? lower.replaceAll("ё", "е") : lower;
 }
