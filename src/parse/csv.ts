@@ -27,7 +27,7 @@ const Parser = (Papa as unknown as { Parser: new (config: Papa.ParseConfig) => P
 
 // Below this much text we wait for more before calling the parser: fewer,
 // larger parse calls are markedly faster than one per small network chunk.
-const MIN_PARSE_CHARS = 64 * 1024;
+const MIN_PARSE_CHARS = 256 * 1024;
 
 // A record longer than this is almost surely a quote that was never closed;
 // stop instead of buffering the rest of the file looking for its end.

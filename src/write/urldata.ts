@@ -1,7 +1,7 @@
 /**
  * The urlData answer, streamed: `[["A","B"],[1,"x"],…]`. Output is batched
- * into chunks of about CHUNK_CHARS characters; the header row goes out at
- * once, so the portal sees bytes before the file is read through; while a
+ * into chunks of about CHUNK_CHARS characters (or whatever was found within
+ * FLUSH_MS); the header row goes out at once, so the portal sees bytes before the file is read through; while a
  * selective filter skips rows for long, a space (valid JSON whitespace) is
  * sent every KEEPALIVE_MS so the portal's 60 s idle timeout never fires.
  *
@@ -11,8 +11,10 @@
  */
 import { toAppError } from "../http/errors";
 
-const CHUNK_CHARS = 64 * 1024;
+const CHUNK_CHARS = 256 * 1024;
 const KEEPALIVE_MS = 10_000;
+// Rows found by a selective filter go out at least this often, however few.
+const FLUSH_MS = 1_000;
 
 /** Pulls encoded rows (`[1,"x"]`); returns null when there are no more. */
 export type RowPump = () => Promise<string[] | null>;
@@ -38,6 +40,7 @@ export function urlDataBody(header: readonly string[], pump: RowPump, cancel: ()
             }
             for (const row of rows) buf += `,${row}`;
             if (first && buf !== "") break; // the first rows go out at once
+            if (buf !== "" && Date.now() - lastSent > FLUSH_MS) break;
             if (Date.now() - lastSent > KEEPALIVE_MS) {
               if (buf === "") buf = " ";
               break;
