@@ -1,25 +1,13 @@
 // File formats end to end: CSV dialects and encodings, JSON shapes, gzip,
 // declared schemas, and bad files (clear errors, never a table that looks whole).
 import { beforeEach, describe, expect, it } from "vitest";
+import { cp1251 } from "./cp1251";
 import { clearBucket, errorOf, gzip, post, put, table } from "./helpers";
 
 beforeEach(clearBucket);
 
 const describeTable = async (code: string) => (await post("/table_description", { table: code })).json();
 const rows = async (code: string, extra: Record<string, unknown> = {}) => table(await post("/data", { table: code, ...extra }));
-
-/** Windows-1251 bytes for Cyrillic text (what Excel writes on a Russian Windows). */
-function cp1251(text: string): Uint8Array {
-  return Uint8Array.from([...text].map((ch) => {
-    const c = ch.codePointAt(0)!;
-    if (c < 0x80) return c;
-    if (c >= 0x410 && c <= 0x44f) return c - 0x410 + 0xc0;
-    if (c === 0x401) return 0xa8;
-    if (c === 0x451) return 0xb8;
-    if (c === 0xa0) return 0xa0;
-    throw new Error(ch);
-  }));
-}
 
 describe("CSV dialects", () => {
   const expected = [

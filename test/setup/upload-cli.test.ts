@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { cp1251 } from "../cp1251";
 
 const root = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "upload-cli-"));
@@ -13,13 +14,6 @@ const cli = (args: string[]) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     ),
   );
-
-function cp1251(text: string): Buffer {
-  return Buffer.from([...text].map((ch) => {
-    const c = ch.codePointAt(0)!;
-    return c < 0x80 ? c : c >= 0x410 && c <= 0x44f ? c - 0x410 + 0xc0 : c === 0xa0 ? 0xa0 : 0x3f;
-  }));
-}
 
 describe("npm run upload (check only)", () => {
   it("shows the table a 1C export becomes, with misfit warnings", async () => {
