@@ -239,6 +239,7 @@ async function main(): Promise<void> {
   ensureData();
   const haveMiller = ONLY_OURS ? false : ensureTool("mlr", "miller");
   ensureTool("/usr/bin/time", "time");
+  if (!ensureTool("php", "php-cli")) throw new Error("php-cli is needed to encode request bodies as the portal does");
   const duck = ONLY_OURS ? null : await ensureDuckDb();
   const persist = mkdtempSync(join(tmpdir(), "bench-r2-"));
   const loader = await startWorker(persist);

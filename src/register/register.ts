@@ -90,11 +90,42 @@ function differs(current: Item, desired: Item): string[] {
   return Object.keys(desired).filter((k) => JSON.stringify(current[k]) !== JSON.stringify(desired[k]));
 }
 
+interface PlannedTable {
+  code: string;
+  title: string;
+  name: string;
+  fields: { name: string; externalCode: string; type: string }[];
+}
+
 export async function register(portal: Portal, worker: WorkerApi, opts: RegisterOptions): Promise<Summary> {
   const lines: SummaryLine[] = [];
   const dry = opts.dryRun ?? false;
   const base = opts.workerUrl.replace(/\/+$/, "");
   const note = (object: string, outcome: Outcome, detail?: string) => lines.push({ object, outcome, ...(detail ? { detail } : {}) });
+
+  // 0. Everything the Worker serves, described and validated locally before any portal call.
+  const prefix = opts.prefix ?? "";
+  const wanted = await worker.tables();
+  const selected = opts.tables?.length ? wanted.filter((t) => opts.tables!.includes(t.code)) : wanted;
+  const planned: PlannedTable[] = [];
+  for (const missing of opts.tables?.filter((c) => !wanted.some((t) => t.code === c)) ?? []) {
+    note(`table ${missing}`, "failed", "the Worker has no such table (see its /table_list)");
+  }
+  for (const t of selected) {
+    const name = `${prefix}${t.code}`;
+    try {
+      const fields = (await worker.describe(t.code)).map((c) => ({ name: c.code, externalCode: c.code, type: c.type }));
+      const invalid = validateTable(name, fields);
+      if (invalid) note(`table ${name}`, "failed", invalid);
+      else planned.push({ code: t.code, title: t.title, name, fields });
+    } catch (err) {
+      note(`table ${name}`, "failed", explain(err));
+    }
+  }
+  if (lines.length > 0) {
+    lines.push({ object: "portal", outcome: "unchanged", detail: "nothing was sent: fix the problems above first" });
+    return { lines, failed: true };
+  }
 
   // 1. Connector: only the fields this portal accepts (unknown keys are a validation error).
   const fieldsResult = await portal.call<Item>("biconnector.connector.fields");
@@ -153,11 +184,6 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
   }
 
   // 3. Tables.
-  const wanted = await worker.tables();
-  const selected = opts.tables?.length ? wanted.filter((t) => opts.tables!.includes(t.code)) : wanted;
-  for (const missing of opts.tables?.filter((c) => !wanted.some((t) => t.code === c)) ?? []) {
-    note(`table ${missing}`, "failed", "the Worker has no such table (see its /table_list)");
-  }
   let tableApi: "table" | "dataset" = "table";
   let datasets: Item[] = [];
   if (!(dry && !source)) {
@@ -169,18 +195,10 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
       datasets = await portal.list<Item>("biconnector.dataset.list", { filter: { sourceId } });
     }
   }
-  const prefix = opts.prefix ?? "";
-  for (const t of selected) {
-    const name = `${prefix}${t.code}`;
+  for (const t of planned) {
+    const { name, fields } = t;
     const object = `table ${name}`;
     try {
-      const columns = await worker.describe(t.code);
-      const fields = columns.map((c) => ({ name: c.code, externalCode: c.code, type: c.type }));
-      const invalid = validateTable(name, fields);
-      if (invalid) {
-        note(object, "failed", invalid);
-        continue;
-      }
       const found = datasets.find((d) => d.name === name || (d.externalCode === t.code && Number(d.sourceId) === sourceId));
       if (!found) {
         if (!dry) {
@@ -215,7 +233,7 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
   }
   if (opts.prune) {
     for (const d of datasets) {
-      if (selected.some((t) => `${prefix}${t.code}` === d.name)) continue;
+      if (planned.some((t) => t.name === d.name)) continue;
       if (opts.tables?.length) continue; // a partial run never deletes what it did not look at
       if (!dry) await portal.call(`biconnector.${tableApi}.delete`, { id: idOf(d) });
       note(`table ${String(d.name)}`, dry ? "would delete" : "deleted", "no longer served by the Worker");

@@ -96,7 +96,13 @@ describe("setup", () => {
 
   it("explains a wrong token instead of a raw error code, and creates no source", async () => {
     const p = await freshPortal();
-    const s = await run(p, { token: "wrong" });
+    // Caught before the portal is touched: the Worker itself refuses the token.
+    await expect(run(p, { token: "wrong" })).rejects.toThrow(/^the Worker rejected the token/);
+    expect(p.calls).toEqual([]);
+    // Caught by the portal: its synchronous /check call on source.add fails.
+    const client = new Portal({ auth: { kind: "oauth", portal: p.origin, accessToken: "good-access" }, retryBaseMs: 1 });
+    const opts = { workerUrl, token: "wrong", title: "Files", logo: DEFAULT_LOGO, dateFormat: "DD.MM.YYYY" };
+    const s = await register(client, httpWorker(workerUrl, TOKEN), opts);
     expect(s.failed).toBe(true);
     const source = s.lines.find((l) => l.object === "source")!;
     expect(source.outcome).toBe("failed");
@@ -112,6 +118,14 @@ describe("setup", () => {
     expect(s.lines.find((l) => l.object === "table t_1c_stock")!.outcome).toBe("created");
     const again = await run(p, { prefix: "files_" });
     expect(again.lines.find((l) => l.object === "table files_sales")!.outcome).toBe("created");
+  });
+
+  it("validates dataset names locally and sends nothing when one is invalid", async () => {
+    const p = await freshPortal();
+    const s = await run(p, { prefix: "1x_" });
+    expect(s.failed).toBe(true);
+    expect(s.lines[0]).toMatchObject({ object: "table 1x_sales", outcome: "failed", detail: expect.stringContaining("^[a-z][a-z0-9_]*$") });
+    expect(p.calls).toEqual([]);
   });
 
   it("works with an older portal: no table.* methods, no supportMapping/sourceCode", async () => {
