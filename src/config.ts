@@ -29,7 +29,7 @@ export interface Env {
 export const UrlTableSchema = z
   .object({
     code: z.string().max(TABLE_CODE_MAX).regex(TABLE_CODE_RE, "must match ^[a-z][a-z0-9_]*$"),
-    title: z.string().trim().min(1),
+    title: z.string().trim().min(1).refine((t) => t !== "0", "must not be \"0\" (the portal treats it as empty)"),
     url: z.url({ protocol: /^https?$/ }),
     format: z.enum(["csv", "tsv", "json", "ndjson"]),
     gzip: z.boolean().optional(),

@@ -62,13 +62,16 @@ describe("CSV dialects", () => {
     expect(await rows("t")).toEqual([["A", "B"], [1, 2], [3, 4]]);
   });
 
-  it("names empty and duplicate headers", async () => {
-    await put("t.csv", "x,,x\n1,2,3\n");
+  it("names empty, duplicate and PHP-empty (\"0\") headers", async () => {
+    await put("t.csv", "x,,x,0\n1,2,3,4\n");
     expect(await describeTable("t")).toEqual([
       { code: "X", name: "x", type: "int" },
       { code: "COLUMN_2", name: "Column 2", type: "int" },
       { code: "X_2", name: "x", type: "int" },
+      { code: "COLUMN_4", name: "Column 4", type: "int" },
     ]);
+    await put("0.csv", "a\n1\n");
+    expect(await (await post("/table_list", { searchString: "t_0" })).json()).toEqual([{ code: "t_0", title: "0.csv" }]);
   });
 
   it("turns a cell that does not fit its column's type into null", async () => {

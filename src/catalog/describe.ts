@@ -17,7 +17,7 @@ import type { ColumnType, SlashOrder } from "../values/types";
 import { slashOrderOf } from "../values/types";
 import type { TableEntry } from "./catalog";
 import { inferTypes } from "./infer";
-import { assignFieldCodes, SIDECAR_SUFFIX } from "./naming";
+import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "./naming";
 import { parseSidecar, schemaError, type Sidecar } from "./sidecar";
 
 export const SAMPLE_BYTES = 1024 * 1024;
@@ -126,7 +126,7 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
     if (layout.format === "json") layout = { ...layout, records: "arrays" };
     const fromJson = layout.format === "json";
     if (!Array.isArray(first)) throw unprocessable("JSON_MALFORMED", "The first record of the JSON table is not an array.");
-    headers = first.map((h, i) => (fromJson ? jsonCellText(h) : (h as string))?.trim() || `Column ${i + 1}`);
+    headers = first.map((h, i) => phpNonEmpty((fromJson ? jsonCellText(h) : (h as string)) ?? "", `Column ${i + 1}`));
     const raw = records.slice(1).map((r, i) => {
       if (!Array.isArray(r)) throw unprocessable("JSON_MALFORMED", `Record ${i + 2} is not a JSON array, but the table's first record is a header array.`);
       return r;
@@ -146,7 +146,7 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
       }
       for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), keys.push(k);
     }
-    headers = keys.map((k, i) => k.trim() || `Column ${i + 1}`);
+    headers = keys.map((k, i) => phpNonEmpty(k, `Column ${i + 1}`));
     rows = records.map((r) => keys.map((k) => jsonCellText((r as Record<string, unknown>)[k])));
   }
 

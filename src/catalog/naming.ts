@@ -128,7 +128,17 @@ export function assignFieldCodes(headers: readonly string[]): string[] {
   });
 }
 
+/**
+ * PHP treats "" and "0" as empty, and one empty title or column name makes the
+ * portal reject the whole list: such text is replaced by `fallback`.
+ */
+export function phpNonEmpty(text: string, fallback: string): string {
+  const t = text.trim();
+  return t === "" || t === "0" ? fallback : t;
+}
+
 /** Title a person reads for a key: `sales/2025-q1.csv.gz` → `sales / 2025-q1`. */
 export function tableTitle(key: string): string {
-  return key.replace(/\.gz$/i, "").replace(/\.[a-z]+$/i, "").split("/").join(" / ");
+  const title = key.replace(/\.gz$/i, "").replace(/\.[a-z]+$/i, "").split("/").join(" / ");
+  return phpNonEmpty(title, key);
 }
