@@ -149,6 +149,14 @@ describe("filter errors", () => {
     expect(err.message).toContain(detail);
   });
 
+  it("rejects absurdly deep nesting in a JSON body with a 400", async () => {
+    const filter = `${'{"0":'.repeat(5000)}{"=ID":["1"]}${"}".repeat(5000)}`;
+    const body = `{"connection":{"token":"${TOKEN}"},"table":"f","filter":${filter}}`;
+    const err = await errorOf(await call(new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body })));
+    expect(err).toMatchObject({ status: 400, code: "FILTER_INVALID" });
+    expect(err.message).toContain("deeper than 64 levels");
+  });
+
   it("rejects an unknown date_format setting", async () => {
     const [body] = await phpBodies([{ connection: { token: TOKEN, date_format: "YYYY/DD/MM" }, table: "f", filter: { ">=DAY": "01.01.2024" } }]);
     expect(await errorOf(await call(formRequest("/data", body)))).toMatchObject({ status: 400, code: "REQUEST_INVALID" });

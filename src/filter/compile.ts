@@ -62,6 +62,8 @@ interface Values {
 }
 
 const isIndex = (k: string) => /^\d+$/.test(k);
+// Far beyond any dashboard; keeps a hostile JSON body from exhausting the stack.
+const MAX_DEPTH = 64;
 
 function invalid(path: string, detail: string): Error {
   return badRequest("FILTER_INVALID", `Filter ${path}: ${detail}.`);
@@ -92,7 +94,8 @@ class Compiler {
     this.slashOrder = slashOrderOf(ctx.dateFormat, "mdy");
   }
 
-  node(node: unknown, path: string): Test {
+  node(node: unknown, path: string, depth = 0): Test {
+    if (depth > MAX_DEPTH) throw invalid(path, `groups nest deeper than ${MAX_DEPTH} levels`);
     if (node === null || typeof node !== "object") {
       throw invalid(path, `expected a group of conditions, got ${JSON.stringify(node)}`);
     }
@@ -108,7 +111,7 @@ class Compiler {
         continue;
       }
       const childPath = `${path}[${key}]`;
-      const test = isIndex(key) ? this.node(value, childPath) : this.condition(key, value, childPath);
+      const test = isIndex(key) ? this.node(value, childPath, depth + 1) : this.condition(key, value, childPath);
       if (test === null) matchAll = true;
       else parts.push(test);
     }
