@@ -208,3 +208,21 @@ describe("data", () => {
     expect(await errorOf(await post("/data", { table: "missing" }))).toMatchObject({ status: 404, code: "TABLE_NOT_FOUND" });
   });
 });
+
+describe("table listing", () => {
+  it("jumps over the .versions/ range instead of paging through it", async () => {
+    const { listTables } = await import("../src/catalog/catalog");
+    const { readConfig } = await import("../src/config");
+    const versions = Array.from({ length: 2500 }, (_, i) => `.versions/sales.csv/${String(i).padStart(5, "0")}`);
+    for (let i = 0; i < versions.length; i += 250) await Promise.all(versions.slice(i, i + 250).map((k) => put(k, "a\n1\n")));
+    await put("-first.csv", "a\n1\n");
+    await put("zz/last.csv", "a\n1\n");
+    let calls = 0;
+    const bucket = new Proxy(env.DATA, {
+      get: (target, prop) => (prop === "list" ? (o: R2ListOptions) => (calls++, target.list(o)) : Reflect.get(target, prop).bind(target)),
+    });
+    const tables = await listTables({ ...env, DATA: bucket }, readConfig(env));
+    expect(tables.filter((t) => t.source.kind === "r2").map((t) => t.code)).toEqual(["first", "sales", "zz_last"]);
+    expect(calls).toBe(2); // one page up to the dot range, one after it: not 3+ pages of versions
+  });
+});

@@ -17,16 +17,34 @@ export interface TableEntry {
   source: TableSource;
 }
 
+// Keys starting with "." are never tables, and `.versions/` may hold several
+// objects per file: the listing jumps over that whole range. R2 orders keys by
+// their UTF-8 bytes, so "." + U+10FFFF sorts after every key starting with ".".
+const DOT_RANGE_END = ".\u{10FFFF}";
+
 /** All R2 keys that are tables, following list pagination. */
 async function listTableKeys(bucket: R2Bucket): Promise<string[]> {
   const keys: string[] = [];
   let cursor: string | undefined;
-  do {
-    const page = await bucket.list({ cursor, limit: 1000 });
-    for (const obj of page.objects) if (tableKeyInfo(obj.key)) keys.push(obj.key);
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return keys;
+  let skipped = false;
+  for (;;) {
+    const page = await bucket.list(cursor ? { cursor, limit: 1000 } : { startAfter: skipped ? DOT_RANGE_END : undefined, limit: 1000 });
+    let reachedDots = false;
+    for (const obj of page.objects) {
+      if (!skipped && obj.key.startsWith(".")) {
+        reachedDots = true;
+        break;
+      }
+      if (tableKeyInfo(obj.key)) keys.push(obj.key);
+    }
+    if (reachedDots) {
+      skipped = true;
+      cursor = undefined;
+      continue;
+    }
+    if (!page.truncated) return keys;
+    cursor = page.cursor;
+  }
 }
 
 export async function listTables(env: Env, config: Config): Promise<TableEntry[]> {
