@@ -19,4 +19,3 @@ export function slashOrderOf(format: DateFormat | undefined, fallback: SlashOrde
 }
 
 export const isNumericType = (t: ColumnType) => t === "int" || t === "double" || t === "money";
-export const isDateType = (t: ColumnType) => t === "date" || t === "datetime";
