@@ -1,7 +1,10 @@
 /**
- * The Worker's configuration, from wrangler vars and secrets, validated once
- * per request (cheap) so a typo in wrangler.toml is a clear CONFIG_INVALID
- * answer naming the variable, not a crash.
+ * The Worker's configuration, from wrangler vars and secrets: the one place
+ * that reads `env` variables. Validated on each request (cheap) so a typo in
+ * wrangler.toml is a clear CONFIG_INVALID answer naming the variable, never a
+ * crash and never a silently ignored value. Messages name the variable and
+ * what is wrong with it, but never echo its content: they may reach a caller
+ * who is not entitled to see the configuration.
  */
 import * as z from "zod";
 import { SidecarSchema } from "./catalog/sidecar";
@@ -16,8 +19,12 @@ export interface Env {
   URL_ALLOWED_HOSTS?: string;
   URL_FETCH_TIMEOUT_MS?: string;
   DEFAULT_DATE_FORMAT?: string;
-  /** The portal allowed to install through POST /install. */
+  /** The portal this Worker belongs to (install and app requests are verified with it). */
   PORTAL_URL?: string;
+  /** The local application's client_id (application code): `app.info` must name it. */
+  BITRIX_CLIENT_ID?: string;
+  /** The Worker's public address, for the connector URLs it registers. */
+  WORKER_URL?: string;
   /** Bearer token(s) for /files uploads (a secret, separate from CONNECTOR_TOKEN). */
   UPLOAD_TOKEN?: string;
   /** How many previous versions of each file uploads keep (default 5). */
@@ -38,65 +45,123 @@ export const UrlTableSchema = z
   .strict();
 export type UrlTable = z.infer<typeof UrlTableSchema>;
 
+/** The portal this Worker is bound to, when PORTAL_URL and BITRIX_CLIENT_ID are set. */
+export interface PortalConfig {
+  /** `https://example.bitrix24.com`: the only address the Worker ever calls REST on. */
+  origin: string;
+  /** `example.bitrix24.com` (with a port when there is one). */
+  host: string;
+  clientId: string;
+}
+
 export interface Config {
   tokens: string[];
+  uploadTokens: string[];
+  keepVersions: number;
   urlTables: UrlTable[];
   allowedHosts: Set<string>;
   fetchTimeoutMs: number;
   defaultDateFormat: DateFormat;
+  /** Missing settings are listed in `portalMissing` instead (portal features are optional). */
+  portal: PortalConfig | null;
+  portalMissing: string[];
+  /** The Worker's public origin (no trailing slash), or null when WORKER_URL is not set. */
+  workerUrl: string | null;
   logStats: boolean;
 }
 
-function configError(variable: string, detail: string): AppError {
-  return new AppError("CONFIG_INVALID", 500, `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) and redeploy.`);
+export const DEFAULT_KEEP_VERSIONS = 5;
+
+export function configError(variable: string, detail: string): AppError {
+  return new AppError("CONFIG_INVALID", 500, `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) or with \`wrangler secret put\`, and redeploy.`);
 }
 
-export function readConfig(env: Env): Config {
-  const tokens = (env.CONNECTOR_TOKEN ?? "")
+const list = (value: string | undefined) =>
+  (value ?? "")
     .split(",")
     .map((t) => t.trim())
     .filter((t) => t !== "");
 
-  let rawTables: unknown = env.URL_TABLES ?? [];
-  if (typeof rawTables === "string") {
+/** An http(s) origin, or a CONFIG_INVALID naming the variable (the value itself is not echoed). */
+function originOf(variable: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw configError(variable, "it is not an absolute address; write it with the scheme, like https://example.bitrix24.com");
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") throw configError(variable, "it must start with https:// (or http:// for local tests)");
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
+    throw configError(variable, "it must be only the scheme and host (no path, query or credentials), like https://example.bitrix24.com");
+  }
+  return url;
+}
+
+function readUrlTables(raw: string | unknown[] | undefined): UrlTable[] {
+  let value: unknown = raw ?? [];
+  if (typeof value === "string") {
     try {
-      rawTables = rawTables.trim() === "" ? [] : JSON.parse(rawTables);
-    } catch (err) {
-      throw configError("URL_TABLES", `not JSON (${(err as Error).message})`);
+      value = value.trim() === "" ? [] : JSON.parse(value);
+    } catch {
+      // The parser's message quotes the text: keep it out of the answer.
+      throw configError("URL_TABLES", "it is not valid JSON (expected an array of {code, title, url, format} objects)");
     }
   }
-  const tables = z.array(UrlTableSchema).safeParse(rawTables);
+  const tables = z.array(UrlTableSchema).safeParse(value);
   if (!tables.success) {
     const issue = tables.error.issues[0];
     throw configError("URL_TABLES", `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
   }
   const codes = new Set<string>();
   for (const t of tables.data) {
-    if (codes.has(t.code)) throw configError("URL_TABLES", `the code "${t.code}" is used twice`);
+    if (codes.has(t.code)) throw configError("URL_TABLES", `a table code is used twice (entry ${tables.data.indexOf(t)})`);
     codes.add(t.code);
   }
+  return tables.data;
+}
 
-  const allowedHosts = new Set(
-    (env.URL_ALLOWED_HOSTS ?? "")
-      .split(",")
-      .map((h) => h.trim().toLowerCase())
-      .filter((h) => h !== ""),
-  );
+function readPortal(env: Env): { portal: PortalConfig | null; missing: string[] } {
+  const portalUrl = (env.PORTAL_URL ?? "").trim();
+  const clientId = (env.BITRIX_CLIENT_ID ?? "").trim();
+  const origin = portalUrl === "" ? null : originOf("PORTAL_URL", portalUrl);
+  if (clientId !== "" && !/^[\w.-]{1,128}$/.test(clientId)) {
+    throw configError("BITRIX_CLIENT_ID", "it must be the local application's code as the portal shows it, like local.5f1a2b3c4d5e6f.12345678");
+  }
+  const missing = [...(origin ? [] : ["PORTAL_URL"]), ...(clientId ? [] : ["BITRIX_CLIENT_ID"])];
+  if (!origin || !clientId) return { portal: null, missing };
+  return { portal: { origin: origin.origin, host: origin.host.toLowerCase(), clientId }, missing };
+}
 
+export function readConfig(env: Env): Config {
   const timeout = Number(env.URL_FETCH_TIMEOUT_MS ?? "15000");
-  if (!Number.isFinite(timeout) || timeout <= 0) throw configError("URL_FETCH_TIMEOUT_MS", "must be a positive number of milliseconds");
+  if (!Number.isFinite(timeout) || timeout <= 0) throw configError("URL_FETCH_TIMEOUT_MS", "it must be a positive number of milliseconds");
 
   const dateFormat = env.DEFAULT_DATE_FORMAT ?? "DD.MM.YYYY";
   if (!(DATE_FORMATS as readonly string[]).includes(dateFormat)) {
-    throw configError("DEFAULT_DATE_FORMAT", `must be one of ${DATE_FORMATS.join(", ")}`);
+    throw configError("DEFAULT_DATE_FORMAT", `it must be one of ${DATE_FORMATS.join(", ")}`);
   }
 
+  const keepRaw = (env.UPLOAD_KEEP_VERSIONS ?? "").trim();
+  const keepVersions = keepRaw === "" ? DEFAULT_KEEP_VERSIONS : Number(keepRaw);
+  if (!Number.isInteger(keepVersions) || keepVersions < 0 || keepVersions > 1000) {
+    throw configError("UPLOAD_KEEP_VERSIONS", "it must be a whole number from 0 to 1000");
+  }
+
+  const workerRaw = (env.WORKER_URL ?? "").trim();
+  const workerUrl = workerRaw === "" ? null : originOf("WORKER_URL", workerRaw).origin;
+  const { portal, missing } = readPortal(env);
+
   return {
-    tokens,
-    urlTables: tables.data,
-    allowedHosts,
+    tokens: list(env.CONNECTOR_TOKEN),
+    uploadTokens: list(env.UPLOAD_TOKEN),
+    keepVersions,
+    urlTables: readUrlTables(env.URL_TABLES),
+    allowedHosts: new Set(list(env.URL_ALLOWED_HOSTS).map((h) => h.toLowerCase())),
     fetchTimeoutMs: timeout,
     defaultDateFormat: dateFormat as DateFormat,
+    portal,
+    portalMissing: missing,
+    workerUrl,
     logStats: env.LOG_STATS === "1",
   };
 }

@@ -8,13 +8,20 @@ import { parsePhpForm } from "./php-form";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function tooLarge(): AppError {
-  return new AppError("BODY_TOO_LARGE", 413, `The request body is larger than ${MAX_BODY_BYTES} bytes. Narrow the select or filter lists.`);
+function tooLarge(max: number): AppError {
+  return new AppError("BODY_TOO_LARGE", 413, `The request body is larger than ${max} bytes. Narrow the select or filter lists.`);
 }
 
-async function readLimited(request: Request): Promise<string> {
+/**
+ * The body as text, at most `max` bytes: the one capped reader every route
+ * uses for a small body (forms, JSON, schemas). Strict UTF-8.
+ */
+export async function readBodyText(request: Request, max = MAX_BODY_BYTES): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > max) {
+    await request.body?.cancel().catch(() => {});
+    throw tooLarge(max);
+  }
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -23,9 +30,9 @@ async function readLimited(request: Request): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > max) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(max);
     }
     chunks.push(value);
   }
@@ -41,7 +48,7 @@ async function readLimited(request: Request): Promise<string> {
 
 /** The body as a plain object, whichever encoding it came in. */
 export async function decodeBody(request: Request): Promise<Record<string, unknown>> {
-  const text = await readLimited(request);
+  const text = await readBodyText(request);
   const type = (request.headers.get("content-type") ?? "").toLowerCase();
   const looksJson = type.includes("json") || (!type.includes("form") && /^\s*\{/.test(text));
   if (!looksJson) return parsePhpForm(text);

@@ -27,6 +27,8 @@ export interface PortalOptions {
   /** First backoff delay in ms (doubles each retry). */
   retryBaseMs?: number;
   maxRetries?: number;
+  /** Per-call time limit in ms (none by default). */
+  timeoutMs?: number;
   fetch?: typeof fetch;
   /** Called when a refreshed token pair was obtained (the CLI prints a hint). */
   onRefresh?: (tokens: { accessToken: string; refreshToken: string }) => void;
@@ -54,12 +56,14 @@ export class Portal {
   private readonly retryBaseMs: number;
   private readonly maxRetries: number;
   private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs?: number;
 
   constructor(private readonly options: PortalOptions) {
     this.auth = options.auth;
     this.retryBaseMs = options.retryBaseMs ?? 500;
     this.maxRetries = options.maxRetries ?? 6;
     this.fetchFn = options.fetch ?? ((...args) => fetch(...args));
+    this.timeoutMs = options.timeoutMs;
   }
 
   private endpoint(method: string): string {
@@ -77,6 +81,8 @@ export class Portal {
           method: "POST",
           headers: { "content-type": "application/json", accept: "application/json" },
           body: JSON.stringify(body),
+          redirect: "manual",
+          ...(this.timeoutMs ? { signal: AbortSignal.timeout(this.timeoutMs) } : {}),
         });
       } catch (err) {
         throw new PortalError(method, "NETWORK_ERROR", (err as Error).message, 0);

@@ -27,7 +27,13 @@ export class FakePortal {
   datasets: Item[] = [];
   calls: string[] = [];
   refreshes = 0;
-  validTokens = new Set(["good-access"]);
+  validTokens = new Set(["good-access", "other-app-access", "non-admin-access"]);
+  /** Which application each token belongs to (app.info CODE), and whether its user is an admin. */
+  static readonly APP_CODE = "local.ours.12345678";
+  tokenApps = new Map<string, { app: string; admin: boolean }>([
+    ["other-app-access", { app: "local.other.87654321", admin: true }],
+    ["non-admin-access", { app: FakePortal.APP_CODE, admin: false }],
+  ]);
   private nextId = 1;
   private server?: Server;
   origin = "";
@@ -130,7 +136,12 @@ export class FakePortal {
   private async handle(method: string, p: Item): Promise<unknown> {
     const isTable = method.startsWith("biconnector.table.");
     if (isTable && !this.options.modern) this.fail("ERROR_METHOD_NOT_FOUND", "Method not found!", 404);
+    const who = this.tokenApps.get(p.auth) ?? { app: FakePortal.APP_CODE, admin: true };
     switch (method) {
+      case "app.info":
+        return { ID: "7", CODE: who.app, VERSION: 1, STATUS: "L", INSTALLED: true, PAYMENT_EXPIRED: "N", DAYS: null, LICENSE: "en_project" };
+      case "user.admin":
+        return who.admin;
       case "biconnector.connector.fields":
         return { fields: Object.fromEntries(this.connectorFields().map((k) => [k, { type: "string" }])) };
       case "biconnector.connector.list":

@@ -182,34 +182,3 @@ describe("npm run setup (CLI)", () => {
     expect(bad.out).toContain("rejected the token");
   });
 });
-
-describe("POST /install (from the portal)", () => {
-  it("registers with the event's token, only for the configured portal", async () => {
-    const p = await freshPortal();
-    const installer = await startWorker({ CONNECTOR_TOKEN: TOKEN, PORTAL_URL: p.origin });
-    try {
-      const ibucket = installer.bucket;
-      await ibucket.put("sales.csv", "id,amount\n1,2.5\n");
-      const post = (body: string) => fetch(`${installer.url}/install`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
-      const host = new URL(p.origin).host;
-
-      const foreign = await post(`event=ONAPPINSTALL&auth%5Baccess_token%5D=good-access&auth%5Bdomain%5D=evil.example.com`);
-      expect(foreign.status).toBe(403);
-      expect(((await foreign.json()) as { error: { message: string } }).error.message).toContain(host);
-      expect(p.calls).toEqual([]);
-
-      const res = await post(`event=ONAPPINSTALL&data%5BVERSION%5D=1&auth%5Baccess_token%5D=good-access&auth%5Bdomain%5D=${encodeURIComponent(host)}`);
-      const body = (await res.json()) as { ok: boolean; summary: string };
-      expect(body).toMatchObject({ ok: true });
-      expect(body.summary).toMatch(/table sales\s+created/);
-      expect(p.connectors[0].urlCheck).toBe(`${installer.url}/check`);
-      expect(p.sources[0].settings.token).toBe(TOKEN);
-
-      const page = await post(`AUTH_ID=good-access&DOMAIN=${encodeURIComponent(host)}`);
-      expect(page.status).toBe(200);
-      expect(await page.text()).toContain("BX24.installFinish");
-    } finally {
-      await installer.mf.dispose();
-    }
-  });
-});

@@ -17,7 +17,18 @@ export async function bundleWorker(): Promise<string> {
   return out.outputFiles[0].text;
 }
 
-export async function startWorker(bindings: Record<string, string>): Promise<{ mf: Miniflare; url: string; bucket: R2Bucket }> {
+/** A loopback port that was free a moment ago (for a Worker that must know its own address). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startWorker(bindings: Record<string, string>, port = 0): Promise<{ mf: Miniflare; url: string; bucket: R2Bucket }> {
   const mf = new Miniflare({
     modules: true,
     script: await bundleWorker(),
@@ -25,7 +36,7 @@ export async function startWorker(bindings: Record<string, string>): Promise<{ m
     r2Buckets: ["DATA"],
     bindings,
     host: "127.0.0.1",
-    port: 0,
+    port,
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
