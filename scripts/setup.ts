@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { Portal, type PortalAuth } from "../src/register/portal";
 import { DEFAULT_LOGO, explain, formatSummary, register } from "../src/register/register";
 import { httpWorker } from "../src/register/worker-http";
-import { DATE_FORMATS } from "../src/values/types";
+import { DATE_FORMAT_HELP, normaliseDateFormat } from "../src/values/types";
 
 const OPTIONS = {
   portal: { type: "string", env: "BITRIX_PORTAL" },
@@ -43,7 +43,7 @@ function usage(): string {
   --prefix p_                prefix for dataset names (to avoid name collisions)
   --title T                  connector and source title (default "Files (R2 + URLs)")
   --logo URL|data:…          connector logo (default: a bundled SVG)
-  --date-format F            the portal's date format: ${DATE_FORMATS.join(", ")} (default DD.MM.YYYY)
+  --date-format F            the portal's date format: DD.MM.YYYY (default), MM/DD/YYYY, DD/MM/YYYY or YYYY-MM-DD
   --dry-run                  print the plan, change nothing
   --prune                    remove dataset fields and datasets that no longer exist
 Every option may also be set in the environment or .env (BITRIX_PORTAL, BITRIX_ACCESS_TOKEN, WORKER_URL, CONNECTOR_TOKEN, …).`;
@@ -64,11 +64,12 @@ async function main(): Promise<number> {
   const portalUrl = get("portal");
   const webhook = get("webhook");
   const accessToken = get("access-token");
-  const dateFormat = (get("date-format") ?? "DD.MM.YYYY").toUpperCase();
+  const givenFormat = normaliseDateFormat(get("date-format"));
+  const dateFormat = givenFormat ?? "DD.MM.YYYY";
   if (!workerUrl) problems.push("--worker-url is required (the deployed Worker's https address)");
   if (!token) problems.push("--token is required (the Worker's CONNECTOR_TOKEN)");
   if (!webhook && !(portalUrl && accessToken)) problems.push("give --portal and --access-token (a local application's OAuth token), or --webhook");
-  if (!(DATE_FORMATS as readonly string[]).includes(dateFormat)) problems.push(`--date-format must be one of ${DATE_FORMATS.join(", ")}`);
+  if (givenFormat === null) problems.push(`--date-format must be one of ${DATE_FORMAT_HELP}`);
   if (problems.length) {
     console.error(`${problems.map((p) => `error: ${p}`).join("\n")}\n\n${usage()}`);
     return 2;

@@ -150,7 +150,7 @@ describe("declared schema (sidecar)", () => {
     expect(await describeTable("d")).toEqual([
       { code: "CODE", name: "Код", type: "int" },
       { code: "DATA", name: "Дата", type: "date" },
-      { code: "SUMMA", name: "Сумма, руб.", type: "money" },
+      { code: "SUMMA", name: "Сумма, руб.", type: "double" }, // money is a synonym of double
     ]);
     expect(await rows("d")).toEqual([["CODE", "DATA", "SUMMA"], [1, "2024-03-02", 5]]);
   });

@@ -7,7 +7,7 @@
  * taken from the request.
  */
 import { findTable, listTables } from "../catalog/catalog";
-import { describe } from "../catalog/describe";
+import { describe, describedColumns } from "../catalog/describe";
 import type { Config, Env } from "../config";
 import { parsePhpForm } from "../decode/php-form";
 import { AppError } from "../http/errors";
@@ -20,7 +20,7 @@ function inProcessWorker(env: Env, config: Config): WorkerApi {
     describe: async (code) => {
       const { description, bytes } = await describe(env, config, await findTable(env, config, code), { prefixOnly: true });
       await bytes.return(undefined);
-      return description.columns.map((c) => ({ code: c.code, name: c.name, type: c.type }));
+      return describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type }));
     },
   };
 }
