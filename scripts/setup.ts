@@ -7,11 +7,13 @@
  * portal's REST API. Every option can also come from the environment or a
  * .env file (see README, "Connecting a portal").
  */
+import "./check-node.mjs"; // first: a clear message on a too old Node
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Portal, type PortalAuth } from "../src/register/portal";
 import { DEFAULT_LOGO, explain, formatSummary, register } from "../src/register/register";
-import { httpWorker } from "../src/register/worker-http";
+import { httpWorker, WorkerUnreachableError } from "../src/register/worker-http";
+import { localWorker } from "./local-tables";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../src/values/types";
 
 const OPTIONS = {
@@ -29,6 +31,7 @@ const OPTIONS = {
   title: { type: "string", env: "CONNECTOR_TITLE" },
   logo: { type: "string", env: "CONNECTOR_LOGO" },
   "date-format": { type: "string", env: "DATE_FORMAT" },
+  "data-dir": { type: "string", env: "DATA_DIR" },
   "dry-run": { type: "boolean" },
   prune: { type: "boolean" },
   help: { type: "boolean" },
@@ -44,7 +47,8 @@ function usage(): string {
   --title T                  connector and source title (default "Files (R2 + URLs)")
   --logo URL|data:…          connector logo (default: a bundled SVG)
   --date-format F            the portal's date format: DD.MM.YYYY (default), MM/DD/YYYY, DD/MM/YYYY or YYYY-MM-DD
-  --dry-run                  print the plan, change nothing
+  --dry-run                  print the plan, change nothing (from the local files in --data-dir when the Worker is not reachable)
+  --data-dir DIR             the files a dry run describes when it cannot reach the Worker (default sample-data)
   --prune                    remove dataset fields and datasets that no longer exist
 Every option may also be set in the environment or .env (BITRIX_PORTAL, BITRIX_ACCESS_TOKEN, WORKER_URL, CONNECTOR_TOKEN, …).`;
 }
@@ -98,7 +102,18 @@ async function main(): Promise<number> {
     console.log(`Dry run: nothing will be changed.\n${shown.join("\n")}\n`);
   }
   try {
-    const summary = await register(portal, httpWorker(opts.workerUrl, opts.token), opts);
+    let worker = httpWorker(opts.workerUrl, opts.token);
+    if (opts.dryRun) {
+      try {
+        await worker.tables();
+      } catch (err) {
+        if (!(err instanceof WorkerUnreachableError)) throw err;
+        const dir = get("data-dir") ?? "sample-data";
+        console.log(`note: ${err.message}.\nThe plan below describes the local files in ${dir}/ with the Worker's own code instead: the tables the Worker will serve once they are in its bucket.\n`);
+        worker = localWorker(dir);
+      }
+    }
+    const summary = await register(portal, worker, opts);
     console.log(formatSummary(summary));
     return summary.failed ? 1 : 0;
   } catch (err) {
