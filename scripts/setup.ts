@@ -57,7 +57,13 @@ const mask = (v: string) => (v.length <= 4 ? "****" : `${v.slice(0, 2)}…${v.sl
 
 async function main(): Promise<number> {
   if (existsSync(".env")) process.loadEnvFile(".env");
-  const { values } = parseArgs({ options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type }])), strict: true });
+  let values;
+  try {
+    ({ values } = parseArgs({ options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type }])), strict: true }));
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}\n\n${usage()}`);
+    return 2;
+  }
   const v = values as Record<string, string | boolean | undefined>;
   if (v.help) return console.log(usage()), 0;
   const get = (k: keyof typeof OPTIONS) => (v[k] as string | undefined) ?? ("env" in OPTIONS[k] ? process.env[(OPTIONS[k] as { env: string }).env] : undefined);

@@ -201,6 +201,9 @@ describe("tables that cannot be described", () => {
     const broken = await errorOf(await post("/table_description", { table: "broken" }));
     expect(broken).toMatchObject({ status: 422, code: "CSV_MALFORMED" });
     expect(broken.message).toContain("record 2");
+    // The operator still sees the empty file among the uploads.
+    const files = (await (await call(new Request("https://c.test/files", { headers: { authorization: "Bearer upload-token" } }))).json()) as { key: string; table: string | null }[];
+    expect(files.find((f) => f.key === "empty.csv")).toMatchObject({ key: "empty.csv", table: null, size: 0 });
   });
 });
 

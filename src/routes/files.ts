@@ -155,7 +155,7 @@ async function listFiles(env: Env, config: Config): Promise<Response> {
       if (o.key.startsWith(VERSIONS_PREFIX)) continue;
       const table = tables.find((t) => t.source.kind === "r2" && t.source.key === o.key);
       const sidecar = o.key.toLowerCase().endsWith(SIDECAR_SUFFIX);
-      if (!table && !sidecar) continue;
+      if (!table && !sidecar && !tableKeyInfo(o.key)) continue; // an empty table file is listed, with table null
       files.push({ key: o.key, table: table?.code ?? null, kind: sidecar ? "schema" : "table", size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() });
     }
     cursor = page.truncated ? page.cursor : undefined;
