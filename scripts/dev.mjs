@@ -2,6 +2,9 @@
 // `npm start`: seed the local R2 bucket from sample-data/ (idempotent: only
 // files that changed since the last seed are written), then run the Worker
 // with `wrangler dev` on http://127.0.0.1:8787 and the local token dev-token.
+// PORT moves the connector, INSPECTOR_PORT the debugger (default 9229), so
+// two `npm start` can run on one machine.
+import "./check-node.mjs";
 import { spawnSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -12,6 +15,7 @@ const BUCKET = "bi-connector-data";
 const TOKEN = process.env.CONNECTOR_TOKEN ?? "dev-token";
 const UPLOAD_TOKEN = process.env.UPLOAD_TOKEN ?? "dev-upload-token";
 const PORT = process.env.PORT ?? "8787";
+const INSPECTOR_PORT = process.env.INSPECTOR_PORT;
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 
@@ -47,7 +51,7 @@ console.log(`Try: curl -s -X POST http://127.0.0.1:${PORT}/table_list -d 'connec
 
 const dev = spawn(
   wrangler,
-  ["dev", "--local", "--ip", "127.0.0.1", "--port", PORT, "--var", `CONNECTOR_TOKEN:${TOKEN}`, "--var", `UPLOAD_TOKEN:${UPLOAD_TOKEN}`, "--show-interactive-dev-session=false"],
+  ["dev", "--local", "--ip", "127.0.0.1", "--port", PORT, "--var", `CONNECTOR_TOKEN:${TOKEN}`, "--var", `UPLOAD_TOKEN:${UPLOAD_TOKEN}`, "--show-interactive-dev-session=false", ...(INSPECTOR_PORT ? ["--inspector-port", INSPECTOR_PORT] : [])],
   { env, stdio: "inherit" },
 );
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));

@@ -7,12 +7,14 @@
  * portal's REST API. Every option can also come from the environment or a
  * .env file (see README, "Connecting a portal").
  */
+import "./check-node.mjs"; // first: a clear message on a too old Node
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { Portal, type PortalAuth } from "../src/register/portal";
 import { DEFAULT_LOGO, explain, formatSummary, register } from "../src/register/register";
-import { httpWorker } from "../src/register/worker-http";
-import { DATE_FORMATS } from "../src/values/types";
+import { httpWorker, WorkerUnreachableError } from "../src/register/worker-http";
+import { localWorker } from "./local-tables";
+import { DATE_FORMAT_HELP, normaliseDateFormat } from "../src/values/types";
 
 const OPTIONS = {
   portal: { type: "string", env: "BITRIX_PORTAL" },
@@ -29,6 +31,7 @@ const OPTIONS = {
   title: { type: "string", env: "CONNECTOR_TITLE" },
   logo: { type: "string", env: "CONNECTOR_LOGO" },
   "date-format": { type: "string", env: "DATE_FORMAT" },
+  "data-dir": { type: "string", env: "DATA_DIR" },
   "dry-run": { type: "boolean" },
   prune: { type: "boolean" },
   help: { type: "boolean" },
@@ -43,8 +46,9 @@ function usage(): string {
   --prefix p_                prefix for dataset names (to avoid name collisions)
   --title T                  connector and source title (default "Files (R2 + URLs)")
   --logo URL|data:…          connector logo (default: a bundled SVG)
-  --date-format F            the portal's date format: ${DATE_FORMATS.join(", ")} (default DD.MM.YYYY)
-  --dry-run                  print the plan, change nothing
+  --date-format F            the portal's date format: DD.MM.YYYY (default), MM/DD/YYYY, DD/MM/YYYY or YYYY-MM-DD
+  --dry-run                  print the plan, change nothing (from the local files in --data-dir when the Worker is not reachable)
+  --data-dir DIR             the files a dry run describes when it cannot reach the Worker (default sample-data)
   --prune                    remove dataset fields and datasets that no longer exist
 Every option may also be set in the environment or .env (BITRIX_PORTAL, BITRIX_ACCESS_TOKEN, WORKER_URL, CONNECTOR_TOKEN, …).`;
 }
@@ -53,7 +57,13 @@ const mask = (v: string) => (v.length <= 4 ? "****" : `${v.slice(0, 2)}…${v.sl
 
 async function main(): Promise<number> {
   if (existsSync(".env")) process.loadEnvFile(".env");
-  const { values } = parseArgs({ options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type }])), strict: true });
+  let values;
+  try {
+    ({ values } = parseArgs({ options: Object.fromEntries(Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type }])), strict: true }));
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}\n\n${usage()}`);
+    return 2;
+  }
   const v = values as Record<string, string | boolean | undefined>;
   if (v.help) return console.log(usage()), 0;
   const get = (k: keyof typeof OPTIONS) => (v[k] as string | undefined) ?? ("env" in OPTIONS[k] ? process.env[(OPTIONS[k] as { env: string }).env] : undefined);
@@ -64,11 +74,12 @@ async function main(): Promise<number> {
   const portalUrl = get("portal");
   const webhook = get("webhook");
   const accessToken = get("access-token");
-  const dateFormat = (get("date-format") ?? "DD.MM.YYYY").toUpperCase();
+  const givenFormat = normaliseDateFormat(get("date-format"));
+  const dateFormat = givenFormat ?? "DD.MM.YYYY";
   if (!workerUrl) problems.push("--worker-url is required (the deployed Worker's https address)");
   if (!token) problems.push("--token is required (the Worker's CONNECTOR_TOKEN)");
   if (!webhook && !(portalUrl && accessToken)) problems.push("give --portal and --access-token (a local application's OAuth token), or --webhook");
-  if (!(DATE_FORMATS as readonly string[]).includes(dateFormat)) problems.push(`--date-format must be one of ${DATE_FORMATS.join(", ")}`);
+  if (givenFormat === null) problems.push(`--date-format must be one of ${DATE_FORMAT_HELP}`);
   if (problems.length) {
     console.error(`${problems.map((p) => `error: ${p}`).join("\n")}\n\n${usage()}`);
     return 2;
@@ -97,7 +108,18 @@ async function main(): Promise<number> {
     console.log(`Dry run: nothing will be changed.\n${shown.join("\n")}\n`);
   }
   try {
-    const summary = await register(portal, httpWorker(opts.workerUrl, opts.token), opts);
+    let worker = httpWorker(opts.workerUrl, opts.token);
+    if (opts.dryRun) {
+      try {
+        await worker.tables();
+      } catch (err) {
+        if (!(err instanceof WorkerUnreachableError)) throw err;
+        const dir = get("data-dir") ?? "sample-data";
+        console.log(`note: ${err.message}.\nThe plan below describes the local files in ${dir}/ with the Worker's own code instead: the tables the Worker will serve once they are in its bucket.\n`);
+        worker = localWorker(dir);
+      }
+    }
+    const summary = await register(portal, worker, opts);
     console.log(formatSummary(summary));
     return summary.failed ? 1 : 0;
   } catch (err) {

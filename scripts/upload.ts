@@ -6,8 +6,9 @@
  * bucket through wrangler (the local one of `npm start`, or --remote).
  * A `<file>.schema.json` next to the file is checked with it and uploaded too.
  */
+import "./check-node.mjs"; // first: a clear message on a too old Node
 import { spawnSync } from "node:child_process";
-import { createReadStream, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { describeStream } from "../src/catalog/describe";
@@ -16,16 +17,12 @@ import { checkKey } from "../src/catalog/keys";
 import { baseTableCode, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/catalog/naming";
 import { parseSidecar, type Sidecar } from "../src/catalog/sidecar";
 import { AppError } from "../src/http/errors";
-import type { Bytes } from "../src/source/bytes";
 import { toStream } from "../src/source/bytes";
 import { gunzip } from "../src/source/open";
+import { fileBytes } from "./local-tables";
 
 const root = join(import.meta.dirname, "..");
 const bucket = /bucket_name\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))?.[1] ?? "bi-connector-data";
-
-async function* fileBytes(path: string): Bytes {
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) yield new Uint8Array(chunk as Buffer);
-}
 
 function put(key: string, path: string, remote: boolean): void {
   const r = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["r2", "object", "put", `${bucket}/${key}`, "--file", path, remote ? "--remote" : "--local"], {
@@ -67,7 +64,8 @@ async function main(): Promise<number> {
   const inspection = await inspectRows(description, bytes);
 
   console.log(`${path} → ${key}`);
-  console.log(`table ${entry.code} (unless another file already has that code: then a suffix is added), ${inspection.rows} rows`);
+  // The code another file may already hold is only known to the bucket: GET /files lists the codes in use.
+  console.log(`table ${entry.code}, ${inspection.rows} row${inspection.rows === 1 ? "" : "s"}`);
   const width = Math.max(...description.columns.map((c) => c.code.length));
   for (const c of description.columns) console.log(`  ${c.code.padEnd(width)}  ${c.type.padEnd(8)}  ${c.name}`);
   for (const m of inspection.misfits) {

@@ -10,7 +10,7 @@ import * as z from "zod";
 import { SidecarSchema } from "./catalog/sidecar";
 import { TABLE_CODE_MAX, TABLE_CODE_RE } from "./catalog/naming";
 import { AppError } from "./http/errors";
-import { DATE_FORMATS, type DateFormat } from "./values/types";
+import { DATE_FORMAT_HELP, normaliseDateFormat, type DateFormat } from "./values/types";
 
 export interface Env {
   DATA: R2Bucket;
@@ -136,10 +136,8 @@ export function readConfig(env: Env): Config {
   const timeout = Number(env.URL_FETCH_TIMEOUT_MS ?? "15000");
   if (!Number.isFinite(timeout) || timeout <= 0) throw configError("URL_FETCH_TIMEOUT_MS", "it must be a positive number of milliseconds");
 
-  const dateFormat = env.DEFAULT_DATE_FORMAT ?? "DD.MM.YYYY";
-  if (!(DATE_FORMATS as readonly string[]).includes(dateFormat)) {
-    throw configError("DEFAULT_DATE_FORMAT", `it must be one of ${DATE_FORMATS.join(", ")}`);
-  }
+  const dateFormat = normaliseDateFormat(env.DEFAULT_DATE_FORMAT);
+  if (dateFormat === null) throw configError("DEFAULT_DATE_FORMAT", `it must be one of ${DATE_FORMAT_HELP}`);
 
   const keepRaw = (env.UPLOAD_KEEP_VERSIONS ?? "").trim();
   const keepVersions = keepRaw === "" ? DEFAULT_KEEP_VERSIONS : Number(keepRaw);
@@ -158,7 +156,7 @@ export function readConfig(env: Env): Config {
     urlTables: readUrlTables(env.URL_TABLES),
     allowedHosts: new Set(list(env.URL_ALLOWED_HOSTS).map((h) => h.toLowerCase())),
     fetchTimeoutMs: timeout,
-    defaultDateFormat: dateFormat as DateFormat,
+    defaultDateFormat: dateFormat ?? "DD.MM.YYYY",
     portal,
     portalMissing: missing,
     workerUrl,

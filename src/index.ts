@@ -41,7 +41,7 @@ const router = Router<IRequest, [Env, ExecutionContext]>({
 
 router
   .get("/", (_req, env) => statusResponse(env, readConfig(env)))
-  .post("/check", endpoint(CheckRequest, () => checkResponse()))
+  .post("/check", endpoint(CheckRequest, (req, _env, config) => checkResponse(req.connection, config)))
   .post("/table_list", endpoint(TableListRequest, (req, env, config) => tableListResponse(req.searchString, env, config)))
   .post("/table_description", endpoint(TableDescriptionRequest, (req, env, config) => tableDescriptionResponse(req, env, config)))
   .post("/data", endpoint(DataRequest, (req, env, config) => dataResponse(req, env, config)))

@@ -175,13 +175,13 @@ describe("data", () => {
   it("projects select in its order, resolving codes, header text and mapFields", async () => {
     const res = await post("/data", { table: "sales", select: ["day", "ID", "Name"], limit: 2 });
     expect(await table(res)).toEqual([
-      ["DAY", "ID", "NAME"],
+      ["day", "ID", "Name"], // the select names exactly as requested
       ["2024-01-31", 1, "Smith, J"],
       ["2024-01-31", 2, "Ann"],
     ]);
     const mapped = await post("/data", { table: "sales", select: ["SUM_FIELD", "ID"], mapFields: { AMOUNT: "SUM_FIELD" }, limit: 1 });
     expect(await table(mapped)).toEqual([
-      ["AMOUNT", "ID"],
+      ["SUM_FIELD", "ID"],
       [10.5, 1],
     ]);
   });

@@ -105,6 +105,10 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       res.writeHead(500).end(String(err));
     }
   });
+  // workerd reuses idle connections; Node's default 5 s keep-alive closed them
+  // under it when a test spent longer than that between helper calls
+  // ("Network connection lost" after 2,100 R2 puts on a loaded machine).
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no port");

@@ -22,7 +22,7 @@ export interface TableEntry {
 // their UTF-8 bytes, so "." + U+10FFFF sorts after every key starting with ".".
 const DOT_RANGE_END = ".\u{10FFFF}";
 
-/** All R2 keys that are tables, following list pagination. */
+/** All R2 keys that are tables (non-empty objects with a table extension), following list pagination. */
 async function listTableKeys(bucket: R2Bucket): Promise<string[]> {
   const keys: string[] = [];
   let cursor: string | undefined;
@@ -35,7 +35,11 @@ async function listTableKeys(bucket: R2Bucket): Promise<string[]> {
         reachedDots = true;
         break;
       }
-      if (tableKeyInfo(obj.key)) keys.push(obj.key);
+      // An empty object cannot be described, and the portal would list a table
+      // that fails when picked: it is left out (the listing carries the size, so
+      // this costs no read). Malformed files stay listed; their description
+      // answers 422 naming the problem (finding them would mean reading every file).
+      if (obj.size > 0 && tableKeyInfo(obj.key)) keys.push(obj.key);
     }
     if (reachedDots) {
       skipped = true;

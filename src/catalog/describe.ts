@@ -33,8 +33,29 @@ export interface Column {
 }
 
 export interface Description extends RowShape {
+  /** In file order (rows are read by position). */
   columns: Column[];
   decimalComma: boolean;
+  /** The sidecar's `dateColumn`: the column answered as the first date/datetime one. */
+  dateColumn?: number;
+}
+
+const isDateType = (c: Column) => c.type === "date" || c.type === "datetime";
+
+/**
+ * The columns in the order /table_description answers them: file order, except
+ * that a declared main date column is moved before the other date/datetime
+ * columns. The portal applies a dashboard's date range to the first
+ * date/datetime field of a dataset (unless a chart names another).
+ */
+export function describedColumns(d: Description): Column[] {
+  if (d.dateColumn === undefined) return d.columns;
+  const main = d.columns[d.dateColumn];
+  const firstDate = d.columns.findIndex(isDateType);
+  if (firstDate === d.dateColumn) return d.columns;
+  const rest = d.columns.filter((_, i) => i !== d.dateColumn);
+  rest.splice(firstDate, 0, main);
+  return rest;
 }
 
 // ---- cache -----------------------------------------------------------------
@@ -164,11 +185,28 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
     slashOrder: declaredOrder ? slashOrderOf(declaredOrder, "mdy") : inferred[i].slashOrder,
   }));
   applyDeclaredColumns(columns, keys, declared, entry);
-  return { columns, keys, layout, decimalComma };
+  const dateColumn = declaredDateColumn(columns, keys, declared, entry);
+  return { columns, keys, layout, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}) };
+}
+
+function sidecarPlace(entry: TableEntry): string {
+  return entry.source.kind === "r2" ? `in "${entry.source.key}${SIDECAR_SUFFIX}"` : `of URL table "${entry.code}"`;
+}
+
+/** The sidecar's `dateColumn` (header text, JSON key or code) as a column index; it must be a date or datetime. */
+function declaredDateColumn(columns: Column[], keys: string[], declared: Sidecar | undefined, entry: TableEntry): number | undefined {
+  const wanted = declared?.dateColumn;
+  if (wanted === undefined) return undefined;
+  const i = keys.findIndex((k, j) => k === wanted || columns[j].name === wanted || columns[j].code === wanted.toUpperCase());
+  if (i < 0) throw schemaError(sidecarPlace(entry), `dateColumn: "${wanted}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
+  if (!isDateType(columns[i])) {
+    throw schemaError(sidecarPlace(entry), `dateColumn: "${wanted}" is a ${columns[i].type} column, but it must be a date or datetime one (declare its type in columns if inference got it wrong)`);
+  }
+  return i;
 }
 
 function applyDeclaredColumns(columns: Column[], keys: string[], declared: Sidecar | undefined, entry: TableEntry): void {
-  const where = entry.source.kind === "r2" ? `in "${entry.source.key}${SIDECAR_SUFFIX}"` : `of URL table "${entry.code}"`;
+  const where = sidecarPlace(entry);
   for (const [header, override] of Object.entries(declared?.columns ?? {})) {
     const i = keys.findIndex((k, j) => k === header || columns[j].name === header || columns[j].code === header.toUpperCase());
     if (i < 0) throw schemaError(where, `columns: "${header}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);

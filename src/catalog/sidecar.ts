@@ -4,14 +4,15 @@
  */
 import * as z from "zod";
 import { AppError } from "../http/errors";
-import { COLUMN_TYPES, DATE_FORMATS } from "../values/types";
+import { DATE_FORMAT_HELP, DECLARED_TYPES, declaredType, normaliseDateFormat, type DateFormat } from "../values/types";
 import { FIELD_CODE_RE } from "./naming";
 
 const ColumnOverride = z
   .object({
     code: z.string().regex(FIELD_CODE_RE, "must match ^[A-Z][A-Z0-9_]{0,31}$ (a portal field name)").optional(),
     name: z.string().trim().min(1).optional(),
-    type: z.enum(COLUMN_TYPES).optional(),
+    // `money` is read as `double`: the portal must never be answered `money`.
+    type: z.enum(DECLARED_TYPES).transform(declaredType).optional(),
   })
   .strict();
 
@@ -21,7 +22,20 @@ export const SidecarSchema = z
     encoding: z.string().min(1).optional(),
     delimiter: z.enum([",", ";", "\t", "|"]).optional(),
     decimalSeparator: z.enum([".", ","]).optional(),
-    dateFormat: z.enum(DATE_FORMATS).optional(),
+    dateFormat: z
+      .string()
+      .transform((v, ctx): DateFormat => {
+        const f = normaliseDateFormat(v);
+        if (!f) ctx.addIssue({ code: "custom", message: `must be one of ${DATE_FORMAT_HELP}` });
+        return f ?? "DD.MM.YYYY";
+      })
+      .optional(),
+    /**
+     * The table's main date column (header text or code): answered as the
+     * first date/datetime column, because the portal applies a dashboard's
+     * date range to the first one.
+     */
+    dateColumn: z.string().trim().min(1).optional(),
     /** Columns by their header text (or JSON key). */
     columns: z.record(z.string(), ColumnOverride).optional(),
   })

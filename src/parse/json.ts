@@ -15,7 +15,7 @@ const BOM = [0xef, 0xbb, 0xbf];
 const hasBom = (c: Uint8Array) => c.length >= 3 && c[0] === BOM[0] && c[1] === BOM[1] && c[2] === BOM[2];
 
 function malformed(detail: string): Error {
-  return unprocessable("JSON_MALFORMED", `The JSON file is not valid: ${detail}. Check that it was exported completely.`);
+  return unprocessable("JSON_MALFORMED", `The JSON file is not valid: ${detail.replace(/\.+$/, "")}. Check that it was exported completely.`);
 }
 
 /** Which JSON layout a sample shows. `.json` starting with `{` is read as one object per line. */

@@ -3,6 +3,10 @@
  * fields by dataset field name; older portals or curl users may use the
  * original header text. Resolution is case-insensitive and goes through
  * `mapFields` ({externalCode: fieldName}) when the portal sends it.
+ *
+ * A field renamed in the portal (name ≠ externalCode) can only be resolved
+ * through `mapFields`, which portals before 25.1150 do not send: then the
+ * answer is a FIELD_UNKNOWN that says so and how to fix it.
  */
 import type { Column } from "../catalog/describe";
 import { badRequest } from "../http/errors";
@@ -40,7 +44,13 @@ export class FieldResolver {
     const i = this.find(identifier);
     if (i === undefined) {
       const known = this.columns.map((c) => c.code).join(", ");
-      throw badRequest("FIELD_UNKNOWN", `Unknown field "${identifier}" in ${where}. The table's fields are: ${known}.`);
+      const mapped = this.externalByName.get(identifier.trim().toUpperCase());
+      const why =
+        mapped !== undefined
+          ? ` mapFields maps it to the column code "${mapped}", which the table does not have (the file's columns changed?): run \`npm run setup\` again.`
+          : " If it was renamed in the portal (the dataset field's name differs from its column code), the Worker cannot tell which column it is," +
+            " because the portal did not send mapFields: rename the field back to its column code, or update the portal to 25.1150 or later, which sends mapFields.";
+      throw badRequest("FIELD_UNKNOWN", `Unknown field "${identifier}" in ${where}. The table's fields are: ${known}.${why}`);
     }
     return i;
   }

@@ -43,6 +43,9 @@ export interface Summary {
 
 type Item = Record<string, unknown>;
 
+/** The date_format setting as the portal's source form shows it: the accepted values, since people type it. */
+export const DATE_FORMAT_SETTING_NAME = "Date format: DD.MM.YYYY (ДД.ММ.ГГГГ), MM/DD/YYYY, DD/MM/YYYY or YYYY-MM-DD";
+
 const ENDPOINTS = { urlCheck: "/check", urlTableList: "/table_list", urlTableDescription: "/table_description", urlData: "/data" } as const;
 
 export const DEFAULT_LOGO =
@@ -138,7 +141,7 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
     ...Object.fromEntries(Object.entries(ENDPOINTS).map(([k, path]) => [k, `${base}${path}`])),
     settings: [
       { code: "token", name: "Token (the Worker's CONNECTOR_TOKEN)", type: "STRING" },
-      { code: "date_format", name: "Date format of this portal (DD.MM.YYYY, MM/DD/YYYY or DD/MM/YYYY)", type: "STRING" },
+      { code: "date_format", name: DATE_FORMAT_SETTING_NAME, type: "STRING" },
     ],
     supportMapping: true,
     sourceCode: "files_connector",
@@ -205,7 +208,7 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
           const fieldsParam = { sourceId, name, externalName: t.title, externalCode: t.code, description: t.title, fields };
           await portal.call(`biconnector.${tableApi}.add`, { fields: fieldsParam });
         }
-        note(object, dry ? "would create" : "created", `${fields.length} fields`);
+        note(object, dry ? "would create" : "created", `${fields.length} field${fields.length === 1 ? "" : "s"}`);
         continue;
       }
       // Existing dataset: add new columns; removed or retyped ones only with --prune.

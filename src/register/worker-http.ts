@@ -1,6 +1,9 @@
 /** The Worker's table list and descriptions over HTTP, as the portal would ask (JSON bodies). */
 import type { WorkerApi } from "./register";
 
+/** The Worker could not be reached at all (as opposed to answering an error). */
+export class WorkerUnreachableError extends Error {}
+
 export function httpWorker(workerUrl: string, token: string, fetchFn: typeof fetch = (...a) => fetch(...a)): WorkerApi {
   const base = workerUrl.replace(/\/+$/, "");
   const post = async <T>(path: string, body: Record<string, unknown>): Promise<T> => {
@@ -12,7 +15,7 @@ export function httpWorker(workerUrl: string, token: string, fetchFn: typeof fet
         body: JSON.stringify({ ...body, connection: { token } }),
       });
     } catch (err) {
-      throw new Error(`the Worker at ${base} is not reachable (${(err as Error).message}); check --worker-url`);
+      throw new WorkerUnreachableError(`the Worker at ${base} is not reachable (${(err as Error).message}); check --worker-url`);
     }
     const text = await res.text();
     if (res.status !== 200) {

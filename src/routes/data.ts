@@ -8,21 +8,11 @@ import type { Config, Env } from "../config";
 import { compileFilter } from "../filter/compile";
 import { FieldResolver } from "../project/fields";
 import { tableRows } from "../parse/rows";
-import { DataRequest, tableParam } from "../validate/requests";
+import { DataRequest, portalDateFormat, tableParam } from "../validate/requests";
 import { cellToJson, converterFor, emitterFor, type Converter, type Emitter } from "../values/convert";
-import type { Cell, DateFormat } from "../values/types";
-import { DATE_FORMATS } from "../values/types";
+import type { Cell } from "../values/types";
 import { urlDataBody } from "../write/urldata";
 import { counting } from "../source/bytes";
-import { badRequest } from "../http/errors";
-
-function portalDateFormat(req: DataRequest, config: Config): DateFormat {
-  const setting = req.connection?.date_format?.trim().toUpperCase();
-  if (setting === undefined || setting === "") return config.defaultDateFormat;
-  const known = DATE_FORMATS.find((f) => f === setting);
-  if (!known) throw badRequest("REQUEST_INVALID", `The source setting date_format "${setting}" is not one of ${DATE_FORMATS.join(", ")}.`);
-  return known;
-}
 
 function convertersFor(d: Description): Converter[] {
   return d.columns.map((c) => converterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
@@ -34,7 +24,7 @@ function emittersFor(d: Description): Emitter[] {
 
 export async function dataResponse(req: DataRequest, env: Env, config: Config): Promise<Response> {
   const entry = await findTable(env, config, tableParam(req));
-  const dateFormat = portalDateFormat(req, config);
+  const dateFormat = portalDateFormat(req.connection, config.defaultDateFormat);
   const { description, bytes } = await describe(env, config, entry);
   let source: ReturnType<typeof tableRows> | undefined;
   try {
@@ -52,7 +42,9 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
     // from its typed cell; any other goes straight from text to JSON.
     const fromTyped = selected.map((i) => filterCols.includes(i));
     const typed: Cell[] = new Array(description.columns.length).fill(null);
-    const header = selected.map((i) => description.columns[i].code);
+    // The header echoes the select names exactly as requested (BI Builder pairs
+    // them with its field names); without a select it is every column code.
+    const header = req.select && req.select.length > 0 ? req.select : selected.map((i) => description.columns[i].code);
 
     const stats = { bytes: 0, rows: 0, started: Date.now(), logged: false };
     source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description);

@@ -2,6 +2,7 @@
  * /files: updating data by uploading (Bearer UPLOAD_TOKEN).
  *
  *   GET    /files                       list table files and sidecars
+ *   GET    /files/<key>                 the live file as stored (streamed)
  *   GET    /files/<key>/versions        kept versions of one file
  *   PUT    /files/<key>                 upload: streamed, validated, then made live
  *   DELETE /files/<key>                 delete (the file is kept as a version)
@@ -27,7 +28,7 @@ import { ObjectWriter } from "../files/writer";
 import { keepVersion, listVersions, pruneVersions, restoreVersion, VERSIONS_PREFIX } from "../files/versions";
 
 const DEFAULT_KEEP_VERSIONS = 5;
-const FILES_ROUTE_HELP = "Use GET /files, PUT|DELETE /files/<key>, GET /files/<key>/versions or POST /files/<key>/restore.";
+const FILES_ROUTE_HELP = "Use GET /files, GET|PUT|DELETE /files/<key>, GET /files/<key>/versions or POST /files/<key>/restore.";
 
 async function authorizeUpload(request: Request, env: Env): Promise<void> {
   const tokens = (env.UPLOAD_TOKEN ?? "").split(",").map((t) => t.trim()).filter(Boolean);
@@ -154,12 +155,23 @@ async function listFiles(env: Env, config: Config): Promise<Response> {
       if (o.key.startsWith(VERSIONS_PREFIX)) continue;
       const table = tables.find((t) => t.source.kind === "r2" && t.source.key === o.key);
       const sidecar = o.key.toLowerCase().endsWith(SIDECAR_SUFFIX);
-      if (!table && !sidecar) continue;
+      if (!table && !sidecar && !tableKeyInfo(o.key)) continue; // an empty table file is listed, with table null
       files.push({ key: o.key, table: table?.code ?? null, kind: sidecar ? "schema" : "table", size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() });
     }
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
   return Response.json(files);
+}
+
+/** The live object as stored (compressed files stay compressed), so an operator can get back what is served. */
+async function getFile(env: Env, key: string): Promise<Response> {
+  const obj = await env.DATA.get(key);
+  if (!obj) throw new AppError("FILE_NOT_FOUND", 404, `There is no file "${key}".`);
+  const headers = new Headers({ etag: obj.httpEtag, "content-length": String(obj.size), "cache-control": "no-store" });
+  const info = tableKeyInfo(key);
+  const byExtension = !info ? "application/json" : info.gzip ? "application/gzip" : info.extension === "csv" || info.extension === "tsv" ? "text/csv" : "application/json";
+  headers.set("content-type", obj.httpMetadata?.contentType ?? byExtension);
+  return new Response(obj.body, { headers });
 }
 
 export async function filesResponse(request: Request, env: Env, config: Config): Promise<Response> {
@@ -193,6 +205,7 @@ export async function filesResponse(request: Request, env: Env, config: Config):
     return Response.json({ key, restored: r.restored, previousVersion: r.kept, size: r.object.size, etag: r.object.etag });
   }
   const { key, kind } = checkKey(path);
+  if (method === "GET") return getFile(env, key);
   if (method === "PUT") return kind === "sidecar" ? putSidecar(request, env, config, key) : putTable(request, env, config, key);
   if (method === "DELETE") {
     if (!(await env.DATA.head(key))) throw new AppError("FILE_NOT_FOUND", 404, `There is no file "${key}".`);

@@ -13,7 +13,7 @@ import * as z from "zod";
 import { checkApplicationToken, recordApplicationToken } from "../auth/installation";
 import { portalClient, portalRefused, requirePortal, verifyPortalToken } from "../auth/portal";
 import { findTable, listTables } from "../catalog/catalog";
-import { describe } from "../catalog/describe";
+import { describe, describedColumns } from "../catalog/describe";
 import type { Config, Env } from "../config";
 import { readBodyText } from "../decode/body";
 import { parsePhpForm } from "../decode/php-form";
@@ -27,7 +27,7 @@ function inProcessWorker(env: Env, config: Config): WorkerApi {
     describe: async (code) => {
       const { description, bytes } = await describe(env, config, await findTable(env, config, code), { prefixOnly: true });
       await bytes.return(undefined);
-      return description.columns.map((c) => ({ code: c.code, name: c.name, type: c.type }));
+      return describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type }));
     },
   };
 }

@@ -1,13 +1,15 @@
 /** POST /check, /table_list, /table_description, and GET / (status). */
 import { findTable, listTables, searchTables } from "../catalog/catalog";
-import { describe } from "../catalog/describe";
+import { describe, describedColumns } from "../catalog/describe";
 import type { Config, Env } from "../config";
-import { tableParam } from "../validate/requests";
+import { portalDateFormat, tableParam } from "../validate/requests";
 
 export const NAME = "bitrix24-bi-files-connector";
 export const VERSION = "0.1.0";
 
-export function checkResponse(): Response {
+/** /check refuses exactly the settings /data would refuse (see portalDateFormat). */
+export function checkResponse(connection: Record<string, string> | undefined, config: Config): Response {
+  portalDateFormat(connection, config.defaultDateFormat);
   return Response.json({ ok: true, connector: NAME, version: VERSION });
 }
 
@@ -20,7 +22,7 @@ export async function tableDescriptionResponse(req: { table?: string; name?: str
   const entry = await findTable(env, config, tableParam(req));
   const { description, bytes } = await describe(env, config, entry, { prefixOnly: true });
   await bytes.return(undefined);
-  return Response.json(description.columns.map((c) => ({ code: c.code, name: c.name, type: c.type })));
+  return Response.json(describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type })));
 }
 
 export async function statusResponse(env: Env, config: Config): Promise<Response> {

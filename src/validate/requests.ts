@@ -6,6 +6,7 @@
  */
 import * as z from "zod";
 import { badRequest } from "../http/errors";
+import { DATE_FORMAT_HELP, normaliseDateFormat, type DateFormat } from "../values/types";
 
 const text = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === "boolean" ? (v ? "1" : "0") : String(v)));
 
@@ -58,4 +59,19 @@ export function tableParam(req: { table?: string; name?: string }): string {
   const code = (req.table ?? req.name ?? "").trim();
   if (code === "") throw badRequest("REQUEST_INVALID", "Parameter table is missing: send table=<code> (a code from /table_list).");
   return code;
+}
+
+/**
+ * The portal's date format from the source's `date_format` setting (empty:
+ * the Worker's default). /check and /data both call this, so a setting /data
+ * would refuse is refused when the source is created, where the portal shows
+ * the message to the person typing it.
+ */
+export function portalDateFormat(connection: Record<string, string> | undefined, fallback: DateFormat): DateFormat {
+  const setting = connection?.date_format;
+  const format = normaliseDateFormat(setting);
+  if (format === null) {
+    throw badRequest("REQUEST_INVALID", `The source setting date_format "${setting!.trim()}" is not a date format the connector knows. Use one of: ${DATE_FORMAT_HELP}; or leave it empty for the Worker's default.`);
+  }
+  return format ?? fallback;
 }

@@ -20,7 +20,6 @@ export function converterFor(type: ColumnType, opts: ValueOptions): Converter {
     case "int":
       return (t) => (t === null || t === "" ? null : parseInteger(t, decimalComma));
     case "double":
-    case "money":
       return (t) => (t === null || t === "" ? null : parseNumber(t, decimalComma));
     case "date":
       return (t) => (t === null || t === "" ? null : parseDate(t, slashOrder));
@@ -49,7 +48,6 @@ export function emitterFor(type: ColumnType, opts: ValueOptions): Emitter {
     case "int":
       return (t) => (t !== null && JSON_INT.test(t) ? t : cellToJson(convert(t)));
     case "double":
-    case "money":
       return (t) => (t !== null && JSON_NUMBER.test(t) && t.length < 17 ? t : cellToJson(convert(t)));
     case "string":
       return (t) => (t === null || t === "" ? "null" : JSON.stringify(t));

@@ -1,8 +1,17 @@
-/** Column types as the portal knows them (`timezone` is deliberately absent). */
-export const COLUMN_TYPES = ["int", "double", "money", "date", "datetime", "string"] as const;
+/**
+ * Column types as answered to the portal: exactly the five its REST datasets
+ * take. `money` is accepted in a sidecar as a synonym of `double` (the portal's
+ * "sync fields" throws on it for REST datasets) and `timezone` is absent (it
+ * breaks BI requests for the whole portal).
+ */
+export const COLUMN_TYPES = ["int", "double", "date", "datetime", "string"] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
-/** A cell after conversion: numbers for int/double/money, canonical text for dates. */
+/** Types a sidecar may declare: the column types plus synonyms. */
+export const DECLARED_TYPES = [...COLUMN_TYPES, "money"] as const;
+export const declaredType = (t: (typeof DECLARED_TYPES)[number]): ColumnType => (t === "money" ? "double" : t);
+
+/** A cell after conversion: numbers for int/double, canonical text for dates. */
 export type Cell = number | string | null;
 
 /** How `a/b/yyyy` is read: day first or month first. Dots are always day first. */
@@ -12,10 +21,36 @@ export type SlashOrder = "dmy" | "mdy";
 export const DATE_FORMATS = ["DD.MM.YYYY", "MM/DD/YYYY", "DD/MM/YYYY", "YYYY-MM-DD"] as const;
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
+// Other spellings people type into the source's date_format setting (the
+// portal's UI makes it mandatory): Russian letters, PHP's date() letters.
+// Matched after upper-casing and mapping Д→D, М→M, Г→Y.
+const DATE_FORMAT_SPELLINGS: Record<string, DateFormat> = {
+  "D.M.Y": "DD.MM.YYYY",
+  "M/D/Y": "MM/DD/YYYY",
+  "D/M/Y": "DD/MM/YYYY",
+  "Y-M-D": "YYYY-MM-DD",
+};
+
+/** What the messages list as accepted. */
+export const DATE_FORMAT_HELP =
+  "DD.MM.YYYY (also ДД.ММ.ГГГГ, d.m.Y), MM/DD/YYYY (ММ/ДД/ГГГГ, m/d/Y), DD/MM/YYYY (ДД/ММ/ГГГГ, d/m/Y), YYYY-MM-DD (ГГГГ-ММ-ДД, Y-m-d), in any letter case";
+
+/**
+ * The one reading of a date format setting, used by /check, /data, the
+ * DEFAULT_DATE_FORMAT variable, sidecars and the setup script. `undefined`
+ * for an empty setting (the default applies), `null` for one it does not know.
+ */
+export function normaliseDateFormat(input: string | undefined): DateFormat | undefined | null {
+  const s = (input ?? "").trim().toUpperCase().replace(/Д/g, "D").replace(/М/g, "M").replace(/Г/g, "Y");
+  if (s === "") return undefined;
+  const known = DATE_FORMATS.find((f) => f === s);
+  return known ?? DATE_FORMAT_SPELLINGS[s] ?? null;
+}
+
 export function slashOrderOf(format: DateFormat | undefined, fallback: SlashOrder): SlashOrder {
   if (format === "MM/DD/YYYY") return "mdy";
   if (format === "DD/MM/YYYY") return "dmy";
   return fallback;
 }
 
-export const isNumericType = (t: ColumnType) => t === "int" || t === "double" || t === "money";
+export const isNumericType = (t: ColumnType) => t === "int" || t === "double";

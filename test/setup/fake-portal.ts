@@ -1,7 +1,8 @@
 /**
  * A fake Bitrix24 portal on loopback: the biconnector.* methods the setup
- * uses, with the validation rules and error codes of PROTOCOL.md §4, the
- * synchronous urlCheck call into the real Worker on source.add/update,
+ * uses, with the validation rules and error codes of the biconnector REST docs
+ * (README, "Connecting a portal"), the synchronous urlCheck call into the real
+ * Worker on source.add/update,
  * rate-limit answers, expired tokens and an OAuth refresh endpoint.
  */
 import { createServer, type Server } from "node:http";

@@ -1,0 +1,54 @@
+/**
+ * The tables a folder of files would become, described in Node with the
+ * Worker's own code (naming, sidecars, inference): what the Worker would serve
+ * once the files are in its bucket. Used by `npm run upload` (one file) and
+ * by `npm run setup -- --dry-run` when the Worker cannot be reached.
+ */
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { describedColumns, describeStream } from "../src/catalog/describe";
+import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/catalog/naming";
+import { parseSidecar } from "../src/catalog/sidecar";
+import type { WorkerApi } from "../src/register/register";
+import type { Bytes } from "../src/source/bytes";
+import { toStream } from "../src/source/bytes";
+import { gunzip } from "../src/source/open";
+
+export async function* fileBytes(path: string): Bytes {
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) yield new Uint8Array(chunk as Buffer);
+}
+
+function filesIn(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesIn(path) : [path];
+  });
+}
+
+/** A WorkerApi over local files: keys are paths relative to `dir`, as `npm start` seeds them. */
+export function localWorker(dir: string): WorkerApi {
+  if (!existsSync(dir)) throw new Error(`there is no folder ${dir} to describe`);
+  const paths = new Map<string, string>();
+  for (const path of filesIn(dir)) {
+    const key = relative(dir, path).split(sep).join("/");
+    // As the Worker's listing: table extensions only, empty files left out.
+    if (tableKeyInfo(key) && statSync(path).size > 0) paths.set(key, path);
+  }
+  const codes = assignTableCodes([...paths.keys()]);
+  const byCode = new Map([...codes].map(([key, code]) => [code, key]));
+  return {
+    tables: async () => [...codes].map(([key, code]) => ({ code, title: tableTitle(key) })).sort((a, b) => a.code.localeCompare(b.code)),
+    describe: async (code) => {
+      const key = byCode.get(code)!;
+      const path = paths.get(key)!;
+      const info = tableKeyInfo(key)!;
+      const sidecarPath = `${path}${SIDECAR_SUFFIX}`;
+      const declared = existsSync(sidecarPath) ? parseSidecar(readFileSync(sidecarPath, "utf8"), `in ${sidecarPath}`) : undefined;
+      const raw = fileBytes(path);
+      const entry = { code, title: tableTitle(key), source: { kind: "r2" as const, key, ...info } };
+      const { description, bytes } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared);
+      await bytes.return(undefined);
+      return describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type }));
+    },
+  };
+}
