@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import { csvRecords } from "../src/parse/csv";
 import { decodeText } from "../src/parse/decode";
 import { emitterFor } from "../src/values/convert";
-import type { ColumnType } from "../src/values/types";
+import type { ColumnType } from "../src/model";
 
 const file = process.argv[2];
 const TYPES: ColumnType[] = ["int", "date", "datetime", "string", "string", "string", "int", "double", "double", "string", "string", "int"];

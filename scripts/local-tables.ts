@@ -7,8 +7,8 @@
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { describedColumns, describeStream } from "../src/catalog/describe";
-import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/catalog/naming";
-import { parseSidecar } from "../src/catalog/sidecar";
+import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/rules/naming";
+import { parseSidecar } from "../src/rules/sidecar";
 import type { WorkerApi } from "../src/register/register";
 import type { Bytes } from "../src/source/bytes";
 import { toStream } from "../src/source/bytes";

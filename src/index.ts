@@ -4,7 +4,7 @@
  */
 import { Router, type IRequest } from "itty-router";
 import { authorize } from "./auth/token";
-import { readConfig, type Env } from "./config";
+import { readConfig, type Env } from "./config/config";
 import { decodeBody } from "./decode/body";
 import { AppError, errorResponse } from "./http/errors";
 import { dataResponse } from "./routes/data";

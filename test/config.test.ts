@@ -2,7 +2,7 @@
 // naming the variable, never silently ignored, and never echoing the value.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { readConfig, type Env } from "../src/config";
+import { readConfig, type Env } from "../src/config/config";
 import { AppError } from "../src/http/errors";
 
 const base = { DATA: env.DATA } as Env;

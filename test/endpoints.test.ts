@@ -212,7 +212,7 @@ describe("data", () => {
 describe("table listing", () => {
   it("jumps over the .versions/ range instead of paging through it", async () => {
     const { listTables } = await import("../src/catalog/catalog");
-    const { readConfig } = await import("../src/config");
+    const { readConfig } = await import("../src/config/config");
     const versions = Array.from({ length: 2500 }, (_, i) => `.versions/sales.csv/${String(i).padStart(5, "0")}`);
     for (let i = 0; i < versions.length; i += 250) await Promise.all(versions.slice(i, i + 250).map((k) => put(k, "a\n1\n")));
     await put("-first.csv", "a\n1\n");

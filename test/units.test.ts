@@ -1,6 +1,6 @@
 // Pure modules: naming, number and date recognition, type inference.
 import { describe, expect, it } from "vitest";
-import { assignFieldCodes, assignTableCodes, baseTableCode, shortHash, tableKeyInfo } from "../src/catalog/naming";
+import { assignFieldCodes, assignTableCodes, baseTableCode, shortHash, tableKeyInfo } from "../src/rules/naming";
 import { inferTypes } from "../src/catalog/infer";
 import { parseDate, parseDateTime } from "../src/values/dates";
 import { parseNumber } from "../src/values/numbers";

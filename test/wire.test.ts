@@ -5,11 +5,12 @@
 // restricted to them, the dashboard's date range at the top level).
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { readConfig } from "../src/config";
+import { readConfig } from "../src/config/config";
 import { AppError } from "../src/http/errors";
 import { DATE_FORMAT_SETTING_NAME, register, validateTable } from "../src/register/register";
 import type { Portal } from "../src/register/portal";
-import { COLUMN_TYPES, normaliseDateFormat } from "../src/values/types";
+import { COLUMN_TYPES } from "../src/model";
+import { normaliseDateFormat } from "../src/values/types";
 import { call, clearBucket, errorOf, post, put, table } from "./helpers";
 
 // Orders: a date, a datetime, amounts with a decimal point.

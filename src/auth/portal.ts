@@ -9,7 +9,7 @@
  *   2. `user.admin` with the same token must be true for admin actions.
  * Every refusal is the same generic 403: it names no table, file or column.
  */
-import type { Config, PortalConfig } from "../config";
+import type { Config, PortalConfig } from "../config/config";
 import { AppError } from "../http/errors";
 import { Portal, PortalError } from "../register/portal";
 

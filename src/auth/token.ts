@@ -3,7 +3,7 @@
  * is constant-time whatever their lengths, and every configured token is
  * compared (several tokens allow rotation without downtime).
  */
-import type { Config } from "../config";
+import type { Config } from "../config/config";
 import { AppError } from "../http/errors";
 
 async function digest(text: string): Promise<ArrayBuffer> {

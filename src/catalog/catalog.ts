@@ -3,19 +3,10 @@
  * the operator declared. Codes are derived from keys (see naming.ts); a URL
  * table's declared code wins over an R2 object that would get the same one.
  */
-import type { Config, Env, UrlTable } from "../config";
+import type { Config, Env } from "../config/config";
 import { AppError } from "../http/errors";
-import { assignTableCodes, tableKeyInfo, tableTitle, type TableExtension } from "./naming";
-
-export type TableSource =
-  | { kind: "r2"; key: string; extension: TableExtension; gzip: boolean }
-  | { kind: "url"; table: UrlTable; extension: TableExtension; gzip: boolean };
-
-export interface TableEntry {
-  code: string;
-  title: string;
-  source: TableSource;
-}
+import type { TableEntry } from "../model";
+import { assignTableCodes, tableKeyInfo, tableTitle } from "../rules/naming";
 
 // Keys starting with "." are never tables, and `.versions/` may hold several
 // objects per file: the listing jumps over that whole range. R2 orders keys by

@@ -4,41 +4,22 @@
  * then overridden by a declared schema, and cached per file version so
  * repeated calls do not read the file again.
  */
-import type { Config, Env } from "../config";
+import type { Config, Env } from "../config/config";
 import { unprocessable } from "../http/errors";
 import { decodeSample, detectEncoding } from "../parse/decode";
 import { detectDialect } from "../parse/csv";
 import { detectJsonShape, jsonCellText } from "../parse/json";
-import type { Layout } from "../parse/layout";
-import { fitRecord, rawRecords, type RowShape, type TextRow } from "../parse/rows";
+import type { Column, Description, Layout, Sidecar, TableEntry, TextRow } from "../model";
+import { fitRecord, rawRecords } from "../parse/rows";
 import { peek, type Bytes } from "../source/bytes";
 import { openTable, type OpenOptions } from "../source/open";
-import type { ColumnType, SlashOrder } from "../values/types";
 import { slashOrderOf } from "../values/types";
-import type { TableEntry } from "./catalog";
 import { inferTypes } from "./infer";
-import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "./naming";
-import { parseSidecar, schemaError, type Sidecar } from "./sidecar";
+import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "../rules/naming";
+import { parseSidecar, schemaError } from "../rules/sidecar";
 
 export const SAMPLE_BYTES = 1024 * 1024;
 export const SAMPLE_ROWS = 10_000;
-
-export interface Column {
-  /** Valid portal field name; also the externalCode. */
-  code: string;
-  /** The header text (or JSON key) as in the file. */
-  name: string;
-  type: ColumnType;
-  slashOrder: SlashOrder;
-}
-
-export interface Description extends RowShape {
-  /** In file order (rows are read by position). */
-  columns: Column[];
-  decimalComma: boolean;
-  /** The sidecar's `dateColumn`: the column answered as the first date/datetime one. */
-  dateColumn?: number;
-}
 
 const isDateType = (c: Column) => c.type === "date" || c.type === "datetime";
 

@@ -5,7 +5,7 @@
  */
 import { dateKind } from "../values/dates";
 import { numericKind } from "../values/numbers";
-import type { ColumnType, SlashOrder } from "../values/types";
+import type { ColumnType, SlashOrder } from "../model";
 
 export interface Inferred {
   type: ColumnType;

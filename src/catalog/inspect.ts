@@ -7,7 +7,7 @@
 import { tableRows } from "../parse/rows";
 import type { Bytes } from "../source/bytes";
 import { converterFor } from "../values/convert";
-import type { Column, Description } from "./describe";
+import type { Column, Description } from "../model";
 
 export interface Inspection {
   rows: number;

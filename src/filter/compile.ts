@@ -23,13 +23,13 @@
  * Anything that cannot be applied exactly is a 400 naming the key and value:
  * dropping a condition would show wrong numbers on a dashboard.
  */
-import type { Column, Description } from "../catalog/describe";
 import { badRequest } from "../http/errors";
+import type { Cell, Column, DateFormat, Description, SlashOrder } from "../model";
 import type { FieldResolver } from "../project/fields";
 import { formatDate, formatDateTime, parseDateParts } from "../values/dates";
 import { parseNumber } from "../values/numbers";
 import { foldText } from "../values/text";
-import { isNumericType, slashOrderOf, type Cell, type DateFormat, type SlashOrder } from "../values/types";
+import { isNumericType, slashOrderOf } from "../values/types";
 import { parseKey, type Operator } from "./keys";
 
 export type Predicate = (row: readonly Cell[]) => boolean;

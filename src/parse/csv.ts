@@ -11,12 +11,8 @@
  */
 import Papa from "papaparse";
 import { unprocessable } from "../http/errors";
+import type { CsvDialect } from "../model";
 import type { Text } from "./decode";
-
-export interface CsvDialect {
-  delimiter: string;
-  newline: "\n" | "\r\n" | "\r";
-}
 
 export type Records = AsyncGenerator<string[][], void, undefined>;
 

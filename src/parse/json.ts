@@ -5,10 +5,10 @@
  */
 import { JSONParser } from "@streamparser/json";
 import { unprocessable } from "../http/errors";
+import type { JsonShape } from "../model";
 import type { Bytes } from "../source/bytes";
 import { decodeText } from "./decode";
 
-export type JsonShape = "array" | "ndjson";
 export type Elements = AsyncGenerator<unknown[], void, undefined>;
 
 const BOM = [0xef, 0xbb, 0xbf];

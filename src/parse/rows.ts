@@ -10,9 +10,8 @@ import type { Bytes } from "../source/bytes";
 import { csvRecords } from "./csv";
 import { decodeText } from "./decode";
 import { jsonCellText, jsonElements } from "./json";
-import type { Layout } from "./layout";
+import type { Description, Layout, TextRow } from "../model";
 
-export type TextRow = (string | null)[];
 export type RowBatches = AsyncGenerator<TextRow[], void, undefined>;
 
 /** Raw records (CSV: string[]; JSON: each array element or line), header included. */
@@ -21,11 +20,8 @@ export function rawRecords(bytes: Bytes, layout: Layout, truncated = false): Asy
   return jsonElements(bytes, layout.shape, { truncated });
 }
 
-export interface RowShape {
-  layout: Layout;
-  /** JSON object keys per column; for CSV and JSON arrays, columns are positions. */
-  keys: string[];
-}
+/** What reading rows needs of a description. */
+export type RowShape = Pick<Description, "layout" | "keys">;
 
 function tooWide(recordNo: number, width: number, expected: number): Error {
   return unprocessable(

@@ -8,8 +8,8 @@
  * through `mapFields`, which portals before 25.1150 do not send: then the
  * answer is a FIELD_UNKNOWN that says so and how to fix it.
  */
-import type { Column } from "../catalog/describe";
 import { badRequest } from "../http/errors";
+import type { Column } from "../model";
 
 export class FieldResolver {
   private readonly byCode = new Map<string, number>();

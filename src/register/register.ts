@@ -3,8 +3,8 @@
  * (dataset) per file. Idempotent: a second run with nothing new changes
  * nothing. Shared by `npm run setup` (Node) and the Worker's /install route.
  */
-import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../catalog/naming";
-import { COLUMN_TYPES } from "../values/types";
+import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
+import { COLUMN_TYPES } from "../model";
 import { PortalError, type Portal } from "./portal";
 
 /** What the Worker tells about its tables (over HTTP for the CLI, in-process for /install). */

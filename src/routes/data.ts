@@ -2,15 +2,15 @@
  * POST /data: the portal's urlData call.
  * source bytes → parse → convert the needed columns → filter → project → limit → write.
  */
-import { describe, type Description } from "../catalog/describe";
+import { describe } from "../catalog/describe";
 import { findTable } from "../catalog/catalog";
-import type { Config, Env } from "../config";
+import type { Config, Env } from "../config/config";
 import { compileFilter } from "../filter/compile";
 import { FieldResolver } from "../project/fields";
 import { tableRows } from "../parse/rows";
 import { DataRequest, portalDateFormat, tableParam } from "../validate/requests";
 import { cellToJson, converterFor, emitterFor, type Converter, type Emitter } from "../values/convert";
-import type { Cell } from "../values/types";
+import type { Cell, Description } from "../model";
 import { urlDataBody } from "../write/urldata";
 import { counting } from "../source/bytes";
 

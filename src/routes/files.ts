@@ -13,13 +13,14 @@
  * passed: a bad file is answered 422 and the live table is never touched.
  */
 import { tokenMatches } from "../auth/token";
-import { listTables, type TableEntry } from "../catalog/catalog";
+import { listTables } from "../catalog/catalog";
+import type { TableEntry } from "../model";
 import { describe, describeStream, loadDeclared } from "../catalog/describe";
 import { inspectRows, schemaChange } from "../catalog/inspect";
-import { checkKey } from "../catalog/keys";
-import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../catalog/naming";
-import { parseSidecar } from "../catalog/sidecar";
-import type { Config, Env } from "../config";
+import { checkKey } from "../rules/upload-key";
+import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../rules/naming";
+import { parseSidecar } from "../rules/sidecar";
+import type { Config, Env } from "../config/config";
 import { MAX_BODY_BYTES } from "../decode/body";
 import { AppError } from "../http/errors";
 import { readStream, toStream, type Bytes } from "../source/bytes";

@@ -14,7 +14,7 @@ import { checkApplicationToken, recordApplicationToken } from "../auth/installat
 import { portalClient, portalRefused, requirePortal, verifyPortalToken } from "../auth/portal";
 import { findTable, listTables } from "../catalog/catalog";
 import { describe, describedColumns } from "../catalog/describe";
-import type { Config, Env } from "../config";
+import type { Config, Env } from "../config/config";
 import { readBodyText } from "../decode/body";
 import { parsePhpForm } from "../decode/php-form";
 import { AppError } from "../http/errors";

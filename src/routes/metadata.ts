@@ -1,7 +1,7 @@
 /** POST /check, /table_list, /table_description, and GET / (status). */
 import { findTable, listTables, searchTables } from "../catalog/catalog";
 import { describe, describedColumns } from "../catalog/describe";
-import type { Config, Env } from "../config";
+import type { Config, Env } from "../config/config";
 import { portalDateFormat, tableParam } from "../validate/requests";
 
 export const NAME = "bitrix24-bi-files-connector";

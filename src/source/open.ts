@@ -4,9 +4,9 @@
  * and keys the description cache; the same read serves the whole request, so
  * a file replaced mid-request is never mixed with its successor.
  */
-import type { Config, Env } from "../config";
-import type { TableEntry } from "../catalog/catalog";
+import type { Config, Env } from "../config/config";
 import { AppError } from "../http/errors";
+import type { TableEntry } from "../model";
 import { readStream, type Bytes } from "./bytes";
 import { fetchAllowed } from "./url";
 

@@ -4,7 +4,7 @@
  * another host), a time limit for the server to start answering, and errors
  * that name the table.
  */
-import type { Config } from "../config";
+import type { Config } from "../config/config";
 import { AppError } from "../http/errors";
 
 const MAX_REDIRECTS = 5;

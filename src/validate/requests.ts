@@ -6,7 +6,8 @@
  */
 import * as z from "zod";
 import { badRequest } from "../http/errors";
-import { DATE_FORMAT_HELP, normaliseDateFormat, type DateFormat } from "../values/types";
+import type { DateFormat } from "../model";
+import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 
 const text = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === "boolean" ? (v ? "1" : "0") : String(v)));
 

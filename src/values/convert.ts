@@ -5,7 +5,7 @@
  */
 import { parseDate, parseDateTime } from "./dates";
 import { parseInteger, parseNumber } from "./numbers";
-import type { Cell, ColumnType, SlashOrder } from "./types";
+import type { Cell, ColumnType, SlashOrder } from "../model";
 
 export interface ValueOptions {
   decimalComma: boolean;

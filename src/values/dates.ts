@@ -8,7 +8,7 @@
  * an optional `am`/`pm`, and an optional `Z` / `±HH:MM` offset. The offset is
  * dropped and the wall-clock time kept: the portal's datetime has no zone.
  */
-import type { SlashOrder } from "./types";
+import type { SlashOrder } from "../model";
 
 const DATE_TIME =
   /^(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})([./])(\d{1,2})\5(\d{4}))(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(?:\s*([aApP])\.?[mM]\.?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;

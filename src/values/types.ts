@@ -1,25 +1,9 @@
-/**
- * Column types as answered to the portal: exactly the five its REST datasets
- * take. `money` is accepted in a sidecar as a synonym of `double` (the portal's
- * "sync fields" throws on it for REST datasets) and `timezone` is absent (it
- * breaks BI requests for the whole portal).
- */
-export const COLUMN_TYPES = ["int", "double", "date", "datetime", "string"] as const;
-export type ColumnType = (typeof COLUMN_TYPES)[number];
+/** Readings of column types and date formats (the types themselves are in model.ts). */
+import { COLUMN_TYPES, DATE_FORMATS, type ColumnType, type DateFormat, type SlashOrder } from "../model";
 
 /** Types a sidecar may declare: the column types plus synonyms. */
 export const DECLARED_TYPES = [...COLUMN_TYPES, "money"] as const;
 export const declaredType = (t: (typeof DECLARED_TYPES)[number]): ColumnType => (t === "money" ? "double" : t);
-
-/** A cell after conversion: numbers for int/double, canonical text for dates. */
-export type Cell = number | string | null;
-
-/** How `a/b/yyyy` is read: day first or month first. Dots are always day first. */
-export type SlashOrder = "dmy" | "mdy";
-
-/** Date formats a file or a portal may use; slashes decide the SlashOrder. */
-export const DATE_FORMATS = ["DD.MM.YYYY", "MM/DD/YYYY", "DD/MM/YYYY", "YYYY-MM-DD"] as const;
-export type DateFormat = (typeof DATE_FORMATS)[number];
 
 // Other spellings people type into the source's date_format setting (the
 // portal's UI makes it mandatory): Russian letters, PHP's date() letters.

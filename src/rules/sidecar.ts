@@ -4,7 +4,8 @@
  */
 import * as z from "zod";
 import { AppError } from "../http/errors";
-import { DATE_FORMAT_HELP, DECLARED_TYPES, declaredType, normaliseDateFormat, type DateFormat } from "../values/types";
+import type { DateFormat, Sidecar } from "../model";
+import { DATE_FORMAT_HELP, DECLARED_TYPES, declaredType, normaliseDateFormat } from "../values/types";
 import { FIELD_CODE_RE } from "./naming";
 
 const ColumnOverride = z
@@ -39,9 +40,7 @@ export const SidecarSchema = z
     /** Columns by their header text (or JSON key). */
     columns: z.record(z.string(), ColumnOverride).optional(),
   })
-  .strict();
-
-export type Sidecar = z.infer<typeof SidecarSchema>;
+  .strict() satisfies z.ZodType<Sidecar>;
 
 export function parseSidecar(text: string, where: string): Sidecar {
   let json: unknown;

@@ -7,10 +7,11 @@
  * who is not entitled to see the configuration.
  */
 import * as z from "zod";
-import { SidecarSchema } from "./catalog/sidecar";
-import { TABLE_CODE_MAX, TABLE_CODE_RE } from "./catalog/naming";
-import { AppError } from "./http/errors";
-import { DATE_FORMAT_HELP, normaliseDateFormat, type DateFormat } from "./values/types";
+import { SidecarSchema } from "../rules/sidecar";
+import { TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
+import { AppError } from "../http/errors";
+import type { DateFormat, UrlTable } from "../model";
+import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 
 export interface Env {
   DATA: R2Bucket;
@@ -42,8 +43,7 @@ export const UrlTableSchema = z
     gzip: z.boolean().optional(),
     schema: SidecarSchema.optional(),
   })
-  .strict();
-export type UrlTable = z.infer<typeof UrlTableSchema>;
+  .strict() satisfies z.ZodType<UrlTable>;
 
 /** The portal this Worker is bound to, when PORTAL_URL and BITRIX_CLIENT_ID are set. */
 export interface PortalConfig {

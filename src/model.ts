@@ -1,0 +1,96 @@
+/**
+ * The shared model: the types every stage passes along (a table, its
+ * columns, how its file is read, a typed cell). A leaf: it imports nothing
+ * and does no IO, so any module may depend on it without depending on the
+ * modules that read R2, fetch URLs or cache descriptions.
+ */
+
+/**
+ * Column types as answered to the portal: exactly the five its REST datasets
+ * take. `money` is accepted in a sidecar as a synonym of `double` (the portal's
+ * "sync fields" throws on it for REST datasets) and `timezone` is absent (it
+ * breaks BI requests for the whole portal).
+ */
+export const COLUMN_TYPES = ["int", "double", "date", "datetime", "string"] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/** A cell after conversion: numbers for int/double, canonical text for dates. */
+export type Cell = number | string | null;
+
+/** A row of cell text, aligned with the table's columns (null: no value). */
+export type TextRow = (string | null)[];
+
+/** How `a/b/yyyy` is read: day first or month first. Dots are always day first. */
+export type SlashOrder = "dmy" | "mdy";
+
+/** Date formats a file or a portal may use; slashes decide the SlashOrder. */
+export const DATE_FORMATS = ["DD.MM.YYYY", "MM/DD/YYYY", "DD/MM/YYYY", "YYYY-MM-DD"] as const;
+export type DateFormat = (typeof DATE_FORMATS)[number];
+
+export interface Column {
+  /** Valid portal field name; also the externalCode. */
+  code: string;
+  /** The header text (or JSON key) as in the file. */
+  name: string;
+  type: ColumnType;
+  slashOrder: SlashOrder;
+}
+
+/** CSV: the delimiter and line ending. */
+export interface CsvDialect {
+  delimiter: string;
+  newline: "\n" | "\r\n" | "\r";
+}
+
+/** JSON: one array of records, or one record per line. */
+export type JsonShape = "array" | "ndjson";
+
+/** How a file is read: decided once per file version and kept in its description. */
+export type Layout =
+  | ({ format: "csv"; encoding: string } & CsvDialect)
+  | { format: "json"; shape: JsonShape; records: "objects" | "arrays" };
+
+export interface Description {
+  layout: Layout;
+  /** JSON object keys per column; for CSV and JSON arrays, columns are positions. */
+  keys: string[];
+  /** In file order (rows are read by position). */
+  columns: Column[];
+  decimalComma: boolean;
+  /** The sidecar's `dateColumn`: the column answered as the first date/datetime one. */
+  dateColumn?: number;
+}
+
+/** A declared schema (`<key>.schema.json`, or a URL table's `schema`); see catalog/sidecar.ts. */
+export interface Sidecar {
+  format?: string;
+  encoding?: string;
+  delimiter?: string;
+  decimalSeparator?: "." | ",";
+  dateFormat?: DateFormat;
+  /** The table's main date column (header text or code). */
+  dateColumn?: string;
+  /** Columns by their header text (or JSON key). */
+  columns?: Record<string, { code?: string; name?: string; type?: ColumnType }>;
+}
+
+/** A table published at a URL, declared in URL_TABLES; see config.ts. */
+export interface UrlTable {
+  code: string;
+  title: string;
+  url: string;
+  format: string;
+  gzip?: boolean;
+  schema?: Sidecar;
+}
+
+/** Where a table's bytes are; `extension` names the format the key or declaration gives. */
+export type TableSource =
+  | { kind: "r2"; key: string; extension: string; gzip: boolean }
+  | { kind: "url"; table: UrlTable; extension: string; gzip: boolean };
+
+export interface TableEntry {
+  code: string;
+  title: string;
+  source: TableSource;
+}
