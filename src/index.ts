@@ -52,9 +52,9 @@ router
     const path = new URL(request.url).pathname;
     const allowed = ROUTES[path];
     if (allowed) {
-      return errorResponse(new AppError("METHOD_NOT_ALLOWED", 405, `${request.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`));
+      return errorResponse(new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`));
     }
-    return errorResponse(new AppError("NOT_FOUND", 404, `There is no endpoint ${path}. The connector answers POST /check, /table_list, /table_description and /data.`));
+    return errorResponse(new AppError("NOT_FOUND", `There is no endpoint ${path}. The connector answers POST /check, /table_list, /table_description and /data.`));
   });
 
 export default {

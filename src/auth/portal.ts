@@ -26,7 +26,6 @@ export interface PortalUser {
 export function portalRefused(): AppError {
   return new AppError(
     "PORTAL_AUTH_FAILED",
-    403,
     "The portal did not confirm this request: open the application from the portal as an administrator (the token must belong to this connector's application and must not have expired).",
   );
 }
@@ -36,7 +35,6 @@ export function requirePortal(config: Config): PortalConfig {
   if (config.portal) return config.portal;
   throw new AppError(
     "CONFIG_INVALID",
-    503,
     `The portal application is not configured: set ${config.portalMissing.join(" and ")} in wrangler.toml [vars] (PORTAL_URL = "https://<your portal>", BITRIX_CLIENT_ID = the local application's client_id) and redeploy.`,
   );
 }
@@ -80,7 +78,7 @@ export async function verifyPortalToken(
   } catch (err) {
     if (err instanceof AppError) throw err;
     if (err instanceof PortalError && (err.code === "NETWORK_ERROR" || err.code === "BAD_RESPONSE" || err.status >= 500)) {
-      throw new AppError("PORTAL_UNAVAILABLE", 502, "The portal could not be reached to verify this request. Try again in a minute.");
+      throw new AppError("PORTAL_UNAVAILABLE", "The portal could not be reached to verify this request. Try again in a minute.");
     }
     throw portalRefused();
   }

@@ -26,15 +26,14 @@ export async function authorize(
   if (config.tokens.length === 0) {
     throw new AppError(
       "TOKEN_NOT_CONFIGURED",
-      503,
       "This connector has no token configured, so it serves no data. Set one with `wrangler secret put CONNECTOR_TOKEN` (for local dev: `npm start` uses dev-token).",
     );
   }
   const given = (body.connection?.token ?? body.token ?? "").trim();
   if (given === "") {
-    throw new AppError("TOKEN_MISSING", 401, "No token was sent. The portal sends it as connection[token]: set the source's token setting to the Worker's CONNECTOR_TOKEN.");
+    throw new AppError("TOKEN_MISSING", "No token was sent. The portal sends it as connection[token]: set the source's token setting to the Worker's CONNECTOR_TOKEN.");
   }
   if (!(await tokenMatches(given, config.tokens))) {
-    throw new AppError("TOKEN_INVALID", 403, "The token is wrong. Set the source's token setting to the value of the Worker's CONNECTOR_TOKEN secret.");
+    throw new AppError("TOKEN_INVALID", "The token is wrong. Set the source's token setting to the value of the Worker's CONNECTOR_TOKEN secret.");
   }
 }

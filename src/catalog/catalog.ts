@@ -67,7 +67,6 @@ export async function findTable(env: Env, config: Config, code: string): Promise
   if (!entry) {
     throw new AppError(
       "TABLE_NOT_FOUND",
-      404,
       `There is no table "${code}". Call /table_list for the available codes (a file's table code is its key in lowercase with other characters as "_", without the extension).`,
     );
   }

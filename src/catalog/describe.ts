@@ -5,7 +5,7 @@
  * repeated calls do not read the file again.
  */
 import type { Config, Env } from "../config/config";
-import { unprocessable } from "../http/errors";
+import { AppError } from "../http/errors";
 import { decodeSample, detectEncoding } from "../parse/decode";
 import { detectDialect } from "../parse/csv";
 import { detectJsonShape, jsonCellText } from "../parse/json";
@@ -112,12 +112,12 @@ async function* once(bytes: Uint8Array): Bytes {
 
 async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, declared: Sidecar | undefined): Promise<Description> {
   if (prefix.byteLength === 0) {
-    throw unprocessable("FILE_EMPTY", `The file behind table "${entry.code}" is empty. Upload a file with a header row.`);
+    throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" is empty. Upload a file with a header row.`);
   }
   let layout = layoutFor(entry, prefix, declared);
   const records = await sampleRecords(once(prefix), layout, !complete);
   if (records.length === 0) {
-    throw unprocessable("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its first ${prefix.byteLength} bytes hold no complete record).`);
+    throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its first ${prefix.byteLength} bytes hold no complete record).`);
   }
 
   let headers: string[];
@@ -127,10 +127,10 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
   if (layout.format === "csv" || Array.isArray(first)) {
     if (layout.format === "json") layout = { ...layout, records: "arrays" };
     const fromJson = layout.format === "json";
-    if (!Array.isArray(first)) throw unprocessable("JSON_MALFORMED", "The first record of the JSON table is not an array.");
+    if (!Array.isArray(first)) throw new AppError("JSON_MALFORMED", "The first record of the JSON table is not an array.");
     headers = first.map((h, i) => phpNonEmpty((fromJson ? jsonCellText(h) : (h as string)) ?? "", `Column ${i + 1}`));
     const raw = records.slice(1).map((r, i) => {
-      if (!Array.isArray(r)) throw unprocessable("JSON_MALFORMED", `Record ${i + 2} is not a JSON array, but the table's first record is a header array.`);
+      if (!Array.isArray(r)) throw new AppError("JSON_MALFORMED", `Record ${i + 2} is not a JSON array, but the table's first record is a header array.`);
       return r;
     });
     // Trailing unnamed columns that hold nothing (`a;b;c;;;` exports) are dropped.
@@ -144,7 +144,7 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
     keys = [];
     for (const [i, r] of records.entries()) {
       if (r === null || typeof r !== "object" || Array.isArray(r)) {
-        throw unprocessable("JSON_MALFORMED", `Record ${i + 1} is not a JSON object, but the table's first record is one.`);
+        throw new AppError("JSON_MALFORMED", `Record ${i + 1} is not a JSON object, but the table's first record is one.`);
       }
       for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), keys.push(k);
     }

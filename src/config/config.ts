@@ -73,7 +73,7 @@ export interface Config {
 export const DEFAULT_KEEP_VERSIONS = 5;
 
 export function configError(variable: string, detail: string): AppError {
-  return new AppError("CONFIG_INVALID", 500, `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) or with \`wrangler secret put\`, and redeploy.`);
+  return new AppError("CONFIG_INVALID", `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) or with \`wrangler secret put\`, and redeploy.`);
 }
 
 const list = (value: string | undefined) =>

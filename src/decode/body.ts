@@ -3,13 +3,13 @@
  * lying Content-Length cannot get past it) and decodes it as the portal's form
  * encoding or as JSON.
  */
-import { AppError, badRequest } from "../http/errors";
+import { AppError } from "../http/errors";
 import { parsePhpForm } from "./php-form";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 function tooLarge(max: number): AppError {
-  return new AppError("BODY_TOO_LARGE", 413, `The request body is larger than ${max} bytes. Narrow the select or filter lists.`);
+  return new AppError("BODY_TOO_LARGE", `The request body is larger than ${max} bytes. Narrow the select or filter lists.`);
 }
 
 /**
@@ -42,7 +42,7 @@ export async function readBodyText(request: Request, max = MAX_BODY_BYTES): Prom
   try {
     return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(all);
   } catch {
-    throw badRequest("BODY_INVALID", "The request body is not valid UTF-8.");
+    throw new AppError("BODY_INVALID", "The request body is not valid UTF-8.");
   }
 }
 
@@ -56,10 +56,10 @@ export async function decodeBody(request: Request): Promise<Record<string, unkno
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw badRequest("BODY_INVALID", `The JSON body could not be parsed (${(err as Error).message}).`);
+    throw new AppError("BODY_INVALID", `The JSON body could not be parsed (${(err as Error).message}).`);
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw badRequest("BODY_INVALID", "The JSON body must be an object such as {\"table\": \"sales\"}.");
+    throw new AppError("BODY_INVALID", "The JSON body must be an object such as {\"table\": \"sales\"}.");
   }
   return value as Record<string, unknown>;
 }

@@ -6,7 +6,7 @@
  * as PHP had them, and lists arrive as `{"0": …, "1": …}` in index order.
  */
 import qs from "qs";
-import { badRequest } from "../http/errors";
+import { AppError } from "../http/errors";
 
 export const FORM_MAX_DEPTH = 32;
 export const FORM_MAX_PARAMETERS = 100_000;
@@ -25,7 +25,7 @@ export function parsePhpForm(body: string): Record<string, unknown> {
       ignoreQueryPrefix: false,
     }) as Record<string, unknown>;
   } catch (err) {
-    throw badRequest(
+    throw new AppError(
       "BODY_INVALID",
       `The form body could not be decoded (${(err as Error).message}); at most ${FORM_MAX_PARAMETERS} parameters nested ${FORM_MAX_DEPTH} levels deep are accepted.`,
     );

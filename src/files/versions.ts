@@ -53,7 +53,6 @@ export async function restoreVersion(bucket: R2Bucket, key: string, version: str
   if (!chosen || !versions.some((v) => v.version === chosen)) {
     throw new AppError(
       "VERSION_NOT_FOUND",
-      404,
       versions.length === 0
         ? `"${key}" has no kept versions.`
         : `"${key}" has no version "${version}". Kept versions: ${versions.map((v) => v.version).join(", ")}.`,
@@ -61,7 +60,7 @@ export async function restoreVersion(bucket: R2Bucket, key: string, version: str
   }
   const kept = await keepVersion(bucket, key);
   const object = await copy(bucket, prefixOf(key) + chosen, key);
-  if (!object) throw new AppError("VERSION_NOT_FOUND", 404, `The version "${chosen}" of "${key}" vanished while being restored.`);
+  if (!object) throw new AppError("VERSION_NOT_FOUND", `The version "${chosen}" of "${key}" vanished while being restored.`);
   await bucket.delete(prefixOf(key) + chosen);
   return { restored: chosen, kept, object };
 }

@@ -23,7 +23,7 @@
  * Anything that cannot be applied exactly is a 400 naming the key and value:
  * dropping a condition would show wrong numbers on a dashboard.
  */
-import { badRequest } from "../http/errors";
+import { AppError } from "../http/errors";
 import type { Cell, Column, DateFormat, Description, SlashOrder } from "../model";
 import type { FieldResolver } from "../project/fields";
 import { formatDate, formatDateTime, parseDateParts } from "../values/dates";
@@ -66,7 +66,7 @@ const isIndex = (k: string) => /^\d+$/.test(k);
 const MAX_DEPTH = 64;
 
 function invalid(path: string, detail: string): Error {
-  return badRequest("FILTER_INVALID", `Filter ${path}: ${detail}.`);
+  return new AppError("FILTER_INVALID", `Filter ${path}: ${detail}.`);
 }
 
 /** PHP list (`{"0":…}`), JSON array or scalar → strings; null means "dropped by PHP". */

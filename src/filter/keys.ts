@@ -2,7 +2,7 @@
  * Filter keys: `[!]op FIELD`. Longest operators first, so `>=` is not read
  * as `>` followed by a field called `=DATE`.
  */
-import { badRequest } from "../http/errors";
+import { AppError } from "../http/errors";
 
 export type Operator = "eq" | "in" | "contains" | "like" | "between" | "gt" | "ge" | "lt" | "le";
 
@@ -40,7 +40,7 @@ export function parseKey(key: string, path: string): ParsedKey {
     }
   }
   if (rest === "" || OPERATOR_CHARS.test(rest)) {
-    throw badRequest(
+    throw new AppError(
       "FILTER_INVALID",
       `Filter key ${path} has an unknown operator or no field: "${key}". A key is [!]<operator><FIELD> with an operator among = % =% %= >< > >= < <= @ (or none).`,
     );

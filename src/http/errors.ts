@@ -1,53 +1,61 @@
 /**
  * Every failure the Worker reports is an AppError: a stable machine-readable
- * `code`, an HTTP status, and a message that says what was wrong and how to
- * fix it. The portal treats any non-200 as "connection unavailable", so the
- * message is for the human reading logs, curl output or the setup script.
+ * `code` and a message that says what was wrong and how to fix it. The HTTP
+ * status belongs to the code (STATUS below, the one table of them), so a
+ * parser raises a domain error ("CSV_MALFORMED") and never picks a status.
+ * The portal treats any non-200 as "connection unavailable", so the message
+ * is for the human reading logs, curl output or the setup script.
  */
-export type ErrorCode =
-  | "NOT_FOUND"
-  | "METHOD_NOT_ALLOWED"
-  | "BODY_TOO_LARGE"
-  | "BODY_INVALID"
-  | "REQUEST_INVALID"
-  | "TOKEN_NOT_CONFIGURED"
-  | "TOKEN_MISSING"
-  | "TOKEN_INVALID"
-  | "PORTAL_AUTH_FAILED"
-  | "PORTAL_UNAVAILABLE"
-  | "CONFIG_INVALID"
-  | "TABLE_NOT_FOUND"
-  | "KEY_INVALID"
-  | "UPLOAD_NOT_CONFIGURED"
-  | "FILE_NOT_FOUND"
-  | "VERSION_NOT_FOUND"
-  | "FIELD_UNKNOWN"
-  | "FILTER_INVALID"
-  | "SCHEMA_INVALID"
-  | "FILE_EMPTY"
-  | "FILE_ENCODING_INVALID"
-  | "FILE_GZIP_INVALID"
-  | "CSV_MALFORMED"
-  | "JSON_MALFORMED"
-  | "URL_HOST_NOT_ALLOWED"
-  | "URL_UNAVAILABLE"
-  | "URL_TIMEOUT"
-  | "INTERNAL";
+
+/** Each error code's HTTP status: the README's Errors table. */
+export const STATUS = {
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  BODY_TOO_LARGE: 413,
+  BODY_INVALID: 400,
+  REQUEST_INVALID: 400,
+  TOKEN_NOT_CONFIGURED: 503,
+  TOKEN_MISSING: 401,
+  TOKEN_INVALID: 403,
+  PORTAL_AUTH_FAILED: 403,
+  PORTAL_UNAVAILABLE: 502,
+  CONFIG_INVALID: 500,
+  TABLE_NOT_FOUND: 404,
+  KEY_INVALID: 400,
+  UPLOAD_NOT_CONFIGURED: 503,
+  FILE_NOT_FOUND: 404,
+  VERSION_NOT_FOUND: 404,
+  FIELD_UNKNOWN: 400,
+  FILTER_INVALID: 400,
+  SCHEMA_INVALID: 422,
+  FILE_EMPTY: 422,
+  FILE_ENCODING_INVALID: 422,
+  FILE_GZIP_INVALID: 422,
+  CSV_MALFORMED: 422,
+  JSON_MALFORMED: 422,
+  URL_HOST_NOT_ALLOWED: 403,
+  URL_UNAVAILABLE: 502,
+  URL_TIMEOUT: 504,
+  INTERNAL: 500,
+} as const satisfies Record<string, number>;
+
+export type ErrorCode = keyof typeof STATUS;
 
 export class AppError extends Error {
   constructor(
     readonly code: ErrorCode,
-    readonly status: number,
     message: string,
   ) {
     super(message);
     this.name = "AppError";
   }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
 }
 
-export const badRequest = (code: ErrorCode, message: string) => new AppError(code, 400, message);
-export const unprocessable = (code: ErrorCode, message: string) => new AppError(code, 422, message);
-
+/** The JSON body of every error: an error answer, and the `!ERROR` trailer of a data answer cut short. */
 export function errorBody(err: AppError): { error: { code: ErrorCode; message: string } } {
   return { error: { code: err.code, message: err.message } };
 }
@@ -56,11 +64,7 @@ export function errorBody(err: AppError): { error: { code: ErrorCode; message: s
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   console.error("internal error", err);
-  return new AppError(
-    "INTERNAL",
-    500,
-    "Internal error while answering the request; the Worker log (`wrangler tail`) has the details.",
-  );
+  return new AppError("INTERNAL", "Internal error while answering the request; the Worker log (`wrangler tail`) has the details.");
 }
 
 export function errorResponse(err: unknown): Response {

@@ -10,7 +10,7 @@
  * Papa's own ChunkStreamer does it.
  */
 import Papa from "papaparse";
-import { unprocessable } from "../http/errors";
+import { AppError } from "../http/errors";
 import type { CsvDialect } from "../model";
 import type { Text } from "./decode";
 
@@ -41,7 +41,7 @@ export async function* csvRecords(text: Text, dialect: CsvDialect, options: { tr
     for (const e of result.errors) {
       if (e.code === "MissingQuotes" || e.code === "InvalidQuotes") {
         const record = recordsBefore + (e.row ?? 0) + 1;
-        throw unprocessable(
+        throw new AppError(
           "CSV_MALFORMED",
           e.code === "MissingQuotes"
             ? `CSV record ${record} (the header is record 1) opens a quoted field that is never closed. Check for a stray " in that record.`
@@ -70,7 +70,7 @@ export async function* csvRecords(text: Text, dialect: CsvDialect, options: { tr
     const rows = run(pending, false);
     if (rows.length > 0) yield rows;
     else if (pending.length > MAX_RECORD_CHARS) {
-      throw unprocessable(
+      throw new AppError(
         "CSV_MALFORMED",
         `CSV record ${recordsBefore + 1} (the header is record 1) is longer than 16 MB: most likely a quoted field is never closed. Check for a stray " in that record.`,
       );

@@ -4,7 +4,7 @@
  * report. Windows-1251 (and any other label workerd's TextDecoder knows) maps
  * every byte, so it cannot fail.
  */
-import { AppError, unprocessable } from "../http/errors";
+import { AppError } from "../http/errors";
 import type { Bytes } from "../source/bytes";
 
 export type Text = AsyncGenerator<string, void, undefined>;
@@ -16,7 +16,7 @@ export function makeDecoder(encoding: string): TextDecoder {
   try {
     return new TextDecoder(encoding, { fatal: encoding === "utf-8", ignoreBOM: false });
   } catch {
-    throw unprocessable("SCHEMA_INVALID", `Unknown text encoding "${encoding}". Use a WHATWG label such as "utf-8" or "windows-1251".`);
+    throw new AppError("SCHEMA_INVALID", `Unknown text encoding "${encoding}". Use a WHATWG label such as "utf-8" or "windows-1251".`);
   }
 }
 
@@ -33,7 +33,7 @@ export async function* decodeText(bytes: Bytes, encoding: string): Text {
     if (tail !== "") yield tail;
   } catch (err) {
     if (err instanceof TypeError) {
-      throw unprocessable("FILE_ENCODING_INVALID", `The file is not valid ${encoding} (a bad byte sequence near byte ${offset}). ${FIX_ENCODING}`);
+      throw new AppError("FILE_ENCODING_INVALID", `The file is not valid ${encoding} (a bad byte sequence near byte ${offset}). ${FIX_ENCODING}`);
     }
     throw err;
   }
@@ -55,6 +55,6 @@ export function decodeSample(sample: Uint8Array, encoding: string): string {
     return makeDecoder(encoding).decode(sample, { stream: true });
   } catch (err) {
     if (err instanceof AppError) throw err;
-    throw unprocessable("FILE_ENCODING_INVALID", `The file's first bytes are not valid ${encoding}. ${FIX_ENCODING}`);
+    throw new AppError("FILE_ENCODING_INVALID", `The file's first bytes are not valid ${encoding}. ${FIX_ENCODING}`);
   }
 }

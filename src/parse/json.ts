@@ -4,7 +4,7 @@
  * stack; NDJSON one line at a time with the native JSON.parse.
  */
 import { JSONParser } from "@streamparser/json";
-import { unprocessable } from "../http/errors";
+import { AppError } from "../http/errors";
 import type { JsonShape } from "../model";
 import type { Bytes } from "../source/bytes";
 import { decodeText } from "./decode";
@@ -15,7 +15,7 @@ const BOM = [0xef, 0xbb, 0xbf];
 const hasBom = (c: Uint8Array) => c.length >= 3 && c[0] === BOM[0] && c[1] === BOM[1] && c[2] === BOM[2];
 
 function malformed(detail: string): Error {
-  return unprocessable("JSON_MALFORMED", `The JSON file is not valid: ${detail.replace(/\.+$/, "")}. Check that it was exported completely.`);
+  return new AppError("JSON_MALFORMED", `The JSON file is not valid: ${detail.replace(/\.+$/, "")}. Check that it was exported completely.`);
 }
 
 /** Which JSON layout a sample shows. `.json` starting with `{` is read as one object per line. */

@@ -5,7 +5,7 @@
  * cells), a row with extra non-empty cells is an error — guessing which cell
  * belongs where would put wrong numbers into a report.
  */
-import { unprocessable } from "../http/errors";
+import { AppError } from "../http/errors";
 import type { Bytes } from "../source/bytes";
 import { csvRecords } from "./csv";
 import { decodeText } from "./decode";
@@ -23,11 +23,10 @@ export function rawRecords(bytes: Bytes, layout: Layout, truncated = false): Asy
 /** What reading rows needs of a description. */
 export type RowShape = Pick<Description, "layout" | "keys">;
 
-function tooWide(recordNo: number, width: number, expected: number): Error {
-  return unprocessable(
-    "CSV_MALFORMED",
-    `Record ${recordNo} (the header is record 1) has ${width} fields but the header has ${expected}. Check that record for an unquoted delimiter or a missing header name.`,
-  );
+function tooWide(recordNo: number, width: number, expected: number, fromJson: boolean): Error {
+  return fromJson
+    ? new AppError("JSON_MALFORMED", `Record ${recordNo} (the header array is record 1) has ${width} values but the header has ${expected}. Check that record for an extra value or a missing header name.`)
+    : new AppError("CSV_MALFORMED", `Record ${recordNo} (the header is record 1) has ${width} fields but the header has ${expected}. Check that record for an unquoted delimiter or a missing header name.`);
 }
 
 /** Fits one positional record to `width` cells (empty text becomes null later, by type). */
@@ -39,14 +38,14 @@ export function fitRecord(record: readonly unknown[], width: number, recordNo: n
   for (let i = n; i < width; i++) row[i] = null;
   for (let i = width; i < record.length; i++) {
     const extra = fromJson ? jsonCellText(record[i]) : (record[i] as string);
-    if (extra !== null && extra !== "") throw tooWide(recordNo, record.length, width);
+    if (extra !== null && extra !== "") throw tooWide(recordNo, record.length, width, fromJson);
   }
   return row;
 }
 
 function objectRow(record: unknown, keys: string[], recordNo: number): TextRow {
   if (record === null || typeof record !== "object" || Array.isArray(record)) {
-    throw unprocessable("JSON_MALFORMED", `Record ${recordNo} is not a JSON object, but the table's records are objects.`);
+    throw new AppError("JSON_MALFORMED", `Record ${recordNo} is not a JSON object, but the table's records are objects.`);
   }
   const obj = record as Record<string, unknown>;
   return keys.map((k) => jsonCellText(obj[k]));
@@ -66,7 +65,7 @@ export async function* tableRows(bytes: Bytes, shape: RowShape): RowBatches {
       if (recordNo === 0) continue; // header
       if (objects) out.push(objectRow(record, keys, recordNo));
       else {
-        if (!Array.isArray(record)) throw unprocessable("JSON_MALFORMED", `Record ${recordNo + 1} is not a JSON array, but the table's first record is a header array.`);
+        if (!Array.isArray(record)) throw new AppError("JSON_MALFORMED", `Record ${recordNo + 1} is not a JSON array, but the table's first record is a header array.`);
         out.push(fitRecord(record, width, recordNo + 1, fromJson));
       }
     }

@@ -8,7 +8,7 @@
  * through `mapFields`, which portals before 25.1150 do not send: then the
  * answer is a FIELD_UNKNOWN that says so and how to fix it.
  */
-import { badRequest } from "../http/errors";
+import { AppError } from "../http/errors";
 import type { Column } from "../model";
 
 export class FieldResolver {
@@ -50,7 +50,7 @@ export class FieldResolver {
           ? ` mapFields maps it to the column code "${mapped}", which the table does not have (the file's columns changed?): run \`npm run setup\` again.`
           : " If it was renamed in the portal (the dataset field's name differs from its column code), the Worker cannot tell which column it is," +
             " because the portal did not send mapFields: rename the field back to its column code, or update the portal to 25.1150 or later, which sends mapFields.";
-      throw badRequest("FIELD_UNKNOWN", `Unknown field "${identifier}" in ${where}. The table's fields are: ${known}.${why}`);
+      throw new AppError("FIELD_UNKNOWN", `Unknown field "${identifier}" in ${where}. The table's fields are: ${known}.${why}`);
     }
     return i;
   }

@@ -34,12 +34,12 @@ const FILES_ROUTE_HELP = "Use GET /files, GET|PUT|DELETE /files/<key>, GET /file
 async function authorizeUpload(request: Request, env: Env): Promise<void> {
   const tokens = (env.UPLOAD_TOKEN ?? "").split(",").map((t) => t.trim()).filter(Boolean);
   if (tokens.length === 0) {
-    throw new AppError("UPLOAD_NOT_CONFIGURED", 503, "Uploads are off: set a separate upload secret with `wrangler secret put UPLOAD_TOKEN`.");
+    throw new AppError("UPLOAD_NOT_CONFIGURED", "Uploads are off: set a separate upload secret with `wrangler secret put UPLOAD_TOKEN`.");
   }
   const header = request.headers.get("authorization") ?? "";
   const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() ?? "";
-  if (given === "") throw new AppError("TOKEN_MISSING", 401, "Send the upload token as `Authorization: Bearer <UPLOAD_TOKEN>`.");
-  if (!(await tokenMatches(given, tokens))) throw new AppError("TOKEN_INVALID", 403, "The upload token is wrong (it is UPLOAD_TOKEN, not the portal's CONNECTOR_TOKEN).");
+  if (given === "") throw new AppError("TOKEN_MISSING", "Send the upload token as `Authorization: Bearer <UPLOAD_TOKEN>`.");
+  if (!(await tokenMatches(given, tokens))) throw new AppError("TOKEN_INVALID", "The upload token is wrong (it is UPLOAD_TOKEN, not the portal's CONNECTOR_TOKEN).");
 }
 
 function keepVersions(env: Env): number {
@@ -78,7 +78,7 @@ async function* tee(source: Bytes, writer: ObjectWriter): Bytes {
 }
 
 async function putTable(request: Request, env: Env, config: Config, key: string): Promise<Response> {
-  if (!request.body) throw new AppError("FILE_EMPTY", 422, "The upload has no body. Send the file, e.g. `curl -T sales.csv …`.");
+  if (!request.body) throw new AppError("FILE_EMPTY", "The upload has no body. Send the file, e.g. `curl -T sales.csv …`.");
   const entry = await entryFor(env, config, key);
   const declared = await loadDeclared(env, entry);
   const before = await currentColumns(env, config, entry);
@@ -96,7 +96,7 @@ async function putTable(request: Request, env: Env, config: Config, key: string)
   } catch (err) {
     await writer.abort();
     if (err instanceof AppError && err.status === 422) {
-      throw new AppError(err.code, 422, `The upload to "${key}" was rejected and the live table is unchanged: ${err.message}`);
+      throw new AppError(err.code, `The upload to "${key}" was rejected and the live table is unchanged: ${err.message}`);
     }
     throw err;
   }
@@ -128,7 +128,7 @@ async function putTable(request: Request, env: Env, config: Config, key: string)
 
 async function putSidecar(request: Request, env: Env, config: Config, key: string): Promise<Response> {
   const text = await request.text();
-  if (text.length > MAX_BODY_BYTES) throw new AppError("BODY_TOO_LARGE", 413, `A schema file may be at most ${MAX_BODY_BYTES} bytes.`);
+  if (text.length > MAX_BODY_BYTES) throw new AppError("BODY_TOO_LARGE", `A schema file may be at most ${MAX_BODY_BYTES} bytes.`);
   const sidecar = parseSidecar(text, `uploaded as "${key}"`);
   // Check it against the table file it describes, when that exists.
   const tableKey = key.slice(0, -SIDECAR_SUFFIX.length);
@@ -167,7 +167,7 @@ async function listFiles(env: Env, config: Config): Promise<Response> {
 /** The live object as stored (compressed files stay compressed), so an operator can get back what is served. */
 async function getFile(env: Env, key: string): Promise<Response> {
   const obj = await env.DATA.get(key);
-  if (!obj) throw new AppError("FILE_NOT_FOUND", 404, `There is no file "${key}".`);
+  if (!obj) throw new AppError("FILE_NOT_FOUND", `There is no file "${key}".`);
   const headers = new Headers({ etag: obj.httpEtag, "content-length": String(obj.size), "cache-control": "no-store" });
   const info = tableKeyInfo(key);
   const byExtension = !info ? "application/json" : info.gzip ? "application/gzip" : info.extension === "csv" || info.extension === "tsv" ? "text/csv" : "application/json";
@@ -182,7 +182,7 @@ export async function filesResponse(request: Request, env: Env, config: Config):
   const method = request.method;
   if (path === "") {
     if (method === "GET") return listFiles(env, config);
-    throw new AppError("METHOD_NOT_ALLOWED", 405, `${method} /files is not allowed. ${FILES_ROUTE_HELP}`);
+    throw new AppError("METHOD_NOT_ALLOWED", `${method} /files is not allowed. ${FILES_ROUTE_HELP}`);
   }
   const versions = /^(.*)\/versions$/.exec(path);
   const restore = /^(.*)\/restore$/.exec(path);
@@ -209,11 +209,11 @@ export async function filesResponse(request: Request, env: Env, config: Config):
   if (method === "GET") return getFile(env, key);
   if (method === "PUT") return kind === "sidecar" ? putSidecar(request, env, config, key) : putTable(request, env, config, key);
   if (method === "DELETE") {
-    if (!(await env.DATA.head(key))) throw new AppError("FILE_NOT_FOUND", 404, `There is no file "${key}".`);
+    if (!(await env.DATA.head(key))) throw new AppError("FILE_NOT_FOUND", `There is no file "${key}".`);
     const kept = await keepVersion(env.DATA, key);
     await env.DATA.delete(key);
     await pruneVersions(env.DATA, key, Math.max(1, keepVersions(env)));
     return Response.json({ key, deleted: true, previousVersion: kept });
   }
-  throw new AppError("METHOD_NOT_ALLOWED", 405, `${method} is not allowed on /files/${path}. ${FILES_ROUTE_HELP}`);
+  throw new AppError("METHOD_NOT_ALLOWED", `${method} is not allowed on /files/${path}. ${FILES_ROUTE_HELP}`);
 }

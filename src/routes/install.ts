@@ -48,10 +48,10 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 export async function installResponse(request: Request, env: Env, config: Config): Promise<Response> {
   const portal = requirePortal(config);
   if (config.tokens.length === 0) {
-    throw new AppError("TOKEN_NOT_CONFIGURED", 503, "Set CONNECTOR_TOKEN (`wrangler secret put CONNECTOR_TOKEN`) before installing: the portal's source needs it.");
+    throw new AppError("TOKEN_NOT_CONFIGURED", "Set CONNECTOR_TOKEN (`wrangler secret put CONNECTOR_TOKEN`) before installing: the portal's source needs it.");
   }
   if (!config.workerUrl) {
-    throw new AppError("CONFIG_INVALID", 503, "Installing needs WORKER_URL, the Worker's public address (e.g. https://bitrix24-bi-files-connector.<you>.workers.dev), in wrangler.toml [vars]: the connector's URLs are registered with it.");
+    throw new AppError("CONFIG_INVALID", "Installing needs WORKER_URL, the Worker's public address (e.g. https://bitrix24-bi-files-connector.<you>.workers.dev), in wrangler.toml [vars]: the connector's URLs are registered with it.");
   }
   const form = validate(InstallRequest, parsePhpForm(await readBodyText(request)));
   const event = form.event?.toUpperCase();

@@ -63,5 +63,5 @@ export function validateSidecar(json: unknown, where: string): Sidecar {
 }
 
 export function schemaError(where: string, detail: string): AppError {
-  return new AppError("SCHEMA_INVALID", 422, `The declared schema ${where} is invalid: ${detail}. Fix or delete it.`);
+  return new AppError("SCHEMA_INVALID", `The declared schema ${where} is invalid: ${detail}. Fix or delete it.`);
 }

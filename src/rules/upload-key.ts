@@ -3,7 +3,7 @@
  * space: no `..`, no absolute or empty segments, no dot-folders (`.versions/`
  * belongs to the Worker), and it must name a table file or a table's sidecar.
  */
-import { badRequest } from "../http/errors";
+import { AppError } from "../http/errors";
 import { SIDECAR_SUFFIX, tableKeyInfo } from "./naming";
 
 export type KeyKind = "table" | "sidecar";
@@ -13,9 +13,9 @@ export function checkKey(raw: string): { key: string; kind: KeyKind } {
   try {
     key = decodeURIComponent(raw);
   } catch {
-    throw badRequest("KEY_INVALID", `The key "${raw}" is not valid percent-encoding.`);
+    throw new AppError("KEY_INVALID", `The key "${raw}" is not valid percent-encoding.`);
   }
-  const fail = (why: string) => badRequest("KEY_INVALID", `The key "${key}" is not allowed: ${why}.`);
+  const fail = (why: string) => new AppError("KEY_INVALID", `The key "${key}" is not allowed: ${why}.`);
   if (key === "" || key.length > 1024) throw fail("it must be 1 to 1024 characters");
   if (key.startsWith("/") || key.includes("\\")) throw fail("use a relative path with / between folders");
   if (/[\u0000-\u001f\u007f]/.test(key)) throw fail("it contains control characters");

@@ -32,13 +32,13 @@ export function gunzip(stream: ReadableStream<Uint8Array>): Bytes {
       yield* inner;
     } catch (err) {
       if (err instanceof AppError) throw err;
-      throw new AppError("FILE_GZIP_INVALID", 422, `The file ends in .gz but is not valid gzip data (${(err as Error).message}). Upload it again, compressed with gzip, or without the .gz suffix.`);
+      throw new AppError("FILE_GZIP_INVALID", `The file ends in .gz but is not valid gzip data (${(err as Error).message}). Upload it again, compressed with gzip, or without the .gz suffix.`);
     }
   })();
 }
 
 function vanished(key: string): AppError {
-  return new AppError("TABLE_NOT_FOUND", 404, `The object "${key}" was removed from the bucket while the request was being answered. Call /table_list again.`);
+  return new AppError("TABLE_NOT_FOUND", `The object "${key}" was removed from the bucket while the request was being answered. Call /table_list again.`);
 }
 
 export async function openTable(env: Env, config: Config, entry: TableEntry, options: OpenOptions = {}): Promise<Opened> {

@@ -22,12 +22,11 @@ export async function fetchAllowed(
   let url = new URL(rawUrl);
   for (let hop = 0; ; hop++) {
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw new AppError("URL_UNAVAILABLE", 502, `Table "${table}": ${url.href} is not an http(s) address.`);
+      throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${url.href} is not an http(s) address.`);
     }
     if (!hostAllowed(url, config.allowedHosts)) {
       throw new AppError(
         "URL_HOST_NOT_ALLOWED",
-        403,
         `Table "${table}": the host ${url.host} is not in URL_ALLOWED_HOSTS${hop > 0 ? ` (reached by a redirect from ${rawUrl})` : ""}. Add "${url.hostname}" to URL_ALLOWED_HOSTS if you trust it.`,
       );
     }
@@ -40,7 +39,6 @@ export async function fetchAllowed(
       const timedOut = abort.signal.aborted;
       throw new AppError(
         timedOut ? "URL_TIMEOUT" : "URL_UNAVAILABLE",
-        timedOut ? 504 : 502,
         timedOut
           ? `Table "${table}": ${url.host} did not answer within ${config.fetchTimeoutMs} ms. Try again later or raise URL_FETCH_TIMEOUT_MS.`
           : `Table "${table}": fetching ${url.href} failed (${(err as Error).message}).`,
@@ -51,14 +49,14 @@ export async function fetchAllowed(
     if (res.status >= 300 && res.status < 400 && res.headers.has("location")) {
       await res.body?.cancel();
       if (hop >= MAX_REDIRECTS) {
-        throw new AppError("URL_UNAVAILABLE", 502, `Table "${table}": more than ${MAX_REDIRECTS} redirects starting at ${rawUrl}.`);
+        throw new AppError("URL_UNAVAILABLE", `Table "${table}": more than ${MAX_REDIRECTS} redirects starting at ${rawUrl}.`);
       }
       url = new URL(res.headers.get("location")!, url);
       continue;
     }
     if (res.status !== 200 && res.status !== 206) {
       await res.body?.cancel();
-      throw new AppError("URL_UNAVAILABLE", 502, `Table "${table}": ${url.href} answered HTTP ${res.status}. Check that the file is still published at that address.`);
+      throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${url.href} answered HTTP ${res.status}. Check that the file is still published at that address.`);
     }
     return res;
   }

@@ -5,7 +5,7 @@
  * the table is optional.
  */
 import * as z from "zod";
-import { badRequest } from "../http/errors";
+import { AppError } from "../http/errors";
 import type { DateFormat } from "../model";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 
@@ -50,7 +50,7 @@ export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue.path.length > 0 ? issue.path.join(".") : "body";
-    throw badRequest("REQUEST_INVALID", `Parameter ${where} is invalid: ${issue.message}.`);
+    throw new AppError("REQUEST_INVALID", `Parameter ${where} is invalid: ${issue.message}.`);
   }
   return result.data;
 }
@@ -58,7 +58,7 @@ export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer
 /** The table code from `table` (what the portal sends) or `name` (older docs). */
 export function tableParam(req: { table?: string; name?: string }): string {
   const code = (req.table ?? req.name ?? "").trim();
-  if (code === "") throw badRequest("REQUEST_INVALID", "Parameter table is missing: send table=<code> (a code from /table_list).");
+  if (code === "") throw new AppError("REQUEST_INVALID", "Parameter table is missing: send table=<code> (a code from /table_list).");
   return code;
 }
 
@@ -72,7 +72,7 @@ export function portalDateFormat(connection: Record<string, string> | undefined,
   const setting = connection?.date_format;
   const format = normaliseDateFormat(setting);
   if (format === null) {
-    throw badRequest("REQUEST_INVALID", `The source setting date_format "${setting!.trim()}" is not a date format the connector knows. Use one of: ${DATE_FORMAT_HELP}; or leave it empty for the Worker's default.`);
+    throw new AppError("REQUEST_INVALID", `The source setting date_format "${setting!.trim()}" is not a date format the connector knows. Use one of: ${DATE_FORMAT_HELP}; or leave it empty for the Worker's default.`);
   }
   return format ?? fallback;
 }

@@ -9,7 +9,7 @@
  * then ends with an error line that makes it invalid JSON, so the portal can
  * never take a cut-off table for a complete one.
  */
-import { toAppError } from "../http/errors";
+import { errorBody, toAppError } from "../http/errors";
 
 const CHUNK_CHARS = 256 * 1024;
 const KEEPALIVE_MS = 10_000;
@@ -52,7 +52,7 @@ export function urlDataBody(header: readonly string[], pump: RowPump, cancel: ()
         } catch (err) {
           const e = toAppError(err);
           console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
-          controller.enqueue(encoder.encode(`${buf}\n!ERROR ${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`));
+          controller.enqueue(encoder.encode(`${buf}\n!ERROR ${JSON.stringify(errorBody(e))}\n`));
           controller.close();
           await cancel().catch(() => {});
         }
