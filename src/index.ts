@@ -1,61 +1,54 @@
 /**
- * Worker entry: the routes the portal registers, and JSON errors for the rest.
- * Each POST runs decode (form or JSON) → validate (zod) → auth → its handler.
+ * Worker entry: the route table, and JSON errors for everything else. Each
+ * route's handler runs the shared stages (routes/endpoint.ts): config →
+ * decode → auth → validate → its handler.
  */
 import { Router, type IRequest } from "itty-router";
-import { authorize } from "./auth/token";
-import { readConfig, type Env } from "./config/config";
-import { decodeBody } from "./decode/body";
+import type { Env } from "./config/config";
 import { AppError, errorResponse } from "./http/errors";
-import { dataResponse } from "./routes/data";
-import { installResponse } from "./routes/install";
-import { filesResponse } from "./routes/files";
-import { checkResponse, statusResponse, tableDescriptionResponse, tableListResponse } from "./routes/metadata";
-import { CheckRequest, DataRequest, TableDescriptionRequest, TableListRequest, validate } from "./validate/requests";
-import type * as z from "zod";
+import { PORTAL_ENDPOINTS } from "./model";
+import { data } from "./routes/data";
+import type { RouteHandler } from "./routes/endpoint";
+import { files } from "./routes/files";
+import { install } from "./routes/install";
+import { check, status, tableDescription, tableList } from "./routes/metadata";
 
-type Handler<S extends z.ZodType> = (req: z.infer<S>, env: Env, config: ReturnType<typeof readConfig>) => Promise<Response> | Response;
-
-/** A POST endpoint: the shared decode → validate → auth steps, then `handle`. */
-function endpoint<S extends z.ZodType>(schema: S, handle: Handler<S>) {
-  return async (request: IRequest, env: Env): Promise<Response> => {
-    const config = readConfig(env);
-    const body = validate(schema, await decodeBody(request));
-    await authorize(body as { connection?: Record<string, string>; token?: string }, config);
-    return handle(body, env, config);
-  };
+interface Route {
+  path: string;
+  /** null: any method (the handler routes the methods itself). */
+  methods: readonly string[] | null;
+  handler: RouteHandler;
 }
 
-const ROUTES: Record<string, string[]> = {
-  "/": ["GET", "HEAD"],
-  "/check": ["POST"],
-  "/table_list": ["POST"],
-  "/table_description": ["POST"],
-  "/data": ["POST"],
-  "/install": ["POST"],
-};
+/** Every endpoint the Worker answers. */
+const ROUTES: readonly Route[] = [
+  { path: "/", methods: ["GET", "HEAD"], handler: status },
+  { path: PORTAL_ENDPOINTS.urlCheck, methods: ["POST"], handler: check },
+  { path: PORTAL_ENDPOINTS.urlTableList, methods: ["POST"], handler: tableList },
+  { path: PORTAL_ENDPOINTS.urlTableDescription, methods: ["POST"], handler: tableDescription },
+  { path: PORTAL_ENDPOINTS.urlData, methods: ["POST"], handler: data },
+  { path: "/install", methods: ["POST"], handler: install },
+  { path: "/files", methods: null, handler: files },
+  { path: "/files/*", methods: null, handler: files },
+];
 
-const router = Router<IRequest, [Env, ExecutionContext]>({
-  catch: errorResponse,
+const PORTAL_PATHS = Object.values(PORTAL_ENDPOINTS);
+
+const router = Router<IRequest, [Env, ExecutionContext]>({ catch: errorResponse });
+
+for (const route of ROUTES) {
+  router.all(route.path, (request, env) => (route.methods === null || route.methods.includes(request.method) ? route.handler(request, env) : undefined));
+}
+
+router.all("*", (request) => {
+  const path = new URL(request.url).pathname;
+  const allowed = ROUTES.find((r) => r.path === path)?.methods;
+  if (allowed) {
+    return errorResponse(new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`));
+  }
+  const list = `${PORTAL_PATHS.slice(0, -1).join(", ")} and ${PORTAL_PATHS[PORTAL_PATHS.length - 1]}`;
+  return errorResponse(new AppError("NOT_FOUND", `There is no endpoint ${path}. The connector answers POST ${list}.`));
 });
-
-router
-  .get("/", (_req, env) => statusResponse(env, readConfig(env)))
-  .post("/check", endpoint(CheckRequest, (req, _env, config) => checkResponse(req.connection, config)))
-  .post("/table_list", endpoint(TableListRequest, (req, env, config) => tableListResponse(req.searchString, env, config)))
-  .post("/table_description", endpoint(TableDescriptionRequest, (req, env, config) => tableDescriptionResponse(req, env, config)))
-  .post("/data", endpoint(DataRequest, (req, env, config) => dataResponse(req, env, config)))
-  .post("/install", (request, env) => installResponse(request, env, readConfig(env)))
-  .all("/files", (request, env) => filesResponse(request, env, readConfig(env)))
-  .all("/files/*", (request, env) => filesResponse(request, env, readConfig(env)))
-  .all("*", (request) => {
-    const path = new URL(request.url).pathname;
-    const allowed = ROUTES[path];
-    if (allowed) {
-      return errorResponse(new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`));
-    }
-    return errorResponse(new AppError("NOT_FOUND", `There is no endpoint ${path}. The connector answers POST /check, /table_list, /table_description and /data.`));
-  });
 
 export default {
   fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),

@@ -94,3 +94,11 @@ export interface TableEntry {
   title: string;
   source: TableSource;
 }
+
+/** The connector protocol: each endpoint by the portal's connector field that registers it. */
+export const PORTAL_ENDPOINTS = {
+  urlCheck: "/check",
+  urlTableList: "/table_list",
+  urlTableDescription: "/table_description",
+  urlData: "/data",
+} as const;

@@ -2,7 +2,7 @@
 // seams promise, asserted from outside (HTTP) where a caller can see it.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { AppError, STATUS, type ErrorCode } from "../src/http/errors";
-import { clearBucket, errorOf, post, put } from "./helpers";
+import { call, clearBucket, errorOf, phpBody, post, put } from "./helpers";
 
 beforeEach(clearBucket);
 
@@ -33,5 +33,29 @@ describe("errors: one status table", () => {
     expect(JSON.parse(trailer)).toEqual({ error: { code: "CSV_MALFORMED", message: expect.stringContaining("never closed") } });
     expect(logged).toHaveBeenCalledWith(expect.stringContaining("CSV_MALFORMED"));
     logged.mockRestore();
+  });
+});
+
+describe("auth runs before validation", () => {
+  it("no token and a bad limit: 401 TOKEN_MISSING, not 400", async () => {
+    const e = await errorOf(await post("/data", { connection: {}, table: "x", limit: "abc" }));
+    expect(e).toMatchObject({ status: 401, code: "TOKEN_MISSING" });
+  });
+
+  it("a wrong token and a bad limit: 403 TOKEN_INVALID", async () => {
+    const e = await errorOf(await post("/data", { connection: { token: "nope" }, table: "x", limit: "abc" }));
+    expect(e).toMatchObject({ status: 403, code: "TOKEN_INVALID" });
+  });
+
+  it("a good token and a bad limit: 400 REQUEST_INVALID", async () => {
+    const e = await errorOf(await post("/data", { table: "x", limit: "abc" }));
+    expect(e).toMatchObject({ status: 400, code: "REQUEST_INVALID" });
+  });
+
+  it("a token of the wrong shape (a list) is TOKEN_MISSING, not a validation error", async () => {
+    const res = await call(
+      new Request("https://connector.test/check", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: await phpBody({ connection: { token: ["a", "b"] } }) }),
+    );
+    expect(await errorOf(res)).toMatchObject({ status: 401, code: "TOKEN_MISSING" });
   });
 });

@@ -2,6 +2,7 @@
  * POST /data: the portal's urlData call.
  * source bytes → parse → convert the needed columns → filter → project → limit → write.
  */
+import { connectorToken } from "../auth/connector";
 import { describe } from "../catalog/describe";
 import { findTable } from "../catalog/catalog";
 import type { Config, Env } from "../config/config";
@@ -13,6 +14,7 @@ import { cellToJson, converterFor, emitterFor, type Converter, type Emitter } fr
 import type { Cell, Description } from "../model";
 import { urlDataBody } from "../write/urldata";
 import { counting } from "../source/bytes";
+import { endpoint } from "./endpoint";
 
 function convertersFor(d: Description): Converter[] {
   return d.columns.map((c) => converterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
@@ -22,7 +24,9 @@ function emittersFor(d: Description): Emitter[] {
   return d.columns.map((c) => emitterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
 }
 
-export async function dataResponse(req: DataRequest, env: Env, config: Config): Promise<Response> {
+export const data = endpoint({ body: "form-or-json", auth: connectorToken, schema: DataRequest, handle: (req, { env, config }) => dataResponse(req, env, config) });
+
+async function dataResponse(req: DataRequest, env: Env, config: Config): Promise<Response> {
   const entry = await findTable(env, config, tableParam(req));
   const dateFormat = portalDateFormat(req.connection, config.defaultDateFormat);
   const { description, bytes } = await describe(env, config, entry);

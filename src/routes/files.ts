@@ -12,7 +12,8 @@
  * would) and written to a multipart upload that only completes when the check
  * passed: a bad file is answered 422 and the live table is never touched.
  */
-import { tokenMatches } from "../auth/token";
+import * as z from "zod";
+import { uploadBearer } from "../auth/upload";
 import { listTables } from "../catalog/catalog";
 import type { TableEntry } from "../model";
 import { describe, describeStream, loadDeclared } from "../catalog/describe";
@@ -27,25 +28,9 @@ import { readStream, toStream, type Bytes } from "../source/bytes";
 import { gunzip } from "../source/open";
 import { ObjectWriter } from "../files/writer";
 import { keepVersion, listVersions, pruneVersions, restoreVersion, VERSIONS_PREFIX } from "../files/versions";
+import { endpoint } from "./endpoint";
 
-const DEFAULT_KEEP_VERSIONS = 5;
 const FILES_ROUTE_HELP = "Use GET /files, GET|PUT|DELETE /files/<key>, GET /files/<key>/versions or POST /files/<key>/restore.";
-
-async function authorizeUpload(request: Request, env: Env): Promise<void> {
-  const tokens = (env.UPLOAD_TOKEN ?? "").split(",").map((t) => t.trim()).filter(Boolean);
-  if (tokens.length === 0) {
-    throw new AppError("UPLOAD_NOT_CONFIGURED", "Uploads are off: set a separate upload secret with `wrangler secret put UPLOAD_TOKEN`.");
-  }
-  const header = request.headers.get("authorization") ?? "";
-  const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() ?? "";
-  if (given === "") throw new AppError("TOKEN_MISSING", "Send the upload token as `Authorization: Bearer <UPLOAD_TOKEN>`.");
-  if (!(await tokenMatches(given, tokens))) throw new AppError("TOKEN_INVALID", "The upload token is wrong (it is UPLOAD_TOKEN, not the portal's CONNECTOR_TOKEN).");
-}
-
-function keepVersions(env: Env): number {
-  const n = Number(env.UPLOAD_KEEP_VERSIONS ?? DEFAULT_KEEP_VERSIONS);
-  return Number.isInteger(n) && n >= 0 ? n : DEFAULT_KEEP_VERSIONS;
-}
 
 /** The table entry a key has (or will have once uploaded). */
 async function entryFor(env: Env, config: Config, key: string): Promise<TableEntry> {
@@ -102,7 +87,7 @@ async function putTable(request: Request, env: Env, config: Config, key: string)
   }
   const previous = await keepVersion(env.DATA, key);
   const object = await writer.finish();
-  await pruneVersions(env.DATA, key, keepVersions(env));
+  await pruneVersions(env.DATA, key, config.keepVersions);
   const change = schemaChange(before, description.columns);
   const notes: string[] = [];
   if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: run \`npm run setup\` to add them to the portal's dataset.`);
@@ -142,7 +127,7 @@ async function putSidecar(request: Request, env: Env, config: Config, key: strin
   }
   const previous = await keepVersion(env.DATA, key);
   const object = await env.DATA.put(key, text, { httpMetadata: { contentType: "application/json" } });
-  await pruneVersions(env.DATA, key, keepVersions(env));
+  await pruneVersions(env.DATA, key, config.keepVersions);
   return Response.json({ key, size: object!.size, etag: object!.etag, previousVersion: previous }, { status: previous ? 200 : 201 });
 }
 
@@ -175,8 +160,9 @@ async function getFile(env: Env, key: string): Promise<Response> {
   return new Response(obj.body, { headers });
 }
 
-export async function filesResponse(request: Request, env: Env, config: Config): Promise<Response> {
-  await authorizeUpload(request, env);
+export const files = endpoint({ body: "none", auth: uploadBearer, schema: z.unknown(), handle: (_req, { request, env, config }) => filesResponse(request, env, config) });
+
+async function filesResponse(request: Request, env: Env, config: Config): Promise<Response> {
   const url = new URL(request.url);
   const path = url.pathname.replace(/^\/files\/?/, "");
   const method = request.method;
@@ -202,7 +188,7 @@ export async function filesResponse(request: Request, env: Env, config: Config):
       }
     }
     const r = await restoreVersion(env.DATA, key, version);
-    await pruneVersions(env.DATA, key, keepVersions(env));
+    await pruneVersions(env.DATA, key, config.keepVersions);
     return Response.json({ key, restored: r.restored, previousVersion: r.kept, size: r.object.size, etag: r.object.etag });
   }
   const { key, kind } = checkKey(path);
@@ -212,7 +198,7 @@ export async function filesResponse(request: Request, env: Env, config: Config):
     if (!(await env.DATA.head(key))) throw new AppError("FILE_NOT_FOUND", `There is no file "${key}".`);
     const kept = await keepVersion(env.DATA, key);
     await env.DATA.delete(key);
-    await pruneVersions(env.DATA, key, Math.max(1, keepVersions(env)));
+    await pruneVersions(env.DATA, key, Math.max(1, config.keepVersions));
     return Response.json({ key, deleted: true, previousVersion: kept });
   }
   throw new AppError("METHOD_NOT_ALLOWED", `${method} is not allowed on /files/${path}. ${FILES_ROUTE_HELP}`);

@@ -10,16 +10,14 @@
  * request's Host).
  */
 import * as z from "zod";
-import { checkApplicationToken, recordApplicationToken } from "../auth/installation";
-import { portalClient, portalRefused, requirePortal, verifyPortalToken } from "../auth/portal";
+import { installer } from "../auth/installation";
+import { portalClient, requirePortal } from "../auth/portal";
 import { findTable, listTables } from "../catalog/catalog";
 import { describe, describedColumns } from "../catalog/describe";
 import type { Config, Env } from "../config/config";
-import { readBodyText } from "../decode/body";
-import { parsePhpForm } from "../decode/php-form";
 import { AppError } from "../http/errors";
 import { DEFAULT_LOGO, explain, formatSummary, register, type WorkerApi } from "../register/register";
-import { validate } from "../validate/requests";
+import { endpoint } from "./endpoint";
 
 function inProcessWorker(env: Env, config: Config): WorkerApi {
   return {
@@ -32,59 +30,50 @@ function inProcessWorker(env: Env, config: Config): WorkerApi {
   };
 }
 
-const field = z.string().max(4096).optional();
-const InstallRequest = z.looseObject({
-  event: field,
-  auth: z
-    .looseObject({ access_token: field, application_token: field, domain: field, member_id: field })
-    .optional(),
-  AUTH_ID: field,
-  DOMAIN: field,
-  member_id: field,
-});
-
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export async function installResponse(request: Request, env: Env, config: Config): Promise<Response> {
-  const portal = requirePortal(config);
+/** What installing needs besides the portal settings: the token the source gets, and the connector URLs' base. */
+function installSettings(config: Config): { token: string; workerUrl: string } {
+  requirePortal(config);
   if (config.tokens.length === 0) {
     throw new AppError("TOKEN_NOT_CONFIGURED", "Set CONNECTOR_TOKEN (`wrangler secret put CONNECTOR_TOKEN`) before installing: the portal's source needs it.");
   }
   if (!config.workerUrl) {
     throw new AppError("CONFIG_INVALID", "Installing needs WORKER_URL, the Worker's public address (e.g. https://bitrix24-bi-files-connector.<you>.workers.dev), in wrangler.toml [vars]: the connector's URLs are registered with it.");
   }
-  const form = validate(InstallRequest, parsePhpForm(await readBodyText(request)));
-  const event = form.event?.toUpperCase();
-  if (event !== undefined && event !== "ONAPPINSTALL") throw portalRefused();
-  const domain = (form.auth?.domain ?? form.DOMAIN ?? "").toLowerCase();
-  // A request for another portal is refused without calling anything.
-  if (domain !== "" && domain !== portal.host) throw portalRefused();
+  return { token: config.tokens[0], workerUrl: config.workerUrl };
+}
 
-  if (event) await checkApplicationToken(env.DATA, form.auth?.application_token);
-  const user = await verifyPortalToken(config, form.auth?.access_token ?? form.AUTH_ID, { requireAdmin: true });
-  if (event) await recordApplicationToken(env.DATA, form.auth?.application_token, form.auth?.member_id ?? form.member_id);
-
-  let text: string;
-  let failed: boolean;
-  try {
-    const summary = await register(portalClient(portal, user.accessToken), inProcessWorker(env, config), {
-      workerUrl: config.workerUrl,
-      token: config.tokens[0],
-      title: "Files (R2 + URLs)",
-      logo: DEFAULT_LOGO,
-      dateFormat: config.defaultDateFormat,
-    });
-    text = formatSummary(summary);
-    failed = summary.failed;
-  } catch (err) {
-    text = `error: ${explain(err)}`;
-    failed = true;
-  }
-  if (event) return Response.json({ ok: !failed, summary: text }, { status: failed ? 502 : 200 });
-  // The install page: show the result and tell the portal the installation is finished.
-  const html = `<!doctype html><meta charset="utf-8"><title>Files connector</title>
+export const install = endpoint({
+  body: "form",
+  auth: installer,
+  schema: z.unknown(),
+  ready: (config) => void installSettings(config),
+  handle: async (_form, { env, config, principal }) => {
+    const { user, event } = principal;
+    const { token, workerUrl } = installSettings(config);
+    let text: string;
+    let failed: boolean;
+    try {
+      const summary = await register(portalClient(user.portal, user.accessToken), inProcessWorker(env, config), {
+        workerUrl,
+        token,
+        title: "Files (R2 + URLs)",
+        logo: DEFAULT_LOGO,
+        dateFormat: config.defaultDateFormat,
+      });
+      text = formatSummary(summary);
+      failed = summary.failed;
+    } catch (err) {
+      text = `error: ${explain(err)}`;
+      failed = true;
+    }
+    if (event) return Response.json({ ok: !failed, summary: text }, { status: failed ? 502 : 200 });
+    // The install page: show the result and tell the portal the installation is finished.
+    const html = `<!doctype html><meta charset="utf-8"><title>Files connector</title>
 <script src="//api.bitrix24.com/api/v1/"></script>
 <h1>Files connector ${failed ? "could not be fully installed" : "installed"}</h1><pre>${escapeHtml(text)}</pre>
 ${failed ? "" : "<script>BX24.init(function () { BX24.installFinish(); });</script>"}`;
-  return new Response(html, { status: failed ? 502 : 200, headers: { "content-type": "text/html; charset=utf-8" } });
-}
+    return new Response(html, { status: failed ? 502 : 200, headers: { "content-type": "text/html; charset=utf-8" } });
+  },
+});

@@ -1,37 +1,62 @@
 /** POST /check, /table_list, /table_description, and GET / (status). */
+import * as z from "zod";
+import pkg from "../../package.json";
+import { connectorToken } from "../auth/connector";
+import { anyone } from "../auth/strategy";
 import { findTable, listTables, searchTables } from "../catalog/catalog";
 import { describe, describedColumns } from "../catalog/describe";
-import type { Config, Env } from "../config/config";
-import { portalDateFormat, tableParam } from "../validate/requests";
+import { PORTAL_ENDPOINTS } from "../model";
+import { CheckRequest, portalDateFormat, TableDescriptionRequest, tableParam, TableListRequest } from "../validate/requests";
+import { endpoint } from "./endpoint";
 
-export const NAME = "bitrix24-bi-files-connector";
-export const VERSION = "0.1.0";
+export const NAME = pkg.name;
+export const VERSION = pkg.version;
 
 /** /check refuses exactly the settings /data would refuse (see portalDateFormat). */
-export function checkResponse(connection: Record<string, string> | undefined, config: Config): Response {
-  portalDateFormat(connection, config.defaultDateFormat);
-  return Response.json({ ok: true, connector: NAME, version: VERSION });
-}
+export const check = endpoint({
+  body: "form-or-json",
+  auth: connectorToken,
+  schema: CheckRequest,
+  handle: (req, { config }) => {
+    portalDateFormat(req.connection, config.defaultDateFormat);
+    return Response.json({ ok: true, connector: NAME, version: VERSION });
+  },
+});
 
-export async function tableListResponse(search: string | undefined, env: Env, config: Config): Promise<Response> {
-  const tables = searchTables(await listTables(env, config), search);
-  return Response.json(tables.map((t) => ({ code: t.code, title: t.title })));
-}
+export const tableList = endpoint({
+  body: "form-or-json",
+  auth: connectorToken,
+  schema: TableListRequest,
+  handle: async (req, { env, config }) => {
+    const tables = searchTables(await listTables(env, config), req.searchString);
+    return Response.json(tables.map((t) => ({ code: t.code, title: t.title })));
+  },
+});
 
-export async function tableDescriptionResponse(req: { table?: string; name?: string }, env: Env, config: Config): Promise<Response> {
-  const entry = await findTable(env, config, tableParam(req));
-  const { description, bytes } = await describe(env, config, entry, { prefixOnly: true });
-  await bytes.return(undefined);
-  return Response.json(describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type })));
-}
+export const tableDescription = endpoint({
+  body: "form-or-json",
+  auth: connectorToken,
+  schema: TableDescriptionRequest,
+  handle: async (req, { env, config }) => {
+    const entry = await findTable(env, config, tableParam(req));
+    const { description, bytes } = await describe(env, config, entry, { prefixOnly: true });
+    await bytes.return(undefined);
+    return Response.json(describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type })));
+  },
+});
 
-export async function statusResponse(env: Env, config: Config): Promise<Response> {
-  const tables = await listTables(env, config);
-  return Response.json({
-    name: NAME,
-    version: VERSION,
-    tables: tables.length,
-    tokenConfigured: config.tokens.length > 0,
-    endpoints: ["POST /check", "POST /table_list", "POST /table_description", "POST /data"],
-  });
-}
+export const status = endpoint({
+  body: "none",
+  auth: anyone,
+  schema: z.unknown(),
+  handle: async (_req, { env, config }) => {
+    const tables = await listTables(env, config);
+    return Response.json({
+      name: NAME,
+      version: VERSION,
+      tables: tables.length,
+      tokenConfigured: config.tokens.length > 0,
+      endpoints: Object.values(PORTAL_ENDPOINTS).map((path) => `POST ${path}`),
+    });
+  },
+});

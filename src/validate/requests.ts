@@ -15,28 +15,14 @@ const text = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (ty
 const list = <T extends z.ZodType>(item: T) =>
   z.preprocess((v) => (Array.isArray(v) ? v : v !== null && typeof v === "object" ? Object.values(v) : [v]), z.array(item));
 
-const connection = z.record(z.string(), text).optional();
+/** The fields every connector request carries (the token itself is checked by auth, before validation). */
+export const CheckRequest = z.looseObject({ connection: z.record(z.string(), text).optional(), token: text.optional() });
 
-export const CheckRequest = z.looseObject({ connection, token: text.optional() });
+export const TableListRequest = CheckRequest.extend({ searchString: text.optional() });
 
-export const TableListRequest = z.looseObject({
-  connection,
-  token: text.optional(),
-  searchString: text.optional(),
-});
+export const TableDescriptionRequest = CheckRequest.extend({ table: text.optional(), name: text.optional() });
 
-export const TableDescriptionRequest = z.looseObject({
-  connection,
-  token: text.optional(),
-  table: text.optional(),
-  name: text.optional(),
-});
-
-export const DataRequest = z.looseObject({
-  connection,
-  token: text.optional(),
-  table: text.optional(),
-  name: text.optional(),
+export const DataRequest = TableDescriptionRequest.extend({
   select: list(text).optional(),
   filter: z.record(z.string(), z.unknown()).optional(),
   limit: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(0).optional()),

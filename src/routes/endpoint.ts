@@ -1,0 +1,55 @@
+/**
+ * The stages every route runs, composed once: read the configuration (once
+ * per request) → check the route can serve at all → decode the body → auth
+ * (the route's strategy) → validate (the route's zod schema) → handle.
+ * Auth comes before validation: a request without credentials gets 401
+ * whatever else is wrong with it.
+ */
+import type * as z from "zod";
+import type { AuthStrategy } from "../auth/strategy";
+import { readConfig, type Config, type Env } from "../config/config";
+import { decodeBody, readBodyText } from "../decode/body";
+import { parsePhpForm } from "../decode/php-form";
+import { validate } from "../validate/requests";
+
+/**
+ * How the body is read before auth: the portal's form or JSON (the
+ * connector endpoints), a form only (the portal's install calls), or not
+ * at all (GET, and /files, whose body is the file, streamed by the handler).
+ */
+export type BodyKind = "form-or-json" | "form" | "none";
+
+export interface Context<Principal> {
+  request: Request;
+  env: Env;
+  config: Config;
+  principal: Principal;
+}
+
+export interface EndpointSpec<S extends z.ZodType, Principal> {
+  body: BodyKind;
+  auth: AuthStrategy<Principal>;
+  schema: S;
+  /** Settings the route needs before it reads anything (a CONFIG_INVALID or *_NOT_CONFIGURED otherwise). */
+  ready?: (config: Config) => void;
+  handle: (req: z.infer<S>, ctx: Context<Principal>) => Promise<Response> | Response;
+}
+
+export type RouteHandler = (request: Request, env: Env) => Promise<Response>;
+
+async function readBody(request: Request, kind: BodyKind): Promise<Record<string, unknown>> {
+  if (kind === "none") return {};
+  if (kind === "form") return parsePhpForm(await readBodyText(request));
+  return decodeBody(request);
+}
+
+export function endpoint<S extends z.ZodType, Principal>(spec: EndpointSpec<S, Principal>): RouteHandler {
+  return async (request, env) => {
+    const config = readConfig(env);
+    spec.ready?.(config);
+    const body = await readBody(request, spec.body);
+    const principal = await spec.auth({ request, body, config, env });
+    const req = validate(spec.schema, body);
+    return spec.handle(req, { request, env, config, principal });
+  };
+}
