@@ -8,13 +8,16 @@ import { parsePhpForm } from "./php-form";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-function tooLarge(): AppError {
-  return new AppError("BODY_TOO_LARGE", 413, `The request body is larger than ${MAX_BODY_BYTES} bytes. Narrow the select or filter lists.`);
+function tooLarge(max: number): AppError {
+  return new AppError("BODY_TOO_LARGE", 413, `The request body is larger than ${max} bytes (for /data: narrow the select or filter lists).`);
 }
 
-async function readLimited(request: Request): Promise<string> {
+async function readLimited(request: Request, max: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > max) {
+    await request.body?.cancel().catch(() => {});
+    throw tooLarge(max);
+  }
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -23,9 +26,9 @@ async function readLimited(request: Request): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
+    if (size > max) {
       await reader.cancel();
-      throw tooLarge();
+      throw tooLarge(max);
     }
     chunks.push(value);
   }
@@ -39,9 +42,14 @@ async function readLimited(request: Request): Promise<string> {
   }
 }
 
+/** The body as UTF-8 text, read with the size cap (for bodies that are not portal forms). */
+export function readBodyText(request: Request, max = MAX_BODY_BYTES): Promise<string> {
+  return readLimited(request, max);
+}
+
 /** The body as a plain object, whichever encoding it came in. */
 export async function decodeBody(request: Request): Promise<Record<string, unknown>> {
-  const text = await readLimited(request);
+  const text = await readLimited(request, MAX_BODY_BYTES);
   const type = (request.headers.get("content-type") ?? "").toLowerCase();
   const looksJson = type.includes("json") || (!type.includes("form") && /^\s*\{/.test(text));
   if (!looksJson) return parsePhpForm(text);
