@@ -227,6 +227,15 @@ describe("an upload must prove it is complete", () => {
     expect((await env.DATA.list()).objects).toEqual([]);
   });
 
+  it("refuses a gzip upload cut at the end of a gzip member (422)", async () => {
+    const gz = async (text: string) => new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+    const first = await gz(third);
+    const rest = await gz(full.slice(third.length));
+    const err = await errorOf(await upload("z.csv.gz", chunked(first), { "content-length": String(first.byteLength + rest.byteLength) }));
+    expect(err).toMatchObject({ status: 422, code: "UPLOAD_INCOMPLETE" });
+    expect(await env.DATA.head("z.csv.gz")).toBeNull();
+  });
+
   it("accepts a chunked body with a matching x-content-sha256, refuses a cut one (422)", async () => {
     const res = await upload("s.csv", chunked(full), { "x-content-sha256": await sha256Hex(full) });
     expect(res.status).toBe(201);
