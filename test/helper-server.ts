@@ -105,9 +105,9 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       res.writeHead(500).end(String(err));
     }
   });
-  // workerd reuses idle connections; Node's default 5 s keep-alive closed them
-  // under it when a test spent longer than that between helper calls
-  // ("Network connection lost" after 2,100 R2 puts on a loaded machine).
+  // workerd keeps idle connections to this server and reuses them: with Node's
+  // default 5 s keep-alive the server closes a socket just as a test that ran
+  // longer than that reuses it ("Network connection lost").
   server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const address = server.address();
