@@ -6,6 +6,7 @@ import { Router, type IRequest } from "itty-router";
 import { authorize } from "./auth/token";
 import { readConfig, type Env } from "./config";
 import { decodeBody } from "./decode/body";
+import { guardBody } from "./http/drain";
 import { AppError, errorResponse } from "./http/errors";
 import { dataResponse } from "./routes/data";
 import { installResponse } from "./routes/install";
@@ -58,5 +59,11 @@ router
   });
 
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    // A body an early answer left half-read is read to its end first (see http/drain.ts).
+    const guarded = guardBody(request);
+    const response = await router.fetch(guarded.request, env, ctx);
+    await guarded.drain();
+    return response;
+  },
 } satisfies ExportedHandler<Env>;
