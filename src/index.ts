@@ -41,7 +41,9 @@ const router = Router<IRequest, [Env, ExecutionContext]>({
 });
 
 router
-  .get("/", (_req, env) => statusResponse(env, readConfig(env)))
+  .get("/", (_req, env) => statusResponse(readConfig(env)))
+  // Monitors probe with HEAD; itty's get() does not match it. Same status, no body.
+  .head("/", (_req, env) => new Response(null, { headers: statusResponse(readConfig(env)).headers }))
   .post("/check", endpoint(CheckRequest, () => checkResponse()))
   .post("/table_list", endpoint(TableListRequest, (req, env, config) => tableListResponse(req.searchString, env, config)))
   .post("/table_description", endpoint(TableDescriptionRequest, (req, env, config) => tableDescriptionResponse(req, env, config)))
