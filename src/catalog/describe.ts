@@ -22,6 +22,8 @@ import { parseSidecar, schemaError, type Sidecar } from "./sidecar";
 
 export const SAMPLE_BYTES = 1024 * 1024;
 export const SAMPLE_ROWS = 10_000;
+// Enough for any usual header row; a longer one is simply described again.
+const HEADER_PEEK_BYTES = 64 * 1024;
 
 export interface Column {
   /** Valid portal field name; also the externalCode. */
@@ -227,7 +229,7 @@ export async function describe(env: Env, config: Config, entry: TableEntry, opti
   if (cached && !options.prefixOnly) return { description: cached, bytes }; // tableRows checks the header
   if (cached) {
     // A description-only read checks the header here: the ETag may have stayed while the columns moved.
-    const prefix = await peek(bytes, SAMPLE_BYTES);
+    const prefix = await peek(bytes, HEADER_PEEK_BYTES);
     if (await headerMatches(once(prefix.bytes), cached)) return { description: cached, bytes: prefix.all };
     forgetDescription(cached);
     bytes = prefix.all; // described again from the same read
