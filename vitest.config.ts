@@ -41,6 +41,7 @@ export default defineConfig({
                     { code: "remote_html_gz", title: "HTML page for a gzip table", url: `${origin}/html-as-csv`, format: "csv", gzip: true },
                     { code: "remote_image", title: "An image", url: `${origin}/image`, format: "csv" },
                     { code: "remote_short", title: "Content-Length lie", url: `${origin}/short/40`, format: "csv" },
+                    { code: "remote_encoded", title: "Content-Encoding gzip", url: `${origin}/encoded`, format: "csv" },
                     { code: "remote_short_big", title: "Content-Length lie past the sample", url: `${origin}/short/3000000`, format: "csv" },
                   ]),
                 },

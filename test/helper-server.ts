@@ -10,6 +10,7 @@ import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 
 const PHP_ENCODE = `
 $in = json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
@@ -122,6 +123,12 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
         const item = mutable.get(id);
         if (!item) return void res.writeHead(404).end("not set");
         res.writeHead(200, { "content-type": item.type, etag: `"same-etag"` }).end(item.body);
+        return;
+      }
+      if (url.pathname === "/encoded") {
+        // Content-Encoding: the runtime decodes; the Content-Length counts the (here larger) encoded bytes.
+        const encoded = gzipSync("a,b\n1,2\n");
+        res.writeHead(200, { "content-type": "text/csv", "content-encoding": "gzip", "content-length": encoded.length }).end(encoded);
         return;
       }
       if (url.pathname === "/html") {

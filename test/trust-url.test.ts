@@ -158,6 +158,10 @@ describe("URL tables: broken answers are clear URL_UNAVAILABLE errors", () => {
     }
   });
 
+  it("a Content-Encoding body is not mistaken for a cut one (its length counts the encoded bytes)", async () => {
+    expect(await table(await post("/data", { table: "remote_encoded" }))).toEqual([["A", "B"], [1, 2]]);
+  });
+
   it("a body cut short after the answer started ends in an URL_UNAVAILABLE error line, not INTERNAL", async () => {
     const res = await post("/data", { table: "remote_short_big" });
     expect(res.status).toBe(200);
