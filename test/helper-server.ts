@@ -163,6 +163,10 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       res.writeHead(500).end(String(err));
     }
   });
+  // workerd keeps connections to this server in a pool; Node's default 5 s
+  // keep-alive closed idle ones under it, and a test that paused longer (2,100
+  // R2 puts) then failed with "Network connection lost" on its next request.
+  server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no port");
