@@ -6,6 +6,7 @@ import { Router, type IRequest } from "itty-router";
 import { authorize } from "./auth/token";
 import { readConfig, type Env } from "./config";
 import { decodeBody } from "./decode/body";
+import { guardBody } from "./http/drain";
 import { AppError, errorResponse } from "./http/errors";
 import { dataResponse } from "./routes/data";
 import { installResponse } from "./routes/install";
@@ -40,7 +41,9 @@ const router = Router<IRequest, [Env, ExecutionContext]>({
 });
 
 router
-  .get("/", (_req, env) => statusResponse(env, readConfig(env)))
+  .get("/", (_req, env) => statusResponse(readConfig(env)))
+  // Monitors probe with HEAD; itty's get() does not match it. Same status, no body.
+  .head("/", (_req, env) => new Response(null, { headers: statusResponse(readConfig(env)).headers }))
   .post("/check", endpoint(CheckRequest, (req, _env, config) => checkResponse(req.connection, config)))
   .post("/table_list", endpoint(TableListRequest, (req, env, config) => tableListResponse(req.searchString, env, config)))
   .post("/table_description", endpoint(TableDescriptionRequest, (req, env, config) => tableDescriptionResponse(req, env, config)))
@@ -58,5 +61,11 @@ router
   });
 
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    // A body an early answer left half-read is read to its end first (see http/drain.ts).
+    const guarded = guardBody(request);
+    const response = await router.fetch(guarded.request, env, ctx);
+    await guarded.drain();
+    return response;
+  },
 } satisfies ExportedHandler<Env>;

@@ -2,12 +2,15 @@
  * A loopback HTTP server the tests talk to from inside workerd:
  *  - POST /php: encodes parameter objects with PHP's own http_build_query
  *    (php-cli), so request bodies are byte-identical to the portal's;
- *  - /files/…: URL-table sources (plain, redirecting, failing, slow).
+ *  - /files/…: URL-table sources (plain, redirecting, failing, slow);
+ *  - /mutable/<id>: content a test sets with PUT, always under the same ETag;
+ *  - /html, /html-as-csv, /image, /short/<bytes>: hostile or broken answers.
  */
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 
 const PHP_ENCODE = `
 $in = json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
@@ -35,6 +38,24 @@ export function checkPhp(): Promise<void> {
 }
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
+
+/** /mutable/<id>: what a test PUT there; served with one ETag whatever it holds. */
+const mutable = new Map<string, { body: Buffer; type: string }>();
+
+const HTML = `<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><p>a,b</p></body></html>\n`;
+
+/**
+ * An answer whose Content-Length promises more than comes: `bytes` bytes of
+ * CSV, then the connection closes (written raw: Node's server would not lie).
+ */
+function serveShort(bytes: number, res: import("node:http").ServerResponse): void {
+  let body = "n,s\n";
+  for (let n = 0; body.length < bytes; n++) body += `${n},row ${n}\n`;
+  body = body.slice(0, bytes);
+  const socket = res.socket!;
+  socket.write(`HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: ${bytes + 1000}\r\nconnection: close\r\n\r\n`);
+  socket.write(body, () => setTimeout(() => socket.destroy(), 50));
+}
 
 /** Bytes written by /endless per id, and whether the client went away. */
 const endless = new Map<string, { bytes: number; closed: boolean; done: boolean }>();
@@ -88,6 +109,43 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       }
       if (url.pathname.startsWith("/stats/")) {
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(endless.get(url.pathname.slice(7)) ?? null));
+        return;
+      }
+      if (url.pathname.startsWith("/mutable/")) {
+        const id = url.pathname.slice(9);
+        if (req.method === "PUT") {
+          const chunks: Buffer[] = [];
+          for await (const c of req) chunks.push(c as Buffer);
+          mutable.set(id, { body: Buffer.concat(chunks), type: req.headers["content-type"] ?? "text/csv" });
+          res.writeHead(204).end();
+          return;
+        }
+        const item = mutable.get(id);
+        if (!item) return void res.writeHead(404).end("not set");
+        res.writeHead(200, { "content-type": item.type, etag: `"same-etag"` }).end(item.body);
+        return;
+      }
+      if (url.pathname === "/encoded") {
+        // Content-Encoding: the runtime decodes; the Content-Length counts the (here larger) encoded bytes.
+        const encoded = gzipSync("a,b\n1,2\n");
+        res.writeHead(200, { "content-type": "text/csv", "content-encoding": "gzip", "content-length": encoded.length }).end(encoded);
+        return;
+      }
+      if (url.pathname === "/html") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(HTML);
+        return;
+      }
+      if (url.pathname === "/html-as-csv") {
+        // A login or error page served with the type the file would have had.
+        res.writeHead(200, { "content-type": "text/csv" }).end(`\n  ${HTML.replace("<!DOCTYPE html>\n", "")}`);
+        return;
+      }
+      if (url.pathname === "/image") {
+        res.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+        return;
+      }
+      if (url.pathname.startsWith("/short/")) {
+        serveShort(Number(url.pathname.slice(7)), res);
         return;
       }
       if (url.pathname === "/slow") {

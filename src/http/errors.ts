@@ -33,6 +33,7 @@ export type ErrorCode =
   | "FILE_GZIP_INVALID"
   | "CSV_MALFORMED"
   | "JSON_MALFORMED"
+  | "FILE_CHANGED"
   | "URL_HOST_NOT_ALLOWED"
   | "URL_UNAVAILABLE"
   | "URL_TIMEOUT"

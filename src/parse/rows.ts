@@ -5,7 +5,7 @@
  * cells), a row with extra non-empty cells is an error — guessing which cell
  * belongs where would put wrong numbers into a report.
  */
-import { unprocessable } from "../http/errors";
+import { AppError, unprocessable } from "../http/errors";
 import type { Bytes } from "../source/bytes";
 import { csvRecords } from "./csv";
 import { decodeText } from "./decode";
@@ -25,6 +25,60 @@ export interface RowShape {
   layout: Layout;
   /** JSON object keys per column; for CSV and JSON arrays, columns are positions. */
   keys: string[];
+  /**
+   * CSV and JSON arrays: the header record as it was when the table was
+   * described (raw texts, before codes were assigned; trailing empty columns
+   * included). Every read compares its own header record with it: a file
+   * whose columns moved under an unchanged ETag must fail, never be served
+   * under the old column order. null for JSON object tables (keys, not
+   * positions, find the cells).
+   */
+  header: TextRow | null;
+}
+
+/** The header record of a read differs from the described one. */
+export function fileChanged(detail: string): AppError {
+  return new AppError("FILE_CHANGED", 409, `The file's header changed since it was described (${detail}); retry: the next request describes the file again.`);
+}
+
+/** How a header record differs from the described one, or null when it does not. */
+function headerDifference(record: readonly unknown[], expected: TextRow, fromJson: boolean): string | null {
+  const n = Math.max(record.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    const got = i < record.length ? (fromJson ? jsonCellText(record[i]) : (record[i] as string)) : undefined;
+    const want = i < expected.length ? expected[i] : undefined;
+    if (got !== want) {
+      const show = (v: string | null | undefined) => (v === undefined ? "absent" : JSON.stringify(v));
+      return `column ${i + 1} is now ${show(got)}, it was ${show(want)}`;
+    }
+  }
+  return null;
+}
+
+function checkHeader(record: readonly unknown[], expected: TextRow, fromJson: boolean): void {
+  const difference = headerDifference(record, expected, fromJson);
+  if (difference !== null) throw fileChanged(difference);
+}
+
+/**
+ * Whether the first record of `bytes` (a prefix; a record it cuts is
+ * ignored) is still the described header. Tables without one always match.
+ */
+export async function headerMatches(bytes: Bytes, shape: RowShape): Promise<boolean> {
+  if (!shape.header) return true;
+  const records = rawRecords(bytes, shape.layout, true);
+  try {
+    for await (const batch of records) {
+      if (batch.length === 0) continue;
+      const first = batch[0];
+      return Array.isArray(first) && headerDifference(first, shape.header, shape.layout.format === "json") === null;
+    }
+    return false;
+  } catch {
+    return false; // unreadable now: describe again, which reports why
+  } finally {
+    await records.return(undefined);
+  }
 }
 
 function tooWide(recordNo: number, width: number, expected: number): Error {
@@ -58,7 +112,7 @@ function objectRow(record: unknown, keys: string[], recordNo: number): TextRow {
 
 /** Data rows (header skipped), each exactly as wide as the columns. */
 export async function* tableRows(bytes: Bytes, shape: RowShape): RowBatches {
-  const { layout, keys } = shape;
+  const { layout, keys, header } = shape;
   const width = keys.length;
   const objects = layout.format === "json" && layout.records === "objects";
   const fromJson = layout.format === "json";
@@ -67,7 +121,11 @@ export async function* tableRows(bytes: Bytes, shape: RowShape): RowBatches {
     const out: TextRow[] = [];
     for (const record of batch) {
       recordNo++;
-      if (recordNo === 0) continue; // header
+      if (recordNo === 0) {
+        if (!Array.isArray(record)) throw unprocessable("JSON_MALFORMED", "The first record of the JSON table is not an array, but the table's records are arrays.");
+        if (header) checkHeader(record, header, fromJson);
+        continue;
+      }
       if (objects) out.push(objectRow(record, keys, recordNo));
       else {
         if (!Array.isArray(record)) throw unprocessable("JSON_MALFORMED", `Record ${recordNo + 1} is not a JSON array, but the table's first record is a header array.`);

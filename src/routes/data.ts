@@ -2,17 +2,18 @@
  * POST /data: the portal's urlData call.
  * source bytes → parse → convert the needed columns → filter → project → limit → write.
  */
-import { describe, type Description } from "../catalog/describe";
+import { describe, forgetDescription, type Description } from "../catalog/describe";
 import { findTable } from "../catalog/catalog";
 import type { Config, Env } from "../config";
 import { compileFilter } from "../filter/compile";
 import { FieldResolver } from "../project/fields";
-import { tableRows } from "../parse/rows";
+import { tableRows, type TextRow } from "../parse/rows";
 import { DataRequest, portalDateFormat, tableParam } from "../validate/requests";
 import { cellToJson, converterFor, emitterFor, type Converter, type Emitter } from "../values/convert";
 import type { Cell } from "../values/types";
 import { urlDataBody } from "../write/urldata";
 import { counting } from "../source/bytes";
+import { AppError } from "../http/errors";
 
 function convertersFor(d: Description): Converter[] {
   return d.columns.map((c) => converterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
@@ -49,6 +50,9 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
     const stats = { bytes: 0, rows: 0, started: Date.now(), logged: false };
     source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description);
     const rows = source;
+    // The first batch is read before the answer starts: it holds the header
+    // check, so a file that changed under its ETag is a 409, not a 200 cut off.
+    let first: IteratorResult<TextRow[], void> | null = await rows.next();
     let sent = 0;
     const finish = () => {
       if (!config.logStats || stats.logged) return null;
@@ -58,7 +62,8 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
     };
     const pump = async (): Promise<string[] | null> => {
       if (sent >= limit) return finish();
-      const next = await rows.next();
+      const next = first ?? (await rows.next());
+      first = null;
       if (next.done) return finish();
       stats.rows += next.value.length;
       const out: string[] = [];
@@ -82,6 +87,7 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
     const body = urlDataBody(header, pump, async () => void (await rows.return(undefined)), `table "${entry.code}"`);
     return new Response(body, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
   } catch (err) {
+    if (err instanceof AppError && err.code === "FILE_CHANGED") forgetDescription(description);
     await (source ?? bytes).return(undefined);
     throw err;
   }

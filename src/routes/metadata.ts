@@ -25,12 +25,15 @@ export async function tableDescriptionResponse(req: { table?: string; name?: str
   return Response.json(describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type })));
 }
 
-export async function statusResponse(env: Env, config: Config): Promise<Response> {
-  const tables = await listTables(env, config);
+/**
+ * GET / is unauthenticated: it says what is running and whether it is set up,
+ * never which tables exist or how many (that needs the token: /table_list),
+ * and it costs no bucket listing, however often a monitor calls it.
+ */
+export function statusResponse(config: Config): Response {
   return Response.json({
     name: NAME,
     version: VERSION,
-    tables: tables.length,
     tokenConfigured: config.tokens.length > 0,
     endpoints: ["POST /check", "POST /table_list", "POST /table_description", "POST /data"],
   });

@@ -7,7 +7,8 @@
 import type { Config, Env } from "../config";
 import type { TableEntry } from "../catalog/catalog";
 import { AppError } from "../http/errors";
-import { readStream, type Bytes } from "./bytes";
+import { readStream, toStream, type Bytes } from "./bytes";
+import { checkedUrlBody } from "./url-body";
 import { fetchAllowed } from "./url";
 
 export interface Opened {
@@ -24,13 +25,32 @@ export interface OpenOptions {
   prefixBytes?: number;
 }
 
-/** Decompresses gzip data; a stream that is not gzip fails with FILE_GZIP_INVALID. */
-export function gunzip(stream: ReadableStream<Uint8Array>): Bytes {
+/**
+ * Decompresses gzip data; a stream that is not gzip fails with FILE_GZIP_INVALID.
+ * Given bytes, a failure of the bytes themselves (a URL that broke off) is
+ * reported as it was, not as bad gzip.
+ */
+export function gunzip(input: ReadableStream<Uint8Array> | Bytes): Bytes {
+  let sourceError: unknown;
+  const stream =
+    input instanceof ReadableStream
+      ? input
+      : toStream(
+          (async function* () {
+            try {
+              yield* input;
+            } catch (err) {
+              sourceError = err;
+              throw err;
+            }
+          })(),
+        );
   const inner = readStream(stream.pipeThrough(new DecompressionStream("gzip")));
   return (async function* () {
     try {
       yield* inner;
     } catch (err) {
+      if (sourceError !== undefined) throw sourceError;
       if (err instanceof AppError) throw err;
       throw new AppError("FILE_GZIP_INVALID", 422, `The file ends in .gz but is not valid gzip data (${(err as Error).message}). Upload it again, compressed with gzip, or without the .gz suffix.`);
     }
@@ -59,7 +79,7 @@ export async function openTable(env: Env, config: Config, entry: TableEntry, opt
   if (options.prefixBytes !== undefined && !src.gzip) headers.range = `bytes=0-${options.prefixBytes - 1}`;
   const res = await fetchAllowed(src.table.url, config, entry.code, headers);
   const version = res.headers.get("etag") ?? res.headers.get("last-modified");
-  const body = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const body = checkedUrlBody(res, res.url || src.table.url, entry.code, src.table.format);
   const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
-  return { version, bytes: src.gzip ? gunzip(body) : readStream(body), rangeLimited: res.status === 206, size: total ? Number(total) : undefined };
+  return { version, bytes: src.gzip ? gunzip(body) : body, rangeLimited: res.status === 206, size: total ? Number(total) : undefined };
 }

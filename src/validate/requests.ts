@@ -37,7 +37,13 @@ export const DataRequest = z.looseObject({
   table: text.optional(),
   name: text.optional(),
   select: list(text).optional(),
-  filter: z.record(z.string(), z.unknown()).optional(),
+  // Not z.record: it copies into a fresh object, where an own "__proto__" key
+  // (JSON.parse makes one) is lost and the unfiltered table would be served.
+  // The map goes to the filter compiler as it came, and the compiler refuses
+  // every key it cannot apply.
+  filter: z
+    .custom<Record<string, unknown>>((v) => v !== null && typeof v === "object" && !Array.isArray(v), "expected a map of filter conditions")
+    .optional(),
   limit: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(0).optional()),
   mapFields: z.record(z.string(), text).optional(),
 });
