@@ -31,6 +31,7 @@ import { parseNumber } from "../values/numbers";
 import { foldText } from "../values/text";
 import { isNumericType, slashOrderOf, type Cell, type DateFormat, type SlashOrder } from "../values/types";
 import { parseKey, type Operator } from "./keys";
+import { likeMatcher } from "./like";
 
 export type Predicate = (row: readonly Cell[]) => boolean;
 
@@ -150,10 +151,12 @@ class Compiler {
         };
       }
       case "like": {
-        const patterns = items.map((v) => likePattern(foldText(v)));
+        const patterns = items.map((v) => likeMatcher(foldText(v)));
         return (row) => {
           const c = row[i];
-          return c !== null && patterns.some((p) => p.test(foldText(String(c))));
+          if (c === null) return false;
+          const text = foldText(String(c));
+          return patterns.some((p) => p(text));
         };
       }
       case "between": {
@@ -249,12 +252,6 @@ class Compiler {
     const f = foldText(v);
     return { lo: f, hi: f };
   }
-}
-
-/** SQL LIKE: `%` any run, `_` one character; everything else literal. */
-function likePattern(value: string): RegExp {
-  const body = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%/g, ".*").replace(/_/g, ".");
-  return new RegExp(`^${body}$`, "s");
 }
 
 export function compileFilter(filter: Record<string, unknown> | undefined, ctx: FilterContext): CompiledFilter | null {

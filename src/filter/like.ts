@@ -1,0 +1,80 @@
+/**
+ * SQL LIKE without a regex: `%` is any run of characters, `_` exactly one,
+ * everything else literal. A backtracking regex (`^.*.*.*b$`) takes
+ * exponential time on a hostile pattern; this matcher never backtracks past
+ * a `%`, so its cost is at most (text length × pattern length), and for the
+ * usual patterns (`Laptop%`, `%pro%`) one indexOf per segment.
+ *
+ * The pattern is split on `%` into literal segments. Between two `%` the
+ * leftmost occurrence of a segment is always the right choice (a later one
+ * only leaves less room for the rest), so the segments are found left to
+ * right; the first is anchored at the start unless the pattern starts with
+ * `%`, the last at the end unless it ends with `%`.
+ *
+ * "One character" is one Unicode code point, as in the portal's database
+ * (utf8mb4): texts with characters outside the BMP are matched as arrays of
+ * code points.
+ */
+
+type Chars = string | readonly string[];
+
+/** Does `seg` (with `_` as any one character) match `text` at `at`? */
+function matchesAt(text: Chars, at: number, seg: Chars): boolean {
+  for (let j = 0; j < seg.length; j++) {
+    if (seg[j] !== "_" && seg[j] !== text[at + j]) return false;
+  }
+  return true;
+}
+
+/** Leftmost position ≥ from where `seg` matches, or -1. */
+function find(text: Chars, seg: Chars, from: number, hasWildcard: boolean): number {
+  if (!hasWildcard && typeof text === "string") return text.indexOf(seg as string, from);
+  for (let at = from; at + seg.length <= text.length; at++) if (matchesAt(text, at, seg)) return at;
+  return -1;
+}
+
+const ASTRAL = /[\uD800-\uDFFF]/;
+
+export type LikeMatcher = (text: string) => boolean;
+
+export function likeMatcher(pattern: string): LikeMatcher {
+  const parts = pattern.split("%");
+  const anchoredStart = parts.length === 1 || parts[0] !== "";
+  const anchoredEnd = parts.length === 1 || parts[parts.length - 1] !== "";
+  // Runs of `%` leave empty segments: they match anywhere and are dropped.
+  const segments = parts.filter((s) => s !== "");
+  const strings = { segs: segments, wild: segments.map((s) => s.includes("_")) };
+  const astralPattern = ASTRAL.test(pattern);
+  const codePoints = { segs: segments.map((s) => Array.from(s)), wild: strings.wild };
+
+  const run = (text: Chars, segs: readonly Chars[], wild: readonly boolean[]): boolean => {
+    if (parts.length === 1) return text.length === segs[0]?.length ? segs.length === 0 || matchesAt(text, 0, segs[0]) : text.length === 0 && segs.length === 0;
+    let pos = 0;
+    let first = 0;
+    let last = segs.length;
+    if (anchoredStart && segs.length > 0) {
+      if (segs[0].length > text.length || !matchesAt(text, 0, segs[0])) return false;
+      pos = segs[0].length;
+      first = 1;
+    }
+    let endLimit = text.length;
+    if (anchoredEnd && last > first) {
+      const tail = segs[last - 1];
+      const at = text.length - tail.length;
+      if (at < pos || !matchesAt(text, at, tail)) return false;
+      endLimit = at;
+      last--;
+    }
+    for (let k = first; k < last; k++) {
+      const at = find(text, segs[k], pos, wild[k]);
+      if (at < 0 || at + segs[k].length > endLimit) return false;
+      pos = at + segs[k].length;
+    }
+    return true;
+  };
+
+  return (text) => {
+    if (astralPattern || ASTRAL.test(text)) return run(Array.from(text), codePoints.segs, codePoints.wild);
+    return run(text, strings.segs, strings.wild);
+  };
+}
