@@ -4,7 +4,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { likeMatcher } from "../src/filter/like";
-import { errorOf, post, put, table } from "./helpers";
+import { parseDateTime } from "../src/values/dates";
+import { MAX_NUMBER_CHARS, parseNumber } from "../src/values/numbers";
+import { call, errorOf, post, put, table } from "./helpers";
 
 /** Wall time of `f` in ms. */
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -69,5 +71,83 @@ describe("LIKE matches in linear time", () => {
     }
     const [t] = await timed(async () => table(await post("/data", { table: "tl_like", select: ["ID"], filter: { "=%TXT": "%a_a%" } })));
     expect(t).toEqual([["ID"], [0], [1], [2]]);
+  });
+});
+
+describe("numbers and dates parse in linear time, with bounded tokens", () => {
+  it("rejects a huge digit run at once, and bounds the token length", () => {
+    const t0 = Date.now();
+    expect(parseNumber("1".repeat(160_000) + "x", true)).toBeNull();
+    expect(parseNumber("1".repeat(160_000), false)).toBeNull();
+    expect(parseNumber("1".repeat(100_000) + "." + "1".repeat(100_000) + "x", false)).toBeNull();
+    expect(parseDateTime("31.01.2024" + " ".repeat(100_000) + "x", "dmy")).toBeNull();
+    expect(parseDateTime("2024-01-31T" + "T".repeat(100_000) + "1", "dmy")).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(200);
+    expect(parseNumber("1".repeat(MAX_NUMBER_CHARS), false)).toBe(Number("1".repeat(MAX_NUMBER_CHARS)));
+    expect(parseNumber("1".repeat(MAX_NUMBER_CHARS + 1), false)).toBeNull();
+    expect(parseNumber(`  ${"1".repeat(20)}.5  `, false)).toBe(Number(`${"1".repeat(20)}.5`));
+    expect(parseNumber("12.", false)).toBe(12);
+    expect(parseNumber(".5", false)).toBe(0.5);
+    expect(parseDateTime("31.12.9999 11:59:59.123456789 p.m. +03:00", "dmy")).toBe("9999-12-31 23:59:59");
+    expect(parseDateTime("31.01.2024" + " ".repeat(40) + "10:00", "dmy")).toBeNull();
+  });
+
+  it("answers a 160,000-digit filter value with a 400 at once", async () => {
+    await put("tl/num.csv", "ID,N\n1,5\n2,7\n");
+    const [err, ms] = await timed(async () => errorOf(await post("/data", { table: "tl_num", filter: { ">N": "1".repeat(160_000) + "x" } })));
+    expect(err).toMatchObject({ status: 400, code: "FILTER_INVALID" });
+    expect(err.message).toContain(`"${"1".repeat(100)}…" is not a number`);
+    expect(err.message.length).toBeLessThan(500);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  it("serves a 240,000-digit cell of an int column as null, at once", async () => {
+    await put("tl/bigcell.csv", `ID,N\n1,5\n2,${"1".repeat(240_000)}\n3,${"2".repeat(240_000)}x\n`);
+    await put("tl/bigcell.csv.schema.json", JSON.stringify({ columns: { N: { type: "int" } } }));
+    const [t, ms] = await timed(async () => table(await post("/data", { table: "tl_bigcell" })));
+    expect(t).toEqual([["ID", "N"], [1, 5], [2, null], [3, null]]);
+    expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe("a CSV record is bounded without re-parsing it", () => {
+  const unclosed = () => `A,B\n1,2\n3,"${"x".repeat(20 * 1024 * 1024)}\n4,5\n`;
+
+  it("refuses a 20 MB unclosed quote in an upload with a 422, fast", async () => {
+    const [res, ms] = await timed(() =>
+      call(new Request("https://connector.test/files/tl/quote.csv", { method: "PUT", headers: { authorization: "Bearer upload-token" }, body: unclosed() })),
+    );
+    const err = await errorOf(res);
+    expect(err).toMatchObject({ status: 422, code: "CSV_MALFORMED" });
+    expect(err.message).toContain("record 3");
+    expect(err.message).toContain("longer than 16 MB");
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it("ends a data answer on such a record with the !ERROR trailer, fast", async () => {
+    await put("tl/quote2.csv", unclosed());
+    const [res, ms] = await timed(async () => {
+      const r = await post("/data", { table: "tl_quote2" });
+      return { status: r.status, text: await r.text() };
+    });
+    expect(res.status).toBe(200);
+    expect(res.text).toMatch(/^\[\["A","B"\],\[1,2\]\n!ERROR \{"error":\{"code":"CSV_MALFORMED"/);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it("still reads a long (10 MB) quoted field that is closed", async () => {
+    await put("tl/longfield.csv", `A,B\n1,"${"y".repeat(10 * 1024 * 1024)}"\n2,z\n`);
+    const t = await table(await post("/data", { table: "tl_longfield", select: ["A"] }));
+    expect(t).toEqual([["A"], ["1"], ["2"]]); // the 1 MiB sample holds no complete row: A is text
+  });
+
+  it("bounds one NDJSON line and one JSON array element the same way", async () => {
+    await put("tl/line.ndjson", `{"a":1}\n{"a":"${"x".repeat(17 * 1024 * 1024)}\n`);
+    await put("tl/elem.json", `[{"a":1},{"a":"${"x".repeat(17 * 1024 * 1024)}`);
+    for (const code of ["tl_line", "tl_elem"]) {
+      const [text, ms] = await timed(async () => (await post("/data", { table: code })).text());
+      expect(text).toMatch(/^\[\["A"\],\[1\]\n!ERROR \{"error":\{"code":"JSON_MALFORMED","message":"The JSON file is not valid: record 2 is longer than 16 MB/);
+      expect(ms).toBeLessThan(5000);
+    }
   });
 });
