@@ -4,6 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { likeMatcher } from "../src/filter/like";
+import { urlDataBody } from "../src/write/urldata";
 import { parseDateTime } from "../src/values/dates";
 import { MAX_NUMBER_CHARS, parseNumber } from "../src/values/numbers";
 import { call, errorOf, post, put, table } from "./helpers";
@@ -149,5 +150,57 @@ describe("a CSV record is bounded without re-parsing it", () => {
       expect(text).toMatch(/^\[\["A"\],\[1\]\n!ERROR \{"error":\{"code":"JSON_MALFORMED","message":"The JSON file is not valid: record 2 is longer than 16 MB/);
       expect(ms).toBeLessThan(5000);
     }
+  });
+});
+
+describe("select and output batches are bounded", () => {
+  it("refuses a select of 10,000 fields with a 400", async () => {
+    await put("tl/sel.csv", "ID,TXT\n1,a\n");
+    const err = await errorOf(await post("/data", { table: "tl_sel", select: Array(10_000).fill("TXT") }));
+    expect(err).toMatchObject({ status: 400, code: "REQUEST_INVALID" });
+    expect(err.message).toContain("lists 10000 fields; at most 1000");
+  });
+
+  it("answers 1,000 copies of one field in chunks of bounded size, every row as wide as the header", async () => {
+    const cell = "x".repeat(2000);
+    await put("tl/wide.csv", `ID,TXT\n${[1, 2, 3, 4, 5].map((i) => `${i},${cell}`).join("\n")}\n`);
+    const select = [...Array(999).fill("TXT"), "ID"];
+    const res = await post("/data", { table: "tl_wide", select });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const chunks: Uint8Array[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+    const largest = Math.max(...chunks.map((c) => c.byteLength));
+    expect(largest).toBeLessThan(512 * 1024); // the answer is 10 MB; one parse batch used to be one chunk
+    const t = JSON.parse(await new Blob(chunks).text()) as unknown[][];
+    expect(t[0]).toEqual(select);
+    expect(t.slice(1)).toEqual([1, 2, 3, 4, 5].map((i) => [...Array(999).fill(cell), i]));
+  });
+
+  it("sends keep-alive spaces while the source is slow to give the next rows", async () => {
+    let calls = 0;
+    const pump = async () => {
+      calls++;
+      if (calls === 1) return ",[1]";
+      if (calls === 2) {
+        await new Promise((r) => setTimeout(r, 350));
+        return ",[2]";
+      }
+      return null;
+    };
+    const body = urlDataBody(["A"], pump, async () => {}, "test", { keepaliveMs: 100 });
+    const reader = body.getReader();
+    const parts: string[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(new TextDecoder().decode(value));
+    }
+    expect(parts.join("")).toMatch(/^\[\["A"\],\[1\] {2,4},\[2\]\]$/);
+    expect(parts.filter((p) => p === " ").length).toBeGreaterThanOrEqual(2);
   });
 });
