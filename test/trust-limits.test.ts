@@ -1,13 +1,15 @@
 // Issue 9 §2: no single request may stall or crash the isolate. Each hostile
 // input from the issue is replayed here with a wall-clock bound, next to a
 // correctness check that the linear replacement means the same thing.
+import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { likeMatcher } from "../src/filter/like";
+import { gunzip } from "../src/source/gunzip";
 import { urlDataBody } from "../src/write/urldata";
 import { parseDateTime } from "../src/values/dates";
 import { MAX_NUMBER_CHARS, parseNumber } from "../src/values/numbers";
-import { call, errorOf, post, put, table } from "./helpers";
+import { call, errorOf, gzip, post, put, table } from "./helpers";
 
 /** Wall time of `f` in ms. */
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -202,5 +204,86 @@ describe("select and output batches are bounded", () => {
     }
     expect(parts.join("")).toMatch(/^\[\["A"\],\[1\] {2,4},\[2\]\]$/);
     expect(parts.filter((p) => p === " ").length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/** `mb` MiB of "1,2\n" rows under a header, gzipped: ~1,000:1. */
+async function gzipBomb(mb: number): Promise<Uint8Array> {
+  const block = new TextEncoder().encode("1,2\n".repeat(256 * 1024));
+  let n = -1;
+  const src = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (n++ < 0) c.enqueue(new TextEncoder().encode("A,B\n"));
+      else if (n <= mb) c.enqueue(block);
+      else c.close();
+    },
+  });
+  return new Uint8Array(await new Response(src.pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+}
+
+/** A stream of `data` in `piece`-byte chunks that counts what was pulled from it. */
+function countedStream(data: Uint8Array, piece: number, counter: { pulled: number }): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(c) {
+        if (at >= data.byteLength) return c.close();
+        const chunk = data.slice(at, at + piece);
+        at += chunk.byteLength;
+        counter.pulled += chunk.byteLength;
+        c.enqueue(chunk);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+describe("gzip is inflated only as fast as it is read", () => {
+  it("pulls a few KB of a bomb to give its first MB", async () => {
+    const gz = await gzipBomb(64);
+    expect(gz.byteLength).toBeLessThan(100_000);
+    const counter = { pulled: 0 };
+    const out = gunzip(countedStream(gz, 1024, counter));
+    let got = 0;
+    while (got < 1024 * 1024) got += (await out.next()).value!.byteLength;
+    await new Promise((r) => setTimeout(r, 200)); // nothing reads ahead in the background either
+    expect(counter.pulled).toBeLessThan(8 * 1024); // of ~65 KB (the eager pipe pulled all of it)
+    await out.return(undefined);
+  });
+
+  it("inflates a normal file completely and exactly", async () => {
+    let text = "A,B\n";
+    for (let i = 0; i < 200_000; i++) text += `${i},${(i * 7919) % 10007}\n`;
+    const gz = await gzip(text);
+    const counter = { pulled: 0 };
+    const chunks: Uint8Array[] = [];
+    for await (const c of gunzip(countedStream(gz, 3000, counter))) chunks.push(c);
+    expect(await new Blob(chunks).text()).toBe(text);
+  });
+
+  it("answers limit=1 on a .csv.gz bomb at once", async () => {
+    await put("tl/bomb.csv.gz", await gzipBomb(64));
+    const [t, ms] = await timed(async () => table(await post("/data", { table: "tl_bomb", limit: 1 })));
+    expect(t).toEqual([["A", "B"], [1, 2]]);
+    expect(ms).toBeLessThan(2000);
+  });
+
+  it("refuses an uploaded bomb (over 200:1 past 16 MiB) with a 422 and keeps nothing", async () => {
+    const [res, ms] = await timed(async () =>
+      call(new Request("https://connector.test/files/tl/up-bomb.csv.gz", { method: "PUT", headers: { authorization: "Bearer upload-token" }, body: await gzipBomb(64) })),
+    );
+    const err = await errorOf(res);
+    expect(err).toMatchObject({ status: 422, code: "FILE_GZIP_TOO_LARGE" });
+    expect(err.message).toContain("inflates more than 200 times");
+    expect(await env.DATA.head("tl/up-bomb.csv.gz")).toBeNull();
+    expect(ms).toBeLessThan(10_000);
+  });
+
+  it("still accepts an uploaded gzip file of ordinary ratio", async () => {
+    let text = "A,B\n";
+    for (let i = 0; i < 50_000; i++) text += `${i},${(i * 7919) % 10007}\n`;
+    const res = await call(new Request("https://connector.test/files/tl/ok.csv.gz", { method: "PUT", headers: { authorization: "Bearer upload-token" }, body: await gzip(text) }));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ rows: 50_000 });
   });
 });

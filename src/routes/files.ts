@@ -87,7 +87,7 @@ async function putTable(request: Request, env: Env, config: Config, key: string)
   let description;
   try {
     const raw = tee(readStream(request.body), writer);
-    const bytes = info.gzip ? gunzip(toStream(raw)) : raw;
+    const bytes = info.gzip ? gunzip(raw) : raw;
     const described = await describeStream(entry, bytes, declared.sidecar);
     description = described.description;
     inspection = await inspectRows(description, described.bytes);
@@ -135,7 +135,7 @@ async function putSidecar(request: Request, env: Env, config: Config, key: strin
     const entry = await entryFor(env, config, tableKey);
     const info = tableKeyInfo(tableKey)!;
     const raw = readStream(obj.body);
-    const { bytes } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, sidecar);
+    const { bytes } = await describeStream(entry, info.gzip ? gunzip(raw) : raw, sidecar);
     await bytes.return(undefined);
   }
   const previous = await keepVersion(env.DATA, key);

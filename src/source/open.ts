@@ -8,6 +8,9 @@ import type { Config, Env } from "../config";
 import type { TableEntry } from "../catalog/catalog";
 import { AppError } from "../http/errors";
 import { readStream, type Bytes } from "./bytes";
+import { gunzip } from "./gunzip";
+
+export { gunzip };
 import { fetchAllowed } from "./url";
 
 export interface Opened {
@@ -22,19 +25,6 @@ export interface Opened {
 export interface OpenOptions {
   /** Only this many bytes are needed (a range read where the source allows it). */
   prefixBytes?: number;
-}
-
-/** Decompresses gzip data; a stream that is not gzip fails with FILE_GZIP_INVALID. */
-export function gunzip(stream: ReadableStream<Uint8Array>): Bytes {
-  const inner = readStream(stream.pipeThrough(new DecompressionStream("gzip")));
-  return (async function* () {
-    try {
-      yield* inner;
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError("FILE_GZIP_INVALID", 422, `The file ends in .gz but is not valid gzip data (${(err as Error).message}). Upload it again, compressed with gzip, or without the .gz suffix.`);
-    }
-  })();
 }
 
 function vanished(key: string): AppError {
