@@ -15,6 +15,8 @@ export interface Env {
   URL_TABLES?: string | unknown[];
   URL_ALLOWED_HOSTS?: string;
   URL_FETCH_TIMEOUT_MS?: string;
+  /** The most bytes one URL table body may send (default 1 GiB). */
+  URL_MAX_BYTES?: string;
   DEFAULT_DATE_FORMAT?: string;
   /** The portal allowed to install through POST /install. */
   PORTAL_URL?: string;
@@ -43,9 +45,12 @@ export interface Config {
   urlTables: UrlTable[];
   allowedHosts: Set<string>;
   fetchTimeoutMs: number;
+  urlMaxBytes: number;
   defaultDateFormat: DateFormat;
   logStats: boolean;
 }
+
+export const DEFAULT_URL_MAX_BYTES = 1024 * 1024 * 1024;
 
 function configError(variable: string, detail: string): AppError {
   return new AppError("CONFIG_INVALID", 500, `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) and redeploy.`);
@@ -86,6 +91,9 @@ export function readConfig(env: Env): Config {
   const timeout = Number(env.URL_FETCH_TIMEOUT_MS ?? "15000");
   if (!Number.isFinite(timeout) || timeout <= 0) throw configError("URL_FETCH_TIMEOUT_MS", "must be a positive number of milliseconds");
 
+  const urlMaxBytes = Number(env.URL_MAX_BYTES ?? String(DEFAULT_URL_MAX_BYTES));
+  if (!Number.isSafeInteger(urlMaxBytes) || urlMaxBytes <= 0) throw configError("URL_MAX_BYTES", "must be a positive whole number of bytes");
+
   const dateFormat = env.DEFAULT_DATE_FORMAT ?? "DD.MM.YYYY";
   if (!(DATE_FORMATS as readonly string[]).includes(dateFormat)) {
     throw configError("DEFAULT_DATE_FORMAT", `must be one of ${DATE_FORMATS.join(", ")}`);
@@ -96,6 +104,7 @@ export function readConfig(env: Env): Config {
     urlTables: tables.data,
     allowedHosts,
     fetchTimeoutMs: timeout,
+    urlMaxBytes,
     defaultDateFormat: dateFormat as DateFormat,
     logStats: env.LOG_STATS === "1",
   };

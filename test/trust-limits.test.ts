@@ -287,3 +287,44 @@ describe("gzip is inflated only as fast as it is read", () => {
     expect(await res.json()).toMatchObject({ rows: 50_000 });
   });
 });
+
+describe("URL bodies are read with a time and size limit", () => {
+  const helper = (env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN;
+  const stats = async (id: string) => (await fetch(`${helper}/stats/${id}`)).json() as Promise<{ bytes: number; closed: boolean; done: boolean } | null>;
+  const until = async (check: () => Promise<boolean>, ms = 5000) => {
+    for (let t0 = Date.now(); Date.now() - t0 < ms && !(await check()); ) await new Promise((r) => setTimeout(r, 50));
+  };
+
+  it("answers a body that trickles 2 bytes every 300 ms with 504 URL_TIMEOUT within about one URL_FETCH_TIMEOUT_MS, and hangs up", async () => {
+    const [err, ms] = await timed(async () => errorOf(await post("/data", { table: "remote_trickle" })));
+    expect(err).toMatchObject({ status: 504, code: "URL_TIMEOUT" });
+    expect(err.message).toMatch(/^Table "remote_trickle": 127\.0\.0\.1:\d+ sent only \d+ bytes in 1000 ms/);
+    expect(ms).toBeLessThan(4000); // the server would go on for 15 s
+    await until(async () => (await stats("t1"))?.closed === true);
+    expect(await stats("t1")).toMatchObject({ closed: true, done: false });
+  });
+
+  it("stops an endless body at URL_MAX_BYTES with the !ERROR trailer", async () => {
+    const text = await (await post("/data", { table: "remote_endless_3", select: ["N"] })).text();
+    expect(text).toMatch(/\n!ERROR \{"error":\{"code":"URL_TOO_LARGE","message":"Table \\"remote_endless_3\\": 127\.0\.0\.1:\d+ sent more than 8388608 bytes \(URL_MAX_BYTES\)/);
+    await until(async () => (await stats("size"))?.closed === true);
+    const s = await stats("size");
+    expect(s).toMatchObject({ closed: true, done: false });
+    expect(s!.bytes).toBeLessThan(16 * 1024 * 1024);
+  });
+
+  it("cancels the upstream read at once when the client goes away, even while a read is pending", async () => {
+    const res = await post("/data", { table: "remote_drip" });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read();
+    // The fast 1.5 MB are parsed; the slow rest keeps the parser waiting for its next batch.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await stats("d1")).toMatchObject({ closed: false });
+    const t0 = Date.now();
+    await reader.cancel();
+    await until(async () => (await stats("d1"))?.closed === true);
+    expect(await stats("d1")).toMatchObject({ closed: true, done: false });
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+});

@@ -31,6 +31,7 @@ export type ErrorCode =
   | "URL_HOST_NOT_ALLOWED"
   | "URL_UNAVAILABLE"
   | "URL_TIMEOUT"
+  | "URL_TOO_LARGE"
   | "INTERNAL";
 
 export class AppError extends Error {

@@ -38,7 +38,9 @@ function emittersFor(d: Description): Emitter[] {
 export async function dataResponse(req: DataRequest, env: Env, config: Config): Promise<Response> {
   const entry = await findTable(env, config, tableParam(req));
   const dateFormat = portalDateFormat(req, config);
-  const { description, bytes } = await describe(env, config, entry);
+  // Aborted when the client goes away, so a pending upstream read is cancelled at once.
+  const gone = new AbortController();
+  const { description, bytes } = await describe(env, config, entry, { signal: gone.signal });
   let source: ReturnType<typeof tableRows> | undefined;
   try {
     const fields = new FieldResolver(description.columns, req.mapFields);
@@ -129,7 +131,11 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
         col = 0;
       }
     };
-    const body = urlDataBody(header, pump, async () => void (await rows.return(undefined)), `table "${entry.code}"`);
+    const stop = async () => {
+      gone.abort();
+      await rows.return(undefined);
+    };
+    const body = urlDataBody(header, pump, stop, `table "${entry.code}"`);
     return new Response(body, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
   } catch (err) {
     await (source ?? bytes).return(undefined);

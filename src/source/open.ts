@@ -11,7 +11,7 @@ import { readStream, type Bytes } from "./bytes";
 import { gunzip } from "./gunzip";
 
 export { gunzip };
-import { fetchAllowed } from "./url";
+import { fetchAllowed, limitedBody } from "./url";
 
 export interface Opened {
   version: string | null;
@@ -25,6 +25,8 @@ export interface Opened {
 export interface OpenOptions {
   /** Only this many bytes are needed (a range read where the source allows it). */
   prefixBytes?: number;
+  /** Aborted when the client is gone: a URL read is cancelled at once. */
+  signal?: AbortSignal;
 }
 
 function vanished(key: string): AppError {
@@ -49,7 +51,8 @@ export async function openTable(env: Env, config: Config, entry: TableEntry, opt
   if (options.prefixBytes !== undefined && !src.gzip) headers.range = `bytes=0-${options.prefixBytes - 1}`;
   const res = await fetchAllowed(src.table.url, config, entry.code, headers);
   const version = res.headers.get("etag") ?? res.headers.get("last-modified");
-  const body = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const stream = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const body = limitedBody(stream, entry.code, new URL(res.url || src.table.url).host, { windowMs: config.fetchTimeoutMs, maxBytes: config.urlMaxBytes, signal: options.signal });
   const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
-  return { version, bytes: src.gzip ? gunzip(body) : readStream(body), rangeLimited: res.status === 206, size: total ? Number(total) : undefined };
+  return { version, bytes: src.gzip ? gunzip(body) : body, rangeLimited: res.status === 206, size: total ? Number(total) : undefined };
 }

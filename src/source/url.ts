@@ -63,3 +63,93 @@ export async function fetchAllowed(
     return res;
   }
 }
+
+/** A URL body needs to deliver at least this much per URL_FETCH_TIMEOUT_MS of waiting. */
+export const MIN_BYTES_PER_WINDOW = 1024;
+
+export interface BodyLimits {
+  /** URL_FETCH_TIMEOUT_MS: a window of waiting for the body. */
+  windowMs: number;
+  /** URL_MAX_BYTES: the most a URL body may send. */
+  maxBytes: number;
+  /** Aborted when the client went away: the upstream read is cancelled at once. */
+  signal?: AbortSignal;
+}
+
+const TIMEOUT = Symbol("timeout");
+
+/**
+ * A URL body read with limits, so one slow or endless server cannot hold a
+ * request open: within every URL_FETCH_TIMEOUT_MS spent *waiting* for it
+ * (time the Worker spends writing rows out does not count), the server must
+ * send at least MIN_BYTES_PER_WINDOW, or the read fails with URL_TIMEOUT —
+ * a trickle of 2 bytes every 5 s is as stuck as silence. More than
+ * URL_MAX_BYTES fails with URL_TOO_LARGE. An abort cancels the fetch body
+ * directly, even while a read is pending (a cancelled consumer cannot reach
+ * it through the generators above, which wait for that read first).
+ */
+export async function* limitedBody(stream: ReadableStream<Uint8Array>, table: string, host: string, limits: BodyLimits): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = stream.getReader();
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    reader.cancel().catch(() => {});
+  };
+  limits.signal?.addEventListener("abort", onAbort);
+  let total = 0;
+  let windowBytes = 0;
+  let waited = 0; // ms spent waiting within the current window
+  let finished = false;
+  try {
+    if (limits.signal?.aborted) onAbort();
+    for (;;) {
+      const read = reader.read();
+      read.catch(() => {});
+      let got: ReadableStreamReadResult<Uint8Array>;
+      for (;;) {
+        const started = Date.now();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const tick = new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), Math.max(1, limits.windowMs - waited))));
+        const r = await Promise.race([read, tick]);
+        clearTimeout(timer);
+        waited += Date.now() - started;
+        if (r !== TIMEOUT) {
+          got = r;
+          break;
+        }
+        if (windowBytes < MIN_BYTES_PER_WINDOW) {
+          throw new AppError(
+            "URL_TIMEOUT",
+            504,
+            `Table "${table}": ${host} sent ${windowBytes === 0 ? "nothing" : `only ${windowBytes} bytes`} in ${limits.windowMs} ms (${total} bytes in all). A URL table's server must keep sending at least ${MIN_BYTES_PER_WINDOW} bytes per URL_FETCH_TIMEOUT_MS.`,
+          );
+        }
+        windowBytes = 0;
+        waited = 0;
+      }
+      if (aborted) throw new AppError("URL_UNAVAILABLE", 502, `Table "${table}": the read from ${host} was cancelled.`);
+      if (got.done) {
+        finished = true;
+        return;
+      }
+      total += got.value.byteLength;
+      windowBytes += got.value.byteLength;
+      if (waited >= limits.windowMs) {
+        windowBytes = got.value.byteLength;
+        waited = 0;
+      }
+      if (total > limits.maxBytes) {
+        throw new AppError(
+          "URL_TOO_LARGE",
+          502,
+          `Table "${table}": ${host} sent more than ${limits.maxBytes} bytes (URL_MAX_BYTES). Publish a smaller file, or raise URL_MAX_BYTES if this size is expected.`,
+        );
+      }
+      if (got.value.byteLength > 0) yield got.value;
+    }
+  } finally {
+    limits.signal?.removeEventListener("abort", onAbort);
+    if (!finished) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}

@@ -39,6 +39,7 @@ export function urlDataBody(
   const KEEPALIVE_MS = timing.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
   const encoder = new TextEncoder();
   let first = true;
+  let cancelled = false;
   let lastSent = Date.now();
   return new ReadableStream<Uint8Array>(
     {
@@ -83,6 +84,7 @@ export function urlDataBody(
           lastSent = Date.now();
           controller.enqueue(encoder.encode(buf));
         } catch (err) {
+          if (cancelled) return; // the client is gone: nobody to tell
           const e = toAppError(err);
           console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
           controller.enqueue(encoder.encode(`${buf}\n!ERROR ${JSON.stringify({ error: { code: e.code, message: e.message } })}\n`));
@@ -91,6 +93,7 @@ export function urlDataBody(
         }
       },
       async cancel() {
+        cancelled = true;
         await cancel();
       },
     },
