@@ -9,7 +9,7 @@ import { gunzip } from "../src/source/gunzip";
 import { urlDataBody } from "../src/write/urldata";
 import { parseDateTime } from "../src/values/dates";
 import { MAX_NUMBER_CHARS, parseNumber } from "../src/values/numbers";
-import { call, errorOf, gzip, post, put, table } from "./helpers";
+import { call, errorOf, gzip, post, postJson, put, table, TOKEN } from "./helpers";
 
 /** Wall time of `f` in ms. */
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -326,5 +326,28 @@ describe("URL bodies are read with a time and size limit", () => {
     await until(async () => (await stats("d1"))?.closed === true);
     expect(await stats("d1")).toMatchObject({ closed: true, done: false });
     expect(Date.now() - t0).toBeLessThan(1500);
+  });
+});
+
+describe("the work a filter can ask for is bounded", () => {
+  const data = (filter: unknown) => postJson("/data", { connection: { token: TOKEN }, table: "tl_work", select: ["ID"], filter });
+
+  it("takes IN lists up to 10,000 values, refuses more in all", async () => {
+    await put("tl/work.csv", "ID,TXT\n1,alpha\n2,beta\n");
+    const values = Array.from({ length: 10_000 }, (_, i) => String(i));
+    expect(await table(await data({ "@ID": values }))).toEqual([["ID"], [1], [2]]);
+    const err = await errorOf(await data({ "@ID": values, "=TXT": ["alpha"] }));
+    expect(err).toMatchObject({ status: 400, code: "FILTER_INVALID" });
+    expect(err.message).toBe("Filter filter[=TXT]: the filter holds more than 10000 values in all; narrow the dashboard filter.");
+  });
+
+  it("takes 1,000 contains needles, refuses 100,000 at once", async () => {
+    const needles = (n: number) => Array.from({ length: n }, (_, i) => `needle ${i}`);
+    expect(await table(await data({ "%TXT": [...needles(999), "ph"] }))).toEqual([["ID"], [1]]);
+    const [err, ms] = await timed(async () => errorOf(await data({ "%TXT": Array.from({ length: 100_000 }, (_, i) => String(i)) })));
+    expect(err).toMatchObject({ status: 400, code: "FILTER_INVALID" });
+    expect(ms).toBeLessThan(2000);
+    const err2 = await errorOf(await data({ "%TXT": needles(600), "!%TXT": needles(401) }));
+    expect(err2.message).toContain("more than 1000 values (contains, LIKE, comparisons and date ranges count; IN lists do not)");
   });
 });
