@@ -158,7 +158,10 @@ const cases: [string, () => Promise<void>][] = [
     let text = "ID,TXT\n";
     for (let i = 0; i < 20_000; i++) text += `${i},customer ${i} of the north region\n`;
     await put("needles.csv", text);
-    report("contains with 100,000 needles × 20,000 rows", await data({ table: "needles", select: ["ID"], filter: { "%TXT": Array.from({ length: 100_000 }, (_, i) => `z${i}`) } }));
+    // As JSON: PHP's form encoding of 100,000 values is over the 1 MiB body cap.
+    const body = JSON.stringify({ connection: { token: TOKEN }, table: "needles", select: ["ID"], filter: { "%TXT": Array.from({ length: 100_000 }, (_, i) => `z${i}`) } });
+    report("contains with 100,000 needles × 20,000 rows", await send("/data", { method: "POST", headers: { "content-type": "application/json" }, body }));
+    report("contains with 20,000 needles (PHP form)", await data({ table: "needles", select: ["ID"], filter: { "%TXT": Array.from({ length: 20_000 }, (_, i) => `z${i}`) } }));
   }],
   ["trickle", async () => {
     const r = await data({ table: "trickle" }, 45_000);

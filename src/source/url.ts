@@ -100,6 +100,17 @@ export async function* limitedBody(stream: ReadableStream<Uint8Array>, table: st
   let windowBytes = 0;
   let waited = 0; // ms spent waiting within the current window
   let finished = false;
+  const endWindow = () => {
+    if (windowBytes < MIN_BYTES_PER_WINDOW) {
+      throw new AppError(
+        "URL_TIMEOUT",
+        504,
+        `Table "${table}": ${host} sent ${windowBytes === 0 ? "nothing" : `only ${windowBytes} bytes`} in ${limits.windowMs} ms (${total} bytes in all). A URL table's server must keep sending at least ${MIN_BYTES_PER_WINDOW} bytes per URL_FETCH_TIMEOUT_MS.`,
+      );
+    }
+    windowBytes = 0;
+    waited = 0;
+  };
   try {
     if (limits.signal?.aborted) onAbort();
     for (;;) {
@@ -117,27 +128,16 @@ export async function* limitedBody(stream: ReadableStream<Uint8Array>, table: st
           got = r;
           break;
         }
-        if (windowBytes < MIN_BYTES_PER_WINDOW) {
-          throw new AppError(
-            "URL_TIMEOUT",
-            504,
-            `Table "${table}": ${host} sent ${windowBytes === 0 ? "nothing" : `only ${windowBytes} bytes`} in ${limits.windowMs} ms (${total} bytes in all). A URL table's server must keep sending at least ${MIN_BYTES_PER_WINDOW} bytes per URL_FETCH_TIMEOUT_MS.`,
-          );
-        }
-        windowBytes = 0;
-        waited = 0;
+        endWindow();
       }
       if (aborted) throw new AppError("URL_UNAVAILABLE", 502, `Table "${table}": the read from ${host} was cancelled.`);
       if (got.done) {
         finished = true;
         return;
       }
+      if (waited >= limits.windowMs) endWindow(); // this read ended the window: it counts for the next
       total += got.value.byteLength;
       windowBytes += got.value.byteLength;
-      if (waited >= limits.windowMs) {
-        windowBytes = got.value.byteLength;
-        waited = 0;
-      }
       if (total > limits.maxBytes) {
         throw new AppError(
           "URL_TOO_LARGE",
