@@ -174,6 +174,10 @@ const cases: [string, () => Promise<void>][] = [
     await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
     report("select of 2,000 copies (50 rows × 800 chars)", await data({ table: "sel", select: Array(2000).fill("TXT") }));
   }],
+  ["select-1000", async () => {
+    await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
+    report("select of 1,000 copies (the most allowed)", await data({ table: "sel", select: Array(1000).fill("TXT") }));
+  }],
   ["select-10000", async () => {
     await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
     report("select of 10,000 copies", await data({ table: "sel", select: Array(10_000).fill("TXT") }));
