@@ -36,6 +36,23 @@ describe("LIKE matches in linear time", () => {
     );
   });
 
+  it("agrees with the old regex on long texts too (the indexOf path and its Shift-And fallback)", () => {
+    const pattern = fc.string({ unit: fc.constantFrom("a", "b", "_", "%"), maxLength: 9 }).filter((p) => p.split("%").length <= 3);
+    const text = fc.string({ unit: fc.constantFrom("a", "a", "a", "b"), minLength: 50, maxLength: 400 });
+    fc.assert(
+      fc.property(pattern, text, (p, t) => {
+        expect(likeMatcher(p)(t)).toBe(likeRegex(p).test(t));
+      }),
+      { seed: 9, numRuns: 5_000 },
+    );
+    const long = "a".repeat(5000) + "b" + "a".repeat(5000);
+    expect(likeMatcher("%a_b_a%")(long)).toBe(true);
+    expect(likeMatcher("%b_b%")(long)).toBe(false);
+    expect(likeMatcher("%a_a_c%")(long)).toBe(false);
+    expect(likeMatcher("%a_ba_%")(long)).toBe(true);
+    expect(likeMatcher("%_b%")(long)).toBe(true);
+  });
+
   it.each([
     ["Laptop%", "laptop pro", false],
     ["Laptop%", "Laptop pro", true],

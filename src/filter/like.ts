@@ -34,6 +34,9 @@ interface Masks {
   byChar: Map<string, Uint32Array>;
   /** Positions any character fills (the `_`s). */
   any: Uint32Array;
+  /** The longest run of literal characters in the segment, and where it starts. */
+  lit: string;
+  litAt: number;
 }
 
 function masksOf(seg: Chars): Masks {
@@ -48,7 +51,22 @@ function masksOf(seg: Chars): Masks {
     if (!m) byChar.set(c, (m = Uint32Array.from(any)));
     m[j >> 5] |= 1 << (j & 31);
   }
-  return { words, byChar, any };
+  let lit = "";
+  let litAt = 0;
+  for (let j = 0; j < seg.length; ) {
+    if (seg[j] === "_") {
+      j++;
+      continue;
+    }
+    let k = j;
+    while (k < seg.length && seg[k] !== "_") k++;
+    if (k - j > lit.length) {
+      lit = typeof seg === "string" ? seg.slice(j, k) : seg.slice(j, k).join("");
+      litAt = j;
+    }
+    j = k;
+  }
+  return { words, byChar, any, lit, litAt };
 }
 
 /** Leftmost position ≥ from where `seg` matches, or -1. */
@@ -57,6 +75,22 @@ function find(text: Chars, seg: Chars, from: number, masks: Masks | null): numbe
     if (typeof text === "string") return text.indexOf(seg as string, from);
     for (let at = from; at + seg.length <= text.length; at++) if (matchesAt(text, at, seg)) return at;
     return -1;
+  }
+  // Most `_` segments have a literal run (`9_7`: "9"): jump between its
+  // occurrences with indexOf and verify there. Every miss costs up to the
+  // segment's length, so after as many misses as the text is long / 32 it
+  // switches to Shift-And, which never costs more than that.
+  if (masks.lit !== "" && typeof text === "string") {
+    let budget = (text.length >> 5) + 16;
+    let at = text.indexOf(masks.lit, from + masks.litAt);
+    while (at >= 0 && budget-- > 0) {
+      const start = at - masks.litAt;
+      if (start + seg.length > text.length) return -1;
+      if (matchesAt(text, start, seg)) return start;
+      from = start + 1;
+      at = text.indexOf(masks.lit, from + masks.litAt);
+    }
+    if (at < 0) return -1;
   }
   const { words, byChar, any } = masks;
   const state = new Uint32Array(words);
@@ -116,8 +150,11 @@ export function likeMatcher(pattern: string): LikeMatcher {
     return true;
   };
 
+  // Code points matter only where `_` counts characters: literal segments
+  // match the same in UTF-16 units.
+  const countsChars = pattern.includes("_");
   return (text) => {
-    if (astralPattern || ASTRAL.test(text)) return run(Array.from(text), codePoints.segs, codePoints.masks);
+    if (countsChars && (astralPattern || ASTRAL.test(text))) return run(Array.from(text), codePoints.segs, codePoints.masks);
     return run(text, strings.segs, strings.masks);
   };
 }

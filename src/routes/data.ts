@@ -80,6 +80,7 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
     // wide select of long cells never builds one huge string. A column
     // selected twice is encoded once per row and its JSON repeated.
     const unique = [...new Set(selected)];
+    const dedupe = unique.length < selected.length;
     const cellJson: (string | undefined)[] = new Array(description.columns.length);
     let batch: TextRow[] = [];
     let r = 0; // the row of `batch` to look at next
@@ -92,8 +93,11 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
           const row = batch[r];
           while (col < selected.length) {
             const i = selected[col];
-            let json = cellJson[i];
-            if (json === undefined) json = cellJson[i] = fromTyped[col] ? cellToJson(typed[i]) : emitters[i](row[i]);
+            let json = dedupe ? cellJson[i] : undefined;
+            if (json === undefined) {
+              json = fromTyped[col] ? cellToJson(typed[i]) : emitters[i](row[i]);
+              if (dedupe) cellJson[i] = json;
+            }
             out += col === 0 ? json : `,${json}`;
             col++;
             if (out.length >= PIECE_CHARS) return out;
@@ -126,7 +130,7 @@ export async function dataResponse(req: DataRequest, env: Env, config: Config): 
           r++;
           continue;
         }
-        for (const i of unique) cellJson[i] = undefined;
+        if (dedupe) for (const i of unique) cellJson[i] = undefined;
         out += ",[";
         col = 0;
       }
