@@ -118,6 +118,29 @@ function serveDrip(id: string, res: import("node:http").ServerResponse): void {
   }, 300);
 }
 
+// Slow from the start: 2 KB every 300 ms (enough to count as alive, far too
+// slow to deliver a 1 MiB sample in time); ends after 15 s.
+function serveSlowStart(id: string, res: import("node:http").ServerResponse): void {
+  const stat = { bytes: 0, closed: false, done: false };
+  endless.set(id, stat);
+  res.on("close", () => (stat.closed = true));
+  res.writeHead(200, { "content-type": "text/csv" });
+  let n = 0;
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (stat.closed || Date.now() - started > 15_000) {
+      clearInterval(timer);
+      stat.done = !stat.closed;
+      res.end();
+      return;
+    }
+    let s = n === 0 ? "n,s\n" : "";
+    for (let i = 0; i < 100; i++, n++) s += `${n},row ${String(n).padStart(8, "0")}\n`;
+    stat.bytes += s.length;
+    res.write(s);
+  }, 300);
+}
+
 export async function startHelperServer(): Promise<{ server: Server; origin: string }> {
   const server = createServer(async (req, res) => {
     try {
@@ -143,6 +166,10 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       }
       if (url.pathname.startsWith("/trickle/")) {
         serveTrickle(url.pathname.slice(9), res);
+        return;
+      }
+      if (url.pathname.startsWith("/slowstart/")) {
+        serveSlowStart(url.pathname.slice(11), res);
         return;
       }
       if (url.pathname.startsWith("/drip/")) {

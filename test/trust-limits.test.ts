@@ -322,6 +322,15 @@ describe("URL bodies are read with a time and size limit", () => {
     expect(await stats("t1")).toMatchObject({ closed: true, done: false });
   });
 
+  it("answers 504 when a live but slow server cannot deliver the 1 MiB sample within twice URL_FETCH_TIMEOUT_MS", async () => {
+    const [err, ms] = await timed(async () => errorOf(await post("/data", { table: "remote_slowstart" })));
+    expect(err).toMatchObject({ status: 504, code: "URL_TIMEOUT" });
+    expect(err.message).toMatch(/^Table "remote_slowstart": 127\.0\.0\.1:\d+ sent only \d+ bytes in 2000 ms, but the first 1048576 bytes/);
+    expect(ms).toBeLessThan(5000); // the server would go on for 15 s
+    await until(async () => (await stats("s1"))?.closed === true);
+    expect(await stats("s1")).toMatchObject({ closed: true, done: false });
+  });
+
   it("stops an endless body at URL_MAX_BYTES with the !ERROR trailer", async () => {
     const text = await (await post("/data", { table: "remote_endless_3", select: ["N"] })).text();
     expect(text).toMatch(/\n!ERROR \{"error":\{"code":"URL_TOO_LARGE","message":"Table \\"remote_endless_3\\": 127\.0\.0\.1:\d+ sent more than 8388608 bytes \(URL_MAX_BYTES\)/);

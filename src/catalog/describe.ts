@@ -197,7 +197,7 @@ export interface Described {
  */
 export async function describe(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean; signal?: AbortSignal } = {}): Promise<Described> {
   const declared = await loadDeclared(env, entry);
-  const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal };
+  const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal, sampleBytes: SAMPLE_BYTES };
   const opened = await openTable(env, config, entry, open);
   const sourceId = entry.source.kind === "r2" ? `r2:${entry.source.key}` : `url:${entry.source.table.url}`;
   const cacheKey = opened.version === null ? null : `${sourceId}|${opened.version}|${declared.version}`;

@@ -27,6 +27,8 @@ export interface OpenOptions {
   prefixBytes?: number;
   /** Aborted when the client is gone: a URL read is cancelled at once. */
   signal?: AbortSignal;
+  /** How many first bytes the reader needs before it can answer (the description's sample). */
+  sampleBytes?: number;
 }
 
 function vanished(key: string): AppError {
@@ -52,7 +54,12 @@ export async function openTable(env: Env, config: Config, entry: TableEntry, opt
   const res = await fetchAllowed(src.table.url, config, entry.code, headers);
   const version = res.headers.get("etag") ?? res.headers.get("last-modified");
   const stream = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
-  const body = limitedBody(stream, entry.code, new URL(res.url || src.table.url).host, { windowMs: config.fetchTimeoutMs, maxBytes: config.urlMaxBytes, signal: options.signal });
+  const body = limitedBody(stream, entry.code, new URL(res.url || src.table.url).host, {
+    windowMs: config.fetchTimeoutMs,
+    maxBytes: config.urlMaxBytes,
+    signal: options.signal,
+    prefix: options.sampleBytes ? { bytes: options.sampleBytes, withinMs: 2 * config.fetchTimeoutMs } : undefined,
+  });
   const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
   return { version, bytes: src.gzip ? gunzip(body) : body, rangeLimited: res.status === 206, size: total ? Number(total) : undefined };
 }

@@ -74,6 +74,12 @@ export interface BodyLimits {
   maxBytes: number;
   /** Aborted when the client went away: the upstream read is cancelled at once. */
   signal?: AbortSignal;
+  /**
+   * The first `bytes` (the description's sample) must arrive within
+   * `withinMs` of waiting: until then no byte of the answer can go out, and
+   * the portal gives up after 60 s of silence.
+   */
+  prefix?: { bytes: number; withinMs: number };
 }
 
 const TIMEOUT = Symbol("timeout");
@@ -99,6 +105,9 @@ export async function* limitedBody(stream: ReadableStream<Uint8Array>, table: st
   let total = 0;
   let windowBytes = 0;
   let waited = 0; // ms spent waiting within the current window
+  let prefixWaited = 0; // ms spent waiting while the prefix is incomplete
+  const prefix = limits.prefix;
+  const inPrefix = () => prefix !== undefined && total < prefix.bytes;
   let finished = false;
   const endWindow = () => {
     if (windowBytes < MIN_BYTES_PER_WINDOW) {
@@ -120,15 +129,25 @@ export async function* limitedBody(stream: ReadableStream<Uint8Array>, table: st
       for (;;) {
         const started = Date.now();
         let timer: ReturnType<typeof setTimeout> | undefined;
-        const tick = new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), Math.max(1, limits.windowMs - waited))));
+        const limit = inPrefix() ? Math.min(limits.windowMs - waited, prefix!.withinMs - prefixWaited) : limits.windowMs - waited;
+        const tick = new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), Math.max(1, limit))));
         const r = await Promise.race([read, tick]);
         clearTimeout(timer);
-        waited += Date.now() - started;
+        const spent = Date.now() - started;
+        waited += spent;
+        if (inPrefix()) prefixWaited += spent;
         if (r !== TIMEOUT) {
           got = r;
           break;
         }
-        endWindow();
+        if (inPrefix() && prefixWaited >= prefix!.withinMs) {
+          throw new AppError(
+            "URL_TIMEOUT",
+            504,
+            `Table "${table}": ${host} sent only ${total} bytes in ${prefix!.withinMs} ms, but the first ${prefix!.bytes} bytes (or the whole file) are needed before the answer can start. A URL table's server must send them within twice URL_FETCH_TIMEOUT_MS.`,
+          );
+        }
+        if (waited >= limits.windowMs) endWindow();
       }
       if (aborted) throw new AppError("URL_UNAVAILABLE", 502, `Table "${table}": the read from ${host} was cancelled.`);
       if (got.done) {
