@@ -21,7 +21,7 @@ import { parseSidecar } from "../catalog/sidecar";
 import type { Config, Env } from "../config";
 import { MAX_BODY_BYTES } from "../decode/body";
 import { AppError } from "../http/errors";
-import { readStream, toStream, type Bytes } from "../source/bytes";
+import { readStream, type Bytes } from "../source/bytes";
 import { gunzip } from "../source/open";
 import { ObjectWriter } from "../files/writer";
 import { keepVersion, listVersions, pruneVersions, restoreVersion, VERSIONS_PREFIX } from "../files/versions";
