@@ -59,6 +59,7 @@ export default defineConfig({
                   UPLOAD_KEEP_VERSIONS: "2",
                   URL_ALLOWED_HOSTS: "127.0.0.1",
                   URL_FETCH_TIMEOUT_MS: "1000",
+                  URL_MAX_BYTES: String(8 * 1024 * 1024),
                   HELPER_ORIGIN: origin,
                   URL_TABLES: JSON.stringify([
                     { code: "remote_sales", title: "Remote sales", url: `${origin}/files/remote.csv`, format: "csv" },
@@ -68,6 +69,10 @@ export default defineConfig({
                     { code: "remote_slow", title: "Slow", url: `${origin}/slow`, format: "csv" },
                     { code: "remote_endless", title: "Endless", url: `${origin}/endless/limit`, format: "csv" },
                     { code: "remote_endless_2", title: "Endless", url: `${origin}/endless/first-bytes`, format: "csv" },
+                    { code: "remote_trickle", title: "Trickle", url: `${origin}/trickle/t1`, format: "csv" },
+                    { code: "remote_slowstart", title: "Slow start", url: `${origin}/slowstart/s1`, format: "csv" },
+                    { code: "remote_drip", title: "Drip", url: `${origin}/drip/d1`, format: "csv" },
+                    { code: "remote_endless_3", title: "Endless", url: `${origin}/endless/size`, format: "csv" },
                     { code: "remote_typed", title: "Declared", url: `${origin}/files/remote.csv`, format: "csv", schema: { columns: { amount: { type: "string" } } } },
                     // test/trust-url.test.ts: one URL as two formats; content changing under one ETag; broken answers.
                     { code: "remote_same_csv", title: "Same URL as CSV", url: `${origin}/mutable/same`, format: "csv" },

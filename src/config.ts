@@ -18,6 +18,8 @@ export interface Env {
   URL_TABLES?: string | unknown[];
   URL_ALLOWED_HOSTS?: string;
   URL_FETCH_TIMEOUT_MS?: string;
+  /** The most bytes one URL table body may send (default 1 GiB). */
+  URL_MAX_BYTES?: string;
   DEFAULT_DATE_FORMAT?: string;
   /** The portal this Worker belongs to (install and app requests are verified with it). */
   PORTAL_URL?: string;
@@ -61,6 +63,7 @@ export interface Config {
   urlTables: UrlTable[];
   allowedHosts: Set<string>;
   fetchTimeoutMs: number;
+  urlMaxBytes: number;
   defaultDateFormat: DateFormat;
   /** Missing settings are listed in `portalMissing` instead (portal features are optional). */
   portal: PortalConfig | null;
@@ -71,6 +74,7 @@ export interface Config {
 }
 
 export const DEFAULT_KEEP_VERSIONS = 5;
+export const DEFAULT_URL_MAX_BYTES = 1024 * 1024 * 1024;
 
 export function configError(variable: string, detail: string): AppError {
   return new AppError("CONFIG_INVALID", 500, `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) or with \`wrangler secret put\`, and redeploy.`);
@@ -136,6 +140,9 @@ export function readConfig(env: Env): Config {
   const timeout = Number(env.URL_FETCH_TIMEOUT_MS ?? "15000");
   if (!Number.isFinite(timeout) || timeout <= 0) throw configError("URL_FETCH_TIMEOUT_MS", "it must be a positive number of milliseconds");
 
+  const urlMaxBytes = Number(env.URL_MAX_BYTES ?? String(DEFAULT_URL_MAX_BYTES));
+  if (!Number.isSafeInteger(urlMaxBytes) || urlMaxBytes <= 0) throw configError("URL_MAX_BYTES", "it must be a positive whole number of bytes");
+
   const dateFormat = normaliseDateFormat(env.DEFAULT_DATE_FORMAT);
   if (dateFormat === null) throw configError("DEFAULT_DATE_FORMAT", `it must be one of ${DATE_FORMAT_HELP}`);
 
@@ -156,6 +163,7 @@ export function readConfig(env: Env): Config {
     urlTables: readUrlTables(env.URL_TABLES),
     allowedHosts: new Set(list(env.URL_ALLOWED_HOSTS).map((h) => h.toLowerCase())),
     fetchTimeoutMs: timeout,
+    urlMaxBytes,
     defaultDateFormat: dateFormat ?? "DD.MM.YYYY",
     portal,
     portalMissing: missing,

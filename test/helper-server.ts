@@ -5,6 +5,8 @@
  *  - /files/…: URL-table sources (plain, redirecting, failing, slow);
  *  - /mutable/<id>: content a test sets with PUT, always under the same ETag;
  *  - /html, /html-as-csv, /image, /short/<bytes>: hostile or broken answers.
+ *  - /endless, /trickle, /drip: endless, useless and slow bodies, with
+ *    /stats/<id> saying how much was sent and whether the Worker hung up.
  */
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
@@ -84,6 +86,82 @@ function serveEndless(id: string, res: import("node:http").ServerResponse): void
   pump();
 }
 
+// A CSV server that is alive but useless: the header, then 2 bytes every
+// 300 ms (ends after 15 s so that a Worker without limits still finishes).
+function serveTrickle(id: string, res: import("node:http").ServerResponse): void {
+  const stat = { bytes: 0, closed: false, done: false };
+  endless.set(id, stat);
+  res.on("close", () => (stat.closed = true));
+  res.writeHead(200, { "content-type": "text/csv" });
+  res.write("n,s\n");
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (stat.closed || Date.now() - started > 15_000) {
+      clearInterval(timer);
+      stat.done = !stat.closed;
+      res.end();
+      return;
+    }
+    res.write("1,");
+    stat.bytes += 2;
+  }, 300);
+}
+
+// A CSV that arrives fast for its first 1.5 MB, then slowly (2 KB every 300 ms)
+// for up to 60 s: a slow but live server.
+function serveDrip(id: string, res: import("node:http").ServerResponse): void {
+  const stat = { bytes: 0, closed: false, done: false };
+  endless.set(id, stat);
+  res.on("close", () => (stat.closed = true));
+  res.writeHead(200, { "content-type": "text/csv" });
+  let n = 0;
+  const rows = (count: number) => {
+    let s = n === 0 ? "n,s\n" : "";
+    for (let i = 0; i < count; i++, n++) s += `${n},row ${String(n).padStart(8, "0")}\n`;
+    return s;
+  };
+  while (stat.bytes < 1.5e6) {
+    const chunk = rows(1000);
+    stat.bytes += chunk.length;
+    res.write(chunk);
+  }
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (stat.closed || Date.now() - started > 60_000) {
+      clearInterval(timer);
+      stat.done = !stat.closed;
+      res.end();
+      return;
+    }
+    const chunk = rows(100);
+    stat.bytes += chunk.length;
+    res.write(chunk);
+  }, 300);
+}
+
+// Slow from the start: 2 KB every 300 ms (enough to count as alive, far too
+// slow to deliver a 1 MiB sample in time); ends after 15 s.
+function serveSlowStart(id: string, res: import("node:http").ServerResponse): void {
+  const stat = { bytes: 0, closed: false, done: false };
+  endless.set(id, stat);
+  res.on("close", () => (stat.closed = true));
+  res.writeHead(200, { "content-type": "text/csv" });
+  let n = 0;
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (stat.closed || Date.now() - started > 15_000) {
+      clearInterval(timer);
+      stat.done = !stat.closed;
+      res.end();
+      return;
+    }
+    let s = n === 0 ? "n,s\n" : "";
+    for (let i = 0; i < 100; i++, n++) s += `${n},row ${String(n).padStart(8, "0")}\n`;
+    stat.bytes += s.length;
+    res.write(s);
+  }, 300);
+}
+
 export async function startHelperServer(): Promise<{ server: Server; origin: string }> {
   const server = createServer(async (req, res) => {
     try {
@@ -105,6 +183,18 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       }
       if (url.pathname.startsWith("/endless/")) {
         serveEndless(url.pathname.slice(9), res);
+        return;
+      }
+      if (url.pathname.startsWith("/trickle/")) {
+        serveTrickle(url.pathname.slice(9), res);
+        return;
+      }
+      if (url.pathname.startsWith("/slowstart/")) {
+        serveSlowStart(url.pathname.slice(11), res);
+        return;
+      }
+      if (url.pathname.startsWith("/drip/")) {
+        serveDrip(url.pathname.slice(6), res);
         return;
       }
       if (url.pathname.startsWith("/stats/")) {

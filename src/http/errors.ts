@@ -31,12 +31,14 @@ export type ErrorCode =
   | "FILE_EMPTY"
   | "FILE_ENCODING_INVALID"
   | "FILE_GZIP_INVALID"
+  | "FILE_GZIP_TOO_LARGE"
   | "CSV_MALFORMED"
   | "JSON_MALFORMED"
   | "FILE_CHANGED"
   | "URL_HOST_NOT_ALLOWED"
   | "URL_UNAVAILABLE"
   | "URL_TIMEOUT"
+  | "URL_TOO_LARGE"
   | "INTERNAL";
 
 export class AppError extends Error {

@@ -27,7 +27,7 @@ import { parseSidecar } from "../catalog/sidecar";
 import type { Config, Env } from "../config";
 import { readBodyText } from "../decode/body";
 import { AppError, badRequest } from "../http/errors";
-import { readStream, toStream, type Bytes } from "../source/bytes";
+import { readStream, type Bytes } from "../source/bytes";
 import { gunzip } from "../source/open";
 import { ObjectWriter } from "../files/writer";
 import { deleteKeeping, listVersions, pruneVersions, replaceKeeping, restoreVersion, VERSIONS_PREFIX } from "../files/versions";
@@ -177,7 +177,7 @@ async function putTable(request: Request, env: Env, config: Config, key: string)
   let description;
   try {
     const raw = tee(readStream(request.body), writer, expected, digestWriter);
-    const bytes = info.gzip ? gunzip(toStream(raw)) : raw;
+    const bytes = info.gzip ? gunzip(raw) : raw;
     const described = await describeStream(entry, bytes, declared.sidecar);
     description = described.description;
     inspection = await inspectRows(description, described.bytes);
@@ -241,7 +241,7 @@ async function putSidecar(request: Request, env: Env, config: Config, key: strin
     const entry = await entryFor(env, config, tableKey);
     const info = tableKeyInfo(tableKey)!;
     const raw = readStream(obj.body);
-    const { bytes } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, sidecar);
+    const { bytes } = await describeStream(entry, info.gzip ? gunzip(raw) : raw, sidecar);
     await bytes.return(undefined);
   }
   const { object, previous } = await replaceKeeping(env.DATA, key, startEtag, (onlyIf) =>

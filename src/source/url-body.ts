@@ -44,7 +44,7 @@ function looksLikeHtml(bytes: Uint8Array): boolean {
  * URL_UNAVAILABLE when it ends before its Content-Length or the connection
  * breaks. Runs on the raw bytes, before any gunzip.
  */
-export function checkedUrlBody(res: Response, url: string, table: string, format: UrlTable["format"]): Bytes {
+export function checkedUrlBody(res: Response, bytes: Bytes, url: string, table: string, format: UrlTable["format"]): Bytes {
   const type = (res.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type === "text/html" || type === "application/xhtml+xml") {
     void res.body?.cancel();
@@ -57,13 +57,12 @@ export function checkedUrlBody(res: Response, url: string, table: string, format
   // With a Content-Encoding the runtime decodes, and the length counts the encoded bytes.
   const lengthHeader = res.headers.get("content-encoding") ? null : res.headers.get("content-length");
   const declared = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
-  const body = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
   const servedAs = type === "" ? "served without a content type" : `served as ${type}`;
   const cut = (read: number) =>
     unavailable(table, url, `ended after ${read} of the ${declared} bytes its Content-Length announced: the transfer was cut. Try again; if it keeps failing, check the server that publishes the file.`);
 
   return (async function* () {
-    const source = readStream(body);
+    const source = bytes;
     let read = 0;
     try {
       // Hold the first bytes back until there are enough to tell an HTML page.
