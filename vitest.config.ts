@@ -23,20 +23,32 @@ function withoutBrokenSourcemaps(pkg: string): Plugin {
   };
 }
 
-// 2. workerd logs "disconnected: pump canceled" (with a native stack) when the
-//    Worker cancels an R2 body on purpose: a limit was reached, or a
-//    description read only its sample. The pool already drops the same
-//    message for other cancellations ("operation canceled", see
-//    @cloudflare/vitest-pool-workers ignoreMessages) but not this one.
-//    Exactly this message is dropped; everything else workerd says is shown.
-const WORKERD_CANCEL_NOISE = "disconnected: pump canceled";
+// 2. workerd logs some disconnections with a native stack, and the tests
+//    cause them on purpose:
+//    - "pump canceled": the Worker cancels an R2 body (a limit was reached, a
+//      description read only its sample). The pool already drops the same
+//      message for other cancellations ("operation canceled", see
+//      @cloudflare/vitest-pool-workers ignoreMessages) but not this one;
+//    - "read end of pipe was aborted" and, on the sending test's side,
+//      "Network connection lost": the Worker refused an upload and cancelled
+//      the rest of its body;
+//    - "premature EOF in HTTP entity body": a test server lied about its
+//      Content-Length (the cut-body tests).
+//    Exactly these messages are dropped; everything else workerd says is shown.
+const WORKERD_NOISE = [
+  "disconnected: pump canceled",
+  "disconnected: read end of pipe was aborted",
+  "disconnected: premature EOF in HTTP entity body",
+  "source = Uncaught (in promise); stack = Error: Network connection lost.",
+];
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream);
   let dropNextStack = false;
   stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     const text = String(chunk);
-    const noise = text.includes(WORKERD_CANCEL_NOISE) || (dropNextStack && /^stack: \S*workerd@/.test(text));
-    dropNextStack = text.includes(WORKERD_CANCEL_NOISE) && !text.includes("stack: ");
+    const known = WORKERD_NOISE.some((m) => text.includes(m));
+    const noise = known || (dropNextStack && /^stack: \S*workerd@/.test(text));
+    dropNextStack = known && !text.includes("stack: ");
     return noise ? true : write(chunk, ...rest);
   }) as typeof stream.write;
 }

@@ -9,7 +9,7 @@ import { gunzip } from "../src/source/open";
 import { urlDataBody } from "../src/write/urldata";
 import { parseDateTime } from "../src/values/dates";
 import { MAX_NUMBER_CHARS, parseNumber } from "../src/values/numbers";
-import { call, callDirect, errorOf, formRequest, gzip, phpBody, post, postJson, put, table, TOKEN } from "./helpers";
+import { call, callDirect, capturingErrors, errorOf, formRequest, gzip, phpBody, post, postJson, put, table, TOKEN } from "./helpers";
 
 /** Wall time of `f` in ms. */
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -146,10 +146,13 @@ describe("a CSV record is bounded without re-parsing it", () => {
 
   it("ends a data answer on such a record with the !ERROR trailer, fast", async () => {
     await put("tl/quote2.csv", unclosed());
-    const [res, ms] = await timed(async () => {
-      const r = await post("/data", { table: "tl_quote2" });
-      return { status: r.status, text: await r.text() };
-    });
+    const [[res, ms], log] = await capturingErrors(() =>
+      timed(async () => {
+        const r = await post("/data", { table: "tl_quote2" });
+        return { status: r.status, text: await r.text() };
+      }),
+    );
+    expect(log).toContain('urlData for table "tl_quote2" failed after the response started: CSV_MALFORMED');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/^\[\["A","B"\],\[1,2\]\n!ERROR \{"error":\{"code":"CSV_MALFORMED"/);
     expect(ms).toBeLessThan(5000);
@@ -165,7 +168,8 @@ describe("a CSV record is bounded without re-parsing it", () => {
     await put("tl/line.ndjson", `{"a":1}\n{"a":"${"x".repeat(17 * 1024 * 1024)}\n`);
     await put("tl/elem.json", `[{"a":1},{"a":"${"x".repeat(17 * 1024 * 1024)}`);
     for (const code of ["tl_line", "tl_elem"]) {
-      const [text, ms] = await timed(async () => (await post("/data", { table: code })).text());
+      const [[text, ms], log] = await capturingErrors(() => timed(async () => (await post("/data", { table: code })).text()));
+      expect(log).toContain(`urlData for table "${code}" failed after the response started: JSON_MALFORMED`);
       expect(text).toMatch(/^\[\["A"\],\[1\]\n!ERROR \{"error":\{"code":"JSON_MALFORMED","message":"The JSON file is not valid: record 2 is longer than 16 MB/);
       expect(ms).toBeLessThan(5000);
     }
@@ -332,7 +336,8 @@ describe("URL bodies are read with a time and size limit", () => {
   });
 
   it("stops an endless body at URL_MAX_BYTES with the !ERROR trailer", async () => {
-    const text = await (await post("/data", { table: "remote_endless_3", select: ["N"] })).text();
+    const [text, log] = await capturingErrors(async () => (await post("/data", { table: "remote_endless_3", select: ["N"] })).text());
+    expect(log).toContain('urlData for table "remote_endless_3" failed after the response started: URL_TOO_LARGE');
     expect(text).toMatch(/\n!ERROR \{"error":\{"code":"URL_TOO_LARGE","message":"Table \\"remote_endless_3\\": 127\.0\.0\.1:\d+ sent more than 8388608 bytes \(URL_MAX_BYTES\)/);
     await until(async () => (await stats("size"))?.closed === true);
     const s = await stats("size");

@@ -3,7 +3,7 @@
 // cut short), and smaller defects (filter keys that vanished, HEAD /, GET /).
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, errorOf, formRequest, phpBody, post, postJson, put, table, TOKEN } from "./helpers";
+import { call, capturingErrors, errorOf, formRequest, phpBody, post, postJson, put, table, TOKEN } from "./helpers";
 
 const helper = (env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN;
 
@@ -163,9 +163,12 @@ describe("URL tables: broken answers are clear URL_UNAVAILABLE errors", () => {
   });
 
   it("a body cut short after the answer started ends in an URL_UNAVAILABLE error line, not INTERNAL", async () => {
-    const res = await post("/data", { table: "remote_short_big" });
+    const [[res, text], log] = await capturingErrors(async () => {
+      const r = await post("/data", { table: "remote_short_big" });
+      return [r, await r.text()] as const;
+    });
+    expect(log).toContain('urlData for table "remote_short_big" failed after the response started: URL_UNAVAILABLE');
     expect(res.status).toBe(200);
-    const text = await res.text();
     const line = text.slice(text.lastIndexOf("\n!ERROR ")).trim();
     expect(JSON.parse(line.slice("!ERROR ".length))).toEqual({
       error: {
