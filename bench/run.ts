@@ -125,7 +125,8 @@ async function upload(w: Worker, key: string, file: string): Promise<number> {
   const t0 = performance.now();
   const res = await fetch(`${w.url}/files/${key}`, {
     method: "PUT",
-    headers: { authorization: `Bearer ${TOKEN}` },
+    // Uploads must declare their size (a cut body must not become the live table).
+    headers: { authorization: `Bearer ${TOKEN}`, "content-length": String(statSync(file).size) },
     body: Readable.toWeb(createReadStream(file)) as ReadableStream,
     duplex: "half",
   } as RequestInit);
