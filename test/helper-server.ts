@@ -86,80 +86,69 @@ function serveEndless(id: string, res: import("node:http").ServerResponse): void
   pump();
 }
 
-// A CSV server that is alive but useless: the header, then 2 bytes every
-// 300 ms (ends after 15 s so that a Worker without limits still finishes).
-function serveTrickle(id: string, res: import("node:http").ServerResponse): void {
+/**
+ * A slow CSV server: `burst` bytes at once, then `next()` every 300 ms until
+ * `forMs` have passed (so that a Worker without limits still finishes).
+ */
+function serveSlowly(id: string, res: import("node:http").ServerResponse, opts: { burst: number; forMs: number; next: () => string }): void {
   const stat = { bytes: 0, closed: false, done: false };
   endless.set(id, stat);
   res.on("close", () => (stat.closed = true));
   res.writeHead(200, { "content-type": "text/csv" });
-  res.write("n,s\n");
-  const started = Date.now();
-  const timer = setInterval(() => {
-    if (stat.closed || Date.now() - started > 15_000) {
-      clearInterval(timer);
-      stat.done = !stat.closed;
-      res.end();
-      return;
-    }
-    res.write("1,");
-    stat.bytes += 2;
-  }, 300);
-}
-
-// A CSV that arrives fast for its first 1.5 MB, then slowly (2 KB every 300 ms)
-// for up to 60 s: a slow but live server.
-function serveDrip(id: string, res: import("node:http").ServerResponse): void {
-  const stat = { bytes: 0, closed: false, done: false };
-  endless.set(id, stat);
-  res.on("close", () => (stat.closed = true));
-  res.writeHead(200, { "content-type": "text/csv" });
-  let n = 0;
-  const rows = (count: number) => {
-    let s = n === 0 ? "n,s\n" : "";
-    for (let i = 0; i < count; i++, n++) s += `${n},row ${String(n).padStart(8, "0")}\n`;
-    return s;
-  };
-  while (stat.bytes < 1.5e6) {
-    const chunk = rows(1000);
+  while (stat.bytes < opts.burst) {
+    const chunk = opts.next();
     stat.bytes += chunk.length;
     res.write(chunk);
   }
   const started = Date.now();
   const timer = setInterval(() => {
-    if (stat.closed || Date.now() - started > 60_000) {
+    if (stat.closed || Date.now() - started > opts.forMs) {
       clearInterval(timer);
       stat.done = !stat.closed;
       res.end();
       return;
     }
-    const chunk = rows(100);
+    const chunk = opts.next();
     stat.bytes += chunk.length;
     res.write(chunk);
   }, 300);
 }
 
-// Slow from the start: 2 KB every 300 ms (enough to count as alive, far too
-// slow to deliver a 1 MiB sample in time); ends after 15 s.
-function serveSlowStart(id: string, res: import("node:http").ServerResponse): void {
-  const stat = { bytes: 0, closed: false, done: false };
-  endless.set(id, stat);
-  res.on("close", () => (stat.closed = true));
-  res.writeHead(200, { "content-type": "text/csv" });
+/** Numbered CSV rows, the header first: `count` rows per call, numbered on across calls. */
+function csvRows(): (count: number) => string {
   let n = 0;
-  const started = Date.now();
-  const timer = setInterval(() => {
-    if (stat.closed || Date.now() - started > 15_000) {
-      clearInterval(timer);
-      stat.done = !stat.closed;
-      res.end();
-      return;
-    }
+  return (count) => {
     let s = n === 0 ? "n,s\n" : "";
-    for (let i = 0; i < 100; i++, n++) s += `${n},row ${String(n).padStart(8, "0")}\n`;
-    stat.bytes += s.length;
-    res.write(s);
-  }, 300);
+    for (let i = 0; i < count; i++, n++) s += `${n},row ${String(n).padStart(8, "0")}\n`;
+    return s;
+  };
+}
+
+// Alive but useless: the header, then 2 bytes every 300 ms, for 15 s.
+function serveTrickle(id: string, res: import("node:http").ServerResponse): void {
+  let first = true;
+  serveSlowly(id, res, { burst: 1, forMs: 15_000, next: () => (first ? ((first = false), "n,s\n") : "1,") });
+}
+
+// Fast for its first 1.5 MB, then 2 KB every 300 ms for up to 60 s: slow but live.
+function serveDrip(id: string, res: import("node:http").ServerResponse): void {
+  const rows = csvRows();
+  let total = 0;
+  serveSlowly(id, res, {
+    burst: 1.5e6,
+    forMs: 60_000,
+    next: () => {
+      const chunk = rows(total < 1.5e6 ? 1000 : 100);
+      total += chunk.length;
+      return chunk;
+    },
+  });
+}
+
+// Slow from the start: 2 KB every 300 ms (alive, far too slow to deliver a 1 MiB sample in time), for 15 s.
+function serveSlowStart(id: string, res: import("node:http").ServerResponse): void {
+  const rows = csvRows();
+  serveSlowly(id, res, { burst: 0, forMs: 15_000, next: () => rows(100) });
 }
 
 export async function startHelperServer(): Promise<{ server: Server; origin: string }> {
