@@ -15,12 +15,12 @@ import { describeStream } from "../src/catalog/describe";
 import { inspectRows } from "../src/catalog/inspect";
 import { checkKey } from "../src/rules/upload-key";
 import { baseTableCode, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/rules/naming";
-import type { Sidecar } from "../src/model";
 import { parseSidecar } from "../src/rules/sidecar";
 import { AppError } from "../src/http/errors";
 import { toStream } from "../src/source/bytes";
 import { gunzip } from "../src/source/open";
 import { fileBytes } from "./local-tables";
+import type { Sidecar } from "../src/model";
 
 const root = join(import.meta.dirname, "..");
 const bucket = /bucket_name\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))?.[1] ?? "bi-connector-data";

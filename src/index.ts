@@ -5,13 +5,14 @@
  */
 import { Router, type IRequest } from "itty-router";
 import type { Env } from "./config/config";
+import { guardBody } from "./http/drain";
 import { AppError, errorResponse } from "./http/errors";
-import { PORTAL_ENDPOINTS } from "./model";
 import { data } from "./routes/data";
 import type { RouteHandler } from "./routes/endpoint";
 import { files } from "./routes/files";
 import { install } from "./routes/install";
 import { check, status, tableDescription, tableList } from "./routes/metadata";
+import { PORTAL_ENDPOINTS } from "./model";
 
 interface Route {
   path: string;
@@ -36,8 +37,15 @@ const PORTAL_PATHS = Object.values(PORTAL_ENDPOINTS);
 
 const router = Router<IRequest, [Env, ExecutionContext]>({ catch: errorResponse });
 
+/** HEAD (monitors probe with it): the GET answer's status and headers, no body. */
+const headOf = (response: Response) => new Response(null, { status: response.status, headers: response.headers });
+
 for (const route of ROUTES) {
-  router.all(route.path, (request, env) => (route.methods === null || route.methods.includes(request.method) ? route.handler(request, env) : undefined));
+  router.all(route.path, async (request, env) => {
+    if (route.methods !== null && !route.methods.includes(request.method)) return undefined;
+    const response = await route.handler(request, env);
+    return request.method === "HEAD" ? headOf(response) : response;
+  });
 }
 
 router.all("*", (request) => {
@@ -51,5 +59,11 @@ router.all("*", (request) => {
 });
 
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) => router.fetch(request, env, ctx),
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    // A body an early answer left half-read is read to its end first (see http/drain.ts).
+    const guarded = guardBody(request);
+    const response = await router.fetch(guarded.request, env, ctx);
+    await guarded.drain();
+    return response;
+  },
 } satisfies ExportedHandler<Env>;

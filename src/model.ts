@@ -54,6 +54,12 @@ export interface Description {
   layout: Layout;
   /** JSON object keys per column; for CSV and JSON arrays, columns are positions. */
   keys: string[];
+  /**
+   * CSV and JSON arrays: the header record as it was when the table was
+   * described (raw texts, trailing empty columns included); every read checks
+   * its own header against it. null for JSON object tables.
+   */
+  header: TextRow | null;
   /** In file order (rows are read by position). */
   columns: Column[];
   decimalComma: boolean;

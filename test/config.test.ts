@@ -51,3 +51,13 @@ describe("readConfig", () => {
     expect(readConfig({ ...base, PORTAL_URL: "https://p.example.com" })).toMatchObject({ portal: null, portalMissing: ["BITRIX_CLIENT_ID"] });
   });
 });
+
+describe("configuration reaches /files", () => {
+  it("UPLOAD_KEEP_VERSIONS=five is CONFIG_INVALID on /files, not silently 5", async () => {
+    const { default: worker } = await import("../src/index");
+    const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+    const res = await worker.fetch(new Request("https://c.test/files", { headers: { authorization: "Bearer upload-token" } }), { ...env, UPLOAD_KEEP_VERSIONS: "five" } as never, ctx);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: "CONFIG_INVALID", message: expect.stringContaining("UPLOAD_KEEP_VERSIONS") });
+  });
+});

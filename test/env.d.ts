@@ -1,10 +1,7 @@
-// Bindings the tests see (wrangler.toml plus vitest.config.ts miniflare bindings).
+// Bindings only the tests have (vitest.config.ts miniflare bindings); the
+// Worker's own are generated into worker-configuration.d.ts.
 declare namespace Cloudflare {
   interface Env {
-    DATA: R2Bucket;
-    CONNECTOR_TOKEN: string;
-    URL_TABLES: string;
     HELPER_ORIGIN: string;
-    UPLOAD_TOKEN: string;
   }
 }

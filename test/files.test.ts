@@ -7,7 +7,7 @@ import { call, callDirect, clearBucket, errorOf, post, put, table } from "./help
 
 const AUTH = { authorization: "Bearer upload-token" };
 const file = (path: string, init: RequestInit = {}) => call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
-const upload = (key: string, body: BodyInit) => file(`/${key}`, { method: "PUT", body });
+const upload = (key: string, body: BodyInit, headers: Record<string, string> = {}) => file(`/${key}`, { method: "PUT", body, headers });
 const rows = async (code: string, extra: Record<string, unknown> = {}) => table(await post("/data", { table: code, ...extra }));
 
 /** A CSV produced while it is sent (no Content-Length), `n` rows, optionally broken at row `badAt`. */
@@ -23,6 +23,13 @@ function csvStream(n: number, opts: { badAt?: number; value?: string } = {}): Re
       if (i >= n) c.close();
     },
   });
+}
+
+/** The hex SHA-256 of a stream: a chunked upload must send it as x-content-sha256. */
+async function sha256Of(stream: ReadableStream<Uint8Array>): Promise<string> {
+  const digest = new crypto.DigestStream("SHA-256");
+  await stream.pipeTo(digest);
+  return [...new Uint8Array(await digest.digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 beforeEach(clearBucket);
@@ -66,7 +73,7 @@ describe("PUT /files/<key>", () => {
   it("rejects a malformed file with 422 naming the record, and leaves the live table alone", async () => {
     await upload("s.csv", "id,text,amount\n1,old,2\n");
     // 12 MB: the upload has already gone to a multipart upload when the bad record arrives.
-    const res = await upload("s.csv", csvStream(200_000, { badAt: 199_990 }));
+    const res = await upload("s.csv", csvStream(200_000, { badAt: 199_990 }), { "x-content-sha256": await sha256Of(csvStream(200_000, { badAt: 199_990 })) });
     const err = await errorOf(res);
     expect(err).toMatchObject({ status: 422, code: "CSV_MALFORMED" });
     expect(err.message).toContain("live table is unchanged");
@@ -86,8 +93,8 @@ describe("PUT /files/<key>", () => {
     expect(await env.DATA.head(key)).toBeNull();
   });
 
-  it("streams a large upload without a Content-Length (multipart) and counts every row", async () => {
-    const res = await upload("big.csv", csvStream(400_000));
+  it("streams a large upload without a Content-Length but with its checksum (multipart) and counts every row", async () => {
+    const res = await upload("big.csv", csvStream(400_000), { "x-content-sha256": await sha256Of(csvStream(400_000)) });
     expect(res.status).toBe(201);
     const body = (await res.json()) as { rows: number; size: number };
     expect(body.rows).toBe(400_000);

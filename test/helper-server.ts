@@ -2,12 +2,17 @@
  * A loopback HTTP server the tests talk to from inside workerd:
  *  - POST /php: encodes parameter objects with PHP's own http_build_query
  *    (php-cli), so request bodies are byte-identical to the portal's;
- *  - /files/…: URL-table sources (plain, redirecting, failing, slow).
+ *  - /files/…: URL-table sources (plain, redirecting, failing, slow);
+ *  - /mutable/<id>: content a test sets with PUT, always under the same ETag;
+ *  - /html, /html-as-csv, /image, /short/<bytes>: hostile or broken answers.
+ *  - /endless, /trickle, /drip: endless, useless and slow bodies, with
+ *    /stats/<id> saying how much was sent and whether the Worker hung up.
  */
 import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 
 const PHP_ENCODE = `
 $in = json_decode(stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
@@ -36,6 +41,24 @@ export function checkPhp(): Promise<void> {
 
 const FIXTURES = join(import.meta.dirname, "fixtures");
 
+/** /mutable/<id>: what a test PUT there; served with one ETag whatever it holds. */
+const mutable = new Map<string, { body: Buffer; type: string }>();
+
+const HTML = `<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><p>a,b</p></body></html>\n`;
+
+/**
+ * An answer whose Content-Length promises more than comes: `bytes` bytes of
+ * CSV, then the connection closes (written raw: Node's server would not lie).
+ */
+function serveShort(bytes: number, res: import("node:http").ServerResponse): void {
+  let body = "n,s\n";
+  for (let n = 0; body.length < bytes; n++) body += `${n},row ${n}\n`;
+  body = body.slice(0, bytes);
+  const socket = res.socket!;
+  socket.write(`HTTP/1.1 200 OK\r\ncontent-type: text/csv\r\ncontent-length: ${bytes + 1000}\r\nconnection: close\r\n\r\n`);
+  socket.write(body, () => setTimeout(() => socket.destroy(), 50));
+}
+
 /** Bytes written by /endless per id, and whether the client went away. */
 const endless = new Map<string, { bytes: number; closed: boolean; done: boolean }>();
 
@@ -63,6 +86,71 @@ function serveEndless(id: string, res: import("node:http").ServerResponse): void
   pump();
 }
 
+/**
+ * A slow CSV server: `burst` bytes at once, then `next()` every 300 ms until
+ * `forMs` have passed (so that a Worker without limits still finishes).
+ */
+function serveSlowly(id: string, res: import("node:http").ServerResponse, opts: { burst: number; forMs: number; next: () => string }): void {
+  const stat = { bytes: 0, closed: false, done: false };
+  endless.set(id, stat);
+  res.on("close", () => (stat.closed = true));
+  res.writeHead(200, { "content-type": "text/csv" });
+  while (stat.bytes < opts.burst) {
+    const chunk = opts.next();
+    stat.bytes += chunk.length;
+    res.write(chunk);
+  }
+  const started = Date.now();
+  const timer = setInterval(() => {
+    if (stat.closed || Date.now() - started > opts.forMs) {
+      clearInterval(timer);
+      stat.done = !stat.closed;
+      res.end();
+      return;
+    }
+    const chunk = opts.next();
+    stat.bytes += chunk.length;
+    res.write(chunk);
+  }, 300);
+}
+
+/** Numbered CSV rows, the header first: `count` rows per call, numbered on across calls. */
+function csvRows(): (count: number) => string {
+  let n = 0;
+  return (count) => {
+    let s = n === 0 ? "n,s\n" : "";
+    for (let i = 0; i < count; i++, n++) s += `${n},row ${String(n).padStart(8, "0")}\n`;
+    return s;
+  };
+}
+
+// Alive but useless: the header, then 2 bytes every 300 ms, for 15 s.
+function serveTrickle(id: string, res: import("node:http").ServerResponse): void {
+  let first = true;
+  serveSlowly(id, res, { burst: 1, forMs: 15_000, next: () => (first ? ((first = false), "n,s\n") : "1,") });
+}
+
+// Fast for its first 1.5 MB, then 2 KB every 300 ms for up to 60 s: slow but live.
+function serveDrip(id: string, res: import("node:http").ServerResponse): void {
+  const rows = csvRows();
+  let total = 0;
+  serveSlowly(id, res, {
+    burst: 1.5e6,
+    forMs: 60_000,
+    next: () => {
+      const chunk = rows(total < 1.5e6 ? 1000 : 100);
+      total += chunk.length;
+      return chunk;
+    },
+  });
+}
+
+// Slow from the start: 2 KB every 300 ms (alive, far too slow to deliver a 1 MiB sample in time), for 15 s.
+function serveSlowStart(id: string, res: import("node:http").ServerResponse): void {
+  const rows = csvRows();
+  serveSlowly(id, res, { burst: 0, forMs: 15_000, next: () => rows(100) });
+}
+
 export async function startHelperServer(): Promise<{ server: Server; origin: string }> {
   const server = createServer(async (req, res) => {
     try {
@@ -86,8 +174,57 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
         serveEndless(url.pathname.slice(9), res);
         return;
       }
+      if (url.pathname.startsWith("/trickle/")) {
+        serveTrickle(url.pathname.slice(9), res);
+        return;
+      }
+      if (url.pathname.startsWith("/slowstart/")) {
+        serveSlowStart(url.pathname.slice(11), res);
+        return;
+      }
+      if (url.pathname.startsWith("/drip/")) {
+        serveDrip(url.pathname.slice(6), res);
+        return;
+      }
       if (url.pathname.startsWith("/stats/")) {
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(endless.get(url.pathname.slice(7)) ?? null));
+        return;
+      }
+      if (url.pathname.startsWith("/mutable/")) {
+        const id = url.pathname.slice(9);
+        if (req.method === "PUT") {
+          const chunks: Buffer[] = [];
+          for await (const c of req) chunks.push(c as Buffer);
+          mutable.set(id, { body: Buffer.concat(chunks), type: req.headers["content-type"] ?? "text/csv" });
+          res.writeHead(204).end();
+          return;
+        }
+        const item = mutable.get(id);
+        if (!item) return void res.writeHead(404).end("not set");
+        res.writeHead(200, { "content-type": item.type, etag: `"same-etag"` }).end(item.body);
+        return;
+      }
+      if (url.pathname === "/encoded") {
+        // Content-Encoding: the runtime decodes; the Content-Length counts the (here larger) encoded bytes.
+        const encoded = gzipSync("a,b\n1,2\n");
+        res.writeHead(200, { "content-type": "text/csv", "content-encoding": "gzip", "content-length": encoded.length }).end(encoded);
+        return;
+      }
+      if (url.pathname === "/html") {
+        res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(HTML);
+        return;
+      }
+      if (url.pathname === "/html-as-csv") {
+        // A login or error page served with the type the file would have had.
+        res.writeHead(200, { "content-type": "text/csv" }).end(`\n  ${HTML.replace("<!DOCTYPE html>\n", "")}`);
+        return;
+      }
+      if (url.pathname === "/image") {
+        res.writeHead(200, { "content-type": "image/png" }).end(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]));
+        return;
+      }
+      if (url.pathname.startsWith("/short/")) {
+        serveShort(Number(url.pathname.slice(7)), res);
         return;
       }
       if (url.pathname === "/slow") {
@@ -105,9 +242,9 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       res.writeHead(500).end(String(err));
     }
   });
-  // workerd reuses idle connections; Node's default 5 s keep-alive closed them
-  // under it when a test spent longer than that between helper calls
-  // ("Network connection lost" after 2,100 R2 puts on a loaded machine).
+  // workerd keeps idle connections to this server and reuses them: with Node's
+  // default 5 s keep-alive the server closes a socket just as a test that ran
+  // longer than that reuses it ("Network connection lost").
   server.keepAliveTimeout = 10 * 60_000;
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const address = server.address();

@@ -1,6 +1,6 @@
 /** Test helpers: real PHP-encoded bodies, requests to the real Worker, R2 objects. */
 import { env, exports } from "cloudflare:workers";
-import { inject } from "vitest";
+import { inject, vi } from "vitest";
 import worker from "../src/index";
 
 export const TOKEN = "test-token";
@@ -88,4 +88,19 @@ export async function table(res: Response): Promise<unknown[][]> {
 export async function errorOf(res: Response): Promise<{ status: number; code: string; message: string }> {
   const body = (await res.json()) as { error: { code: string; message: string } };
   return { status: res.status, ...body.error };
+}
+
+/**
+ * Runs `fn` with console.error captured: the Worker logs every failure after
+ * the response started, and a test that provokes one asserts the line
+ * instead of printing it (a green run is quiet).
+ */
+export async function capturingErrors<T>(fn: () => Promise<T>): Promise<[T, string]> {
+  const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+  try {
+    const result = await fn();
+    return [result, logged.mock.calls.map((c) => c.map(String).join(" ")).join("\n")];
+  } finally {
+    logged.mockRestore();
+  }
 }

@@ -9,9 +9,9 @@ import { readConfig } from "../src/config/config";
 import { AppError } from "../src/http/errors";
 import { DATE_FORMAT_SETTING_NAME, register, validateTable } from "../src/register/register";
 import type { Portal } from "../src/register/portal";
-import { COLUMN_TYPES } from "../src/model";
 import { normaliseDateFormat } from "../src/values/types";
 import { call, clearBucket, errorOf, post, put, table } from "./helpers";
+import { COLUMN_TYPES } from "../src/model";
 
 // Orders: a date, a datetime, amounts with a decimal point.
 const ORDERS = [

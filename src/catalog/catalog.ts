@@ -5,8 +5,8 @@
  */
 import type { Config, Env } from "../config/config";
 import { AppError } from "../http/errors";
-import type { TableEntry } from "../model";
 import { assignTableCodes, tableKeyInfo, tableTitle } from "../rules/naming";
+import type { TableEntry } from "../model";
 
 // Keys starting with "." are never tables, and `.versions/` may hold several
 // objects per file: the listing jumps over that whole range. R2 orders keys by

@@ -9,17 +9,19 @@ import { AppError } from "../http/errors";
 import { decodeSample, detectEncoding } from "../parse/decode";
 import { detectDialect } from "../parse/csv";
 import { detectJsonShape, jsonCellText } from "../parse/json";
-import type { Column, Description, Layout, Sidecar, TableEntry, TextRow } from "../model";
-import { fitRecord, rawRecords } from "../parse/rows";
+import { fitRecord, headerMatches, rawRecords } from "../parse/rows";
 import { peek, type Bytes } from "../source/bytes";
 import { openTable, type OpenOptions } from "../source/open";
 import { slashOrderOf } from "../values/types";
 import { inferTypes } from "./infer";
 import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "../rules/naming";
 import { parseSidecar, schemaError } from "../rules/sidecar";
+import type { Column, Description, Layout, Sidecar, TableEntry, TextRow } from "../model";
 
 export const SAMPLE_BYTES = 1024 * 1024;
 export const SAMPLE_ROWS = 10_000;
+// Enough for any usual header row; a longer one is simply described again.
+const HEADER_PEEK_BYTES = 64 * 1024;
 
 const isDateType = (c: Column) => c.type === "date" || c.type === "datetime";
 
@@ -40,6 +42,11 @@ export function describedColumns(d: Description): Column[] {
 }
 
 // ---- cache -----------------------------------------------------------------
+// Keyed on everything that shapes a description: the source (for a URL table
+// its whole declaration: two tables on one URL with different formats differ),
+// the content version (ETag), and the declared schema's version. A version
+// that stays the same while the content changes is caught by the header check
+// of every read (parse/rows.ts), which evicts the entry.
 
 const CACHE_MAX = 256;
 const cache = new Map<string, Description>();
@@ -52,6 +59,20 @@ function cacheGet(key: string | null): Description | undefined {
     cache.set(key, hit);
   }
   return hit;
+}
+
+/** What, besides the content version, shapes a table's description. */
+function descriptionSource(entry: TableEntry): string {
+  const src = entry.source;
+  // An R2 key fixes the extension and gzip; a URL table declares them (and its schema).
+  if (src.kind === "r2") return `r2:${src.key}`;
+  const { url, format, gzip, schema } = src.table;
+  return `url:${entry.code}:${JSON.stringify([url, format, gzip ?? false, schema ?? null])}`;
+}
+
+/** Drops a description (its file changed under an unchanged version): the next read describes again. */
+export function forgetDescription(d: Description): void {
+  for (const [key, value] of cache) if (value === d) cache.delete(key);
 }
 
 function cacheSet(key: string | null, d: Description): void {
@@ -121,6 +142,7 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
   }
 
   let headers: string[];
+  let header: TextRow | null = null;
   let keys: string[];
   let rows: TextRow[];
   const first = records[0];
@@ -128,6 +150,7 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
     if (layout.format === "json") layout = { ...layout, records: "arrays" };
     const fromJson = layout.format === "json";
     if (!Array.isArray(first)) throw new AppError("JSON_MALFORMED", "The first record of the JSON table is not an array.");
+    header = first.map((h) => (fromJson ? jsonCellText(h) : (h as string)));
     headers = first.map((h, i) => phpNonEmpty((fromJson ? jsonCellText(h) : (h as string)) ?? "", `Column ${i + 1}`));
     const raw = records.slice(1).map((r, i) => {
       if (!Array.isArray(r)) throw new AppError("JSON_MALFORMED", `Record ${i + 2} is not a JSON array, but the table's first record is a header array.`);
@@ -167,7 +190,7 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
   }));
   applyDeclaredColumns(columns, keys, declared, entry);
   const dateColumn = declaredDateColumn(columns, keys, declared, entry);
-  return { columns, keys, layout, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}) };
+  return { columns, keys, header, layout, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}) };
 }
 
 function sidecarPlace(entry: TableEntry): string {
@@ -214,15 +237,23 @@ export interface Described {
  * Opens the table and describes it from the same read. With `prefixOnly`, the
  * source is asked for at most SAMPLE_BYTES (an R2 range read).
  */
-export async function describe(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean } = {}): Promise<Described> {
+export async function describe(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean; signal?: AbortSignal } = {}): Promise<Described> {
   const declared = await loadDeclared(env, entry);
-  const open: OpenOptions = options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {};
+  const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal, sampleBytes: SAMPLE_BYTES };
   const opened = await openTable(env, config, entry, open);
-  const sourceId = entry.source.kind === "r2" ? `r2:${entry.source.key}` : `url:${entry.source.table.url}`;
+  const sourceId = descriptionSource(entry);
   const cacheKey = opened.version === null ? null : `${sourceId}|${opened.version}|${declared.version}`;
   const cached = cacheGet(cacheKey);
-  if (cached) return { description: cached, bytes: opened.bytes };
-  const described = await describeStream(entry, opened.bytes, declared.sidecar, (read) =>
+  let bytes = opened.bytes;
+  if (cached && !options.prefixOnly) return { description: cached, bytes }; // tableRows checks the header
+  if (cached) {
+    // A description-only read checks the header here: the ETag may have stayed while the columns moved.
+    const prefix = await peek(bytes, HEADER_PEEK_BYTES);
+    if (await headerMatches(once(prefix.bytes), cached)) return { description: cached, bytes: prefix.all };
+    forgetDescription(cached);
+    bytes = prefix.all; // described again from the same read
+  }
+  const described = await describeStream(entry, bytes, declared.sidecar, (read) =>
     // A range read ends where the range does: complete only if that is the file's end.
     !opened.rangeLimited || (opened.size !== undefined ? read >= opened.size : read < SAMPLE_BYTES),
   );

@@ -10,29 +10,15 @@ import * as z from "zod";
 import { SidecarSchema } from "../rules/sidecar";
 import { TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
 import { AppError } from "../http/errors";
-import type { DateFormat, UrlTable } from "../model";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
+import type { DateFormat, UrlTable } from "../model";
 
-export interface Env {
-  DATA: R2Bucket;
-  CONNECTOR_TOKEN?: string;
-  URL_TABLES?: string | unknown[];
-  URL_ALLOWED_HOSTS?: string;
-  URL_FETCH_TIMEOUT_MS?: string;
-  DEFAULT_DATE_FORMAT?: string;
-  /** The portal this Worker belongs to (install and app requests are verified with it). */
-  PORTAL_URL?: string;
-  /** The local application's client_id (application code): `app.info` must name it. */
-  BITRIX_CLIENT_ID?: string;
-  /** The Worker's public address, for the connector URLs it registers. */
-  WORKER_URL?: string;
-  /** Bearer token(s) for /files uploads (a secret, separate from CONNECTOR_TOKEN). */
-  UPLOAD_TOKEN?: string;
-  /** How many previous versions of each file uploads keep (default 5). */
-  UPLOAD_KEEP_VERSIONS?: string;
-  /** "1": log one line of figures per data request (bytes read, rows) for benchmarks. */
-  LOG_STATS?: string;
-}
+/**
+ * The Worker's bindings, vars and secrets: generated from wrangler.toml (and
+ * wrangler.secrets.env) by `npm run types` into worker-configuration.d.ts;
+ * .ci/run checks that it is current. Everything in it is read by readConfig.
+ */
+export type Env = Cloudflare.Env;
 
 export const UrlTableSchema = z
   .object({
@@ -61,6 +47,7 @@ export interface Config {
   urlTables: UrlTable[];
   allowedHosts: Set<string>;
   fetchTimeoutMs: number;
+  urlMaxBytes: number;
   defaultDateFormat: DateFormat;
   /** Missing settings are listed in `portalMissing` instead (portal features are optional). */
   portal: PortalConfig | null;
@@ -71,6 +58,7 @@ export interface Config {
 }
 
 export const DEFAULT_KEEP_VERSIONS = 5;
+export const DEFAULT_URL_MAX_BYTES = 1024 * 1024 * 1024;
 
 export function configError(variable: string, detail: string): AppError {
   return new AppError("CONFIG_INVALID", `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) or with \`wrangler secret put\`, and redeploy.`);
@@ -136,6 +124,9 @@ export function readConfig(env: Env): Config {
   const timeout = Number(env.URL_FETCH_TIMEOUT_MS ?? "15000");
   if (!Number.isFinite(timeout) || timeout <= 0) throw configError("URL_FETCH_TIMEOUT_MS", "it must be a positive number of milliseconds");
 
+  const urlMaxBytes = Number(env.URL_MAX_BYTES ?? String(DEFAULT_URL_MAX_BYTES));
+  if (!Number.isSafeInteger(urlMaxBytes) || urlMaxBytes <= 0) throw configError("URL_MAX_BYTES", "it must be a positive whole number of bytes");
+
   const dateFormat = normaliseDateFormat(env.DEFAULT_DATE_FORMAT);
   if (dateFormat === null) throw configError("DEFAULT_DATE_FORMAT", `it must be one of ${DATE_FORMAT_HELP}`);
 
@@ -156,6 +147,7 @@ export function readConfig(env: Env): Config {
     urlTables: readUrlTables(env.URL_TABLES),
     allowedHosts: new Set(list(env.URL_ALLOWED_HOSTS).map((h) => h.toLowerCase())),
     fetchTimeoutMs: timeout,
+    urlMaxBytes,
     defaultDateFormat: dateFormat ?? "DD.MM.YYYY",
     portal,
     portalMissing: missing,

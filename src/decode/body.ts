@@ -9,14 +9,10 @@ import { parsePhpForm } from "./php-form";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 function tooLarge(max: number): AppError {
-  return new AppError("BODY_TOO_LARGE", `The request body is larger than ${max} bytes. Narrow the select or filter lists.`);
+  return new AppError("BODY_TOO_LARGE", `The request body is larger than ${max} bytes (for /data: narrow the select or filter lists).`);
 }
 
-/**
- * The body as text, at most `max` bytes: the one capped reader every route
- * uses for a small body (forms, JSON, schemas). Strict UTF-8.
- */
-export async function readBodyText(request: Request, max = MAX_BODY_BYTES): Promise<string> {
+async function readLimited(request: Request, max: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > max) {
     await request.body?.cancel().catch(() => {});
@@ -46,9 +42,14 @@ export async function readBodyText(request: Request, max = MAX_BODY_BYTES): Prom
   }
 }
 
+/** The body as UTF-8 text, read with the size cap (for bodies that are not portal forms). */
+export function readBodyText(request: Request, max = MAX_BODY_BYTES): Promise<string> {
+  return readLimited(request, max);
+}
+
 /** The body as a plain object, whichever encoding it came in. */
 export async function decodeBody(request: Request): Promise<Record<string, unknown>> {
-  const text = await readBodyText(request);
+  const text = await readLimited(request, MAX_BODY_BYTES);
   const type = (request.headers.get("content-type") ?? "").toLowerCase();
   const looksJson = type.includes("json") || (!type.includes("form") && /^\s*\{/.test(text));
   if (!looksJson) return parsePhpForm(text);

@@ -24,13 +24,14 @@
  * dropping a condition would show wrong numbers on a dashboard.
  */
 import { AppError } from "../http/errors";
-import type { Cell, Column, DateFormat, Description, SlashOrder } from "../model";
 import type { FieldResolver } from "../project/fields";
 import { formatDate, formatDateTime, parseDateParts } from "../values/dates";
 import { parseNumber } from "../values/numbers";
 import { foldText } from "../values/text";
 import { isNumericType, slashOrderOf } from "../values/types";
 import { parseKey, type Operator } from "./keys";
+import { likeMatcher } from "./like";
+import type { Cell, Column, DateFormat, Description, SlashOrder } from "../model";
 
 export type Predicate = (row: readonly Cell[]) => boolean;
 
@@ -64,9 +65,21 @@ interface Values {
 const isIndex = (k: string) => /^\d+$/.test(k);
 // Far beyond any dashboard; keeps a hostile JSON body from exhausting the stack.
 const MAX_DEPTH = 64;
+// Work per row is bounded by what the filter holds. IN lists are hash sets,
+// so they may be long (the portal sends 1,000-value lists); values that are
+// tried one by one on every row (contains, LIKE, comparisons, date ranges)
+// are capped lower: 100,000 needles × every row would stall the request.
+export const MAX_FILTER_VALUES = 10_000;
+export const MAX_SCANNED_VALUES = 1_000;
+
+/** A value as quoted in a message: a hostile 1 MB value must not come back whole. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+}
 
 function invalid(path: string, detail: string): Error {
-  return new AppError("FILTER_INVALID", `Filter ${path}: ${detail}.`);
+  const where = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  return new AppError("FILTER_INVALID", `Filter ${where}: ${detail}.`);
 }
 
 /** PHP list (`{"0":…}`), JSON array or scalar → strings; null means "dropped by PHP". */
@@ -75,7 +88,7 @@ function readValues(raw: unknown, path: string): Values | null {
     if (v === null || v === undefined) return null;
     if (typeof v === "boolean") return v ? "1" : "0";
     if (typeof v === "string" || typeof v === "number") return String(v);
-    throw invalid(path, `a value must be text or a number, got ${JSON.stringify(v)}`);
+    throw invalid(path, `a value must be text or a number, got ${shown(JSON.stringify(v))}`);
   };
   if (raw !== null && typeof raw === "object") {
     const items = (Array.isArray(raw) ? raw : Object.values(raw)).map(one).filter((v): v is string => v !== null);
@@ -87,6 +100,8 @@ function readValues(raw: unknown, path: string): Values | null {
 
 class Compiler {
   readonly used = new Set<number>();
+  private values = 0;
+  private scanned = 0;
   private readonly slashOrder: SlashOrder;
 
   constructor(private readonly ctx: FilterContext) {
@@ -97,7 +112,7 @@ class Compiler {
   node(node: unknown, path: string, depth = 0): Test {
     if (depth > MAX_DEPTH) throw invalid(path, `groups nest deeper than ${MAX_DEPTH} levels`);
     if (node === null || typeof node !== "object") {
-      throw invalid(path, `expected a group of conditions, got ${JSON.stringify(node)}`);
+      throw invalid(path, `expected a group of conditions, got ${shown(JSON.stringify(node))}`);
     }
     const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
     let or = false;
@@ -128,14 +143,27 @@ class Compiler {
     const index = this.ctx.fields.resolve(field, `filter key ${path}`);
     const values = readValues(raw, path);
     if (values === null) return null; // an empty list PHP dropped: no restriction
+    this.values += values.items.length;
+    if (this.values > MAX_FILTER_VALUES) {
+      throw invalid(path, `the filter holds more than ${MAX_FILTER_VALUES} values in all; narrow the dashboard filter`);
+    }
     this.used.add(index);
     const column = this.ctx.description.columns[index];
     const test = this.operator(op, index, column, values, path);
     return negate ? (row) => !test(row) : test;
   }
 
+  /** Counts values that every row is tested against one by one. */
+  private scan(count: number, path: string): void {
+    this.scanned += count;
+    if (this.scanned > MAX_SCANNED_VALUES) {
+      throw invalid(path, `the filter compares each row with more than ${MAX_SCANNED_VALUES} values (contains, LIKE, comparisons and date ranges count; IN lists do not); narrow the dashboard filter`);
+    }
+  }
+
   private operator(op: Operator, i: number, column: Column, values: Values, path: string): Predicate {
     const { items } = values;
+    if (op !== "eq" && op !== "in") this.scan(items.length, path);
     switch (op) {
       case "eq":
       case "in":
@@ -150,14 +178,16 @@ class Compiler {
         };
       }
       case "like": {
-        const patterns = items.map((v) => likePattern(foldText(v)));
+        const patterns = items.map((v) => likeMatcher(foldText(v)));
         return (row) => {
           const c = row[i];
-          return c !== null && patterns.some((p) => p.test(foldText(String(c))));
+          if (c === null) return false;
+          const text = foldText(String(c));
+          return patterns.some((p) => p(text));
         };
       }
       case "between": {
-        if (items.length !== 2) throw invalid(path, `>< (between) needs exactly two values, got ${items.length} (${JSON.stringify(items)})`);
+        if (items.length !== 2) throw invalid(path, `>< (between) needs exactly two values, got ${items.length} (${items.slice(0, 3).map(shown).join(", ")}${items.length > 3 ? ", …" : ""})`);
         const lo = this.bound(column, items[0], path).lo;
         const hi = this.bound(column, items[1], path).hi;
         const key = this.keyOf(column);
@@ -206,6 +236,7 @@ class Compiler {
         return c === null ? matchEmpty : set.has(key(c));
       };
     }
+    this.scan(bounds.length, path);
     return (row) => {
       const c = row[i];
       if (c === null) return matchEmpty;
@@ -224,7 +255,7 @@ class Compiler {
     const v = value.trim();
     if (isNumericType(column.type)) {
       const n = parseNumber(v, true);
-      if (n === null) throw invalid(path, `"${value}" is not a number, but ${column.code} is a numeric (${column.type}) field`);
+      if (n === null) throw invalid(path, `${shown(value)} is not a number, but ${column.code} is a numeric (${column.type}) field`);
       return { lo: n, hi: n };
     }
     if (column.type === "date" || column.type === "datetime") {
@@ -232,7 +263,7 @@ class Compiler {
       if (p === null) {
         throw invalid(
           path,
-          `"${value}" is not a date in a format the portal uses (${this.ctx.dateFormat}, YYYY-MM-DD, with or without time), but ${column.code} is a ${column.type} field. Check the source's date_format setting`,
+          `${shown(value)} is not a date in a format the portal uses (${this.ctx.dateFormat}, YYYY-MM-DD, with or without time), but ${column.code} is a ${column.type} field. Check the source's date_format setting`,
         );
       }
       if (column.type === "date") {
@@ -249,12 +280,6 @@ class Compiler {
     const f = foldText(v);
     return { lo: f, hi: f };
   }
-}
-
-/** SQL LIKE: `%` any run, `_` one character; everything else literal. */
-function likePattern(value: string): RegExp {
-  const body = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%/g, ".*").replace(/_/g, ".");
-  return new RegExp(`^${body}$`, "s");
 }
 
 export function compileFilter(filter: Record<string, unknown> | undefined, ctx: FilterContext): CompiledFilter | null {

@@ -11,8 +11,8 @@
  */
 import Papa from "papaparse";
 import { AppError } from "../http/errors";
-import type { CsvDialect } from "../model";
 import type { Text } from "./decode";
+import type { CsvDialect } from "../model";
 
 export type Records = AsyncGenerator<string[][], void, undefined>;
 
@@ -64,16 +64,24 @@ export async function* csvRecords(text: Text, dialect: CsvDialect, options: { tr
     return out;
   };
 
+  // A parse that finds no complete record re-reads all of `pending`; waiting
+  // until it has doubled before trying again keeps the total work linear in
+  // the file (a 20 MB unclosed quote used to be re-parsed per chunk: 17 s, 1 GB).
+  let parseAt = MIN_PARSE_CHARS;
   for await (const chunk of text) {
     pending += chunk;
-    if (pending.length < MIN_PARSE_CHARS) continue;
+    if (pending.length < parseAt) continue;
     const rows = run(pending, false);
-    if (rows.length > 0) yield rows;
-    else if (pending.length > MAX_RECORD_CHARS) {
+    if (rows.length > 0) {
+      parseAt = Math.max(MIN_PARSE_CHARS, Math.min(2 * pending.length, MAX_RECORD_CHARS + 1));
+      yield rows;
+    } else if (pending.length > MAX_RECORD_CHARS) {
       throw new AppError(
         "CSV_MALFORMED",
         `CSV record ${recordsBefore + 1} (the header is record 1) is longer than 16 MB: most likely a quoted field is never closed. Check for a stray " in that record.`,
       );
+    } else {
+      parseAt = Math.min(2 * pending.length, MAX_RECORD_CHARS + 1);
     }
   }
   // A sample ends mid-record: drop the partial record instead of misreading it.

@@ -1,23 +1,25 @@
 /**
  * Bytes → text. UTF-8 is strict: a byte sequence that is not UTF-8 stops the
  * read with FILE_ENCODING_INVALID instead of silently producing `�` in a
- * report. Windows-1251 (and any other label workerd's TextDecoder knows) maps
- * every byte, so it cannot fail.
+ * report. The other supported encodings are single-byte (Windows, ISO-8859,
+ * KOI8, DOS): they map every byte, so they cannot fail. Multi-byte encodings
+ * other than UTF-8 (UTF-16, Shift_JIS, GBK…) are refused: the CSV reader
+ * splits on ASCII bytes, which those do not keep.
  */
 import { AppError } from "../http/errors";
 import type { Bytes } from "../source/bytes";
+import { normalizeEncoding, unsupportedEncoding, type SupportedEncoding } from "../values/encodings";
 
 export type Text = AsyncGenerator<string, void, undefined>;
 
 const FIX_ENCODING =
   "Save the file as UTF-8, or declare its encoding in a sidecar `<file>.schema.json` with {\"encoding\": \"windows-1251\"}.";
 
+
 export function makeDecoder(encoding: string): TextDecoder {
-  try {
-    return new TextDecoder(encoding, { fatal: encoding === "utf-8", ignoreBOM: false });
-  } catch {
-    throw new AppError("SCHEMA_INVALID", `Unknown text encoding "${encoding}". Use a WHATWG label such as "utf-8" or "windows-1251".`);
-  }
+  const canonical = normalizeEncoding(encoding);
+  if (!canonical) throw new AppError("SCHEMA_INVALID", `Unknown text encoding: ${unsupportedEncoding(encoding)}.`);
+  return new TextDecoder(canonical, { fatal: canonical === "utf-8", ignoreBOM: false });
 }
 
 export async function* decodeText(bytes: Bytes, encoding: string): Text {

@@ -5,14 +5,21 @@
  */
 import { JSONParser } from "@streamparser/json";
 import { AppError } from "../http/errors";
-import type { JsonShape } from "../model";
 import type { Bytes } from "../source/bytes";
 import { decodeText } from "./decode";
+import type { JsonShape } from "../model";
 
 export type Elements = AsyncGenerator<unknown[], void, undefined>;
 
 const BOM = [0xef, 0xbb, 0xbf];
 const hasBom = (c: Uint8Array) => c.length >= 3 && c[0] === BOM[0] && c[1] === BOM[1] && c[2] === BOM[2];
+
+// As for CSV records: one element longer than this is a broken file, not data.
+const MAX_ELEMENT_CHARS = 16 * 1024 * 1024;
+
+function tooLong(record: number): Error {
+  return malformed(`record ${record} is longer than 16 MB`);
+}
 
 function malformed(detail: string): Error {
   return new AppError("JSON_MALFORMED", `The JSON file is not valid: ${detail.replace(/\.+$/, "")}. Check that it was exported completely.`);
@@ -42,6 +49,10 @@ export async function* jsonElements(bytes: Bytes, shape: JsonShape, options: { t
     batch.push(value);
   };
   let first = true;
+  let records = 0;
+  // Bytes since the last complete element: the parser holds an unfinished
+  // element in memory, so one that never ends must stop the read.
+  let open = 0;
   for await (let chunk of bytes) {
     if (first && hasBom(chunk)) chunk = chunk.subarray(3);
     first = false;
@@ -51,9 +62,11 @@ export async function* jsonElements(bytes: Bytes, shape: JsonShape, options: { t
       throw malformed((err as Error).message);
     }
     if (batch.length > 0) {
+      records += batch.length;
+      open = 0;
       yield batch;
       batch = [];
-    }
+    } else if ((open += chunk.byteLength) > MAX_ELEMENT_CHARS) throw tooLong(records + 1);
   }
   if (options.truncated) return;
   try {
@@ -82,11 +95,16 @@ async function* ndjsonElements(bytes: Bytes, truncated: boolean): Elements {
     return out;
   };
   for await (const chunk of decodeText(bytes, "utf-8")) {
-    pending += chunk;
-    const cut = pending.lastIndexOf("\n");
-    if (cut < 0) continue;
-    const batch = parseLines(pending.slice(0, cut).split("\n"));
-    pending = pending.slice(cut + 1);
+    // Only the new text can hold the line end: searching all of `pending`
+    // again per chunk would be quadratic on one long line.
+    const inChunk = chunk.lastIndexOf("\n");
+    if (inChunk < 0) {
+      pending += chunk;
+      if (pending.length > MAX_ELEMENT_CHARS) throw tooLong(line + 1);
+      continue;
+    }
+    const batch = parseLines((pending + chunk.slice(0, inChunk)).split("\n"));
+    pending = chunk.slice(inChunk + 1);
     if (batch.length > 0) yield batch;
   }
   if (!truncated && pending.trim() !== "") yield parseLines([pending]);

@@ -21,7 +21,52 @@ export function rawRecords(bytes: Bytes, layout: Layout, truncated = false): Asy
 }
 
 /** What reading rows needs of a description. */
-export type RowShape = Pick<Description, "layout" | "keys">;
+export type RowShape = Pick<Description, "layout" | "keys" | "header">;
+
+/** The header record of a read differs from the described one. */
+export function fileChanged(detail: string): AppError {
+  return new AppError("FILE_CHANGED", `The file's header changed since it was described (${detail}); retry: the next request describes the file again.`);
+}
+
+/** How a header record differs from the described one, or null when it does not. */
+function headerDifference(record: readonly unknown[], expected: TextRow, fromJson: boolean): string | null {
+  const n = Math.max(record.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    const got = i < record.length ? (fromJson ? jsonCellText(record[i]) : (record[i] as string)) : undefined;
+    const want = i < expected.length ? expected[i] : undefined;
+    if (got !== want) {
+      const show = (v: string | null | undefined) => (v === undefined ? "absent" : JSON.stringify(v));
+      return `column ${i + 1} is now ${show(got)}, it was ${show(want)}`;
+    }
+  }
+  return null;
+}
+
+function checkHeader(record: readonly unknown[], expected: TextRow, fromJson: boolean): void {
+  const difference = headerDifference(record, expected, fromJson);
+  if (difference !== null) throw fileChanged(difference);
+}
+
+/**
+ * Whether the first record of `bytes` (a prefix; a record it cuts is
+ * ignored) is still the described header. Tables without one always match.
+ */
+export async function headerMatches(bytes: Bytes, shape: RowShape): Promise<boolean> {
+  if (!shape.header) return true;
+  const records = rawRecords(bytes, shape.layout, true);
+  try {
+    for await (const batch of records) {
+      if (batch.length === 0) continue;
+      const first = batch[0];
+      return Array.isArray(first) && headerDifference(first, shape.header, shape.layout.format === "json") === null;
+    }
+    return false;
+  } catch {
+    return false; // unreadable now: describe again, which reports why
+  } finally {
+    await records.return(undefined);
+  }
+}
 
 function tooWide(recordNo: number, width: number, expected: number, fromJson: boolean): Error {
   return fromJson
@@ -53,7 +98,7 @@ function objectRow(record: unknown, keys: string[], recordNo: number): TextRow {
 
 /** Data rows (header skipped), each exactly as wide as the columns. */
 export async function* tableRows(bytes: Bytes, shape: RowShape): RowBatches {
-  const { layout, keys } = shape;
+  const { layout, keys, header } = shape;
   const width = keys.length;
   const objects = layout.format === "json" && layout.records === "objects";
   const fromJson = layout.format === "json";
@@ -62,7 +107,11 @@ export async function* tableRows(bytes: Bytes, shape: RowShape): RowBatches {
     const out: TextRow[] = [];
     for (const record of batch) {
       recordNo++;
-      if (recordNo === 0) continue; // header
+      if (recordNo === 0) {
+        if (!Array.isArray(record)) throw new AppError("JSON_MALFORMED", "The first record of the JSON table is not an array, but the table's records are arrays.");
+        if (header) checkHeader(record, header, fromJson);
+        continue;
+      }
       if (objects) out.push(objectRow(record, keys, recordNo));
       else {
         if (!Array.isArray(record)) throw new AppError("JSON_MALFORMED", `Record ${recordNo + 1} is not a JSON array, but the table's first record is a header array.`);

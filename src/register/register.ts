@@ -4,8 +4,8 @@
  * nothing. Shared by `npm run setup` (Node) and the Worker's /install route.
  */
 import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
-import { COLUMN_TYPES } from "../model";
 import { PortalError, type Portal } from "./portal";
+import { COLUMN_TYPES } from "../model";
 
 /** What the Worker tells about its tables (over HTTP for the CLI, in-process for /install). */
 export interface WorkerApi {

@@ -3,7 +3,7 @@
  * source bytes → parse → convert the needed columns → filter → project → limit → write.
  */
 import { connectorToken } from "../auth/connector";
-import { describe } from "../catalog/describe";
+import { describe, forgetDescription } from "../catalog/describe";
 import { findTable } from "../catalog/catalog";
 import type { Config, Env } from "../config/config";
 import { compileFilter } from "../filter/compile";
@@ -11,10 +11,14 @@ import { FieldResolver } from "../project/fields";
 import { tableRows } from "../parse/rows";
 import { DataRequest, portalDateFormat, tableParam } from "../validate/requests";
 import { cellToJson, converterFor, emitterFor, type Converter, type Emitter } from "../values/convert";
-import type { Cell, Description } from "../model";
-import { urlDataBody } from "../write/urldata";
+import { PIECE_CHARS, urlDataBody } from "../write/urldata";
 import { counting } from "../source/bytes";
 import { endpoint } from "./endpoint";
+import { AppError } from "../http/errors";
+import type { Cell, Description, TextRow } from "../model";
+
+// Far more than any dataset has fields; a wide table may select all its columns.
+export const MAX_SELECT = 1000;
 
 function convertersFor(d: Description): Converter[] {
   return d.columns.map((c) => converterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
@@ -29,10 +33,19 @@ export const data = endpoint({ body: "form-or-json", auth: connectorToken, schem
 async function dataResponse(req: DataRequest, env: Env, config: Config): Promise<Response> {
   const entry = await findTable(env, config, tableParam(req));
   const dateFormat = portalDateFormat(req.connection, config.defaultDateFormat);
-  const { description, bytes } = await describe(env, config, entry);
+  // Aborted when the client goes away, so a pending upstream read is cancelled at once.
+  const gone = new AbortController();
+  const { description, bytes } = await describe(env, config, entry, { signal: gone.signal });
   let source: ReturnType<typeof tableRows> | undefined;
   try {
     const fields = new FieldResolver(description.columns, req.mapFields);
+    const maxSelect = Math.max(MAX_SELECT, description.columns.length);
+    if (req.select && req.select.length > maxSelect) {
+      throw new AppError(
+        "REQUEST_INVALID",
+        `Parameter select lists ${req.select.length} fields; at most ${maxSelect} are allowed (${MAX_SELECT}, or the table's ${description.columns.length} columns if more). Select each field once.`,
+      );
+    }
     const selected = req.select && req.select.length > 0
       ? req.select.map((id) => fields.resolve(id, "select"))
       : description.columns.map((_, i) => i);
@@ -53,6 +66,9 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
     const stats = { bytes: 0, rows: 0, started: Date.now(), logged: false };
     source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description);
     const rows = source;
+    // The first batch is read before the answer starts: it holds the header
+    // check, so a file that changed under its ETag is a 409, not a 200 cut off.
+    let first: IteratorResult<TextRow[], void> | null = await rows.next();
     let sent = 0;
     const finish = () => {
       if (!config.logStats || stats.logged) return null;
@@ -60,32 +76,74 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
       console.log(`bench-stats ${JSON.stringify({ table: entry.code, bytesRead: stats.bytes, rowsRead: stats.rows, rowsSent: sent, ms: Date.now() - stats.started })}`);
       return null;
     };
-    const pump = async (): Promise<string[] | null> => {
-      if (sent >= limit) return finish();
-      const next = await rows.next();
-      if (next.done) return finish();
-      stats.rows += next.value.length;
-      const out: string[] = [];
-      for (const row of next.value) {
+    // Rows are written cell by cell into pieces of at most PIECE_CHARS, so a
+    // wide select of long cells never builds one huge string. A column
+    // selected twice is encoded once per row and its JSON repeated.
+    const unique = [...new Set(selected)];
+    const dedupe = unique.length < selected.length;
+    const cellJson: (string | undefined)[] = new Array(description.columns.length);
+    let batch: TextRow[] = [];
+    let r = 0; // the row of `batch` to look at next
+    let col = -1; // position in `selected` while a row is being written; -1 between rows
+    const pump = async (): Promise<string | null> => {
+      let out = "";
+      let fetched = false;
+      for (;;) {
+        if (col >= 0) {
+          const row = batch[r];
+          while (col < selected.length) {
+            const i = selected[col];
+            let json = dedupe ? cellJson[i] : undefined;
+            if (json === undefined) {
+              json = fromTyped[col] ? cellToJson(typed[i]) : emitters[i](row[i]);
+              if (dedupe) cellJson[i] = json;
+            }
+            out += col === 0 ? json : `,${json}`;
+            col++;
+            if (out.length >= PIECE_CHARS) return out;
+          }
+          out += "]";
+          col = -1;
+          r++;
+          if (++sent >= limit) {
+            await rows.return(undefined); // stop reading the source
+            return out;
+          }
+          continue;
+        }
+        if (sent >= limit) return out !== "" ? out : finish();
+        if (r >= batch.length) {
+          // One source batch per call: the writer gets control back between them.
+          if (out !== "" || fetched) return out;
+          const next = first ?? (await rows.next());
+          first = null;
+          if (next.done) return finish();
+          fetched = true;
+          batch = next.value;
+          r = 0;
+          stats.rows += batch.length;
+          continue;
+        }
+        const row = batch[r];
         // Convert what the filter reads and test; only rows that pass are written.
         for (const i of filterCols) typed[i] = converters[i](row[i]);
-        if (filter && !filter.test(typed)) continue;
-        let json = "[";
-        for (let k = 0; k < selected.length; k++) {
-          const i = selected[k];
-          json += (k ? "," : "") + (fromTyped[k] ? cellToJson(typed[i]) : emitters[i](row[i]));
+        if (filter && !filter.test(typed)) {
+          r++;
+          continue;
         }
-        out.push(`${json}]`);
-        if (++sent >= limit) {
-          await rows.return(undefined); // stop reading the source
-          break;
-        }
+        if (dedupe) for (const i of unique) cellJson[i] = undefined;
+        out += ",[";
+        col = 0;
       }
-      return out;
     };
-    const body = urlDataBody(header, pump, async () => void (await rows.return(undefined)), `table "${entry.code}"`);
+    const stop = async () => {
+      gone.abort();
+      await rows.return(undefined);
+    };
+    const body = urlDataBody(header, pump, stop, `table "${entry.code}"`);
     return new Response(body, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
   } catch (err) {
+    if (err instanceof AppError && err.code === "FILE_CHANGED") forgetDescription(description);
     await (source ?? bytes).return(undefined);
     throw err;
   }

@@ -45,11 +45,17 @@ async function readBody(request: Request, kind: BodyKind): Promise<Record<string
 
 export function endpoint<S extends z.ZodType, Principal>(spec: EndpointSpec<S, Principal>): RouteHandler {
   return async (request, env) => {
-    const config = readConfig(env);
-    spec.ready?.(config);
-    const body = await readBody(request, spec.body);
-    const principal = await spec.auth({ request, body, config, env });
-    const req = validate(spec.schema, body);
-    return spec.handle(req, { request, env, config, principal });
+    try {
+      const config = readConfig(env);
+      spec.ready?.(config);
+      const body = await readBody(request, spec.body);
+      const principal = await spec.auth({ request, body, config, env });
+      const req = validate(spec.schema, body);
+      return await spec.handle(req, { request, env, config, principal });
+    } catch (err) {
+      // A request refused before its body was read: cancel the body instead of leaving it pending.
+      if (request.body && !request.bodyUsed) await request.body.cancel().catch(() => {});
+      throw err;
+    }
   };
 }

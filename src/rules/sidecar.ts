@@ -4,14 +4,20 @@
  */
 import * as z from "zod";
 import { AppError } from "../http/errors";
-import type { DateFormat, Sidecar } from "../model";
 import { DATE_FORMAT_HELP, DECLARED_TYPES, declaredType, normaliseDateFormat } from "../values/types";
-import { FIELD_CODE_RE } from "./naming";
+import { normalizeEncoding, unsupportedEncoding } from "../values/encodings";
+import { FIELD_CODE_RE, phpNonEmpty } from "./naming";
+import type { DateFormat, Sidecar } from "../model";
 
 const ColumnOverride = z
   .object({
     code: z.string().regex(FIELD_CODE_RE, "must match ^[A-Z][A-Z0-9_]{0,31}$ (a portal field name)").optional(),
-    name: z.string().trim().min(1).optional(),
+    // The portal treats "" and "0" as empty and then rejects the whole description.
+    name: z
+      .string()
+      .trim()
+      .refine((n) => phpNonEmpty(n, "") !== "", 'must not be empty, blank or "0" (the portal treats those as no name)')
+      .optional(),
     // `money` is read as `double`: the portal must never be answered `money`.
     type: z.enum(DECLARED_TYPES).transform(declaredType).optional(),
   })
@@ -20,7 +26,16 @@ const ColumnOverride = z
 export const SidecarSchema = z
   .object({
     format: z.enum(["csv", "tsv", "json", "ndjson"]).optional(),
-    encoding: z.string().min(1).optional(),
+    // Canonical label, so that every spelling of UTF-8 is read strictly.
+    encoding: z
+      .string()
+      .transform((label, ctx) => {
+        const canonical = normalizeEncoding(label);
+        if (canonical) return canonical;
+        ctx.addIssue({ code: "custom", message: unsupportedEncoding(label) });
+        return z.NEVER;
+      })
+      .optional(),
     delimiter: z.enum([",", ";", "\t", "|"]).optional(),
     decimalSeparator: z.enum([".", ","]).optional(),
     dateFormat: z

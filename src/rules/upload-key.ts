@@ -8,6 +8,8 @@ import { SIDECAR_SUFFIX, tableKeyInfo } from "./naming";
 
 export type KeyKind = "table" | "sidecar";
 
+export const MAX_ENCODED_KEY = 980;
+
 export function checkKey(raw: string): { key: string; kind: KeyKind } {
   let key: string;
   try {
@@ -17,6 +19,8 @@ export function checkKey(raw: string): { key: string; kind: KeyKind } {
   }
   const fail = (why: string) => new AppError("KEY_INVALID", `The key "${key}" is not allowed: ${why}.`);
   if (key === "" || key.length > 1024) throw fail("it must be 1 to 1024 characters");
+  // Versions live at `.versions/<encodeURIComponent(key)>/<id>` (44 more bytes), and R2 keys are at most 1024 bytes.
+  if (encodeURIComponent(key).length > MAX_ENCODED_KEY) throw fail(`it is too long: percent-encoded it must stay within ${MAX_ENCODED_KEY} bytes (a Cyrillic letter counts 6), so that its kept versions fit R2's 1024-byte keys`);
   if (key.startsWith("/") || key.includes("\\")) throw fail("use a relative path with / between folders");
   if (/[\u0000-\u001f\u007f]/.test(key)) throw fail("it contains control characters");
   const parts = key.split("/");

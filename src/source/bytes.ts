@@ -59,7 +59,15 @@ export async function peek(source: Bytes, max: number): Promise<Prefix> {
       await source.return(undefined);
     }
   }
-  return { bytes: size > max ? joined.subarray(0, max) : joined, complete: complete && size <= max, all: all() };
+  const replay = all();
+  // return() on a generator that never started skips its finally: close the source too.
+  const close = replay.return.bind(replay);
+  replay.return = async (value) => {
+    const result = await close(value);
+    await source.return(undefined);
+    return result;
+  };
+  return { bytes: size > max ? joined.subarray(0, max) : joined, complete: complete && size <= max, all: replay };
 }
 
 export function concat(chunks: Uint8Array[], size = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array {

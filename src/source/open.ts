@@ -6,9 +6,13 @@
  */
 import type { Config, Env } from "../config/config";
 import { AppError } from "../http/errors";
-import type { TableEntry } from "../model";
 import { readStream, type Bytes } from "./bytes";
-import { fetchAllowed } from "./url";
+import { gunzip } from "./gunzip";
+import { checkedUrlBody } from "./url-body";
+import { fetchAllowed, limitedBody } from "./url";
+import type { TableEntry } from "../model";
+
+export { gunzip };
 
 export interface Opened {
   version: string | null;
@@ -22,19 +26,10 @@ export interface Opened {
 export interface OpenOptions {
   /** Only this many bytes are needed (a range read where the source allows it). */
   prefixBytes?: number;
-}
-
-/** Decompresses gzip data; a stream that is not gzip fails with FILE_GZIP_INVALID. */
-export function gunzip(stream: ReadableStream<Uint8Array>): Bytes {
-  const inner = readStream(stream.pipeThrough(new DecompressionStream("gzip")));
-  return (async function* () {
-    try {
-      yield* inner;
-    } catch (err) {
-      if (err instanceof AppError) throw err;
-      throw new AppError("FILE_GZIP_INVALID", `The file ends in .gz but is not valid gzip data (${(err as Error).message}). Upload it again, compressed with gzip, or without the .gz suffix.`);
-    }
-  })();
+  /** Aborted when the client is gone: a URL read is cancelled at once. */
+  signal?: AbortSignal;
+  /** How many first bytes the reader needs before it can answer (the description's sample). */
+  sampleBytes?: number;
 }
 
 function vanished(key: string): AppError {
@@ -59,7 +54,16 @@ export async function openTable(env: Env, config: Config, entry: TableEntry, opt
   if (options.prefixBytes !== undefined && !src.gzip) headers.range = `bytes=0-${options.prefixBytes - 1}`;
   const res = await fetchAllowed(src.table.url, config, entry.code, headers);
   const version = res.headers.get("etag") ?? res.headers.get("last-modified");
-  const body = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const stream = res.body ?? new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+  const url = res.url || src.table.url;
+  // Timeouts and the size cap on the raw stream; then the checks of what came (HTML, cut bodies).
+  const limited = limitedBody(stream, entry.code, new URL(url).host, {
+    windowMs: config.fetchTimeoutMs,
+    maxBytes: config.urlMaxBytes,
+    signal: options.signal,
+    prefix: options.sampleBytes ? { bytes: options.sampleBytes, withinMs: 2 * config.fetchTimeoutMs } : undefined,
+  });
+  const body = checkedUrlBody(res, limited, url, entry.code, src.table.format);
   const total = /\/(\d+)$/.exec(res.headers.get("content-range") ?? "")?.[1];
-  return { version, bytes: src.gzip ? gunzip(body) : readStream(body), rangeLimited: res.status === 206, size: total ? Number(total) : undefined };
+  return { version, bytes: src.gzip ? gunzip(body) : body, rangeLimited: res.status === 206, size: total ? Number(total) : undefined };
 }

@@ -61,3 +61,109 @@ export async function fetchAllowed(
     return res;
   }
 }
+
+/** A URL body needs to deliver at least this much per URL_FETCH_TIMEOUT_MS of waiting. */
+export const MIN_BYTES_PER_WINDOW = 1024;
+
+export interface BodyLimits {
+  /** URL_FETCH_TIMEOUT_MS: a window of waiting for the body. */
+  windowMs: number;
+  /** URL_MAX_BYTES: the most a URL body may send. */
+  maxBytes: number;
+  /** Aborted when the client went away: the upstream read is cancelled at once. */
+  signal?: AbortSignal;
+  /**
+   * The first `bytes` (the description's sample) must arrive within
+   * `withinMs` of waiting: until then no byte of the answer can go out, and
+   * the portal gives up after 60 s of silence.
+   */
+  prefix?: { bytes: number; withinMs: number };
+}
+
+const TIMEOUT = Symbol("timeout");
+
+/**
+ * A URL body read with limits, so one slow or endless server cannot hold a
+ * request open: within every URL_FETCH_TIMEOUT_MS spent *waiting* for it
+ * (time the Worker spends writing rows out does not count), the server must
+ * send at least MIN_BYTES_PER_WINDOW, or the read fails with URL_TIMEOUT —
+ * a trickle of 2 bytes every 5 s is as stuck as silence. More than
+ * URL_MAX_BYTES fails with URL_TOO_LARGE. An abort cancels the fetch body
+ * directly, even while a read is pending (a cancelled consumer cannot reach
+ * it through the generators above, which wait for that read first).
+ */
+export async function* limitedBody(stream: ReadableStream<Uint8Array>, table: string, host: string, limits: BodyLimits): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = stream.getReader();
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    reader.cancel().catch(() => {});
+  };
+  limits.signal?.addEventListener("abort", onAbort);
+  let total = 0;
+  let windowBytes = 0;
+  let waited = 0; // ms spent waiting within the current window
+  let prefixWaited = 0; // ms spent waiting while the prefix is incomplete
+  const prefix = limits.prefix;
+  const inPrefix = () => prefix !== undefined && total < prefix.bytes;
+  let finished = false;
+  const endWindow = () => {
+    if (windowBytes < MIN_BYTES_PER_WINDOW) {
+      throw new AppError(
+        "URL_TIMEOUT",
+        `Table "${table}": ${host} sent ${windowBytes === 0 ? "nothing" : `only ${windowBytes} bytes`} in ${limits.windowMs} ms (${total} bytes in all). A URL table's server must keep sending at least ${MIN_BYTES_PER_WINDOW} bytes per URL_FETCH_TIMEOUT_MS.`,
+      );
+    }
+    windowBytes = 0;
+    waited = 0;
+  };
+  try {
+    if (limits.signal?.aborted) onAbort();
+    for (;;) {
+      const read = reader.read();
+      read.catch(() => {});
+      let got: ReadableStreamReadResult<Uint8Array>;
+      for (;;) {
+        const started = Date.now();
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const limit = inPrefix() ? Math.min(limits.windowMs - waited, prefix!.withinMs - prefixWaited) : limits.windowMs - waited;
+        const tick = new Promise<typeof TIMEOUT>((r) => (timer = setTimeout(() => r(TIMEOUT), Math.max(1, limit))));
+        const r = await Promise.race([read, tick]);
+        clearTimeout(timer);
+        const spent = Date.now() - started;
+        waited += spent;
+        if (inPrefix()) prefixWaited += spent;
+        if (r !== TIMEOUT) {
+          got = r;
+          break;
+        }
+        if (inPrefix() && prefixWaited >= prefix!.withinMs) {
+          throw new AppError(
+            "URL_TIMEOUT",
+            `Table "${table}": ${host} sent only ${total} bytes in ${prefix!.withinMs} ms, but the first ${prefix!.bytes} bytes (or the whole file) are needed before the answer can start. A URL table's server must send them within twice URL_FETCH_TIMEOUT_MS.`,
+          );
+        }
+        if (waited >= limits.windowMs) endWindow();
+      }
+      if (aborted) throw new AppError("URL_UNAVAILABLE", `Table "${table}": the read from ${host} was cancelled.`);
+      if (got.done) {
+        finished = true;
+        return;
+      }
+      if (waited >= limits.windowMs) endWindow(); // this read ended the window: it counts for the next
+      total += got.value.byteLength;
+      windowBytes += got.value.byteLength;
+      if (total > limits.maxBytes) {
+        throw new AppError(
+          "URL_TOO_LARGE",
+          `Table "${table}": ${host} sent more than ${limits.maxBytes} bytes (URL_MAX_BYTES). Publish a smaller file, or raise URL_MAX_BYTES if this size is expected.`,
+        );
+      }
+      if (got.value.byteLength > 0) yield got.value;
+    }
+  } finally {
+    limits.signal?.removeEventListener("abort", onAbort);
+    if (!finished) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+}

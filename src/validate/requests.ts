@@ -6,8 +6,8 @@
  */
 import * as z from "zod";
 import { AppError } from "../http/errors";
-import type { DateFormat } from "../model";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
+import type { DateFormat } from "../model";
 
 const text = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === "boolean" ? (v ? "1" : "0") : String(v)));
 
@@ -24,7 +24,13 @@ export const TableDescriptionRequest = CheckRequest.extend({ table: text.optiona
 
 export const DataRequest = TableDescriptionRequest.extend({
   select: list(text).optional(),
-  filter: z.record(z.string(), z.unknown()).optional(),
+  // Not z.record: it copies into a fresh object, where an own "__proto__" key
+  // (JSON.parse makes one) is lost and the unfiltered table would be served.
+  // The map goes to the filter compiler as it came, and the compiler refuses
+  // every key it cannot apply.
+  filter: z
+    .custom<Record<string, unknown>>((v) => v !== null && typeof v === "object" && !Array.isArray(v), "expected a map of filter conditions")
+    .optional(),
   limit: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number().int().min(0).optional()),
   mapFields: z.record(z.string(), text).optional(),
 });

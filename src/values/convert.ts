@@ -48,7 +48,7 @@ export function emitterFor(type: ColumnType, opts: ValueOptions): Emitter {
     case "int":
       return (t) => (t !== null && JSON_INT.test(t) ? t : cellToJson(convert(t)));
     case "double":
-      return (t) => (t !== null && JSON_NUMBER.test(t) && t.length < 17 ? t : cellToJson(convert(t)));
+      return (t) => (t !== null && t.length < 17 && JSON_NUMBER.test(t) ? t : cellToJson(convert(t)));
     case "string":
       return (t) => (t === null || t === "" ? "null" : JSON.stringify(t));
     case "date":

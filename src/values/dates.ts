@@ -1,3 +1,4 @@
+import type { SlashOrder } from "../model";
 /**
  * Date and datetime recognition, shared by inference, output and filters.
  * Canonical forms are the portal's output formats, `Y-m-d` and `Y-m-d H:i:s`:
@@ -8,7 +9,6 @@
  * an optional `am`/`pm`, and an optional `Z` / `±HH:MM` offset. The offset is
  * dropped and the wall-clock time kept: the portal's datetime has no zone.
  */
-import type { SlashOrder } from "../model";
 
 const DATE_TIME =
   /^(?:(\d{4})-(\d{1,2})-(\d{1,2})|(\d{1,2})([./])(\d{1,2})\5(\d{4}))(?:[T ]+(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(?:\s*([aApP])\.?[mM]\.?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$/;
@@ -28,8 +28,19 @@ function daysInMonth(y: number, m: number): number {
   return m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
 }
 
+/**
+ * The longest date the portal or a file writes is about 40 characters
+ * (`31.12.9999 11:59:59.123456789 p.m. +03:00`). Longer text is not a date, and
+ * the bound keeps DATE_TIME's optional parts (`[T ]+`, `\s*`), which can
+ * overlap on a run of spaces, from ever seeing more than a few dozen characters.
+ */
+export const MAX_DATE_CHARS = 48;
+
 export function parseDateParts(text: string, order: SlashOrder): DateParts | null {
-  const r = DATE_TIME.exec(text.trim());
+  if (text.length > 4 * MAX_DATE_CHARS) return null;
+  const t = text.trim();
+  if (t.length > MAX_DATE_CHARS) return null;
+  const r = DATE_TIME.exec(t);
   if (!r) return null;
   let y: number, m: number, d: number;
   if (r[1] !== undefined) {

@@ -1,5 +1,5 @@
-/** Readings of column types and date formats (the types themselves are in model.ts). */
 import { COLUMN_TYPES, DATE_FORMATS, type ColumnType, type DateFormat, type SlashOrder } from "../model";
+/** Readings of column types and date formats (the types themselves are in model.ts). */
 
 /** Types a sidecar may declare: the column types plus synonyms. */
 export const DECLARED_TYPES = [...COLUMN_TYPES, "money"] as const;

@@ -12,16 +12,34 @@
 import { errorBody, toAppError } from "../http/errors";
 
 const CHUNK_CHARS = 256 * 1024;
-const KEEPALIVE_MS = 10_000;
+const DEFAULT_KEEPALIVE_MS = 10_000;
 // Rows found by a selective filter go out at least this often, however few.
 const FLUSH_MS = 1_000;
 
-/** Pulls encoded rows (`[1,"x"]`); returns null when there are no more. */
-export type RowPump = () => Promise<string[] | null>;
+/**
+ * Pulls the next piece of encoded rows (`,[1,"x"],[2,"y"]`, possibly ending
+ * mid-row: the writer only concatenates), "" when a batch held no matching
+ * row, null when there are no more. A piece is about PIECE_CHARS at most
+ * (one cell may exceed it), so one output chunk stays bounded however wide
+ * the rows or long the cells.
+ */
+export type RowPump = () => Promise<string | null>;
 
-export function urlDataBody(header: readonly string[], pump: RowPump, cancel: () => Promise<void>, label: string): ReadableStream<Uint8Array> {
+export const PIECE_CHARS = 64 * 1024;
+
+const TICK = Symbol("tick");
+
+export function urlDataBody(
+  header: readonly string[],
+  pump: RowPump,
+  cancel: () => Promise<void>,
+  label: string,
+  timing: { keepaliveMs?: number } = {},
+): ReadableStream<Uint8Array> {
+  const KEEPALIVE_MS = timing.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
   const encoder = new TextEncoder();
   let first = true;
+  let cancelled = false;
   let lastSent = Date.now();
   return new ReadableStream<Uint8Array>(
     {
@@ -32,13 +50,29 @@ export function urlDataBody(header: readonly string[], pump: RowPump, cancel: ()
         let buf = "";
         try {
           while (buf.length < CHUNK_CHARS) {
-            const rows = await pump();
-            if (rows === null) {
+            // A slow source (a URL trickling bytes) keeps `pump` waiting: the
+            // keep-alive must not wait with it.
+            const next = pump();
+            let piece: string | null;
+            for (;;) {
+              let timer: ReturnType<typeof setTimeout> | undefined;
+              const tick = new Promise<typeof TICK>((r) => (timer = setTimeout(() => r(TICK), Math.max(0, KEEPALIVE_MS - (Date.now() - lastSent)))));
+              const got = await Promise.race([next, tick]);
+              clearTimeout(timer);
+              if (got !== TICK) {
+                piece = got;
+                break;
+              }
+              controller.enqueue(encoder.encode(buf === "" ? " " : buf));
+              buf = "";
+              lastSent = Date.now();
+            }
+            if (piece === null) {
               controller.enqueue(encoder.encode(`${buf}]`));
               controller.close();
               return;
             }
-            for (const row of rows) buf += `,${row}`;
+            buf += piece;
             if (first && buf !== "") break; // the first rows go out at once
             if (buf !== "" && Date.now() - lastSent > FLUSH_MS) break;
             if (Date.now() - lastSent > KEEPALIVE_MS) {
@@ -50,6 +84,7 @@ export function urlDataBody(header: readonly string[], pump: RowPump, cancel: ()
           lastSent = Date.now();
           controller.enqueue(encoder.encode(buf));
         } catch (err) {
+          if (cancelled) return; // the client is gone: nobody to tell
           const e = toAppError(err);
           console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
           controller.enqueue(encoder.encode(`${buf}\n!ERROR ${JSON.stringify(errorBody(e))}\n`));
@@ -58,6 +93,7 @@ export function urlDataBody(header: readonly string[], pump: RowPump, cancel: ()
         }
       },
       async cancel() {
+        cancelled = true;
         await cancel();
       },
     },
