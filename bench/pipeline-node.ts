@@ -5,8 +5,8 @@
  * If anything were kept per row, a 1 GB file could not pass under the cap.
  */
 import { createReadStream } from "node:fs";
-import { csvRecords } from "../src/parse/csv";
-import { decodeText } from "../src/parse/decode";
+import { csvRecords } from "../src/formats/csv/parse";
+import { decodeText } from "../src/formats/text";
 import { emitterFor } from "../src/values/convert";
 import type { ColumnType } from "../src/model";
 

@@ -10,8 +10,8 @@ import { describedColumns, describeStream } from "../src/catalog/describe";
 import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/rules/naming";
 import { parseSidecar } from "../src/rules/sidecar";
 import type { WorkerApi } from "../src/register/register";
-import type { Bytes } from "../src/source/bytes";
-import { toStream } from "../src/source/bytes";
+import type { Bytes } from "../src/streams/bytes";
+import { toStream } from "../src/streams/bytes";
 import { gunzip } from "../src/source/open";
 
 export async function* fileBytes(path: string): Bytes {

@@ -5,8 +5,8 @@
  */
 import { Router, type IRequest } from "itty-router";
 import type { Env } from "./config/config";
-import { guardBody } from "./http/drain";
-import { AppError, errorResponse } from "./http/errors";
+import { guardBody } from "./request/drain";
+import { AppError, errorResponse } from "./errors";
 import { data } from "./routes/data";
 import type { RouteHandler } from "./routes/endpoint";
 import { files } from "./routes/files";

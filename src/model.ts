@@ -2,8 +2,10 @@
  * The shared model: the types every stage passes along (a table, its
  * columns, how its file is read, a typed cell). A leaf: it imports nothing
  * and does no IO, so any module may depend on it without depending on the
- * modules that read R2, fetch URLs or cache descriptions.
+ * modules that read R2, fetch URLs or cache descriptions. (The error codes are
+ * the one other leaf it names.)
  */
+import type { ErrorCode } from "./errors";
 
 /**
  * Column types as answered to the portal: exactly the five its REST datasets
@@ -36,22 +38,31 @@ export interface Column {
   slashOrder: SlashOrder;
 }
 
-/** CSV: the delimiter and line ending. */
-export interface CsvDialect {
-  delimiter: string;
-  newline: "\n" | "\r\n" | "\r";
+/** A byte stream (an R2 object, a URL body, an upload): see streams/bytes.ts. */
+export type Bytes = AsyncGenerator<Uint8Array, void, undefined>;
+
+/** Records in batches: arrays (positional, the header first) or objects (keyed cells). */
+export type Records = AsyncGenerator<unknown[], void, undefined>;
+
+/**
+ * How a file is read, as its format detected it from the first bytes
+ * (formats/): kept in the description, so later reads detect nothing again.
+ */
+export interface RecordReader {
+  /** The format's name, for messages. */
+  format: string;
+  /** Raw records from the file's first byte. `truncated`: the bytes are a prefix (its last record may be cut, and is dropped). */
+  records(bytes: Bytes, truncated: boolean): Records;
+  /** Makes text of a cell value that is not text (JSON numbers, nested values); null when every cell already is text (CSV). */
+  cellText: ((value: unknown) => string | null) | null;
+  /** Numbers read with a decimal comma unless a sidecar says otherwise (CSV with `;` or tab). */
+  decimalComma: boolean;
+  /** The code of a record that does not fit the table's shape, and what to check in such a record. */
+  malformed: { code: ErrorCode; extraCells: string };
 }
 
-/** JSON: one array of records, or one record per line. */
-export type JsonShape = "array" | "ndjson";
-
-/** How a file is read: decided once per file version and kept in its description. */
-export type Layout =
-  | ({ format: "csv"; encoding: string } & CsvDialect)
-  | { format: "json"; shape: JsonShape; records: "objects" | "arrays" };
-
 export interface Description {
-  layout: Layout;
+  reader: RecordReader;
   /** JSON object keys per column; for CSV and JSON arrays, columns are positions. */
   keys: string[];
   /**

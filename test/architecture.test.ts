@@ -1,7 +1,7 @@
 // Issue 11: one home for errors, auth, configuration and formats. What the
 // seams promise, asserted from outside (HTTP) where a caller can see it.
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { AppError, STATUS, type ErrorCode } from "../src/http/errors";
+import { AppError, STATUS, type ErrorCode } from "../src/errors";
 import { call, clearBucket, errorOf, phpBody, post, put } from "./helpers";
 
 beforeEach(clearBucket);
@@ -18,7 +18,7 @@ describe("errors: one status table", () => {
     await put("wide.json", '[["a","b"],[1,2],[3,4,5]]');
     const e = await errorOf(await post("/table_description", { table: "wide" }));
     expect(e).toMatchObject({ status: 422, code: "JSON_MALFORMED" });
-    expect(e.message).toContain("Record 3 (the header array is record 1) has 3 values but the header has 2");
+    expect(e.message).toContain("Record 3 (the header is record 1) has 3 fields but the header has 2. Check that record for an extra value");
   });
 
   it("the !ERROR trailer of a cut data answer is the same error body as an error answer", async () => {

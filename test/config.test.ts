@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { readConfig, type Env } from "../src/config/config";
-import { AppError } from "../src/http/errors";
+import { AppError } from "../src/errors";
 
 const base = { DATA: env.DATA } as Env;
 

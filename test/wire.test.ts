@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readConfig } from "../src/config/config";
-import { AppError } from "../src/http/errors";
+import { AppError } from "../src/errors";
 import { DATE_FORMAT_SETTING_NAME, register, validateTable } from "../src/register/register";
 import type { Portal } from "../src/register/portal";
 import { normaliseDateFormat } from "../src/values/types";

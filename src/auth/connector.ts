@@ -2,7 +2,7 @@
  * The portal's connector token: sent in the body as `connection[token]` (or
  * `token`), one of CONNECTOR_TOKEN's comma-separated values.
  */
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { tokenMatches } from "./secret";
 import { recordOf, textOf, type AuthStrategy } from "./strategy";
 

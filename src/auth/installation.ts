@@ -6,7 +6,7 @@
  * token. It lives in a dot-folder, which is never a table nor an upload target.
  */
 import * as z from "zod";
-import { validate } from "../validate/requests";
+import { validate } from "../request/schemas";
 import { portalRefused, requirePortal, verifyPortalToken, type PortalUser } from "./portal";
 import { tokenMatches } from "./secret";
 import type { AuthStrategy } from "./strategy";

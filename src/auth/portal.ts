@@ -10,7 +10,7 @@
  * Every refusal is the same generic 403: it names no table, file or column.
  */
 import type { Config, PortalConfig } from "../config/config";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { Portal, PortalError } from "../register/portal";
 
 /** A portal call may take this long before the request is refused (the portal's own limit is 60 s). */

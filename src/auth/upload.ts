@@ -1,5 +1,5 @@
 /** The upload token: `Authorization: Bearer <UPLOAD_TOKEN>` on /files, separate from the portal's token. */
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { tokenMatches } from "./secret";
 import type { AuthStrategy } from "./strategy";
 

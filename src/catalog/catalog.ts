@@ -4,7 +4,7 @@
  * table's declared code wins over an R2 object that would get the same one.
  */
 import type { Config, Env } from "../config/config";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { assignTableCodes, tableKeyInfo, tableTitle } from "../rules/naming";
 import type { TableEntry } from "../model";
 

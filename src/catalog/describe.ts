@@ -5,18 +5,17 @@
  * repeated calls do not read the file again.
  */
 import type { Config, Env } from "../config/config";
-import { AppError } from "../http/errors";
-import { decodeSample, detectEncoding } from "../parse/decode";
-import { detectDialect } from "../parse/csv";
-import { detectJsonShape, jsonCellText } from "../parse/json";
-import { fitRecord, headerMatches, rawRecords } from "../parse/rows";
-import { peek, type Bytes } from "../source/bytes";
+import { AppError } from "../errors";
+import type { FormatInput, TableFormat } from "../formats/format";
+import { FORMATS, type FormatRegistry } from "../formats/registry";
+import { cellTextOf, fitRecord, headerMatches } from "../formats/rows";
+import { peek, type Bytes } from "../streams/bytes";
 import { openTable, type OpenOptions } from "../source/open";
 import { slashOrderOf } from "../values/types";
 import { inferTypes } from "./infer";
 import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "../rules/naming";
 import { parseSidecar, schemaError } from "../rules/sidecar";
-import type { Column, Description, Layout, Sidecar, TableEntry, TextRow } from "../model";
+import type { Column, Description, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
 
 export const SAMPLE_BYTES = 1024 * 1024;
 export const SAMPLE_ROWS = 10_000;
@@ -99,21 +98,17 @@ export async function loadDeclared(env: Env, entry: TableEntry): Promise<Declare
 
 // ---- inference -------------------------------------------------------------
 
-function layoutFor(entry: TableEntry, sample: Uint8Array, declared: Sidecar | undefined): Layout {
-  const format = declared?.format ?? entry.source.extension;
-  if (format === "json" || format === "ndjson" || format === "jsonl") {
-    const shape = detectJsonShape(decodeSample(sample, "utf-8"), format);
-    return { format: "json", shape, records: "objects" }; // records refined from the first element
-  }
-  const encoding = declared?.encoding ?? detectEncoding(sample);
-  const text = decodeSample(sample, encoding);
-  const dialect = detectDialect(text, format);
-  return { format: "csv", encoding, ...dialect, ...(declared?.delimiter ? { delimiter: declared.delimiter } : {}) };
+/** The format a table's file has: declared in its sidecar, else its extension's. */
+function formatFor(entry: TableEntry, declared: Sidecar | undefined, formats: FormatRegistry): { format: TableFormat; name: string } {
+  const name = declared?.format ?? entry.source.extension;
+  const format = formats.formatOf(name);
+  if (!format) throw new AppError("SCHEMA_INVALID", `Table "${entry.code}" has the format "${name}", which the connector does not read (it reads ${formats.listed}).`);
+  return { format, name };
 }
 
-async function sampleRecords(bytes: Bytes, layout: Layout, truncated: boolean): Promise<unknown[]> {
+async function sampleRecords(bytes: Bytes, reader: RecordReader, truncated: boolean): Promise<unknown[]> {
   const records: unknown[] = [];
-  const source = rawRecords(bytes, layout, truncated);
+  const source = reader.records(bytes, truncated);
   try {
     for await (const batch of source) {
       for (const r of batch) {
@@ -131,54 +126,52 @@ async function* once(bytes: Uint8Array): Bytes {
   yield bytes;
 }
 
-async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, declared: Sidecar | undefined): Promise<Description> {
+/** The columns of a positional table (a header record first): names, widths, cell text. */
+function positional(records: unknown[], first: unknown[], reader: RecordReader) {
+  const header: TextRow = first.map((h) => cellTextOf(reader, h));
+  let headers = header.map((h, i) => phpNonEmpty(h ?? "", `Column ${i + 1}`));
+  const raw = records.slice(1).map((r, i) => {
+    if (!Array.isArray(r)) throw new AppError(reader.malformed.code, `Record ${i + 2} is not a ${reader.format} array, but the table's first record is a header array.`);
+    return r;
+  });
+  // Trailing unnamed columns that hold nothing (`a;b;c;;;` exports) are dropped.
+  let width = headers.length;
+  while (width > 1 && (first[width - 1] === "" || first[width - 1] === null) && raw.every((r) => r[width - 1] === undefined || r[width - 1] === "" || r[width - 1] === null)) width--;
+  headers = headers.slice(0, width);
+  return { header, headers, keys: headers, rows: raw.map((r, i) => fitRecord(r, width, i + 2, reader)) };
+}
+
+/** The columns of a table of objects: the union of keys in the sample, in order of first appearance. */
+function keyed(records: unknown[], reader: RecordReader) {
+  const seen = new Set<string>();
+  const keys: string[] = [];
+  const objects = records.map((r, i) => {
+    if (r === null || typeof r !== "object" || Array.isArray(r)) {
+      throw new AppError(reader.malformed.code, `Record ${i + 1} is not a ${reader.format} object, but the table's first record is one.`);
+    }
+    for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), keys.push(k);
+    return r;
+  });
+  const headers = keys.map((k, i) => phpNonEmpty(k, `Column ${i + 1}`));
+  const rows = objects.map((r) => keys.map((k) => cellTextOf(reader, Reflect.get(r, k))));
+  return { header: null, headers, keys, rows };
+}
+
+async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | undefined, formats: FormatRegistry): Promise<Description> {
+  const prefix = input.sample;
   if (prefix.byteLength === 0) {
     throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" is empty. Upload a file with a header row.`);
   }
-  let layout = layoutFor(entry, prefix, declared);
-  const records = await sampleRecords(once(prefix), layout, !complete);
+  const { format, name } = formatFor(entry, declared, formats);
+  const reader = await format.detect(input, { name, declared });
+  const records = await sampleRecords(once(prefix), reader, !input.complete);
   if (records.length === 0) {
     throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its first ${prefix.byteLength} bytes hold no complete record).`);
   }
-
-  let headers: string[];
-  let header: TextRow | null = null;
-  let keys: string[];
-  let rows: TextRow[];
   const first = records[0];
-  if (layout.format === "csv" || Array.isArray(first)) {
-    if (layout.format === "json") layout = { ...layout, records: "arrays" };
-    const fromJson = layout.format === "json";
-    if (!Array.isArray(first)) throw new AppError("JSON_MALFORMED", "The first record of the JSON table is not an array.");
-    header = first.map((h) => (fromJson ? jsonCellText(h) : (h as string)));
-    headers = first.map((h, i) => phpNonEmpty((fromJson ? jsonCellText(h) : (h as string)) ?? "", `Column ${i + 1}`));
-    const raw = records.slice(1).map((r, i) => {
-      if (!Array.isArray(r)) throw new AppError("JSON_MALFORMED", `Record ${i + 2} is not a JSON array, but the table's first record is a header array.`);
-      return r;
-    });
-    // Trailing unnamed columns that hold nothing (`a;b;c;;;` exports) are dropped.
-    let width = headers.length;
-    while (width > 1 && (first[width - 1] === "" || first[width - 1] === null) && raw.every((r) => r[width - 1] === undefined || r[width - 1] === "" || r[width - 1] === null)) width--;
-    headers = headers.slice(0, width);
-    keys = headers;
-    rows = raw.map((r, i) => fitRecord(r, width, i + 2, fromJson));
-  } else {
-    const seen = new Set<string>();
-    keys = [];
-    for (const [i, r] of records.entries()) {
-      if (r === null || typeof r !== "object" || Array.isArray(r)) {
-        throw new AppError("JSON_MALFORMED", `Record ${i + 1} is not a JSON object, but the table's first record is one.`);
-      }
-      for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), keys.push(k);
-    }
-    headers = keys.map((k, i) => phpNonEmpty(k, `Column ${i + 1}`));
-    rows = records.map((r) => keys.map((k) => jsonCellText((r as Record<string, unknown>)[k])));
-  }
+  const { header, headers, keys, rows } = Array.isArray(first) ? positional(records, first, reader) : keyed(records, reader);
 
-  const decimalComma =
-    declared?.decimalSeparator !== undefined
-      ? declared.decimalSeparator === ","
-      : layout.format === "csv" && layout.delimiter !== ",";
+  const decimalComma = declared?.decimalSeparator !== undefined ? declared.decimalSeparator === "," : reader.decimalComma;
   const inferred = inferTypes(rows, headers.length, decimalComma);
   const codes = assignFieldCodes(headers);
   const declaredOrder = declared?.dateFormat;
@@ -190,7 +183,7 @@ async function infer(entry: TableEntry, prefix: Uint8Array, complete: boolean, d
   }));
   applyDeclaredColumns(columns, keys, declared, entry);
   const dateColumn = declaredDateColumn(columns, keys, declared, entry);
-  return { columns, keys, header, layout, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}) };
+  return { columns, keys, header, reader, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}) };
 }
 
 function sidecarPlace(entry: TableEntry): string {
@@ -253,30 +246,36 @@ export async function describe(env: Env, config: Config, entry: TableEntry, opti
     forgetDescription(cached);
     bytes = prefix.all; // described again from the same read
   }
-  const described = await describeStream(entry, bytes, declared.sidecar, (read) =>
+  const described = await describeStream(entry, bytes, declared.sidecar, {
     // A range read ends where the range does: complete only if that is the file's end.
-    !opened.rangeLimited || (opened.size !== undefined ? read >= opened.size : read < SAMPLE_BYTES),
-  );
+    endIsFileEnd: (read) => !opened.rangeLimited || (opened.size !== undefined ? read >= opened.size : read < SAMPLE_BYTES),
+    size: opened.size,
+    read: opened.read,
+  });
   cacheSet(cacheKey, described.description);
   return described;
+}
+
+export interface DescribeOptions {
+  /** Whether a stream that ended within the sample is the whole file (false for a range read that was cut). */
+  endIsFileEnd?: (read: number) => boolean;
+  /** The file's size and random access to it, for formats that read elsewhere than the start. */
+  size?: number;
+  read?: FormatInput["read"];
+  /** The formats to read with (a test adds its own). */
+  formats?: FormatRegistry;
 }
 
 /**
  * Describes a table from a stream of its bytes (from the first byte): infers
  * from the first SAMPLE_BYTES and hands back the whole stream for reading on.
- * `endIsFileEnd` says whether a stream that ended within the sample is the
- * whole file (false for a range read that was cut).
  */
-export async function describeStream(
-  entry: TableEntry,
-  bytes: Bytes,
-  declared: Sidecar | undefined,
-  endIsFileEnd: (read: number) => boolean = () => true,
-): Promise<Described> {
+export async function describeStream(entry: TableEntry, bytes: Bytes, declared: Sidecar | undefined, options: DescribeOptions = {}): Promise<Described> {
   const prefix = await peek(bytes, SAMPLE_BYTES);
-  const complete = prefix.complete && endIsFileEnd(prefix.bytes.byteLength);
+  const complete = prefix.complete && (options.endIsFileEnd ?? (() => true))(prefix.bytes.byteLength);
   try {
-    const description = await infer(entry, prefix.bytes, complete, declared);
+    const input: FormatInput = { sample: prefix.bytes, complete, size: options.size, read: options.read };
+    const description = await infer(entry, input, declared, options.formats ?? FORMATS);
     return { description, bytes: prefix.all };
   } catch (err) {
     await prefix.all.return(undefined);

@@ -4,8 +4,8 @@
  * type are counted: they would be served as null, which the uploader should
  * know about before the dashboard shows gaps.
  */
-import { tableRows } from "../parse/rows";
-import type { Bytes } from "../source/bytes";
+import { tableRows } from "../formats/rows";
+import type { Bytes } from "../streams/bytes";
 import { converterFor } from "../values/convert";
 import type { Column, Description } from "../model";
 
@@ -20,7 +20,7 @@ export async function inspectRows(description: Description, bytes: Bytes): Promi
   const misfits = description.columns.map(() => ({ count: 0, firstRecord: 0, firstValue: "" }));
   let rows = 0;
   // Record numbers as people count them: the header is record 1 when there is one.
-  const offset = description.layout.format === "json" && description.layout.records === "objects" ? 0 : 1;
+  const offset = description.header === null ? 0 : 1;
   for await (const batch of tableRows(bytes, description)) {
     for (const row of batch) {
       rows++;

@@ -7,9 +7,10 @@
  * who is not entitled to see the configuration.
  */
 import * as z from "zod";
+import { FORMATS } from "../formats/registry";
 import { SidecarSchema } from "../rules/sidecar";
 import { TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 import type { DateFormat, UrlTable } from "../model";
 
@@ -25,7 +26,7 @@ export const UrlTableSchema = z
     code: z.string().max(TABLE_CODE_MAX).regex(TABLE_CODE_RE, "must match ^[a-z][a-z0-9_]*$"),
     title: z.string().trim().min(1).refine((t) => t !== "0", "must not be \"0\" (the portal treats it as empty)"),
     url: z.url({ protocol: /^https?$/ }),
-    format: z.enum(["csv", "tsv", "json", "ndjson"]),
+    format: z.enum(FORMATS.extensions),
     gzip: z.boolean().optional(),
     schema: SidecarSchema.optional(),
   })

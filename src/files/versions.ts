@@ -17,7 +17,7 @@
  * every content that was live at some point ends up live or kept.
  * Copies stream R2 to R2 in constant memory.
  */
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 
 export const VERSIONS_PREFIX = ".versions/";
 

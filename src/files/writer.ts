@@ -12,7 +12,7 @@
  * key with a conditional put (R2 to R2, streamed); the staging object is
  * always deleted.
  */
-import { concat } from "../source/bytes";
+import { concat } from "../streams/bytes";
 
 export const PART_BYTES = 8 * 1024 * 1024;
 export const STAGING_PREFIX = ".staging/";

@@ -23,7 +23,7 @@
  * Anything that cannot be applied exactly is a 400 naming the key and value:
  * dropping a condition would show wrong numbers on a dashboard.
  */
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import type { FieldResolver } from "../project/fields";
 import { formatDate, formatDateTime, parseDateParts } from "../values/dates";
 import { parseNumber } from "../values/numbers";

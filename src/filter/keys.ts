@@ -2,7 +2,7 @@
  * Filter keys: `[!]op FIELD`. Longest operators first, so `>=` is not read
  * as `>` followed by a field called `=DATE`.
  */
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 
 export type Operator = "eq" | "in" | "contains" | "like" | "between" | "gt" | "ge" | "lt" | "le";
 

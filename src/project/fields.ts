@@ -8,7 +8,7 @@
  * through `mapFields`, which portals before 25.1150 do not send: then the
  * answer is a FIELD_UNKNOWN that says so and how to fix it.
  */
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import type { Column } from "../model";
 
 export class FieldResolver {

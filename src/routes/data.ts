@@ -8,13 +8,13 @@ import { findTable } from "../catalog/catalog";
 import type { Config, Env } from "../config/config";
 import { compileFilter } from "../filter/compile";
 import { FieldResolver } from "../project/fields";
-import { tableRows } from "../parse/rows";
-import { DataRequest, portalDateFormat, tableParam } from "../validate/requests";
+import { tableRows } from "../formats/rows";
+import { DataRequest, portalDateFormat, tableParam } from "../request/schemas";
 import { cellToJson, converterFor, emitterFor, type Converter, type Emitter } from "../values/convert";
 import { PIECE_CHARS, urlDataBody } from "../write/urldata";
-import { counting } from "../source/bytes";
+import { counting } from "../streams/bytes";
 import { endpoint } from "./endpoint";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import type { Cell, Description, TextRow } from "../model";
 
 // Far more than any dataset has fields; a wide table may select all its columns.

@@ -8,9 +8,9 @@
 import type * as z from "zod";
 import type { AuthStrategy } from "../auth/strategy";
 import { readConfig, type Config, type Env } from "../config/config";
-import { decodeBody, readBodyText } from "../decode/body";
-import { parsePhpForm } from "../decode/php-form";
-import { validate } from "../validate/requests";
+import { decodeBody, readBodyText } from "../request/body";
+import { parsePhpForm } from "../request/php-form";
+import { validate } from "../request/schemas";
 
 /**
  * How the body is read before auth: the portal's form or JSON (the

@@ -23,12 +23,12 @@ import { listTables } from "../catalog/catalog";
 import { describe, describeStream, loadDeclared } from "../catalog/describe";
 import { inspectRows, schemaChange } from "../catalog/inspect";
 import { checkKey } from "../rules/upload-key";
-import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../rules/naming";
+import { assignTableCodes, SIDECAR_SUFFIX, storedContentType, tableKeyInfo, tableTitle } from "../rules/naming";
 import { parseSidecar } from "../rules/sidecar";
 import type { Config, Env } from "../config/config";
-import { readBodyText } from "../decode/body";
-import { AppError } from "../http/errors";
-import { readStream, type Bytes } from "../source/bytes";
+import { readBodyText } from "../request/body";
+import { AppError } from "../errors";
+import { readStream, type Bytes } from "../streams/bytes";
 import { gunzip } from "../source/open";
 import { ObjectWriter } from "../files/writer";
 import { deleteKeeping, listVersions, pruneVersions, replaceKeeping, restoreVersion, VERSIONS_PREFIX } from "../files/versions";
@@ -156,7 +156,7 @@ async function putTable(request: Request, env: Env, config: Config, key: string)
   const declared = await loadDeclared(env, entry);
   const before = await currentColumns(env, config, entry);
   const info = tableKeyInfo(key)!;
-  const contentType = info.gzip ? "application/gzip" : info.extension === "csv" || info.extension === "tsv" ? "text/csv" : "application/json";
+  const contentType = storedContentType(info);
   const writer = new ObjectWriter(env.DATA, key, { httpMetadata: { contentType } });
   const digest = expected.sha256 ? new crypto.DigestStream("SHA-256") : null;
   // An aborted digest rejects its promise: it is only awaited on success.
@@ -264,7 +264,7 @@ async function getFile(env: Env, key: string): Promise<Response> {
   if (!obj) throw new AppError("FILE_NOT_FOUND", `There is no file "${key}".`);
   const headers = new Headers({ etag: obj.httpEtag, "content-length": String(obj.size), "cache-control": "no-store" });
   const info = tableKeyInfo(key);
-  const byExtension = !info ? "application/json" : info.gzip ? "application/gzip" : info.extension === "csv" || info.extension === "tsv" ? "text/csv" : "application/json";
+  const byExtension = info ? storedContentType(info) : "application/json";
   headers.set("content-type", obj.httpMetadata?.contentType ?? byExtension);
   return new Response(obj.body, { headers });
 }

@@ -15,7 +15,7 @@ import { portalClient, requirePortal } from "../auth/portal";
 import { findTable, listTables } from "../catalog/catalog";
 import { describe, describedColumns } from "../catalog/describe";
 import type { Config, Env } from "../config/config";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { DEFAULT_LOGO, explain, formatSummary, register, type WorkerApi } from "../register/register";
 import { endpoint } from "./endpoint";
 

@@ -5,7 +5,7 @@ import { connectorToken } from "../auth/connector";
 import { anyone } from "../auth/strategy";
 import { findTable, listTables, searchTables } from "../catalog/catalog";
 import { describe, describedColumns } from "../catalog/describe";
-import { CheckRequest, portalDateFormat, TableDescriptionRequest, tableParam, TableListRequest } from "../validate/requests";
+import { CheckRequest, portalDateFormat, TableDescriptionRequest, tableParam, TableListRequest } from "../request/schemas";
 import { endpoint } from "./endpoint";
 import { PORTAL_ENDPOINTS } from "../model";
 

@@ -6,20 +6,25 @@
  * its externalCode and our column code are one and the same string.
  */
 
+import { FORMATS } from "../formats/registry";
+
 export const TABLE_CODE_MAX = 230;
 export const FIELD_CODE_MAX = 32;
 export const TABLE_CODE_RE = /^[a-z][a-z0-9_]*$/;
 export const FIELD_CODE_RE = /^[A-Z][A-Z0-9_]{0,31}$/;
 
-/** Extensions that make an object a table; `.gz` may follow any of them. */
-export const TABLE_EXTENSIONS = ["csv", "tsv", "json", "ndjson", "jsonl"] as const;
-export type TableExtension = (typeof TABLE_EXTENSIONS)[number];
-const TABLE_KEY_RE = /\.(csv|tsv|json|ndjson|jsonl)(\.gz)?$/i;
+/** Extensions that make an object a table (the formats' own, formats/registry.ts); `.gz` may follow any of them. */
+const TABLE_KEY_RE = new RegExp(`\\.(${FORMATS.extensions.join("|")})(\\.gz)?$`, "i");
 export const SIDECAR_SUFFIX = ".schema.json";
 
 export interface TableKeyInfo {
-  extension: TableExtension;
+  extension: string;
   gzip: boolean;
+}
+
+/** The content type a table file is stored with: its format's, or gzip's. */
+export function storedContentType(info: TableKeyInfo): string {
+  return info.gzip ? "application/gzip" : (FORMATS.formatOf(info.extension)?.contentType ?? "application/octet-stream");
 }
 
 /**
@@ -31,7 +36,7 @@ export function tableKeyInfo(key: string): TableKeyInfo | null {
   if (key.split("/").some((part) => part.startsWith("."))) return null;
   const m = TABLE_KEY_RE.exec(key);
   if (!m) return null;
-  return { extension: m[1].toLowerCase() as TableExtension, gzip: m[2] !== undefined };
+  return { extension: m[1].toLowerCase(), gzip: m[2] !== undefined };
 }
 
 // Russian, Ukrainian and Belarusian letters, as passport-style Latin (ISO 9 / ICAO-like).

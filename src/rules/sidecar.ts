@@ -3,7 +3,8 @@
  * `sales.csv.schema.json`; a URL table may carry the same object as `schema`.
  */
 import * as z from "zod";
-import { AppError } from "../http/errors";
+import { FORMATS } from "../formats/registry";
+import { AppError } from "../errors";
 import { DATE_FORMAT_HELP, DECLARED_TYPES, declaredType, normaliseDateFormat } from "../values/types";
 import { normalizeEncoding, unsupportedEncoding } from "../values/encodings";
 import { FIELD_CODE_RE, phpNonEmpty } from "./naming";
@@ -25,7 +26,7 @@ const ColumnOverride = z
 
 export const SidecarSchema = z
   .object({
-    format: z.enum(["csv", "tsv", "json", "ndjson"]).optional(),
+    format: z.enum(FORMATS.extensions).optional(),
     // Canonical label, so that every spelling of UTF-8 is read strictly.
     encoding: z
       .string()

@@ -3,7 +3,8 @@
  * space: no `..`, no absolute or empty segments, no dot-folders (`.versions/`
  * belongs to the Worker), and it must name a table file or a table's sidecar.
  */
-import { AppError } from "../http/errors";
+import { FORMATS } from "../formats/registry";
+import { AppError } from "../errors";
 import { SIDECAR_SUFFIX, tableKeyInfo } from "./naming";
 
 export type KeyKind = "table" | "sidecar";
@@ -30,6 +31,6 @@ export function checkKey(raw: string): { key: string; kind: KeyKind } {
     if (!tableKeyInfo(key.slice(0, -SIDECAR_SUFFIX.length))) throw fail(`a schema must sit next to a table file, as <file>${SIDECAR_SUFFIX}`);
     return { key, kind: "sidecar" };
   }
-  if (!tableKeyInfo(key)) throw fail("only .csv, .tsv, .json, .ndjson, .jsonl (optionally .gz) files and their .schema.json sidecars can be uploaded");
+  if (!tableKeyInfo(key)) throw fail(`only ${FORMATS.listed.replace(/ or /, ", ")} (optionally .gz) files and their .schema.json sidecars can be uploaded`);
   return { key, kind: "table" };
 }

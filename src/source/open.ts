@@ -5,9 +5,9 @@
  * a file replaced mid-request is never mixed with its successor.
  */
 import type { Config, Env } from "../config/config";
-import { AppError } from "../http/errors";
-import { readStream, type Bytes } from "./bytes";
-import { gunzip } from "./gunzip";
+import { AppError } from "../errors";
+import { readStream, type Bytes } from "../streams/bytes";
+import { gunzip } from "../streams/gunzip";
 import { checkedUrlBody } from "./url-body";
 import { fetchAllowed, limitedBody } from "./url";
 import type { TableEntry } from "../model";
@@ -21,6 +21,21 @@ export interface Opened {
   rangeLimited: boolean;
   /** The file's full size in bytes, when the source says it. */
   size?: number;
+  /**
+   * Random access to this same version (R2 range reads, refused if the object
+   * changed meanwhile): for formats whose metadata is not at the start. Absent
+   * for URL tables and compressed files.
+   */
+  read?: (offset: number, length: number) => Promise<Uint8Array>;
+}
+
+/** Range reads of one version of an R2 object; a replaced or deleted object is TABLE_NOT_FOUND. */
+function rangeReader(bucket: R2Bucket, key: string, etag: string): Opened["read"] {
+  return async (offset, length) => {
+    const part = await bucket.get(key, { range: { offset, length }, onlyIf: { etagMatches: etag } });
+    if (!part || !("body" in part)) throw vanished(key);
+    return new Uint8Array(await part.arrayBuffer());
+  };
 }
 
 export interface OpenOptions {
@@ -48,7 +63,8 @@ export async function openTable(env: Env, config: Config, entry: TableEntry, opt
       obj = await env.DATA.get(src.key);
     }
     if (!obj) throw vanished(src.key);
-    return { version: obj.etag, bytes: src.gzip ? gunzip(obj.body) : readStream(obj.body), rangeLimited: range !== undefined, size: obj.size };
+    if (src.gzip) return { version: obj.etag, bytes: gunzip(obj.body), rangeLimited: false };
+    return { version: obj.etag, bytes: readStream(obj.body), rangeLimited: range !== undefined, size: obj.size, read: rangeReader(env.DATA, src.key, obj.etag) };
   }
   const headers: Record<string, string> = {};
   if (options.prefixBytes !== undefined && !src.gzip) headers.range = `bytes=0-${options.prefixBytes - 1}`;

@@ -4,8 +4,8 @@
  * transfer cut short. Each is a URL_UNAVAILABLE that says what came back,
  * never an INTERNAL error or a table parsed out of HTML.
  */
-import { AppError } from "../http/errors";
-import { readStream, type Bytes } from "./bytes";
+import { AppError } from "../errors";
+import { readStream, type Bytes } from "../streams/bytes";
 import type { UrlTable } from "../model";
 
 // Bytes looked at to recognise an HTML page (after a BOM and blank space).

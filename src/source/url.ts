@@ -5,7 +5,7 @@
  * that name the table.
  */
 import type { Config } from "../config/config";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 
 const MAX_REDIRECTS = 5;
 

@@ -9,7 +9,7 @@
  * then ends with an error line that makes it invalid JSON, so the portal can
  * never take a cut-off table for a complete one.
  */
-import { errorBody, toAppError } from "../http/errors";
+import { errorBody, toAppError } from "../errors";
 
 const CHUNK_CHARS = 256 * 1024;
 const DEFAULT_KEEPALIVE_MS = 10_000;

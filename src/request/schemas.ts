@@ -5,7 +5,7 @@
  * the table is optional.
  */
 import * as z from "zod";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 import type { DateFormat } from "../model";
 

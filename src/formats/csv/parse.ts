@@ -10,9 +10,14 @@
  * Papa's own ChunkStreamer does it.
  */
 import Papa from "papaparse";
-import { AppError } from "../http/errors";
-import type { Text } from "./decode";
-import type { CsvDialect } from "../model";
+import { AppError } from "../../errors";
+import type { Text } from "../text";
+
+/** The delimiter and line ending of a CSV file. */
+export interface CsvDialect {
+  delimiter: string;
+  newline: "\n" | "\r\n" | "\r";
+}
 
 export type Records = AsyncGenerator<string[][], void, undefined>;
 

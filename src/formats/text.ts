@@ -6,8 +6,8 @@
  * other than UTF-8 (UTF-16, Shift_JIS, GBK…) are refused: the CSV reader
  * splits on ASCII bytes, which those do not keep.
  */
-import { AppError } from "../http/errors";
-import type { Bytes } from "../source/bytes";
+import { AppError } from "../errors";
+import type { Bytes } from "../streams/bytes";
 import { normalizeEncoding, unsupportedEncoding, type SupportedEncoding } from "../values/encodings";
 
 export type Text = AsyncGenerator<string, void, undefined>;

@@ -4,11 +4,12 @@
  * stack; NDJSON one line at a time with the native JSON.parse.
  */
 import { JSONParser } from "@streamparser/json";
-import { AppError } from "../http/errors";
-import type { Bytes } from "../source/bytes";
-import { decodeText } from "./decode";
-import type { JsonShape } from "../model";
+import { AppError } from "../../errors";
+import type { Bytes } from "../../streams/bytes";
+import { decodeText } from "../text";
 
+/** One array of records, or one record per line. */
+export type JsonShape = "array" | "ndjson";
 export type Elements = AsyncGenerator<unknown[], void, undefined>;
 
 const BOM = [0xef, 0xbb, 0xbf];

@@ -3,7 +3,7 @@
  * lying Content-Length cannot get past it) and decodes it as the portal's form
  * encoding or as JSON.
  */
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { parsePhpForm } from "./php-form";
 
 export const MAX_BODY_BYTES = 1024 * 1024;

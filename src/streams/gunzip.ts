@@ -13,7 +13,7 @@
  * at most MAX_RATIO times the input read so far (real CSV and JSON compress
  * 5–20×, rarely beyond 100×; deflate's ceiling is ~1,000×).
  */
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { readStream, type Bytes } from "./bytes";
 
 export const MAX_RATIO = 200;

@@ -6,7 +6,7 @@
  * as PHP had them, and lists arrive as `{"0": …, "1": …}` in index order.
  */
 import qs from "qs";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 
 export const FORM_MAX_DEPTH = 32;
 export const FORM_MAX_PARAMETERS = 100_000;

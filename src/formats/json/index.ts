@@ -1,0 +1,21 @@
+/** JSON: an array of objects or of arrays (header first), or NDJSON (`.ndjson`, `.jsonl`, or `.json` starting with `{`). */
+import type { TableFormat } from "../format";
+import { decodeSample } from "../text";
+import { detectJsonShape, jsonCellText, jsonElements } from "./parse";
+
+export const json: TableFormat = {
+  name: "JSON",
+  extensions: ["json", "ndjson", "jsonl"],
+  contentType: "application/json",
+  errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "JSON_MALFORMED", "FILE_CHANGED"],
+  async detect({ sample }, { name }) {
+    const shape = detectJsonShape(decodeSample(sample, "utf-8"), name);
+    return {
+      format: "JSON",
+      records: (bytes, truncated) => jsonElements(bytes, shape, { truncated }),
+      cellText: jsonCellText,
+      decimalComma: false,
+      malformed: { code: "JSON_MALFORMED", extraCells: "Check that record for an extra value or a missing header name." },
+    };
+  },
+};

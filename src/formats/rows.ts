@@ -1,0 +1,115 @@
+/**
+ * Records of any format → rows of cell text aligned with the table's columns.
+ * This is the one place that knows where a header is and how wide a row is:
+ * short rows are padded with empty cells (exports often drop trailing empty
+ * cells), a row with extra non-empty cells is an error — guessing which cell
+ * belongs where would put wrong numbers into a report.
+ */
+import { AppError } from "../errors";
+import type { Bytes, Description, RecordReader, TextRow } from "../model";
+
+export type RowBatches = AsyncGenerator<TextRow[], void, undefined>;
+
+/** What reading rows needs of a description. */
+export type RowShape = Pick<Description, "reader" | "keys" | "header">;
+
+type CellText = RecordReader["cellText"];
+
+const textOf = (value: unknown, cellText: CellText): string | null => (cellText ? cellText(value) : (value as string));
+
+/** One cell value as text, the way `reader` makes text of cells. */
+export const cellTextOf = (reader: RecordReader, value: unknown): string | null => textOf(value, reader.cellText);
+
+/** The header record of a read differs from the described one. */
+export function fileChanged(detail: string): AppError {
+  return new AppError("FILE_CHANGED", `The file's header changed since it was described (${detail}); retry: the next request describes the file again.`);
+}
+
+/** How a header record differs from the described one, or null when it does not. */
+function headerDifference(record: readonly unknown[], expected: TextRow, cellText: CellText): string | null {
+  const n = Math.max(record.length, expected.length);
+  for (let i = 0; i < n; i++) {
+    const got = i < record.length ? textOf(record[i], cellText) : undefined;
+    const want = i < expected.length ? expected[i] : undefined;
+    if (got !== want) {
+      const show = (v: string | null | undefined) => (v === undefined ? "absent" : JSON.stringify(v));
+      return `column ${i + 1} is now ${show(got)}, it was ${show(want)}`;
+    }
+  }
+  return null;
+}
+
+function checkHeader(record: readonly unknown[], expected: TextRow, cellText: CellText): void {
+  const difference = headerDifference(record, expected, cellText);
+  if (difference !== null) throw fileChanged(difference);
+}
+
+/**
+ * Whether the first record of `bytes` (a prefix; a record it cuts is
+ * ignored) is still the described header. Tables without one always match.
+ */
+export async function headerMatches(bytes: Bytes, shape: RowShape): Promise<boolean> {
+  if (!shape.header) return true;
+  const records = shape.reader.records(bytes, true);
+  try {
+    for await (const batch of records) {
+      if (batch.length === 0) continue;
+      const first = batch[0];
+      return Array.isArray(first) && headerDifference(first, shape.header, shape.reader.cellText) === null;
+    }
+    return false;
+  } catch {
+    return false; // unreadable now: describe again, which reports why
+  } finally {
+    await records.return(undefined);
+  }
+}
+
+/** Fits one positional record to `width` cells (empty text becomes null later, by type). */
+export function fitRecord(record: readonly unknown[], width: number, recordNo: number, reader: RecordReader): TextRow {
+  const { cellText } = reader;
+  if (!cellText && record.length === width) return record as string[]; // the common case: no copy
+  const row: TextRow = new Array(width);
+  const n = Math.min(record.length, width);
+  for (let i = 0; i < n; i++) row[i] = textOf(record[i], cellText);
+  for (let i = n; i < width; i++) row[i] = null;
+  for (let i = width; i < record.length; i++) {
+    const extra = textOf(record[i], cellText);
+    if (extra !== null && extra !== "") {
+      throw new AppError(reader.malformed.code, `Record ${recordNo} (the header is record 1) has ${record.length} fields but the header has ${width}. ${reader.malformed.extraCells}`);
+    }
+  }
+  return row;
+}
+
+function objectRow(record: unknown, keys: string[], recordNo: number, reader: RecordReader): TextRow {
+  if (record === null || typeof record !== "object" || Array.isArray(record)) {
+    throw new AppError(reader.malformed.code, `Record ${recordNo} is not a ${reader.format} object, but the table's records are objects.`);
+  }
+  return keys.map((k) => textOf(Reflect.get(record, k), reader.cellText));
+}
+
+/** Data rows (header skipped), each exactly as wide as the columns. */
+export async function* tableRows(bytes: Bytes, shape: RowShape): RowBatches {
+  const { reader, keys, header } = shape;
+  const width = keys.length;
+  const objects = header === null;
+  let recordNo = objects ? 0 : -1; // records numbered from 1; positional files have a header record
+  for await (const batch of reader.records(bytes, false)) {
+    const out: TextRow[] = [];
+    for (const record of batch) {
+      recordNo++;
+      if (recordNo === 0) {
+        if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`);
+        if (header) checkHeader(record, header, reader.cellText);
+        continue;
+      }
+      if (objects) out.push(objectRow(record, keys, recordNo, reader));
+      else {
+        if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `Record ${recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`);
+        out.push(fitRecord(record, width, recordNo + 1, reader));
+      }
+    }
+    if (out.length > 0) yield out;
+  }
+}
