@@ -9,7 +9,7 @@ const STAGES = [
   ["src/rules/", "src/register/"],
   ["src/config/"],
   ["src/request/", "src/source/"],
-  ["src/catalog/", "src/filter/", "src/project/", "src/write/", "src/files/", "src/auth/"],
+  ["src/catalog/", "src/query/", "src/write/", "src/uploads/", "src/auth/"],
   ["src/routes/"],
   ["src/index\\.ts$"],
 ];

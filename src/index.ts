@@ -9,7 +9,7 @@ import { guardBody } from "./request/drain";
 import { AppError, errorResponse } from "./errors";
 import { data } from "./routes/data";
 import type { RouteHandler } from "./routes/endpoint";
-import { files } from "./routes/files";
+import { files } from "./routes/files/index";
 import { install } from "./routes/install";
 import { check, status, tableDescription, tableList } from "./routes/metadata";
 import { PORTAL_ENDPOINTS } from "./model";

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { likeMatcher } from "../src/filter/like";
+import { likeMatcher } from "../src/query/like";
 import { gunzip } from "../src/source/open";
 import { urlDataBody } from "../src/write/urldata";
 import { parseDateTime } from "../src/values/dates";

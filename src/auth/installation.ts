@@ -10,6 +10,7 @@ import { validate } from "../request/schemas";
 import { portalRefused, requirePortal, verifyPortalToken, type PortalUser } from "./portal";
 import { tokenMatches } from "./secret";
 import type { AuthStrategy } from "./strategy";
+import { jsonObject, parseJson } from "../values/json";
 
 export const INSTALLATION_KEY = ".app/installation.json";
 
@@ -22,12 +23,10 @@ interface Installation {
 async function read(bucket: R2Bucket): Promise<Installation | null> {
   const obj = await bucket.get(INSTALLATION_KEY);
   if (!obj) return null;
-  try {
-    const value = JSON.parse(await obj.text()) as Partial<Installation>;
-    return typeof value.applicationToken === "string" ? (value as Installation) : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseJson(await obj.text());
+  const value = parsed.ok ? jsonObject(parsed.value) : null;
+  const applicationToken = value?.applicationToken;
+  return typeof applicationToken === "string" ? { applicationToken, installedAt: String(value?.installedAt ?? "") } : null;
 }
 
 /** Refuses an install event whose application token differs from the recorded one (no portal call needed). */

@@ -7,6 +7,7 @@
  * (nothing, or the verified portal user) or throws the refusal.
  */
 import type { Config, Env } from "../config/config";
+import { jsonObject } from "../values/json";
 
 export interface Credentials {
   request: Request;
@@ -30,6 +31,5 @@ export function textOf(...values: unknown[]): string {
   return typeof value === "string" || typeof value === "number" ? String(value).trim() : "";
 }
 
-export function recordOf(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value)) : {};
-}
+/** A nested form or JSON object (`connection`), or an empty one. */
+export const recordOf = (value: unknown): Record<string, unknown> => jsonObject(value) ?? {};

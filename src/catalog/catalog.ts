@@ -5,6 +5,7 @@
  */
 import type { Config, Env } from "../config/config";
 import { AppError } from "../errors";
+import { listObjects } from "../streams/r2-list";
 import { assignTableCodes, tableKeyInfo, tableTitle } from "../rules/naming";
 import type { TableEntry } from "../model";
 
@@ -16,30 +17,23 @@ const DOT_RANGE_END = ".\u{10FFFF}";
 /** All R2 keys that are tables (non-empty objects with a table extension), following list pagination. */
 async function listTableKeys(bucket: R2Bucket): Promise<string[]> {
   const keys: string[] = [];
-  let cursor: string | undefined;
-  let skipped = false;
-  for (;;) {
-    const page = await bucket.list(cursor ? { cursor, limit: 1000 } : { startAfter: skipped ? DOT_RANGE_END : undefined, limit: 1000 });
-    let reachedDots = false;
-    for (const obj of page.objects) {
-      if (!skipped && obj.key.startsWith(".")) {
-        reachedDots = true;
-        break;
-      }
-      // An empty object cannot be described, and the portal would list a table
-      // that fails when picked: it is left out (the listing carries the size, so
-      // this costs no read). Malformed files stay listed; their description
-      // answers 422 naming the problem (finding them would mean reading every file).
-      if (obj.size > 0 && tableKeyInfo(obj.key)) keys.push(obj.key);
+  const take = (obj: R2Object) => {
+    // An empty object cannot be described, and the portal would list a table
+    // that fails when picked: it is left out (the listing carries the size, so
+    // this costs no read). Malformed files stay listed; their description
+    // answers 422 naming the problem (finding them would mean reading every file).
+    if (obj.size > 0 && tableKeyInfo(obj.key)) keys.push(obj.key);
+  };
+  let reachedDots = false;
+  for await (const obj of listObjects(bucket, { limit: 1000 })) {
+    if (obj.key.startsWith(".")) {
+      reachedDots = true;
+      break;
     }
-    if (reachedDots) {
-      skipped = true;
-      cursor = undefined;
-      continue;
-    }
-    if (!page.truncated) return keys;
-    cursor = page.cursor;
+    take(obj);
   }
+  if (reachedDots) for await (const obj of listObjects(bucket, { startAfter: DOT_RANGE_END, limit: 1000 })) take(obj);
+  return keys;
 }
 
 export async function listTables(env: Env, config: Config): Promise<TableEntry[]> {

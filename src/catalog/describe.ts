@@ -230,7 +230,7 @@ export interface Described {
  * Opens the table and describes it from the same read. With `prefixOnly`, the
  * source is asked for at most SAMPLE_BYTES (an R2 range read).
  */
-export async function describe(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean; signal?: AbortSignal } = {}): Promise<Described> {
+export async function describeTable(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean; signal?: AbortSignal } = {}): Promise<Described> {
   const declared = await loadDeclared(env, entry);
   const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal, sampleBytes: SAMPLE_BYTES };
   const opened = await openTable(env, config, entry, open);

@@ -10,9 +10,10 @@ import * as z from "zod";
 import { FORMATS } from "../formats/registry";
 import { SidecarSchema } from "../rules/sidecar";
 import { TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
-import { AppError } from "../errors";
+import { AppError, firstIssue } from "../errors";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 import type { DateFormat, UrlTable } from "../model";
+import { parseJson } from "../values/json";
 
 /**
  * The Worker's bindings, vars and secrets: generated from wrangler.toml (and
@@ -89,17 +90,15 @@ function originOf(variable: string, value: string): URL {
 function readUrlTables(raw: string | unknown[] | undefined): UrlTable[] {
   let value: unknown = raw ?? [];
   if (typeof value === "string") {
-    try {
-      value = value.trim() === "" ? [] : JSON.parse(value);
-    } catch {
-      // The parser's message quotes the text: keep it out of the answer.
-      throw configError("URL_TABLES", "it is not valid JSON (expected an array of {code, title, url, format} objects)");
-    }
+    const parsed = value.trim() === "" ? { ok: true as const, value: [] } : parseJson(value);
+    // The parser's message quotes the text: keep it out of the answer.
+    if (!parsed.ok) throw configError("URL_TABLES", "it is not valid JSON (expected an array of {code, title, url, format} objects)");
+    value = parsed.value;
   }
   const tables = z.array(UrlTableSchema).safeParse(value);
   if (!tables.success) {
-    const issue = tables.error.issues[0];
-    throw configError("URL_TABLES", `${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+    const { where, message } = firstIssue(tables.error);
+    throw configError("URL_TABLES", `${where}: ${message}`);
   }
   const codes = new Set<string>();
   for (const t of tables.data) {

@@ -8,7 +8,7 @@
  */
 import { AppError } from "../errors";
 import type { Bytes } from "../streams/bytes";
-import { normalizeEncoding, unsupportedEncoding, type SupportedEncoding } from "../values/encodings";
+import { normalizeEncoding, unsupportedEncoding } from "../values/encodings";
 
 export type Text = AsyncGenerator<string, void, undefined>;
 

@@ -5,7 +5,7 @@
  */
 import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
 import { PortalError, type Portal } from "./portal";
-import { COLUMN_TYPES } from "../model";
+import { COLUMN_TYPES, PORTAL_ENDPOINTS } from "../model";
 
 /** What the Worker tells about its tables (over HTTP for the CLI, in-process for /install). */
 export interface WorkerApi {
@@ -46,7 +46,6 @@ type Item = Record<string, unknown>;
 /** The date_format setting as the portal's source form shows it: the accepted values, since people type it. */
 export const DATE_FORMAT_SETTING_NAME = "Date format: DD.MM.YYYY (ДД.ММ.ГГГГ), MM/DD/YYYY, DD/MM/YYYY or YYYY-MM-DD";
 
-const ENDPOINTS = { urlCheck: "/check", urlTableList: "/table_list", urlTableDescription: "/table_description", urlData: "/data" } as const;
 
 export const DEFAULT_LOGO =
   "data:image/svg+xml;base64," +
@@ -100,13 +99,18 @@ interface PlannedTable {
   fields: { name: string; externalCode: string; type: string }[];
 }
 
-export async function register(portal: Portal, worker: WorkerApi, opts: RegisterOptions): Promise<Summary> {
-  const lines: SummaryLine[] = [];
-  const dry = opts.dryRun ?? false;
-  const base = opts.workerUrl.replace(/\/+$/, "");
-  const note = (object: string, outcome: Outcome, detail?: string) => lines.push({ object, outcome, ...(detail ? { detail } : {}) });
+/** One registration run: the portal, the options, and the summary lines it writes. */
+interface Run {
+  portal: Portal;
+  opts: RegisterOptions;
+  dry: boolean;
+  /** The Worker's address without a trailing slash. */
+  base: string;
+  note(object: string, outcome: Outcome, detail?: string): void;
+}
 
-  // 0. Everything the Worker serves, described and validated locally before any portal call.
+/** Phase 0: everything the Worker serves, described and validated locally before any portal call. */
+async function planTables(worker: WorkerApi, opts: RegisterOptions, note: Run["note"]): Promise<PlannedTable[]> {
   const prefix = opts.prefix ?? "";
   const wanted = await worker.tables();
   const selected = opts.tables?.length ? wanted.filter((t) => opts.tables!.includes(t.code)) : wanted;
@@ -125,12 +129,11 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
       note(`table ${name}`, "failed", explain(err));
     }
   }
-  if (lines.length > 0) {
-    lines.push({ object: "portal", outcome: "unchanged", detail: "nothing was sent: fix the problems above first" });
-    return { lines, failed: true };
-  }
+  return planned;
+}
 
-  // 1. Connector: only the fields this portal accepts (unknown keys are a validation error).
+/** Phase 1: the connector, with only the fields this portal accepts (unknown keys are a validation error). */
+async function registerConnector({ portal, opts, dry, base, note }: Run): Promise<{ connectorId: number; existed: boolean }> {
   const fieldsResult = await portal.call<Item>("biconnector.connector.fields");
   const accepted = new Set(Object.keys((fieldsResult?.fields as Item | undefined) ?? fieldsResult ?? {}));
   const desired: Item = {
@@ -138,7 +141,7 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
     logo: opts.logo,
     description: opts.description ?? "CSV and JSON files from Cloudflare R2 and public URLs",
     sort: 100,
-    ...Object.fromEntries(Object.entries(ENDPOINTS).map(([k, path]) => [k, `${base}${path}`])),
+    ...Object.fromEntries(Object.entries(PORTAL_ENDPOINTS).map(([k, path]) => [k, `${base}${path}`])),
     settings: [
       { code: "token", name: "Token (the Worker's CONNECTOR_TOKEN)", type: "STRING" },
       { code: "date_format", name: DATE_FORMAT_SETTING_NAME, type: "STRING" },
@@ -163,9 +166,13 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
     } else note("connector", "unchanged");
   }
 
-  // 2. Source: the portal calls /check synchronously on add and update.
+  return { connectorId, existed: existing !== undefined };
+}
+
+/** Phase 2: the source; the portal calls /check synchronously on add and update. Null when it failed. */
+async function registerSource({ portal, opts, dry, base, note }: Run, connectorId: number, connectorExisted: boolean): Promise<{ sourceId: number; existed: boolean } | null> {
   const settings = { token: opts.token, date_format: opts.dateFormat };
-  const sources = dry && !existing ? [] : await portal.list<Item>("biconnector.source.list", { filter: { connectorId } });
+  const sources = dry && !connectorExisted ? [] : await portal.list<Item>("biconnector.source.list", { filter: { connectorId } });
   const source = sources.find((s) => Number(s.connectorId) === connectorId);
   let sourceId: number;
   try {
@@ -183,13 +190,19 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
     }
   } catch (err) {
     note("source", "failed", explain(err));
-    return { lines, failed: true };
+    return null;
   }
 
-  // 3. Tables.
-  let tableApi: "table" | "dataset" = "table";
+  return { sourceId, existed: source !== undefined };
+}
+
+type TableApi = "table" | "dataset";
+
+/** The source's datasets, and which API this portal has for them. */
+async function listDatasets({ portal, dry }: Run, sourceId: number, sourceExisted: boolean): Promise<{ tableApi: TableApi; datasets: Item[] }> {
+  let tableApi: TableApi = "table";
   let datasets: Item[] = [];
-  if (!(dry && !source)) {
+  if (!(dry && !sourceExisted)) {
     try {
       datasets = await portal.list<Item>("biconnector.table.list", { filter: { sourceId } });
     } catch (err) {
@@ -198,42 +211,49 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
       datasets = await portal.list<Item>("biconnector.dataset.list", { filter: { sourceId } });
     }
   }
-  for (const t of planned) {
-    const { name, fields } = t;
-    const object = `table ${name}`;
-    try {
-      const found = datasets.find((d) => d.name === name || (d.externalCode === t.code && Number(d.sourceId) === sourceId));
-      if (!found) {
-        if (!dry) {
-          const fieldsParam = { sourceId, name, externalName: t.title, externalCode: t.code, description: t.title, fields };
-          await portal.call(`biconnector.${tableApi}.add`, { fields: fieldsParam });
-        }
-        note(object, dry ? "would create" : "created", `${fields.length} field${fields.length === 1 ? "" : "s"}`);
-        continue;
-      }
-      // Existing dataset: add new columns; removed or retyped ones only with --prune.
-      const detail = (await portal.call<Item>(`biconnector.${tableApi}.get`, { id: idOf(found) })) ?? {};
-      const current = ((detail.fields ?? (detail.item as Item | undefined)?.fields ?? []) as Item[]).map((f) => ({ id: idOf(f), name: String(f.name), type: String(f.type).toLowerCase() }));
-      const add = fields.filter((f) => !current.some((c) => c.name === f.name));
-      const retyped = fields.filter((f) => current.some((c) => c.name === f.name && c.type !== f.type));
-      const gone = current.filter((c) => !fields.some((f) => f.name === c.name));
-      const remove = opts.prune ? [...gone, ...current.filter((c) => retyped.some((r) => r.name === c.name))] : [];
-      const re = opts.prune ? retyped : [];
-      if (add.length === 0 && remove.length === 0) {
-        const pending = [...gone.map((g) => `-${g.name}`), ...retyped.map((r) => `~${r.name}`)];
-        note(object, "unchanged", pending.length ? `columns ${pending.join(", ")} differ; run with --prune to apply` : undefined);
-        continue;
-      }
+  return { tableApi, datasets };
+}
+
+/** Phase 3: one dataset per table, created or given its new columns (removed or retyped ones only with --prune). */
+async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, datasets: Item[], tableApi: TableApi, sourceId: number): Promise<void> {
+  const { name, fields } = t;
+  const object = `table ${name}`;
+  try {
+    const found = datasets.find((d) => d.name === name || (d.externalCode === t.code && Number(d.sourceId) === sourceId));
+    if (!found) {
       if (!dry) {
-        if (remove.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), delete: remove.map((r) => r.id) });
-        if (add.length || re.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), add: [...add, ...re] });
+        const fieldsParam = { sourceId, name, externalName: t.title, externalCode: t.code, description: t.title, fields };
+        await portal.call(`biconnector.${tableApi}.add`, { fields: fieldsParam });
       }
-      const parts = [add.length ? `added ${add.map((a) => a.name).join(", ")}` : "", remove.length ? `removed ${remove.map((r) => r.name).join(", ")}` : ""].filter(Boolean);
-      note(object, dry ? "would update" : "updated", parts.join("; "));
-    } catch (err) {
-      note(object, "failed", explain(err));
+      note(object, dry ? "would create" : "created", `${fields.length} field${fields.length === 1 ? "" : "s"}`);
+      return;
     }
+    // Existing dataset: add new columns; removed or retyped ones only with --prune.
+    const detail = (await portal.call<Item>(`biconnector.${tableApi}.get`, { id: idOf(found) })) ?? {};
+    const current = ((detail.fields ?? (detail.item as Item | undefined)?.fields ?? []) as Item[]).map((f) => ({ id: idOf(f), name: String(f.name), type: String(f.type).toLowerCase() }));
+    const add = fields.filter((f) => !current.some((c) => c.name === f.name));
+    const retyped = fields.filter((f) => current.some((c) => c.name === f.name && c.type !== f.type));
+    const gone = current.filter((c) => !fields.some((f) => f.name === c.name));
+    const remove = opts.prune ? [...gone, ...current.filter((c) => retyped.some((r) => r.name === c.name))] : [];
+    const re = opts.prune ? retyped : [];
+    if (add.length === 0 && remove.length === 0) {
+      const pending = [...gone.map((g) => `-${g.name}`), ...retyped.map((r) => `~${r.name}`)];
+      note(object, "unchanged", pending.length ? `columns ${pending.join(", ")} differ; run with --prune to apply` : undefined);
+      return;
+    }
+    if (!dry) {
+      if (remove.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), delete: remove.map((r) => r.id) });
+      if (add.length || re.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), add: [...add, ...re] });
+    }
+    const parts = [add.length ? `added ${add.map((a) => a.name).join(", ")}` : "", remove.length ? `removed ${remove.map((r) => r.name).join(", ")}` : ""].filter(Boolean);
+    note(object, dry ? "would update" : "updated", parts.join("; "));
+  } catch (err) {
+    note(object, "failed", explain(err));
   }
+}
+
+/** Phase 4 (--prune): datasets of tables the Worker no longer serves are deleted. */
+async function pruneTables({ portal, opts, dry, note }: Run, planned: PlannedTable[], datasets: Item[], tableApi: TableApi): Promise<void> {
   if (opts.prune) {
     for (const d of datasets) {
       if (planned.some((t) => t.name === d.name)) continue;
@@ -242,6 +262,23 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
       note(`table ${String(d.name)}`, dry ? "would delete" : "deleted", "no longer served by the Worker");
     }
   }
+}
+
+export async function register(portal: Portal, worker: WorkerApi, opts: RegisterOptions): Promise<Summary> {
+  const lines: SummaryLine[] = [];
+  const note = (object: string, outcome: Outcome, detail?: string) => void lines.push({ object, outcome, ...(detail ? { detail } : {}) });
+  const run: Run = { portal, opts, dry: opts.dryRun ?? false, base: opts.workerUrl.replace(/\/+$/, ""), note };
+  const planned = await planTables(worker, opts, note);
+  if (lines.length > 0) {
+    lines.push({ object: "portal", outcome: "unchanged", detail: "nothing was sent: fix the problems above first" });
+    return { lines, failed: true };
+  }
+  const connector = await registerConnector(run);
+  const source = await registerSource(run, connector.connectorId, connector.existed);
+  if (!source) return { lines, failed: true };
+  const { tableApi, datasets } = await listDatasets(run, source.sourceId, source.existed);
+  for (const t of planned) await syncTable(run, t, datasets, tableApi, source.sourceId);
+  await pruneTables(run, planned, datasets, tableApi);
   return { lines, failed: lines.some((l) => l.outcome === "failed") };
 }
 

@@ -5,6 +5,7 @@
  */
 import { AppError } from "../errors";
 import { parsePhpForm } from "./php-form";
+import { jsonObject, parseJson } from "../values/json";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -53,14 +54,9 @@ export async function decodeBody(request: Request): Promise<Record<string, unkno
   const type = (request.headers.get("content-type") ?? "").toLowerCase();
   const looksJson = type.includes("json") || (!type.includes("form") && /^\s*\{/.test(text));
   if (!looksJson) return parsePhpForm(text);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new AppError("BODY_INVALID", `The JSON body could not be parsed (${(err as Error).message}).`);
-  }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new AppError("BODY_INVALID", "The JSON body must be an object such as {\"table\": \"sales\"}.");
-  }
-  return value as Record<string, unknown>;
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw new AppError("BODY_INVALID", `The JSON body could not be parsed (${parsed.error}).`);
+  const value = jsonObject(parsed.value);
+  if (value === null) throw new AppError("BODY_INVALID", "The JSON body must be an object such as {\"table\": \"sales\"}.");
+  return value;
 }

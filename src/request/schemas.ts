@@ -5,7 +5,7 @@
  * the table is optional.
  */
 import * as z from "zod";
-import { AppError } from "../errors";
+import { AppError, firstIssue } from "../errors";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 import type { DateFormat } from "../model";
 
@@ -40,9 +40,8 @@ export type DataRequest = z.infer<typeof DataRequest>;
 export function validate<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const result = schema.safeParse(body);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue.path.length > 0 ? issue.path.join(".") : "body";
-    throw new AppError("REQUEST_INVALID", `Parameter ${where} is invalid: ${issue.message}.`);
+    const { where, message } = firstIssue(result.error, "body");
+    throw new AppError("REQUEST_INVALID", `Parameter ${where} is invalid: ${message}.`);
   }
   return result.data;
 }

@@ -3,30 +3,18 @@
  * source bytes → parse → convert the needed columns → filter → project → limit → write.
  */
 import { connectorToken } from "../auth/connector";
-import { describe, forgetDescription } from "../catalog/describe";
+import { describeTable, forgetDescription } from "../catalog/describe";
 import { findTable } from "../catalog/catalog";
 import type { Config, Env } from "../config/config";
-import { compileFilter } from "../filter/compile";
-import { FieldResolver } from "../project/fields";
+import { convertersFor, emittersFor, planQuery } from "../query/pipeline";
 import { tableRows } from "../formats/rows";
 import { DataRequest, portalDateFormat, tableParam } from "../request/schemas";
-import { cellToJson, converterFor, emitterFor, type Converter, type Emitter } from "../values/convert";
+import { cellToJson } from "../values/convert";
 import { PIECE_CHARS, urlDataBody } from "../write/urldata";
 import { counting } from "../streams/bytes";
 import { endpoint } from "./endpoint";
 import { AppError } from "../errors";
-import type { Cell, Description, TextRow } from "../model";
-
-// Far more than any dataset has fields; a wide table may select all its columns.
-export const MAX_SELECT = 1000;
-
-function convertersFor(d: Description): Converter[] {
-  return d.columns.map((c) => converterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
-}
-
-function emittersFor(d: Description): Emitter[] {
-  return d.columns.map((c) => emitterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
-}
+import type { Cell, TextRow } from "../model";
 
 export const data = endpoint({ body: "form-or-json", auth: connectorToken, schema: DataRequest, handle: (req, { env, config }) => dataResponse(req, env, config) });
 
@@ -35,22 +23,10 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
   const dateFormat = portalDateFormat(req.connection, config.defaultDateFormat);
   // Aborted when the client goes away, so a pending upstream read is cancelled at once.
   const gone = new AbortController();
-  const { description, bytes } = await describe(env, config, entry, { signal: gone.signal });
+  const { description, bytes } = await describeTable(env, config, entry, { signal: gone.signal });
   let source: ReturnType<typeof tableRows> | undefined;
   try {
-    const fields = new FieldResolver(description.columns, req.mapFields);
-    const maxSelect = Math.max(MAX_SELECT, description.columns.length);
-    if (req.select && req.select.length > maxSelect) {
-      throw new AppError(
-        "REQUEST_INVALID",
-        `Parameter select lists ${req.select.length} fields; at most ${maxSelect} are allowed (${MAX_SELECT}, or the table's ${description.columns.length} columns if more). Select each field once.`,
-      );
-    }
-    const selected = req.select && req.select.length > 0
-      ? req.select.map((id) => fields.resolve(id, "select"))
-      : description.columns.map((_, i) => i);
-    const filter = compileFilter(req.filter, { description, fields, dateFormat });
-    const limit = req.limit && req.limit > 0 ? req.limit : Infinity;
+    const { selected, filter, limit, header } = planQuery(description, req, dateFormat);
 
     const converters = convertersFor(description);
     const emitters = emittersFor(description);
@@ -59,9 +35,6 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
     // from its typed cell; any other goes straight from text to JSON.
     const fromTyped = selected.map((i) => filterCols.includes(i));
     const typed: Cell[] = new Array(description.columns.length).fill(null);
-    // The header echoes the select names exactly as requested (BI Builder pairs
-    // them with its field names); without a select it is every column code.
-    const header = req.select && req.select.length > 0 ? req.select : selected.map((i) => description.columns[i].code);
 
     const stats = { bytes: 0, rows: 0, started: Date.now(), logged: false };
     source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description);

@@ -13,7 +13,7 @@ import * as z from "zod";
 import { installer } from "../auth/installation";
 import { portalClient, requirePortal } from "../auth/portal";
 import { findTable, listTables } from "../catalog/catalog";
-import { describe, describedColumns } from "../catalog/describe";
+import { describeTable, describedColumns } from "../catalog/describe";
 import type { Config, Env } from "../config/config";
 import { AppError } from "../errors";
 import { DEFAULT_LOGO, explain, formatSummary, register, type WorkerApi } from "../register/register";
@@ -23,7 +23,7 @@ function inProcessWorker(env: Env, config: Config): WorkerApi {
   return {
     tables: async () => (await listTables(env, config)).map((t) => ({ code: t.code, title: t.title })),
     describe: async (code) => {
-      const { description, bytes } = await describe(env, config, await findTable(env, config, code), { prefixOnly: true });
+      const { description, bytes } = await describeTable(env, config, await findTable(env, config, code), { prefixOnly: true });
       await bytes.return(undefined);
       return describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type }));
     },

@@ -4,7 +4,7 @@ import pkg from "../../package.json";
 import { connectorToken } from "../auth/connector";
 import { anyone } from "../auth/strategy";
 import { findTable, listTables, searchTables } from "../catalog/catalog";
-import { describe, describedColumns } from "../catalog/describe";
+import { describeTable, describedColumns } from "../catalog/describe";
 import { CheckRequest, portalDateFormat, TableDescriptionRequest, tableParam, TableListRequest } from "../request/schemas";
 import { endpoint } from "./endpoint";
 import { PORTAL_ENDPOINTS } from "../model";
@@ -39,7 +39,7 @@ export const tableDescription = endpoint({
   schema: TableDescriptionRequest,
   handle: async (req, { env, config }) => {
     const entry = await findTable(env, config, tableParam(req));
-    const { description, bytes } = await describe(env, config, entry, { prefixOnly: true });
+    const { description, bytes } = await describeTable(env, config, entry, { prefixOnly: true });
     await bytes.return(undefined);
     return Response.json(describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type })));
   },

@@ -4,11 +4,12 @@
  */
 import * as z from "zod";
 import { FORMATS } from "../formats/registry";
-import { AppError } from "../errors";
+import { AppError, firstIssue } from "../errors";
 import { DATE_FORMAT_HELP, DECLARED_TYPES, declaredType, normaliseDateFormat } from "../values/types";
 import { normalizeEncoding, unsupportedEncoding } from "../values/encodings";
 import { FIELD_CODE_RE, phpNonEmpty } from "./naming";
 import type { DateFormat, Sidecar } from "../model";
+import { parseJson } from "../values/json";
 
 const ColumnOverride = z
   .object({
@@ -59,21 +60,16 @@ export const SidecarSchema = z
   .strict() satisfies z.ZodType<Sidecar>;
 
 export function parseSidecar(text: string, where: string): Sidecar {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw schemaError(where, `it is not valid JSON (${(err as Error).message})`);
-  }
-  return validateSidecar(json, where);
+  const parsed = parseJson(text);
+  if (!parsed.ok) throw schemaError(where, `it is not valid JSON (${parsed.error})`);
+  return validateSidecar(parsed.value, where);
 }
 
 export function validateSidecar(json: unknown, where: string): Sidecar {
   const result = SidecarSchema.safeParse(json);
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
-    throw schemaError(where, `${path}: ${issue.message}`);
+    const issue = firstIssue(result.error);
+    throw schemaError(where, `${issue.where}: ${issue.message}`);
   }
   return result.data;
 }

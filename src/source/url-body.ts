@@ -5,7 +5,7 @@
  * never an INTERNAL error or a table parsed out of HTML.
  */
 import { AppError } from "../errors";
-import { readStream, type Bytes } from "../streams/bytes";
+import type { Bytes } from "../streams/bytes";
 import type { UrlTable } from "../model";
 
 // Bytes looked at to recognise an HTML page (after a BOM and blank space).

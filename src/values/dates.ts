@@ -89,22 +89,16 @@ const d2 = (s: string, i: number) => {
 /** `Y-m-d` for `YYYY-MM-DD` or `DD.MM.YYYY` (exactly), else undefined (not decided here). */
 function fastDate(t: string): string | null | undefined {
   if (t.length !== 10) return undefined;
-  let y: number, m: number, d: number;
-  if (t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45) {
-    const hi = d2(t, 0);
-    const lo = d2(t, 2);
-    if (hi < 0 || lo < 0) return undefined;
-    y = hi * 100 + lo;
-    m = d2(t, 5);
-    d = d2(t, 8);
-  } else if (t.charCodeAt(2) === 46 && t.charCodeAt(5) === 46) {
-    const hi = d2(t, 6);
-    const lo = d2(t, 8);
-    if (hi < 0 || lo < 0) return undefined;
-    y = hi * 100 + lo;
-    m = d2(t, 3);
-    d = d2(t, 0);
-  } else return undefined;
+  const iso = t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45;
+  if (!iso && !(t.charCodeAt(2) === 46 && t.charCodeAt(5) === 46)) return undefined;
+  // Where the year, month and day digits are.
+  const yAt = iso ? 0 : 6;
+  const hi = d2(t, yAt);
+  const lo = d2(t, yAt + 2);
+  if (hi < 0 || lo < 0) return undefined;
+  const y = hi * 100 + lo;
+  const m = d2(t, iso ? 5 : 3);
+  const d = d2(t, iso ? 8 : 0);
   if (m < 1 || m > 12 || d < 1 || y < 1 || d > daysInMonth(y, m)) return null;
   return t.charCodeAt(4) === 45 ? t : `${t.slice(6)}-${t.slice(3, 5)}-${t.slice(0, 2)}`;
 }

@@ -5,7 +5,7 @@
  */
 import { FORMATS } from "../formats/registry";
 import { AppError } from "../errors";
-import { SIDECAR_SUFFIX, tableKeyInfo } from "./naming";
+import { SIDECAR_SUFFIX, tableKeyInfo } from "../rules/naming";
 
 export type KeyKind = "table" | "sidecar";
 

@@ -24,12 +24,12 @@
  * dropping a condition would show wrong numbers on a dashboard.
  */
 import { AppError } from "../errors";
-import type { FieldResolver } from "../project/fields";
+import type { FieldResolver } from "./fields";
 import { formatDate, formatDateTime, parseDateParts } from "../values/dates";
 import { parseNumber } from "../values/numbers";
 import { foldText } from "../values/text";
 import { isNumericType, slashOrderOf } from "../values/types";
-import { parseKey, type Operator } from "./keys";
+import { parseKey, type Operator } from "./operators";
 import { likeMatcher } from "./like";
 import type { Cell, Column, DateFormat, Description, SlashOrder } from "../model";
 

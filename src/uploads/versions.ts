@@ -18,6 +18,7 @@
  * Copies stream R2 to R2 in constant memory.
  */
 import { AppError } from "../errors";
+import { listObjects } from "../streams/r2-list";
 
 export const VERSIONS_PREFIX = ".versions/";
 
@@ -46,17 +47,12 @@ function newVersionId(): string {
 
 async function listFolder(bucket: R2Bucket, prefix: string, ids: RegExp[]): Promise<StoredVersion[]> {
   const out: StoredVersion[] = [];
-  let cursor: string | undefined;
-  do {
-    // `include` is honoured at this compatibility date; the default workers-types lack it.
-    const page = await bucket.list({ prefix, cursor, include: ["customMetadata"] } as R2ListOptions);
-    for (const o of page.objects) {
-      const version = o.key.slice(prefix.length);
-      if (!ids.some((re) => re.test(version))) continue;
-      out.push({ version, size: o.size, uploaded: o.uploaded.toISOString(), object: o.key, copiedFrom: o.customMetadata?.[COPIED_FROM] });
-    }
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
+  // `include` is honoured at this compatibility date; the default workers-types lack it.
+  for await (const o of listObjects(bucket, { prefix, include: ["customMetadata"] } as R2ListOptions)) {
+    const version = o.key.slice(prefix.length);
+    if (!ids.some((re) => re.test(version))) continue;
+    out.push({ version, size: o.size, uploaded: o.uploaded.toISOString(), object: o.key, copiedFrom: o.customMetadata?.[COPIED_FROM] });
+  }
   return out;
 }
 
@@ -111,11 +107,13 @@ export type Condition = R2Conditional;
  * none"). `expectedEtag` (the live etag when the request started; null = no
  * live object) makes a change in between a conflict too. `write` answers null
  * when the condition failed. Throws 409 UPLOAD_CONFLICT on a lost race.
+ * Then only the newest `keep` versions are kept: keep → write → prune, the
+ * one sequence every replace (upload, schema, restore) goes through.
  */
 export async function replaceKeeping(
   bucket: R2Bucket,
   key: string,
-  expectedEtag: string | null | undefined,
+  { expectedEtag, keep: keepCount }: { expectedEtag?: string | null; keep?: number },
   write: (onlyIf: Condition) => Promise<R2Object | null>,
 ): Promise<{ object: R2Object; previous: string | null }> {
   const live = await bucket.get(key);
@@ -135,6 +133,7 @@ export async function replaceKeeping(
     }
   }
   if (!object) throw conflict(key);
+  if (keepCount !== undefined) await pruneVersions(bucket, key, keepCount);
   return { object, previous };
 }
 
@@ -142,8 +141,9 @@ export async function replaceKeeping(
  * Keeps the live object as a version and deletes it. R2 has no conditional
  * delete: the etag is checked again right before the delete, which narrows
  * (but cannot close) the window in which a concurrent upload could land.
+ * At least one version is kept, so a deleted file can be restored.
  */
-export async function deleteKeeping(bucket: R2Bucket, key: string): Promise<string | null> {
+export async function deleteKeeping(bucket: R2Bucket, key: string, keepCount: number): Promise<string | null> {
   const live = await bucket.get(key);
   if (!live) return null;
   const version = await keep(bucket, key, live);
@@ -152,18 +152,19 @@ export async function deleteKeeping(bucket: R2Bucket, key: string): Promise<stri
     throw conflict(key);
   }
   await bucket.delete(key);
+  await pruneVersions(bucket, key, Math.max(1, keepCount));
   return version;
 }
 
 /** Keeps only the newest `keep` versions. */
-export async function pruneVersions(bucket: R2Bucket, key: string, keep: number): Promise<void> {
+async function pruneVersions(bucket: R2Bucket, key: string, keep: number): Promise<void> {
   const versions = await storedVersions(bucket, key);
   const old = versions.slice(0, Math.max(0, versions.length - keep)).map((v) => v.object);
   if (old.length) await bucket.delete(old);
 }
 
 /** Makes a version live again (the current live object is kept as a version first). */
-export async function restoreVersion(bucket: R2Bucket, key: string, version: string | undefined): Promise<{ restored: string; kept: string | null; object: R2Object }> {
+export async function restoreVersion(bucket: R2Bucket, key: string, version: string | undefined, keepCount: number): Promise<{ restored: string; kept: string | null; object: R2Object }> {
   const versions = await storedVersions(bucket, key);
   const chosen = version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
   if (!chosen) {
@@ -175,12 +176,14 @@ export async function restoreVersion(bucket: R2Bucket, key: string, version: str
     );
   }
   const vanished = () => new AppError("VERSION_NOT_FOUND", `The version "${chosen.version}" of "${key}" vanished while being restored.`);
-  const { object, previous } = await replaceKeeping(bucket, key, undefined, async (onlyIf) => {
+  // Pruned after the chosen version is deleted below (it must not count against `keepCount`).
+  const { object, previous } = await replaceKeeping(bucket, key, {}, async (onlyIf) => {
     const source = await bucket.get(chosen.object);
     if (!source) throw vanished();
     const { [COPIED_FROM]: _, ...customMetadata } = source.customMetadata ?? {};
     return bucket.put(key, source.body, { httpMetadata: source.httpMetadata, customMetadata, onlyIf });
   });
   await bucket.delete(chosen.object);
+  await pruneVersions(bucket, key, keepCount);
   return { restored: chosen.version, kept: previous, object };
 }

@@ -6,7 +6,7 @@
  */
 import { tableRows } from "../formats/rows";
 import type { Bytes } from "../streams/bytes";
-import { converterFor } from "../values/convert";
+import { convertersFor } from "./pipeline";
 import type { Column, Description } from "../model";
 
 export interface Inspection {
@@ -16,7 +16,7 @@ export interface Inspection {
 }
 
 export async function inspectRows(description: Description, bytes: Bytes): Promise<Inspection> {
-  const convert = description.columns.map((c) => converterFor(c.type, { decimalComma: description.decimalComma, slashOrder: c.slashOrder }));
+  const convert = convertersFor(description);
   const misfits = description.columns.map(() => ({ count: 0, firstRecord: 0, firstValue: "" }));
   let rows = 0;
   // Record numbers as people count them: the header is record 1 when there is one.

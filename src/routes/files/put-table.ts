@@ -1,0 +1,161 @@
+/**
+ * PUT /files/<key> of a table file: checked while it streams in (every record
+ * parsed, as /data would) and written to a multipart upload that only
+ * completes when the check passed: a bad file is answered 422 and the live
+ * table is never touched. It must declare its size (Content-Length) or its
+ * SHA-256 (x-content-sha256), and is refused unless what arrived matches: a
+ * sender that died between two records would otherwise leave a valid but
+ * partial table.
+ */
+import { describeTable, describeStream, loadDeclared } from "../../catalog/describe";
+import { inspectRows, schemaChange } from "../../query/inspect";
+import type { Config, Env } from "../../config/config";
+import { AppError } from "../../errors";
+import type { TableEntry } from "../../model";
+import { storedContentType, tableKeyInfo } from "../../rules/naming";
+import { gunzip } from "../../source/open";
+import { readStream, type Bytes } from "../../streams/bytes";
+import { replaceKeeping } from "../../uploads/versions";
+import { ObjectWriter } from "../../uploads/writer";
+import { entryFor } from "./entry";
+
+/** What an upload declared about its body: its length, its SHA-256, or both. */
+interface Declared {
+  length?: number;
+  sha256?: string;
+}
+
+const SHA256_HEADER = "x-content-sha256";
+
+function declaredBody(request: Request): Declared {
+  const out: Declared = {};
+  const length = request.headers.get("content-length");
+  if (length !== null) {
+    if (!/^\d{1,15}$/.test(length.trim())) throw new AppError("REQUEST_INVALID", `Content-Length "${length}" is not a byte count.`);
+    out.length = Number(length.trim());
+  }
+  const sum = request.headers.get(SHA256_HEADER);
+  if (sum !== null) {
+    if (!/^[0-9a-f]{64}$/i.test(sum.trim())) throw new AppError("REQUEST_INVALID", `${SHA256_HEADER} must be the body's SHA-256 as 64 hex digits (\`sha256sum file\`), not "${sum}".`);
+    out.sha256 = sum.trim().toLowerCase();
+  }
+  if (out.length === undefined && out.sha256 === undefined) {
+    throw new AppError(
+      "LENGTH_REQUIRED",
+      `An upload must declare its size or checksum, so that a cut-off upload is never taken for the whole file. Send a file with \`curl -T file.csv …\` (it sends Content-Length); from a pipe, save it to a file first or add \`-H "${SHA256_HEADER}: <sha256sum of the body>"\`.`,
+    );
+  }
+  return out;
+}
+
+function incomplete(detail: string): AppError {
+  return new AppError("UPLOAD_INCOMPLETE", `The body that arrived is not the declared one (${detail}): the sender stopped early or the length is wrong. Send the whole file again.`);
+}
+
+const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+
+/** The current columns, for schema change detection (null when there is no readable live file). */
+async function currentColumns(env: Env, config: Config, entry: TableEntry) {
+  try {
+    if (!(await env.DATA.head((entry.source as { key: string }).key))) return null;
+    const { description, bytes } = await describeTable(env, config, entry, { prefixOnly: true });
+    await bytes.return(undefined);
+    return description.columns;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Passes the upload through, writing every chunk to R2 (back-pressure
+ * included) and to the digest on the way; more bytes than declared stop it.
+ */
+async function* tee(source: Bytes, writer: ObjectWriter, declared: Declared, digest: WritableStreamDefaultWriter<Uint8Array> | null): Bytes {
+  const it = source[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Uint8Array>;
+    try {
+      next = await it.next();
+    } catch (err) {
+      throw incomplete(`the connection broke after ${writer.size} bytes: ${(err as Error).message}`);
+    }
+    if (next.done) return;
+    const chunk = next.value;
+    if (declared.length !== undefined && writer.size + chunk.byteLength > declared.length) {
+      throw incomplete(`more than the ${declared.length} bytes of its Content-Length`);
+    }
+    await writer.write(chunk);
+    await digest?.write(chunk);
+    yield chunk;
+  }
+}
+
+export async function putTable(request: Request, env: Env, config: Config, key: string): Promise<Response> {
+  if (!request.body) throw new AppError("FILE_EMPTY", "The upload has no body. Send the file, e.g. `curl -T sales.csv …`.");
+  const expected = declaredBody(request);
+  const entry = await entryFor(env, config, key);
+  // The live object this upload replaces: a change after this point is a conflict.
+  const startEtag = (await env.DATA.head(key))?.etag ?? null;
+  const declared = await loadDeclared(env, entry);
+  const before = await currentColumns(env, config, entry);
+  const info = tableKeyInfo(key)!;
+  const contentType = storedContentType(info);
+  const writer = new ObjectWriter(env.DATA, key, { httpMetadata: { contentType } });
+  const digest = expected.sha256 ? new crypto.DigestStream("SHA-256") : null;
+  // An aborted digest rejects its promise: it is only awaited on success.
+  digest?.digest.catch(() => {});
+  const digestWriter = digest?.getWriter() ?? null;
+  let inspection;
+  let description;
+  try {
+    const raw = tee(readStream(request.body), writer, expected, digestWriter);
+    const bytes = info.gzip ? gunzip(raw) : raw;
+    const described = await describeStream(entry, bytes, declared.sidecar);
+    description = described.description;
+    inspection = await inspectRows(description, described.bytes);
+    if (expected.length !== undefined && writer.size !== expected.length) {
+      throw incomplete(`${writer.size} bytes arrived, its Content-Length says ${expected.length}`);
+    }
+    if (digest && digestWriter) {
+      await digestWriter.close();
+      const got = hex(await digest.digest);
+      if (got !== expected.sha256) throw incomplete(`the SHA-256 of the ${writer.size} bytes that arrived is ${got}, its ${SHA256_HEADER} says ${expected.sha256}`);
+    }
+  } catch (err) {
+    await writer.abort();
+    await digestWriter?.abort().catch(() => {});
+    if (err instanceof AppError && err.status === 422) {
+      throw new AppError(err.code, `The upload to "${key}" was rejected and the live table is unchanged: ${err.message}`);
+    }
+    throw err;
+  }
+  let replaced;
+  try {
+    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) => writer.finish(onlyIf));
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  const { object, previous } = replaced;
+  const change = schemaChange(before, description.columns);
+  const notes: string[] = [];
+  if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: run \`npm run setup\` to add them to the portal's dataset.`);
+  if (change && (change.removed.length || change.retyped.length)) notes.push("Removed or retyped columns change the dataset: run `npm run setup -- --prune` to apply.");
+  for (const m of inspection.misfits) {
+    notes.push(`${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}").`);
+  }
+  return Response.json(
+    {
+      key,
+      table: entry.code,
+      size: object.size,
+      etag: object.etag,
+      rows: inspection.rows,
+      columns: description.columns.map((c) => ({ code: c.code, name: c.name, type: c.type })),
+      schemaChange: change,
+      previousVersion: previous,
+      notes,
+    },
+    { status: previous ? 200 : 201 },
+  );
+}
