@@ -15,6 +15,7 @@ import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { phpEncode } from "../test/helper-server";
 import { bundleWorker } from "../test/setup/worker";
+import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const TOKEN = "bench-token";
 const CUTOFF_MS = Number(process.env.CUTOFF_MS ?? 70_000);
@@ -44,7 +45,7 @@ const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`
 const mf = new Miniflare({
   modules: true,
   script: await bundleWorker(),
-  compatibilityDate: "2026-04-01",
+  compatibilityDate: COMPATIBILITY_DATE,
   r2Buckets: ["DATA"],
   bindings: {
     CONNECTOR_TOKEN: TOKEN,

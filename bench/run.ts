@@ -17,6 +17,7 @@ import { Miniflare } from "miniflare";
 import Papa from "papaparse";
 import { phpEncode } from "../test/helper-server";
 import { bundleWorker } from "../test/setup/worker";
+import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const root = join(import.meta.dirname, "..");
 const data = join(import.meta.dirname, "data");
@@ -80,7 +81,7 @@ async function startWorker(persist: string): Promise<Worker> {
   const mf = new Miniflare({
     modules: true,
     script: await bundleWorker(),
-    compatibilityDate: "2026-04-01",
+    compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
     r2Persist: persist,
     bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN, UPLOAD_KEEP_VERSIONS: "0", LOG_STATS: "1" },

@@ -9,9 +9,10 @@ import { spawnSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
+import { BUCKET_NAME } from "./wrangler-config.mjs";
 
 const root = join(import.meta.dirname, "..");
-const BUCKET = "bi-connector-data";
+const BUCKET = BUCKET_NAME;
 const TOKEN = process.env.CONNECTOR_TOKEN ?? "dev-token";
 const UPLOAD_TOKEN = process.env.UPLOAD_TOKEN ?? "dev-upload-token";
 const PORT = process.env.PORT ?? "8787";

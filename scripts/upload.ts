@@ -21,9 +21,10 @@ import { toStream } from "../src/streams/bytes";
 import { gunzip } from "../src/source/open";
 import { fileBytes } from "./local-tables";
 import type { Sidecar } from "../src/model";
+import { BUCKET_NAME } from "./wrangler-config.mjs";
 
 const root = join(import.meta.dirname, "..");
-const bucket = /bucket_name\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))?.[1] ?? "bi-connector-data";
+const bucket = BUCKET_NAME;
 
 function put(key: string, path: string, remote: boolean): void {
   const r = spawnSync(join(root, "node_modules", ".bin", "wrangler"), ["r2", "object", "put", `${bucket}/${key}`, "--file", path, remote ? "--remote" : "--local"], {

@@ -2,6 +2,7 @@
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { join } from "node:path";
+import { COMPATIBILITY_DATE } from "../../scripts/wrangler-config.mjs";
 
 /** The Worker bundled as wrangler would (ESM, workerd conditions). */
 export async function bundleWorker(): Promise<string> {
@@ -32,7 +33,7 @@ export async function startWorker(bindings: Record<string, string>, port = 0): P
   const mf = new Miniflare({
     modules: true,
     script: await bundleWorker(),
-    compatibilityDate: "2026-04-01",
+    compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
     bindings,
     host: "127.0.0.1",

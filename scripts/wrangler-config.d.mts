@@ -1,0 +1,2 @@
+export declare const COMPATIBILITY_DATE: string;
+export declare const BUCKET_NAME: string;
