@@ -5,6 +5,7 @@
  * are retried with exponential backoff; an expired OAuth token is refreshed
  * once when a refresh token and client credentials were given.
  */
+import { parseJson } from "../values/json";
 
 export class PortalError extends Error {
   constructor(
@@ -88,12 +89,9 @@ export class Portal {
         throw new PortalError(method, "NETWORK_ERROR", (err as Error).message, 0);
       }
       const text = await res.text();
-      let json: unknown = null;
-      try {
-        json = text === "" ? null : JSON.parse(text);
-      } catch {
-        throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, res.status);
-      }
+      const parsed = text === "" ? { ok: true as const, value: null } : parseJson(text);
+      if (!parsed.ok) throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, res.status);
+      const json = parsed.value;
       const err = errorOf(json);
       if (err === null && res.ok) return (json as { result: T }).result;
       const code = err?.code ?? `HTTP_${res.status}`;
