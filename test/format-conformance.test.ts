@@ -80,6 +80,9 @@ describe("random access for formats with metadata at the end (XLSX, Parquet)", (
     await opened.bytes.return(undefined);
     expect(opened.size).toBe(11);
     expect(new TextDecoder().decode(await opened.read!(opened.size! - 4, 4))).toBe("END!");
+    const streamed: Uint8Array[] = [];
+    for await (const chunk of opened.stream!(3, 4)) streamed.push(chunk);
+    expect(streamed.map((c) => new TextDecoder().decode(c)).join("")).toBe("1\n2\n");
     await env.DATA.put("tail.csv", "id\n1\n2\nNEW!");
     expect(await failure(() => opened.read!(0, 2))).toMatchObject({ code: "TABLE_NOT_FOUND" }); // another version now
   });

@@ -251,6 +251,7 @@ export async function describeTable(env: Env, config: Config, entry: TableEntry,
     endIsFileEnd: (read) => !opened.rangeLimited || (opened.size !== undefined ? read >= opened.size : read < SAMPLE_BYTES),
     size: opened.size,
     read: opened.read,
+    stream: opened.stream,
   });
   cacheSet(cacheKey, described.description);
   return described;
@@ -262,6 +263,7 @@ export interface DescribeOptions {
   /** The file's size and random access to it, for formats that read elsewhere than the start. */
   size?: number;
   read?: FormatInput["read"];
+  stream?: FormatInput["stream"];
   /** The formats to read with (a test adds its own). */
   formats?: FormatRegistry;
 }
@@ -274,7 +276,7 @@ export async function describeStream(entry: TableEntry, bytes: Bytes, declared: 
   const prefix = await peek(bytes, SAMPLE_BYTES);
   const complete = prefix.complete && (options.endIsFileEnd ?? (() => true))(prefix.bytes.byteLength);
   try {
-    const input: FormatInput = { sample: prefix.bytes, complete, size: options.size, read: options.read };
+    const input: FormatInput = { sample: prefix.bytes, complete, size: options.size, read: options.read, stream: options.stream };
     const description = await infer(entry, input, declared, options.formats ?? FORMATS);
     return { description, bytes: prefix.all };
   } catch (err) {

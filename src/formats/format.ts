@@ -8,7 +8,7 @@
  * output) is shared by every format.
  */
 import type { ErrorCode } from "../errors";
-import type { RecordReader, Sidecar } from "../model";
+import type { Bytes, RecordReader, Sidecar } from "../model";
 
 export interface FormatInput {
   /** The file's first bytes (at most the description sample, 1 MiB). */
@@ -24,6 +24,8 @@ export interface FormatInput {
    * a file with a message saying so.
    */
   read?: (offset: number, length: number) => Promise<Uint8Array>;
+  /** The same as a stream, for ranges too large to hold (a zip member inflated while it arrives). */
+  stream?: (offset: number, length: number) => Bytes;
 }
 
 export interface DetectHints {

@@ -27,14 +27,25 @@ export interface Opened {
    * for URL tables and compressed files.
    */
   read?: (offset: number, length: number) => Promise<Uint8Array>;
+  /** The same range as a stream (a large zip member). */
+  stream?: (offset: number, length: number) => Bytes;
 }
 
-/** Range reads of one version of an R2 object; a replaced or deleted object is TABLE_NOT_FOUND. */
-function rangeReader(bucket: R2Bucket, key: string, etag: string): Opened["read"] {
-  return async (offset, length) => {
-    const part = await bucket.get(key, { range: { offset, length }, onlyIf: { etagMatches: etag } });
-    if (!part || !("body" in part)) throw vanished(key);
-    return new Uint8Array(await part.arrayBuffer());
+/** One range of one version of an R2 object; a replaced or deleted object is TABLE_NOT_FOUND. */
+async function rangeOf(bucket: R2Bucket, key: string, etag: string, offset: number, length: number): Promise<R2ObjectBody> {
+  const part = await bucket.get(key, { range: { offset, length }, onlyIf: { etagMatches: etag } });
+  if (!part || !("body" in part)) throw vanished(key);
+  return part;
+}
+
+/** Random access to one version of an R2 object, as bytes or as a stream. */
+function rangeAccess(bucket: R2Bucket, key: string, etag: string): Pick<Opened, "read" | "stream"> {
+  return {
+    read: async (offset, length) => new Uint8Array(await (await rangeOf(bucket, key, etag, offset, length)).arrayBuffer()),
+    stream: (offset, length) =>
+      (async function* (): Bytes {
+        yield* readStream((await rangeOf(bucket, key, etag, offset, length)).body);
+      })(),
   };
 }
 
@@ -64,7 +75,7 @@ export async function openTable(env: Env, config: Config, entry: TableEntry, opt
     }
     if (!obj) throw vanished(src.key);
     if (src.gzip) return { version: obj.etag, bytes: gunzip(obj.body), rangeLimited: false };
-    return { version: obj.etag, bytes: readStream(obj.body), rangeLimited: range !== undefined, size: obj.size, read: rangeReader(env.DATA, src.key, obj.etag) };
+    return { version: obj.etag, bytes: readStream(obj.body), rangeLimited: range !== undefined, size: obj.size, ...rangeAccess(env.DATA, src.key, obj.etag) };
   }
   const headers: Record<string, string> = {};
   if (options.prefixBytes !== undefined && !src.gzip) headers.range = `bytes=0-${options.prefixBytes - 1}`;
