@@ -44,5 +44,11 @@ export interface TableFormat {
   contentType: string;
   /** Every error code reading a file of this format may raise. */
   errors: readonly ErrorCode[];
+  /**
+   * For messages about a URL that served something else: how a person calls
+   * a file of this format (by its extension or declared format) and what to
+   * check where it is published.
+   */
+  publishing(extension: string): { kind: string; hint: string };
   detect(input: FormatInput, hints: DetectHints): Promise<RecordReader>;
 }

@@ -6,6 +6,7 @@
  */
 import { AppError } from "../errors";
 import type { Bytes } from "../streams/bytes";
+import { FORMATS } from "../formats/registry";
 import type { UrlTable } from "../model";
 
 // Bytes looked at to recognise an HTML page (after a BOM and blank space).
@@ -14,14 +15,10 @@ const HTML_START = /^<(?:!doctype\s+html|html|head|body)[\s>]/i;
 // Types no table can come as. (Not application/vnd.ms-excel: servers send it for .csv.)
 const NOT_A_TABLE = /^(?:image|audio|video|font)\/|^application\/(?:pdf|zip|vnd\.openxmlformats|vnd\.oasis\.opendocument)/;
 
-function fileKind(format: UrlTable["format"]): string {
-  return format === "csv" || format === "tsv" ? format.toUpperCase() : "JSON";
-}
-
-function hint(format: UrlTable["format"]): string {
-  return format === "csv" || format === "tsv"
-    ? `check that the sheet is published as ${fileKind(format)} (Google Sheets: File → Share → Publish to web → ${format === "csv" ? "Comma" : "Tab"}-separated values) and that the address needs no sign-in`
-    : "check that the address serves the JSON file itself, not a page about it, and needs no sign-in";
+/** How the format names itself in messages (the registry's words, per format). */
+function publishing(format: UrlTable["format"]): { kind: string; hint: string } {
+  const f = FORMATS.formatOf(format);
+  return f ? f.publishing(format) : { kind: format.toUpperCase(), hint: "check the address" };
 }
 
 function unavailable(table: string, url: string, detail: string): AppError {
@@ -29,7 +26,8 @@ function unavailable(table: string, url: string, detail: string): AppError {
 }
 
 function htmlPage(table: string, url: string, format: UrlTable["format"], servedAs: string): AppError {
-  return unavailable(table, url, `answered an HTML page (${servedAs}), not a ${fileKind(format)} file: ${hint(format)}.`);
+  const { kind, hint } = publishing(format);
+  return unavailable(table, url, `answered an HTML page (${servedAs}), not a ${kind} file: ${hint}.`);
 }
 
 function looksLikeHtml(bytes: Uint8Array): boolean {
@@ -52,7 +50,8 @@ export function checkedUrlBody(res: Response, bytes: Bytes, url: string, table: 
   }
   if (NOT_A_TABLE.test(type)) {
     void res.body?.cancel();
-    throw unavailable(table, url, `answered ${type}, not a ${fileKind(format)} file: ${hint(format)}.`);
+    const { kind, hint } = publishing(format);
+    throw unavailable(table, url, `answered ${type}, not a ${kind} file: ${hint}.`);
   }
   // With a Content-Encoding the runtime decodes, and the length counts the encoded bytes.
   const lengthHeader = res.headers.get("content-encoding") ? null : res.headers.get("content-length");

@@ -8,6 +8,14 @@ export const csv: TableFormat = {
   extensions: ["csv", "tsv"],
   contentType: "text/csv",
   errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "SCHEMA_INVALID", "CSV_MALFORMED", "FILE_CHANGED"],
+  publishing(extension) {
+    const kind = extension.toLowerCase() === "tsv" ? "TSV" : "CSV";
+    const values = kind === "TSV" ? "Tab" : "Comma";
+    return {
+      kind,
+      hint: `check that the sheet is published as ${kind} (Google Sheets: File → Share → Publish to web → ${values}-separated values) and that the address needs no sign-in`,
+    };
+  },
   async detect({ sample }, { name, declared }) {
     const encoding = declared?.encoding ?? detectEncoding(sample);
     const detected = detectDialect(decodeSample(sample, encoding), name);

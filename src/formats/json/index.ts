@@ -8,6 +8,7 @@ export const json: TableFormat = {
   extensions: ["json", "ndjson", "jsonl"],
   contentType: "application/json",
   errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "JSON_MALFORMED", "FILE_CHANGED"],
+  publishing: () => ({ kind: "JSON", hint: "check that the address serves the JSON file itself, not a page about it, and needs no sign-in" }),
   async detect({ sample }, { name }) {
     const shape = detectJsonShape(decodeSample(sample, "utf-8"), name);
     return {

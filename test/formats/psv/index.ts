@@ -13,6 +13,7 @@ export const psv: TableFormat = {
   extensions: ["psv"],
   contentType: "text/plain",
   errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "CSV_MALFORMED", "FILE_CHANGED"],
+  publishing: () => ({ kind: "PSV", hint: "check that the address serves the file itself and needs no sign-in" }),
   async detect({ sample }) {
     const at = new TextDecoder().decode(sample).search(/\r?\n/);
     const newline = at >= 0 && sample[at] === 13 ? "\r\n" : "\n";
