@@ -78,6 +78,7 @@ export default defineConfig({
                     { code: "remote_redirect", title: "Redirect to allowed", url: `${origin}/redirect/${encodeURIComponent(`${origin}/files/remote.csv`)}`, format: "csv" },
                     { code: "remote_escape", title: "Redirect elsewhere", url: `${origin}/redirect/${encodeURIComponent("http://example.com/x.csv")}`, format: "csv" },
                     { code: "remote_broken", title: "Gone", url: `${origin}/status/500`, format: "csv" },
+                    { code: "remote_p206", title: "Part of a file", url: `${origin}/p206`, format: "csv" },
                     { code: "remote_slow", title: "Slow", url: `${origin}/slow`, format: "csv" },
                     { code: "remote_endless", title: "Endless", url: `${origin}/endless/limit`, format: "csv" },
                     { code: "remote_endless_2", title: "Endless", url: `${origin}/endless/first-bytes`, format: "csv" },

@@ -227,6 +227,13 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
         serveShort(Number(url.pathname.slice(7)), res);
         return;
       }
+      if (url.pathname === "/p206") {
+        // A part of a file, unasked: 206 with the first 1,000 bytes of a larger one.
+        let body = "n,s\n";
+        for (let i = 0; body.length < 1000; i++) body += `${i},row${i}\n`;
+        res.writeHead(206, { "content-type": "text/csv", "content-range": `bytes 0-999/38894`, "content-length": "1000" }).end(body.slice(0, 1000));
+        return;
+      }
       if (url.pathname === "/slow") {
         setTimeout(() => res.writeHead(200).end("a,b\n1,2\n"), 3000);
         return;

@@ -178,3 +178,11 @@ describe("URL tables: broken answers are clear URL_UNAVAILABLE errors", () => {
     });
   });
 });
+
+describe("URL tables: a part of a file is never served as the whole table", () => {
+  it("a 206 Partial Content to a request for the whole file is URL_UNAVAILABLE, not 200 with a cut table", async () => {
+    const err = await errorOf(await post("/data", { table: "remote_p206" }));
+    expect(err).toMatchObject({ status: 502, code: "URL_UNAVAILABLE" });
+    expect(err.message).toContain("answered 206 Partial Content (bytes 0-999/38894) to a request for the whole file");
+  });
+});

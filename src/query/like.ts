@@ -69,12 +69,31 @@ function masksOf(seg: Chars): Masks {
   return { words, byChar, any, lit, litAt };
 }
 
+/**
+ * Knuth–Morris–Pratt over code points: a literal segment (no `_`) in a text
+ * of code points, in time linear in both (a naive scan is text × segment).
+ */
+function kmpFind(text: readonly string[], seg: readonly string[], from: number): number {
+  if (seg.length === 0) return from <= text.length ? from : -1;
+  const fail = new Int32Array(seg.length);
+  for (let i = 1, k = 0; i < seg.length; i++) {
+    while (k > 0 && seg[i] !== seg[k]) k = fail[k - 1];
+    if (seg[i] === seg[k]) k++;
+    fail[i] = k;
+  }
+  for (let i = from, k = 0; i < text.length; i++) {
+    while (k > 0 && text[i] !== seg[k]) k = fail[k - 1];
+    if (text[i] === seg[k]) k++;
+    if (k === seg.length) return i - seg.length + 1;
+  }
+  return -1;
+}
+
 /** Leftmost position ≥ from where `seg` matches, or -1. */
 function find(text: Chars, seg: Chars, from: number, masks: Masks | null): number {
   if (masks === null) {
     if (typeof text === "string") return text.indexOf(seg as string, from);
-    for (let at = from; at + seg.length <= text.length; at++) if (matchesAt(text, at, seg)) return at;
-    return -1;
+    return kmpFind(text, seg as readonly string[], from);
   }
   // Most `_` segments have a literal run (`9_7`: "9"): jump between its
   // occurrences with indexOf and verify there. Every miss costs up to the

@@ -38,7 +38,7 @@ function refusePrototypeKeys(body: string): void {
     const inFilter = segments[0] === "filter";
     throw new AppError(
       inFilter ? "FILTER_INVALID" : "BODY_INVALID",
-      `The parameter "${key}" uses the key "__proto__", which is not accepted: it cannot name a ${inFilter ? "filter condition or group" : "parameter"}.`,
+      `The parameter "${key.length > 120 ? `${key.slice(0, 120)}…` : key}" uses the key "__proto__", which is not accepted: it cannot name a ${inFilter ? "filter condition or group" : "parameter"}.`,
     );
   }
 }

@@ -58,6 +58,15 @@ export async function fetchAllowed(
       await res.body?.cancel();
       throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${url.href} answered HTTP ${res.status}. Check that the file is still published at that address.`);
     }
+    // A part of the file is only an answer to a range request, and only from its first byte:
+    // otherwise it would be served as the whole table.
+    if (res.status === 206 && (headers.range === undefined || !/^bytes 0-\d+\//.test(res.headers.get("content-range") ?? ""))) {
+      await res.body?.cancel();
+      throw new AppError(
+        "URL_UNAVAILABLE",
+        `Table "${table}": ${url.href} answered 206 Partial Content (${res.headers.get("content-range") ?? "no Content-Range"}) ${headers.range === undefined ? "to a request for the whole file" : "not starting at the file's first byte"}: serving it would cut the table. Check the server that publishes the file.`,
+      );
+    }
     return res;
   }
 }
