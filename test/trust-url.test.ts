@@ -2,6 +2,7 @@
 // cached for another format or an older column order, an HTML page, a body
 // cut short), and smaller defects (filter keys that vanished, HEAD /, GET /).
 import { env } from "cloudflare:workers";
+import { redirectTarget } from "../src/source/url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { call, capturingErrors, errorOf, formRequest, phpBody, post, postJson, put, table, TOKEN } from "./helpers";
 
@@ -184,5 +185,19 @@ describe("URL tables: a part of a file is never served as the whole table", () =
     const err = await errorOf(await post("/data", { table: "remote_p206" }));
     expect(err).toMatchObject({ status: 502, code: "URL_UNAVAILABLE" });
     expect(err.message).toContain("answered 206 Partial Content (bytes 0-999/38894) to a request for the whole file");
+  });
+});
+
+describe("URL tables: redirects never downgrade to plain http", () => {
+  it.each([
+    ["https://docs.example/pub?x=1", "http://docs.example/file.csv", "URL_UNAVAILABLE"],
+    ["https://docs.example/pub", "http://other.example:8080/file.csv", "URL_UNAVAILABLE"],
+    ["https://docs.example/pub", "https://cdn.example/file.csv", null],
+    ["https://docs.example/a/pub", "/b/file.csv", null],
+    ["http://docs.example/pub", "http://docs.example/file.csv", null],
+    ["http://docs.example/pub", "https://docs.example/file.csv", null],
+  ])("%s → %s", (from, location, code) => {
+    if (code === null) expect(redirectTarget(new URL(from), location, "t").href).toBe(new URL(location, from).href);
+    else expect(() => redirectTarget(new URL(from), location, "t")).toThrow(expect.objectContaining({ code }));
   });
 });

@@ -13,6 +13,19 @@ export function hostAllowed(url: URL, allowed: ReadonlySet<string>): boolean {
   return allowed.has(url.host.toLowerCase()) || allowed.has(url.hostname.toLowerCase());
 }
 
+/**
+ * Where a redirect leads: never from https down to plain http (the file would
+ * then travel unencrypted, open to tampering on the way). The host is checked
+ * against the allowlist on the next hop like the first one.
+ */
+export function redirectTarget(from: URL, location: string, table: string): URL {
+  const next = new URL(location, from);
+  if (from.protocol === "https:" && next.protocol === "http:") {
+    throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${from.href} redirects to the unencrypted ${next.href}; only https redirects are followed from an https address. Publish the file at an https address.`);
+  }
+  return next;
+}
+
 export async function fetchAllowed(
   rawUrl: string,
   config: Config,
@@ -51,7 +64,7 @@ export async function fetchAllowed(
       if (hop >= MAX_REDIRECTS) {
         throw new AppError("URL_UNAVAILABLE", `Table "${table}": more than ${MAX_REDIRECTS} redirects starting at ${rawUrl}.`);
       }
-      url = new URL(res.headers.get("location")!, url);
+      url = redirectTarget(url, res.headers.get("location")!, table);
       continue;
     }
     if (res.status !== 200 && res.status !== 206) {
