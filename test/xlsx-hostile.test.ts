@@ -173,6 +173,15 @@ describe("shared strings budget", () => {
     }).toThrow(new AppError("XLSX_TOO_LARGE", "The workbook's shared strings take more than 0 MB (26 strings read so far): too large to serve. Save the sheet as CSV UTF-8 and upload that (CSV is read as a stream, of any size)."));
   });
 
+  it("keeps strings across its 1 MiB pages (a string never spans two) and refuses one longer than a page", () => {
+    const strings = new SharedStrings();
+    const text = (i: number) => (i % 7 === 0 ? "" : `${i}:${"я".repeat(i % 50)}`);
+    for (let i = 0; i < 60_000; i++) strings.add(text(i));
+    expect(strings.packedBytes).toBeGreaterThan(3 * 1024 * 1024); // several pages
+    for (let i = 0; i < 60_000; i += 1) expect(strings.get(i)).toBe(text(i) === "" ? null : text(i));
+    expect(() => strings.add("ж".repeat(600_000))).toThrow(/^A shared string of the workbook is longer than 1048576 bytes/);
+  });
+
   it("packs strings: UTF-8 bytes plus 4 bytes per string, decoded on demand (fast-check, fixed seed)", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.string({ unit: "grapheme", maxLength: 30 }), { maxLength: 200 }), async (texts) => {

@@ -14,9 +14,9 @@ import type { Bytes, FileAccess, Records } from "../../model";
 import { fileAccess, type TableFormat } from "../format";
 import { sheetRecords } from "./sheet";
 import { sniffContainer, unsupportedWorkbook } from "./sniff";
-import { readSharedStrings } from "./strings";
+import { readSharedStrings, type SharedStrings } from "./strings";
 import { partOf, readWorkbook, type Workbook } from "./workbook";
-import { malformed, openZip, partBytes } from "./zip";
+import { malformed, openZip, partBytes, type Zip } from "./zip";
 
 export { containerRefusal, refusedWorkbookKey } from "./sniff";
 
@@ -27,12 +27,29 @@ function needsAccess(): AppError {
   );
 }
 
+/**
+ * The shared strings of one read, by that read's range-read function: a
+ * request that describes and then reads the table (a first /data, an upload's
+ * check) parses them once. Weak: the table goes with the request.
+ */
+const stringsOfRead = new WeakMap<FileAccess["read"], Promise<SharedStrings | null>>();
+
+function sharedStrings(access: FileAccess, zip: Zip, book: Workbook): Promise<SharedStrings | null> {
+  let strings = stringsOfRead.get(access.read);
+  if (!strings) {
+    const part = book.sharedStringsPart ? partOf(zip, book.sharedStringsPart) : undefined;
+    strings = part ? readSharedStrings(partBytes(access, part), part.name) : Promise.resolve(null);
+    stringsOfRead.set(access.read, strings);
+    strings.catch(() => stringsOfRead.delete(access.read));
+  }
+  return strings;
+}
+
 async function* records(bytes: Bytes, access: FileAccess | undefined, book: Workbook): Records {
   await bytes.return(undefined); // read by range, not from the first byte
   if (!access) throw needsAccess();
   const zip = await openZip(access);
-  const stringsPart = book.sharedStringsPart ? partOf(zip, book.sharedStringsPart) : undefined;
-  const strings = stringsPart ? await readSharedStrings(partBytes(access, stringsPart), stringsPart.name) : null;
+  const strings = await sharedStrings(access, zip, book);
   const sheet = partOf(zip, book.sheetPart);
   if (!sheet) throw malformed(`its sheet part ${book.sheetPart} is missing`);
   yield* sheetRecords(partBytes(access, sheet), { part: sheet.name, strings, styleKinds: book.styleKinds, date1904: book.date1904 });
