@@ -116,6 +116,18 @@ describe("the export corpus, put straight into R2", () => {
     expect(await errorOf(await post("/table_description", { table: "two_sheets" }))).toMatchObject({ status: 422, code: "SCHEMA_INVALID" });
   });
 
+  it("a cached description reads with each request's own range reads (nothing request-bound is kept)", async () => {
+    const expected = await expectedOf("libreoffice-sales.xlsx");
+    await put("sales.xlsx", await corpus("libreoffice-sales.xlsx"));
+    for (let i = 0; i < 2; i++) {
+      expect(await descriptionOf("sales")).toEqual(expected.columns); // the second: cached, header checked by range reads
+      expect((await dataOf("sales")).rows).toEqual(expected.rows);
+    }
+    // A new version under the same key is described again.
+    await put("sales.xlsx", await corpus("xlsxwriter-macro.xlsm"));
+    expect((await dataOf("sales")).rows).toEqual((await expectedOf("xlsxwriter-macro.xlsm")).rows);
+  });
+
   it("a filtered and limited /data on a workbook works like on a CSV", async () => {
     await put("sales.xlsx", await corpus("libreoffice-sales.xlsx"));
     const res = await table(await post("/data", { table: "sales", select: ["DAY", "AMOUNT"], filter: { ">=DAY": "06.01.2024" }, limit: 1 }));
