@@ -6,7 +6,7 @@ export const TEST_TOKEN = "test-token";
 
 // A green run is quiet, so that a real warning stands out.
 //
-// 1. itty-router ships source maps whose sources point outside its package
+// 1. itty-router and saxes ship source maps whose sources point outside their package
 //    (../src/…), and vite warns about each file. Its code is loaded without
 //    the map (stack traces still name our own files).
 function withoutBrokenSourcemaps(pkg: string): Plugin {
@@ -60,6 +60,7 @@ export default defineConfig({
         // The Worker's own tests, inside workerd.
         plugins: [
           withoutBrokenSourcemaps("itty-router"),
+          withoutBrokenSourcemaps("saxes"),
           cloudflareTest(({ inject }) => {
             const origin = inject("helperOrigin");
             return {

@@ -134,7 +134,7 @@ def check_xlsx(x, sheet_name=None, table=None):
             elif t == "inlineStr":
                 val = "".join(tt.text or "" for tt in c.iter(M + "t"))
             elif t == "b":
-                val = v.text == "1"
+                val = "true" if v.text == "1" else "false"  # served like JSON booleans
             elif t == "d":
                 val = v.text.replace("T", " ")
             elif v is not None:

@@ -5,6 +5,7 @@
  * by `npm run setup -- --dry-run` when the Worker cannot be reached.
  */
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { open } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { describedColumns, describeStream } from "../src/catalog/describe";
 import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/rules/naming";
@@ -14,8 +15,28 @@ import type { Bytes } from "../src/streams/bytes";
 import { toStream } from "../src/streams/bytes";
 import { gunzip } from "../src/source/open";
 
-export async function* fileBytes(path: string): Bytes {
-  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024 })) yield new Uint8Array(chunk as Buffer);
+export async function* fileBytes(path: string, range?: { offset: number; length: number }): Bytes {
+  const bounds = range ? { start: range.offset, end: range.offset + range.length - 1 } : {};
+  if (range?.length === 0) return;
+  for await (const chunk of createReadStream(path, { highWaterMark: 256 * 1024, ...bounds })) yield new Uint8Array(chunk as Buffer);
+}
+
+/** Random access to a local file, as R2 range reads give it to formats that need it (XLSX). */
+export function localFileAccess(path: string) {
+  return {
+    size: statSync(path).size,
+    read: async (offset: number, length: number) => {
+      const handle = await open(path);
+      try {
+        const buffer = new Uint8Array(length);
+        const { bytesRead } = await handle.read(buffer, 0, length, offset);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    },
+    stream: (offset: number, length: number) => fileBytes(path, { offset, length }),
+  };
 }
 
 function filesIn(dir: string): string[] {
@@ -46,7 +67,7 @@ export function localWorker(dir: string): WorkerApi {
       const declared = existsSync(sidecarPath) ? parseSidecar(readFileSync(sidecarPath, "utf8"), `in ${sidecarPath}`) : undefined;
       const raw = fileBytes(path);
       const entry = { code, title: tableTitle(key), source: { kind: "r2" as const, key, ...info } };
-      const { description, bytes } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared);
+      const { description, bytes } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared, info.gzip ? {} : localFileAccess(path));
       await bytes.return(undefined);
       return describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type }));
     },

@@ -350,17 +350,17 @@ def xlsxwriter_report():
     normalize_zip(path)
     rows = []
     for d, s, sku, prod, q, p, paid, note, lead in XW_ROWS:
-        rows.append([d.isoformat(), s.strftime("%Y-%m-%d %H:%M:%S"), sku, prod, q, p, paid, note or None, lead])
+        rows.append([d.isoformat(), s.strftime("%Y-%m-%d %H:%M:%S"), sku, prod, q, p, "true" if paid else "false", note or None, lead])
     expect(name, producer=f"XlsxWriter {xlsxwriter.__version__}", format="xlsx", sheet="Report",
            headerRow=3,
            skippedRows=[{"row": 1, "reason": "title", "merged": "A1:I1"}, {"row": 2, "reason": "empty"}],
            footerRows=[{"row": last + 1, "reason": "total", "firstCell": "Total"}],
            columns=cols(("Date", "date"), ("Shipped at", "datetime"), ("SKU", "string"), ("Product", "string"),
-                        ("Qty", "int"), ("Price", "double"), ("Paid", "bool"), ("Note", "string"),
+                        ("Qty", "int"), ("Price", "double"), ("Paid", "string"), ("Note", "string"),
                         ("Lead time", "double")),
            rows=rows,
-           notes="Paid is a boolean column: the connector has no bool type yet; serve it as the issue decides "
-                 "(int 1/0 or string TRUE/FALSE) and change 'bool' here. Product keeps its spaces "
+           notes="Paid is a boolean column (t=\"b\"): served like JSON booleans, as the strings \"true\"/\"false\" in a string "
+                 "column (the connector has no bool type). Product keeps its spaces "
                  "(xml:space=preserve). Lead time's format 0.0\" days\" and Price's [$€-407]...[Red] contain "
                  "d/y/s only inside quotes/brackets: numbers, not dates.",
            exercises=["sharedStrings", "merged title row + empty row above header", "built-in numFmt 14",

@@ -19,7 +19,7 @@ import { parseSidecar } from "../src/rules/sidecar";
 import { AppError } from "../src/errors";
 import { toStream } from "../src/streams/bytes";
 import { gunzip } from "../src/source/open";
-import { fileBytes } from "./local-tables";
+import { fileBytes, localFileAccess } from "./local-tables";
 import type { Sidecar } from "../src/model";
 import { BUCKET_NAME } from "./wrangler-config.mjs";
 
@@ -62,8 +62,8 @@ async function main(): Promise<number> {
   const info = tableKeyInfo(key)!;
   const entry = { code: baseTableCode(key), title: tableTitle(key), source: { kind: "r2" as const, key, ...info } };
   const raw = fileBytes(path);
-  const { description, bytes } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared);
-  const inspection = await inspectRows(description, bytes);
+  const { description, bytes, access } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared, info.gzip ? {} : localFileAccess(path));
+  const inspection = await inspectRows(description, bytes, access);
 
   console.log(`${path} → ${key}`);
   // The code another file may already hold is only known to the bucket: GET /files lists the codes in use.

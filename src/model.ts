@@ -45,14 +45,30 @@ export type Bytes = AsyncGenerator<Uint8Array, void, undefined>;
 export type Records = AsyncGenerator<unknown[], void, undefined>;
 
 /**
+ * Random access to the one version of a file that a read is reading (R2
+ * range reads pinned to the object's etag). Bound to that read's request:
+ * handed to `records` per read, never kept in a Description (which is cached
+ * across requests).
+ */
+export interface FileAccess {
+  size: number;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  stream(offset: number, length: number): Bytes;
+}
+
+/**
  * How a file is read, as its format detected it from the first bytes
  * (formats/): kept in the description, so later reads detect nothing again.
  */
 export interface RecordReader {
   /** The format's name, for messages. */
   format: string;
-  /** Raw records from the file's first byte. `truncated`: the bytes are a prefix (its last record may be cut, and is dropped). */
-  records(bytes: Bytes, truncated: boolean): Records;
+  /**
+   * Raw records from the file's first byte. `truncated`: the bytes are a prefix (its last record may be cut, and is dropped).
+   * `access`: random access to the same version, for formats that read elsewhere (XLSX reads its zip directory
+   * and parts with it, and closes `bytes`); absent when the source only streams.
+   */
+  records(bytes: Bytes, truncated: boolean, access?: FileAccess): Records;
   /** Makes text of a cell value that is not text (JSON numbers, nested values); null when every cell already is text (CSV). */
   cellText: ((value: unknown) => string | null) | null;
   /** Numbers read with a decimal comma unless a sidecar says otherwise (CSV with `;` or tab). */
@@ -87,6 +103,8 @@ export interface Sidecar {
   dateFormat?: DateFormat;
   /** The table's main date column (header text or code). */
   dateColumn?: string;
+  /** XLSX: the worksheet to read, by its name (default: the first sheet). */
+  sheet?: string;
   /** Columns by their header text (or JSON key). */
   columns?: Record<string, { code?: string; name?: string; type?: ColumnType }>;
 }

@@ -238,6 +238,12 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
         setTimeout(() => res.writeHead(200).end("a,b\n1,2\n"), 3000);
         return;
       }
+      if (url.pathname.startsWith("/exports/")) {
+        // test/xlsx*.test.ts: the export corpus (binary), fetched into R2 by the tests.
+        const name = url.pathname.slice(9).replace(/[^a-zA-Z0-9._-]/g, "");
+        res.writeHead(200, { "content-type": "application/octet-stream" }).end(await readFile(join(FIXTURES, "exports", name.startsWith("expected.") ? `expected/${name.slice(9)}` : name)));
+        return;
+      }
       if (url.pathname.startsWith("/files/")) {
         const name = url.pathname.slice(7).replace(/[^a-zA-Z0-9._-]/g, "");
         const body = await readFile(join(FIXTURES, name));

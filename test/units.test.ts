@@ -31,7 +31,10 @@ describe("table codes", () => {
     ["a.csv.schema.json", null],
     [".versions/a.csv/1", null],
     ["dir/.hidden/a.csv", null],
-    ["a.xlsx", null],
+    // Workbooks are tables since issue 12 (formats/xlsx); .xls is not (refused at upload with a conversion hint).
+    ["a.xlsx", { extension: "xlsx", gzip: false }],
+    ["a.XLSM", { extension: "xlsm", gzip: false }],
+    ["a.xls", null],
   ])("table key %s", (key, info) => expect(tableKeyInfo(key)).toEqual(info));
 });
 

@@ -6,7 +6,7 @@
  */
 import type { Config, Env } from "../config/config";
 import { AppError } from "../errors";
-import type { FormatInput, TableFormat } from "../formats/format";
+import { fileAccess, type FormatInput, type TableFormat } from "../formats/format";
 import { FORMATS, type FormatRegistry } from "../formats/registry";
 import { cellTextOf, fitRecord, headerMatches } from "../formats/rows";
 import { peek, type Bytes } from "../streams/bytes";
@@ -15,7 +15,7 @@ import { slashOrderOf } from "../values/types";
 import { inferTypes } from "./infer";
 import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "../rules/naming";
 import { parseSidecar, schemaError } from "../rules/sidecar";
-import type { Column, Description, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
+import type { Column, Description, FileAccess, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
 
 export const SAMPLE_BYTES = 1024 * 1024;
 export const SAMPLE_ROWS = 10_000;
@@ -106,9 +106,9 @@ function formatFor(entry: TableEntry, declared: Sidecar | undefined, formats: Fo
   return { format, name };
 }
 
-async function sampleRecords(bytes: Bytes, reader: RecordReader, truncated: boolean): Promise<unknown[]> {
+async function sampleRecords(bytes: Bytes, reader: RecordReader, truncated: boolean, access: FileAccess | undefined): Promise<unknown[]> {
   const records: unknown[] = [];
-  const source = reader.records(bytes, truncated);
+  const source = reader.records(bytes, truncated, access);
   try {
     for await (const batch of source) {
       for (const r of batch) {
@@ -164,7 +164,7 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
   }
   const { format, name } = formatFor(entry, declared, formats);
   const reader = await format.detect(input, { name, declared });
-  const records = await sampleRecords(once(prefix), reader, !input.complete);
+  const records = await sampleRecords(once(prefix), reader, !input.complete, fileAccess(input));
   if (records.length === 0) {
     throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its first ${prefix.byteLength} bytes hold no complete record).`);
   }
@@ -224,6 +224,8 @@ export interface Described {
   description: Description;
   /** The whole file from its first byte (replayed prefix + rest). */
   bytes: Bytes;
+  /** Random access to the same version, for this request only (pass it to tableRows; never keep it). */
+  access?: FileAccess;
 }
 
 /**
@@ -238,11 +240,12 @@ export async function describeTable(env: Env, config: Config, entry: TableEntry,
   const cacheKey = opened.version === null ? null : `${sourceId}|${opened.version}|${declared.version}`;
   const cached = cacheGet(cacheKey);
   let bytes = opened.bytes;
-  if (cached && !options.prefixOnly) return { description: cached, bytes }; // tableRows checks the header
+  const access = fileAccess(opened);
+  if (cached && !options.prefixOnly) return { description: cached, bytes, access }; // tableRows checks the header
   if (cached) {
     // A description-only read checks the header here: the ETag may have stayed while the columns moved.
     const prefix = await peek(bytes, HEADER_PEEK_BYTES);
-    if (await headerMatches(once(prefix.bytes), cached)) return { description: cached, bytes: prefix.all };
+    if (await headerMatches(once(prefix.bytes), cached, access)) return { description: cached, bytes: prefix.all, access };
     forgetDescription(cached);
     bytes = prefix.all; // described again from the same read
   }
@@ -278,7 +281,7 @@ export async function describeStream(entry: TableEntry, bytes: Bytes, declared: 
   try {
     const input: FormatInput = { sample: prefix.bytes, complete, size: options.size, read: options.read, stream: options.stream };
     const description = await infer(entry, input, declared, options.formats ?? FORMATS);
-    return { description, bytes: prefix.all };
+    return { description, bytes: prefix.all, access: fileAccess(input) };
   } catch (err) {
     await prefix.all.return(undefined);
     throw err;

@@ -27,7 +27,10 @@ export const UrlTableSchema = z
     code: z.string().max(TABLE_CODE_MAX).regex(TABLE_CODE_RE, "must match ^[a-z][a-z0-9_]*$"),
     title: z.string().trim().min(1).refine((t) => t !== "0", "must not be \"0\" (the portal treats it as empty)"),
     url: z.url({ protocol: /^https?$/ }),
-    format: z.enum(FORMATS.extensions),
+    // A workbook is a zip read with range reads of a stored object: URL tables stream.
+    format: z
+      .enum(FORMATS.extensions)
+      .refine((f) => !FORMATS.formatOf(f)?.randomAccess, { message: 'a workbook (xlsx, xlsm) is read from the bucket only, since a zip needs range reads of the stored file: upload it with PUT /files, or publish the sheet as CSV and declare format "csv"' }),
     gzip: z.boolean().optional(),
     schema: SidecarSchema.optional(),
   })

@@ -8,7 +8,7 @@
  * output) is shared by every format.
  */
 import type { ErrorCode } from "../errors";
-import type { Bytes, RecordReader, Sidecar } from "../model";
+import type { Bytes, FileAccess, RecordReader, Sidecar } from "../model";
 
 export interface FormatInput {
   /** The file's first bytes (at most the description sample, 1 MiB). */
@@ -28,6 +28,12 @@ export interface FormatInput {
   stream?: (offset: number, length: number) => Bytes;
 }
 
+/** The random access of an input, when it has all of it (size, read and stream). */
+export function fileAccess(input: Pick<FormatInput, "size" | "read" | "stream">): FileAccess | undefined {
+  const { size, read, stream } = input;
+  return size !== undefined && read && stream ? { size, read, stream } : undefined;
+}
+
 export interface DetectHints {
   /** The key's extension or the declared format (one of the format's `extensions`). */
   name: string;
@@ -42,6 +48,11 @@ export interface TableFormat {
   extensions: readonly string[];
   /** The content type an upload of this format is stored with. */
   contentType: string;
+  /**
+   * The format reads with random access (FormatInput.read/stream), not from
+   * the first byte on: an upload is staged in the bucket before it is checked.
+   */
+  randomAccess?: boolean;
   /** Every error code reading a file of this format may raise. */
   errors: readonly ErrorCode[];
   /**

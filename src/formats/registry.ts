@@ -9,8 +9,9 @@ import type { ErrorCode } from "../errors";
 import { csv } from "./csv";
 import type { TableFormat } from "./format";
 import { json } from "./json";
+import { xlsx } from "./xlsx";
 
-const FORMAT_LIST: readonly TableFormat[] = [csv, json];
+const FORMAT_LIST: readonly TableFormat[] = [csv, json, xlsx];
 
 export interface FormatRegistry {
   formats: readonly TableFormat[];
@@ -20,7 +21,7 @@ export interface FormatRegistry {
   formatOf(name: string): TableFormat | undefined;
   /** Every error code reading a table file may raise. */
   errors: readonly ErrorCode[];
-  /** `.csv, .tsv, .json, .ndjson or .jsonl`, for messages. */
+  /** `.csv, .tsv, .json, .ndjson, .jsonl, .xlsx or .xlsm`, for messages. */
   listed: string;
 }
 

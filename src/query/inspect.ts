@@ -7,7 +7,7 @@
 import { tableRows } from "../formats/rows";
 import type { Bytes } from "../streams/bytes";
 import { convertersFor } from "./pipeline";
-import type { Column, Description } from "../model";
+import type { Column, Description, FileAccess } from "../model";
 
 export interface Inspection {
   rows: number;
@@ -15,13 +15,13 @@ export interface Inspection {
   misfits: { code: string; type: string; count: number; firstRecord: number; firstValue: string }[];
 }
 
-export async function inspectRows(description: Description, bytes: Bytes): Promise<Inspection> {
+export async function inspectRows(description: Description, bytes: Bytes, access?: FileAccess): Promise<Inspection> {
   const convert = convertersFor(description);
   const misfits = description.columns.map(() => ({ count: 0, firstRecord: 0, firstValue: "" }));
   let rows = 0;
   // Record numbers as people count them: the header is record 1 when there is one.
   const offset = description.header === null ? 0 : 1;
-  for await (const batch of tableRows(bytes, description)) {
+  for await (const batch of tableRows(bytes, description, access)) {
     for (const row of batch) {
       rows++;
       for (let i = 0; i < row.length; i++) {

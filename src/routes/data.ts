@@ -22,13 +22,13 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
   const dateFormat = portalDateFormat(req.connection, config.defaultDateFormat);
   // Aborted when the client goes away, so a pending upstream read is cancelled at once.
   const gone = new AbortController();
-  const { description, bytes } = await describeTable(env, config, entry, { signal: gone.signal });
+  const { description, bytes, access } = await describeTable(env, config, entry, { signal: gone.signal });
   let source: ReturnType<typeof tableRows> | undefined;
   try {
     const plan = planQuery(description, req, dateFormat);
 
     const stats = { bytes: 0, rows: 0, started: Date.now(), logged: false };
-    source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description);
+    source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description, access);
     const rows = source;
     // The first batch is read before the answer starts: it holds the header
     // check, so a file that changed under its ETag is a 409, not a 200 cut off.

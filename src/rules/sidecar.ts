@@ -54,6 +54,8 @@ export const SidecarSchema = z
      * date range to the first one.
      */
     dateColumn: z.string().trim().min(1).optional(),
+    /** XLSX: the worksheet to read, by name (default: the first). */
+    sheet: z.string().min(1).max(31, "must be a sheet name (Excel allows at most 31 characters)").optional(),
     /** Columns by their header text (or JSON key). */
     columns: z.record(z.string(), ColumnOverride).optional(),
   })

@@ -39,7 +39,7 @@ async function rangeOf(bucket: R2Bucket, key: string, etag: string, offset: numb
 }
 
 /** Random access to one version of an R2 object, as bytes or as a stream. */
-function rangeAccess(bucket: R2Bucket, key: string, etag: string): Pick<Opened, "read" | "stream"> {
+export function rangeAccess(bucket: R2Bucket, key: string, etag: string): Pick<Opened, "read" | "stream"> {
   return {
     read: async (offset, length) => new Uint8Array(await (await rangeOf(bucket, key, etag, offset, length)).arrayBuffer()),
     stream: (offset, length) =>

@@ -23,18 +23,39 @@ const MIN_SLICE = 1024;
 const MAX_SLICE = 64 * 1024;
 const NOT_YET = Symbol("not yet");
 
-function invalid(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  return new AppError(
-    "FILE_GZIP_INVALID",
-    `The file ends in .gz but is not valid gzip data (${(err as Error).message}). Upload it again, compressed with gzip, or without the .gz suffix.`,
-  );
+/** What a failed inflate is reported as: broken data, and a bomb (output past MAX_RATIO × input). */
+export interface InflateErrors {
+  invalid(err: Error): AppError;
+  bomb(outBytes: number, inBytes: number): AppError;
 }
 
+const GZIP_ERRORS: InflateErrors = {
+  invalid: (err) =>
+    new AppError(
+      "FILE_GZIP_INVALID",
+      `The file ends in .gz but is not valid gzip data (${err.message}). Upload it again, compressed with gzip, or without the .gz suffix.`,
+    ),
+  bomb: (outBytes, inBytes) =>
+    new AppError(
+      "FILE_GZIP_TOO_LARGE",
+      `The gzip file inflates more than ${MAX_RATIO} times (${outBytes} bytes from the first ${inBytes}): that is a decompression bomb, not a table. Upload the file uncompressed or compressed normally.`,
+    ),
+};
+
 export function gunzip(input: Bytes | ReadableStream<Uint8Array>): Bytes {
+  return inflating(input, "gzip", GZIP_ERRORS);
+}
+
+/** Raw deflate data (a zip member), paced and bomb-checked the same way. */
+export function inflateRaw(input: Bytes, errors: InflateErrors): Bytes {
+  return inflating(input, "deflate-raw", errors);
+}
+
+function inflating(input: Bytes | ReadableStream<Uint8Array>, format: "gzip" | "deflate-raw", errors: InflateErrors): Bytes {
   const source = input instanceof ReadableStream ? readStream(input) : input;
+  const invalid = (err: unknown): AppError => (err instanceof AppError ? err : errors.invalid(err as Error));
   return (async function* () {
-    const ds = new DecompressionStream("gzip");
+    const ds = new DecompressionStream(format);
     const writer = ds.writable.getWriter();
     const reader = ds.readable.getReader();
     let inBytes = 0;
@@ -117,12 +138,7 @@ export function gunzip(input: Bytes | ReadableStream<Uint8Array>): Bytes {
         }
         outBytes += got.value.byteLength;
         sinceFeed += got.value.byteLength;
-        if (outBytes > RATIO_FREE_BYTES && outBytes > MAX_RATIO * inBytes) {
-          throw new AppError(
-            "FILE_GZIP_TOO_LARGE",
-            `The gzip file inflates more than ${MAX_RATIO} times (${outBytes} bytes from the first ${inBytes}): that is a decompression bomb, not a table. Upload the file uncompressed or compressed normally.`,
-          );
-        }
+        if (outBytes > RATIO_FREE_BYTES && outBytes > MAX_RATIO * inBytes) throw errors.bomb(outBytes, inBytes);
         read = nextRead();
         if (got.value.byteLength > 0) yield got.value;
       }

@@ -4,6 +4,7 @@
  * belongs to the Worker), and it must name a table file or a table's sidecar.
  */
 import { FORMATS } from "../formats/registry";
+import { refusedWorkbookKey } from "../formats/xlsx";
 import { AppError } from "../errors";
 import { SIDECAR_SUFFIX, tableKeyInfo } from "../rules/naming";
 
@@ -31,6 +32,9 @@ export function checkKey(raw: string): { key: string; kind: KeyKind } {
     if (!tableKeyInfo(key.slice(0, -SIDECAR_SUFFIX.length))) throw fail(`a schema must sit next to a table file, as <file>${SIDECAR_SUFFIX}`);
     return { key, kind: "sidecar" };
   }
+  // Workbooks the connector does not read get a conversion hint, not "not a table".
+  const refused = refusedWorkbookKey(key);
+  if (refused) throw refused;
   if (!tableKeyInfo(key)) throw fail(`only ${FORMATS.listed.replace(/ or /, ", ")} (optionally .gz) files and their .schema.json sidecars can be uploaded`);
   return { key, kind: "table" };
 }

@@ -1,13 +1,14 @@
 /** CSV and TSV: delimiter and line ending detected (`.tsv` is always tab), encoding detected or declared. */
 import type { TableFormat } from "../format";
 import { decodeSample, decodeText, detectEncoding } from "../text";
+import { containerRefusal } from "../xlsx";
 import { csvRecords, detectDialect } from "./parse";
 
 export const csv: TableFormat = {
   name: "CSV",
   extensions: ["csv", "tsv"],
   contentType: "text/csv",
-  errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "SCHEMA_INVALID", "CSV_MALFORMED", "FILE_CHANGED"],
+  errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "SCHEMA_INVALID", "CSV_MALFORMED", "FILE_CHANGED", "FORMAT_UNSUPPORTED", "FILE_FORMAT_MISMATCH"],
   publishing(extension) {
     const kind = extension.toLowerCase() === "tsv" ? "TSV" : "CSV";
     const values = kind === "TSV" ? "Tab" : "Comma";
@@ -17,6 +18,8 @@ export const csv: TableFormat = {
     };
   },
   async detect({ sample }, { name, declared }) {
+    const container = containerRefusal(sample, name.toLowerCase() === "tsv" ? "TSV" : "CSV");
+    if (container) throw container;
     const encoding = declared?.encoding ?? detectEncoding(sample);
     const detected = detectDialect(decodeSample(sample, encoding), name);
     const dialect = declared?.delimiter ? { ...detected, delimiter: declared.delimiter } : detected;

@@ -1,15 +1,18 @@
 /** JSON: an array of objects or of arrays (header first), or NDJSON (`.ndjson`, `.jsonl`, or `.json` starting with `{`). */
 import type { TableFormat } from "../format";
 import { decodeSample } from "../text";
+import { containerRefusal } from "../xlsx";
 import { detectJsonShape, jsonCellText, jsonElements } from "./parse";
 
 export const json: TableFormat = {
   name: "JSON",
   extensions: ["json", "ndjson", "jsonl"],
   contentType: "application/json",
-  errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "JSON_MALFORMED", "FILE_CHANGED"],
+  errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "JSON_MALFORMED", "FILE_CHANGED", "FORMAT_UNSUPPORTED", "FILE_FORMAT_MISMATCH"],
   publishing: () => ({ kind: "JSON", hint: "check that the address serves the JSON file itself, not a page about it, and needs no sign-in" }),
   async detect({ sample }, { name }) {
+    const container = containerRefusal(sample, "JSON");
+    if (container) throw container;
     const shape = detectJsonShape(decodeSample(sample, "utf-8"), name);
     return {
       format: "JSON",

@@ -7,7 +7,8 @@
  * sender that died between two records would otherwise leave a valid but
  * partial table.
  */
-import { describeTable, describeStream, loadDeclared } from "../../catalog/describe";
+import { describeTable, describeStream, loadDeclared, SAMPLE_BYTES } from "../../catalog/describe";
+import { FORMATS } from "../../formats/registry";
 import { inspectRows, schemaChange } from "../../query/inspect";
 import type { Config, Env } from "../../config/config";
 import { AppError } from "../../errors";
@@ -16,6 +17,7 @@ import { storedContentType, tableKeyInfo } from "../../rules/naming";
 import { gunzip } from "../../source/open";
 import { readStream, type Bytes } from "../../streams/bytes";
 import { replaceKeeping } from "../../uploads/versions";
+import { stage, stagingWriter, type Staged } from "../../uploads/staged";
 import { ObjectWriter } from "../../uploads/writer";
 import { entryFor } from "./entry";
 
@@ -100,19 +102,17 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   const before = await currentColumns(env, config, entry);
   const info = tableKeyInfo(key)!;
   const contentType = storedContentType(info);
-  const writer = new ObjectWriter(env.DATA, key, { httpMetadata: { contentType } });
+  const options = { httpMetadata: { contentType } };
+  // A format read with range reads (XLSX) is staged in the bucket and checked there (uploads/staged.ts).
+  const randomAccess = !info.gzip && FORMATS.formatOf(declared.sidecar?.format ?? info.extension)?.randomAccess === true;
+  const staging = randomAccess ? stagingWriter(env.DATA, options) : null;
+  const writer = staging?.writer ?? new ObjectWriter(env.DATA, key, options);
+  let staged: Staged | null = null;
   const digest = expected.sha256 ? new crypto.DigestStream("SHA-256") : null;
   // An aborted digest rejects its promise: it is only awaited on success.
   digest?.digest.catch(() => {});
   const digestWriter = digest?.getWriter() ?? null;
-  let inspection;
-  let description;
-  try {
-    const raw = tee(readStream(request.body), writer, expected, digestWriter);
-    const bytes = info.gzip ? gunzip(raw) : raw;
-    const described = await describeStream(entry, bytes, declared.sidecar);
-    description = described.description;
-    inspection = await inspectRows(description, described.bytes);
+  const checkArrived = async () => {
     if (expected.length !== undefined && writer.size !== expected.length) {
       throw incomplete(`${writer.size} bytes arrived, its Content-Length says ${expected.length}`);
     }
@@ -121,8 +121,28 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
       const got = hex(await digest.digest);
       if (got !== expected.sha256) throw incomplete(`the SHA-256 of the ${writer.size} bytes that arrived is ${got}, its ${SHA256_HEADER} says ${expected.sha256}`);
     }
+  };
+  let inspection;
+  let description;
+  try {
+    const raw = tee(readStream(request.body), writer, expected, digestWriter);
+    if (staging) {
+      for await (const _ of raw); // every byte into the staging object first
+      await checkArrived();
+      staged = await stage(env.DATA, writer, staging.stagingKey, options);
+      const described = await describeStream(entry, staged.access.stream(0, Math.min(staged.access.size, SAMPLE_BYTES)), declared.sidecar, { ...staged.access });
+      description = described.description;
+      inspection = await inspectRows(description, described.bytes, described.access);
+    } else {
+      const bytes = info.gzip ? gunzip(raw) : raw;
+      const described = await describeStream(entry, bytes, declared.sidecar);
+      description = described.description;
+      inspection = await inspectRows(description, described.bytes);
+      await checkArrived();
+    }
   } catch (err) {
     await writer.abort();
+    if (staging) await env.DATA.delete(staging.stagingKey).catch(() => {});
     await digestWriter?.abort().catch(() => {});
     if (err instanceof AppError && err.status === 422) {
       throw new AppError(err.code, `The upload to "${key}" was rejected and the live table is unchanged: ${err.message}`);
@@ -131,10 +151,12 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   }
   let replaced;
   try {
-    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) => writer.finish(onlyIf));
+    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) => (staged ? staged.promote(key, onlyIf) : writer.finish(onlyIf)));
   } catch (err) {
     await writer.abort();
     throw err;
+  } finally {
+    await staged?.discard();
   }
   const { object, previous } = replaced;
   const change = schemaChange(before, description.columns);

@@ -1,0 +1,42 @@
+/**
+ * Uploads of formats read with random access (XLSX: a zip's directory is at
+ * its end). Such an upload cannot be checked while it streams in, so it is
+ * written to a staging object first (`.staging/<uuid>`, a dot-folder: never
+ * a table), checked there with range reads pinned to the staged etag, and
+ * only then made live with the conditional write, as streamed uploads are.
+ * The staging object is always deleted.
+ */
+import type { FileAccess } from "../model";
+import { rangeAccess } from "../source/open";
+import { ObjectWriter, STAGING_PREFIX } from "./writer";
+
+export interface Staged {
+  access: FileAccess;
+  /** Copies the staged object to `key` if `onlyIf` holds (R2 to R2, streamed); null when it did not. */
+  promote(key: string, onlyIf: R2Conditional): Promise<R2Object | null>;
+  discard(): Promise<void>;
+}
+
+/** A writer for an upload that is staged before it is checked. */
+export function stagingWriter(bucket: R2Bucket, options: R2PutOptions): { writer: ObjectWriter; stagingKey: string } {
+  const stagingKey = `${STAGING_PREFIX}${crypto.randomUUID()}`;
+  return { writer: new ObjectWriter(bucket, stagingKey, options), stagingKey };
+}
+
+/** Completes a staging writer (every byte arrived) and opens the staged object for range reads. */
+export async function stage(bucket: R2Bucket, writer: ObjectWriter, stagingKey: string, options: R2PutOptions): Promise<Staged> {
+  const object = await writer.finish({});
+  if (!object) throw new Error(`the staged upload ${stagingKey} was not written`);
+  const { read, stream } = rangeAccess(bucket, stagingKey, object.etag);
+  return {
+    access: { size: object.size, read: read!, stream: stream! },
+    async promote(key, onlyIf) {
+      const staged = await bucket.get(stagingKey, { onlyIf: { etagMatches: object.etag } });
+      if (!staged || !("body" in staged)) throw new Error(`the staged upload ${stagingKey} vanished`);
+      return bucket.put(key, staged.body, { ...options, onlyIf });
+    },
+    discard: async () => {
+      await bucket.delete(stagingKey);
+    },
+  };
+}
