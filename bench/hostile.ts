@@ -14,7 +14,7 @@ import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { phpEncode } from "../test/helper-server";
-import { bundleWorker } from "../test/setup/worker";
+import { bundleWorker, DURABLE_OBJECTS } from "../test/setup/worker";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const TOKEN = "bench-token";
@@ -47,6 +47,7 @@ const mf = new Miniflare({
   script: await bundleWorker(),
   compatibilityDate: COMPATIBILITY_DATE,
   r2Buckets: ["DATA"],
+  durableObjects: DURABLE_OBJECTS,
   bindings: {
     CONNECTOR_TOKEN: TOKEN,
     UPLOAD_TOKEN: TOKEN,

@@ -18,6 +18,9 @@ export async function bundleWorker(): Promise<string> {
   return out.outputFiles[0].text;
 }
 
+/** The Durable Objects wrangler.toml binds (the table write lock), as Miniflare options. */
+export const DURABLE_OBJECTS = { TABLE_LOCK: { className: "TableLock", useSQLite: true } };
+
 /** A loopback port that was free a moment ago (for a Worker that must know its own address). */
 export async function freePort(): Promise<number> {
   const { createServer } = await import("node:net");
@@ -35,6 +38,7 @@ export async function startWorker(bindings: Record<string, string>, port = 0): P
     script: await bundleWorker(),
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
+    durableObjects: DURABLE_OBJECTS,
     bindings,
     host: "127.0.0.1",
     port,
