@@ -161,6 +161,48 @@ describe("a DELETE racing a PUT", () => {
   });
 });
 
+describe("a large upload completed in place (multipart, under the lock)", () => {
+  it("is refused (409) when a write around the Worker replaced the file right before it completed, and loses nothing", async () => {
+    expect((await upload("big.csv", "n\nold\n")).status).toBe(201);
+    const text = `n\n${Array.from({ length: 1_000_000 }, (_, i) => `${i}`).join("\n")}\n`; // ~6.9 MB
+    const body = text + text.slice(2); // past the 8 MiB part size: multipart
+    // `wrangler r2 object put` lands after this upload kept the old file, right before its multipart completes.
+    let kept = false;
+    const around = new Proxy(env.DATA, {
+      get(target, prop) {
+        if (prop === "put") {
+          return (key: string, ...rest: Parameters<R2Bucket["put"]>[1][]) => {
+            if (key.startsWith(".versions/big.csv/")) kept = true;
+            return target.put(key, ...(rest as [never]));
+          };
+        }
+        if (prop === "head") {
+          return async (key: string) => {
+            if (key === "big.csv" && kept) {
+              kept = false;
+              await target.put("big.csv", "n\nwrangler\n");
+            }
+            return target.head(key);
+          };
+        }
+        const v = (target as unknown as Record<PropertyKey, unknown>)[prop];
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const res = await worker.fetch(
+      new Request("https://c.test/files/big.csv", { method: "PUT", body, headers: { ...AUTH, "content-length": String(enc.encode(body).byteLength) } }),
+      { ...env, DATA: around },
+      ctx,
+    );
+    expect(await errorOf(res)).toMatchObject({ status: 409, code: "UPLOAD_CONFLICT" });
+    expect(await rows("big")).toEqual([["N"], ["wrangler"]]);
+    const keys = (await env.DATA.list()).objects.map((o) => o.key);
+    expect(keys.filter((k) => k !== "big.csv").map((k) => k.startsWith(".versions/big.csv/"))).toEqual([true]); // "old" kept, nothing else
+    const [version] = (await (await file("/big.csv/versions")).json()) as { version: string }[];
+    expect(await (await env.DATA.get(`.versions/big.csv/${version.version}`))!.text()).toBe("n\nold\n");
+  });
+});
+
 describe("the lock's lease", () => {
   const lockOf = (code: string) => env.TABLE_LOCK.get(env.TABLE_LOCK.idFromName(code));
 

@@ -134,7 +134,7 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   let replaced;
   try {
     await lease.confirm();
-    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) => writer.finish(onlyIf));
+    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) => writer.finish(onlyIf, lease.confirm));
   } catch (err) {
     await writer.abort();
     throw err;
