@@ -51,8 +51,14 @@ export type Records = AsyncGenerator<unknown[], void, undefined>;
 export interface RecordReader {
   /** The format's name, for messages. */
   format: string;
-  /** Raw records from the file's first byte. `truncated`: the bytes are a prefix (its last record may be cut, and is dropped). */
-  records(bytes: Bytes, truncated: boolean): Records;
+  /**
+   * Raw records from the file's first byte. `truncated`: the bytes are a
+   * prefix (its last record may be cut, and is dropped). `upload`: the bytes
+   * are a whole file being checked before it is stored, and what only a
+   * file cut short looks like is refused (CSV: a last record with fewer
+   * fields than the header and no line break after it).
+   */
+  records(bytes: Bytes, truncated: boolean, options?: { upload?: boolean }): Records;
   /** Makes text of a cell value that is not text (JSON numbers, nested values); null when every cell already is text (CSV). */
   cellText: ((value: unknown) => string | null) | null;
   /** Numbers read with a decimal comma unless a sidecar says otherwise (CSV with `;` or tab). */

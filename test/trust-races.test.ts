@@ -255,3 +255,37 @@ describe("the lock's lease", () => {
     expect((thrown as AppError).message).toContain('another write of the table "z" started meanwhile; nothing was changed by this request');
   });
 });
+
+describe("a CSV whose last record is short and has no line break looks cut off", () => {
+  const cut = (key: string, record: number, fields: number, of: number) =>
+    `The upload to "${key}" was rejected and the live table is unchanged: CSV record ${record} (the header is record 1), the last one, has ${fields} of the header's ${of} fields and no line break after it: the file looks cut off (an export or copy that stopped early). Upload the complete file; if that record is meant to be short, end the file with a line break.`;
+
+  it.each([
+    ["cut.csv", "a,b,c\n1,2,3\n4,5", 3, 2],
+    ["cut_crlf.csv", "a;b;c\r\n1;2;3\r\n4", 3, 1],
+    ["cut_blank.csv", "a,b,c\n1,2,3\n\n4,5", 4, 2],
+  ])("%s is refused at upload (422 naming the record)", async (key, text, record, fields) => {
+    expect(await errorOf(await upload(key, text))).toEqual({ status: 422, code: "CSV_MALFORMED", message: cut(key, record, fields, 3) });
+    expect(await env.DATA.head(key)).toBeNull();
+  });
+
+  it("is refused when the file is large (read in many chunks) too", async () => {
+    const text = `a,b,c\n${Array.from({ length: 60_000 }, (_, i) => `${i},${i},${i}`).join("\n")}\n7,8`;
+    expect(await errorOf(await upload("cut_big.csv", text))).toMatchObject({ status: 422, message: cut("cut_big.csv", 60_002, 2, 3) });
+  });
+
+  it.each([
+    ["short_ended.csv", "a,b,c\n1,2,3\n4,5\n", [["A", "B", "C"], [1, 2, 3], [4, 5, null]]],
+    ["full_unended.csv", "a,b,c\n1,2,3\n4,5,6", [["A", "B", "C"], [1, 2, 3], [4, 5, 6]]],
+    ["short_middle.csv", "a,b,c\n1\n4,5,6", [["A", "B", "C"], [1, null, null], [4, 5, 6]]],
+    ["header_only.csv", "a,b,c", [["A", "B", "C"]]],
+  ])("%s is accepted: a short row ended by a line break, or a full last record, is not a cut", async (key, text, expected) => {
+    expect((await upload(key, text)).status).toBe(201);
+    expect(await rows(key.replace(".csv", ""))).toEqual(expected);
+  });
+
+  it("a file already stored with such a record is still served (the check is at upload only)", async () => {
+    await env.DATA.put("stored.csv", "a,b,c\n1,2,3\n4,5");
+    expect(await rows("stored")).toEqual([["A", "B", "C"], [1, 2, 3], [4, 5, null]]);
+  });
+});

@@ -90,12 +90,12 @@ function objectRow(record: unknown, keys: string[], recordNo: number, reader: Re
 }
 
 /** Data rows (header skipped), each exactly as wide as the columns. */
-export async function* tableRows(bytes: Bytes, shape: RowShape): RowBatches {
+export async function* tableRows(bytes: Bytes, shape: RowShape, options: { upload?: boolean } = {}): RowBatches {
   const { reader, keys, header } = shape;
   const width = keys.length;
   const objects = header === null;
   let recordNo = objects ? 0 : -1; // records numbered from 1; positional files have a header record
-  for await (const batch of reader.records(bytes, false)) {
+  for await (const batch of reader.records(bytes, false, options)) {
     const out: TextRow[] = [];
     for (const record of batch) {
       recordNo++;
