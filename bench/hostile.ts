@@ -51,7 +51,7 @@ const mf = new Miniflare({
   bindings: {
     CONNECTOR_TOKEN: TOKEN,
     UPLOAD_TOKEN: TOKEN,
-    URL_ALLOWED_HOSTS: "127.0.0.1",
+    URL_ALLOWED_HOSTS: new URL(origin).host,
     URL_TABLES: JSON.stringify([{ code: "trickle", title: "Trickle", url: `${origin}/t.csv`, format: "csv" }]),
   },
   host: "127.0.0.1",
