@@ -12,6 +12,8 @@ export async function bundleWorker(): Promise<string> {
     format: "esm",
     platform: "browser",
     conditions: ["workerd", "worker", "browser"],
+    // The runtime's own modules (the Durable Object base class), as wrangler leaves them.
+    external: ["cloudflare:*"],
     write: false,
     logLevel: "silent",
   });
