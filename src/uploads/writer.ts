@@ -69,16 +69,20 @@ export class ObjectWriter {
 
   /** Makes the upload live if `onlyIf` holds; null when it did not (nothing is changed then). */
   async finish(onlyIf: R2Conditional, beforeCommit: () => Promise<void> = async () => {}): Promise<R2Object | null> {
-    await beforeCommit();
-    if (!this.upload) return this.bucket.put(this.key, concat(this.chunks, this.buffered), { ...this.options, onlyIf });
+    if (!this.upload) {
+      await beforeCommit();
+      return this.bucket.put(this.key, concat(this.chunks, this.buffered), { ...this.options, onlyIf });
+    }
     if (this.buffered > 0) await this.flush(this.buffered);
+    await beforeCommit();
     const upload = this.upload;
     if (!holds(onlyIf, (await this.bucket.head(this.key))?.etag ?? null)) {
       await this.abort();
       return null;
     }
+    const object = await upload.complete(this.parts); // a failed complete is aborted by abort()
     this.upload = undefined;
-    return upload.complete(this.parts);
+    return object;
   }
 
   async abort(): Promise<void> {
