@@ -15,11 +15,14 @@
  * `onlyIf`): a DO runs one request at a time and its synchronous SQLite KV
  * calls below have no await between reading and writing the lease, so
  * acquire/renew/release are atomic by construction, on Cloudflare and in
- * workerd locally alike. With R2 only the create (`etagDoesNotMatch: "*"`)
- * and the compare-and-swap put are conditional; releasing or breaking an
- * expired lease needs a delete, which R2 cannot make conditional, so a slow
- * releaser could delete the next holder's lease and let two writers in. The
- * DO (SQLite-backed: it runs on the Free plan) has none of that.
+ * workerd locally alike (wrangler dev and vitest-pool-workers run the same
+ * DO runtime). With R2 only writes are conditional (R2's "conditional
+ * operations" docs: PutObject, CopyObject, Create/CompleteMultipartUpload;
+ * no DeleteObject), and the Workers binding's `delete(keys)` takes no
+ * condition at all: releasing or breaking an expired lease object needs a
+ * delete, so a slow releaser could delete the next holder's lease and let
+ * two writers in. The DO (SQLite-backed: it runs on the Free plan) has none
+ * of that.
  *
  * The lease expires (LEASE_MS), so a request that crashed or whose isolate
  * died never blocks a table for long; a live upload renews it as its bytes
