@@ -29,12 +29,16 @@ async function sha256Hex(text: string): Promise<string> {
  * `release()` before it ends: the request is in flight, past its checks,
  * until the test lets it finish. Called in-process (same isolate).
  */
-async function gated(method: string, key: string, text: string, envOverride: Env = env): Promise<{ response: Promise<Response>; release: () => void }> {
+async function gated(method: string, key: string, text: string, envOverride: Env = env): Promise<{ response: Promise<Response>; release: () => void; reading: Promise<void> }> {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
+  // The stream pulls its first chunk by itself; the second pull means the Worker read it (it is past the lock).
+  let readingNow!: () => void;
+  const reading = new Promise<void>((r) => (readingNow = r));
   let sent = false;
   const body = new ReadableStream<Uint8Array>({
     async pull(c) {
+      if (sent) readingNow();
       if (!sent) {
         c.enqueue(enc.encode(text));
         sent = true;
@@ -45,7 +49,7 @@ async function gated(method: string, key: string, text: string, envOverride: Env
     },
   });
   const request = new Request(`https://c.test/files/${key}`, { method, body, headers: { ...AUTH, "x-content-sha256": await sha256Hex(text) }, duplex: "half" } as RequestInit);
-  return { response: worker.fetch(request, envOverride, ctx), release };
+  return { response: worker.fetch(request, envOverride, ctx), release, reading };
 }
 
 const bodyOf = async (r: Response) => ({ status: r.status, body: (await r.json()) as { table?: string; error?: { code: string; message: string } } });
@@ -56,7 +60,7 @@ describe("a sidecar PUT and a table PUT of one table never interleave", () => {
   it("a schema uploaded while the file is being replaced is refused (409), and the table stays right", async () => {
     expect((await upload("a.csv", "a;b\n1;2\n")).status).toBe(201);
     const slow = await gated("PUT", "a.csv", "a,b\n1,2\n");
-    await tick();
+    await slow.reading;
     // Before: checked against the `;` file still live, stored (201), and the `,` file then read with `;`: [["A_B"],[1.2]].
     const err = await errorOf(await upload("a.csv.schema.json", '{"delimiter":";"}'));
     expect(err.status).toBe(409);
@@ -73,7 +77,7 @@ describe("a sidecar PUT and a table PUT of one table never interleave", () => {
   it("a file uploaded while its schema is being stored is refused (409), and the schema matches the file", async () => {
     expect((await upload("b.csv", "a;b\n1;2\n")).status).toBe(201);
     const slow = await gated("PUT", "b.csv.schema.json", '{"delimiter":";"}');
-    await tick();
+    await slow.reading;
     // Before: the `,` file went live (200), then the schema checked against it passed too: [["A_B"],[1.2]].
     const err = await errorOf(await upload("b.csv", "a,b\n1,2\n"));
     expect(err).toMatchObject({ status: 409, code: "WRITE_IN_PROGRESS" });
@@ -86,9 +90,9 @@ describe("a sidecar PUT and a table PUT of one table never interleave", () => {
 describe("two new keys racing for one table code", () => {
   it("sales.csv and Sales.csv uploaded at once: one gets the code, the other 409 (never both \"sales\")", async () => {
     const first = await gated("PUT", "sales.csv", "n\nlower\n");
-    await tick();
+    await first.reading;
     const second = await gated("PUT", "Sales.csv", "n\nupper\n");
-    await tick();
+    await Promise.race([second.reading, tick(200)]); // before: both read their bodies, past their code checks
     first.release();
     second.release();
     const [a, b] = await Promise.all([first.response.then(bodyOf), second.response.then(bodyOf)]);
@@ -104,7 +108,7 @@ describe("two new keys racing for one table code", () => {
 
   it("writes of different tables do not wait for each other", async () => {
     const slow = await gated("PUT", "one.csv", "n\n1\n");
-    await tick();
+    await slow.reading;
     expect((await upload("two.csv", "n\n2\n")).status).toBe(201);
     slow.release();
     expect((await slow.response).status).toBe(201);
@@ -154,7 +158,7 @@ describe("a DELETE racing a PUT", () => {
     expect((await upload("r.csv", "n\nv1\n")).status).toBe(201);
     expect((await upload("r.csv", "n\nv2\n")).status).toBe(200);
     const slow = await gated("PUT", "r.csv", "n\nv3\n");
-    await tick();
+    await slow.reading;
     expect(await errorOf(await file("/r.csv/restore", { method: "POST" }))).toMatchObject({ status: 409, code: "WRITE_IN_PROGRESS" });
     slow.release();
     expect((await slow.response).status).toBe(200);
