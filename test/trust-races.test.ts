@@ -7,6 +7,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { AppError } from "../src/errors";
+import fc from "fast-check";
+import { csvRecords } from "../src/formats/csv/parse";
 import { hostAllowed } from "../src/source/url";
 import { withTableLock } from "../src/uploads/lock";
 import { call, clearBucket, errorOf, formRequest, phpBody, post, table, TOKEN } from "./helpers";
@@ -287,6 +289,47 @@ describe("a CSV whose last record is short and has no line break looks cut off",
   ])("%s is accepted: a short row ended by a line break, or a full last record, is not a cut", async (key, text, expected) => {
     expect((await upload(key, text)).status).toBe(201);
     expect(await rows(key.replace(".csv", ""))).toEqual(expected);
+  });
+
+  it("property: refused exactly when the last record is short and unended, for any rows, line endings and chunks (fast-check, fixed seed)", async () => {
+    const file = fc.integer({ min: 1, max: 5 }).chain((width) =>
+      fc.record({
+        width: fc.constant(width),
+        rows: fc.array(fc.array(fc.stringMatching(/^[a-z0-9]{0,4}$/), { minLength: 1, maxLength: width }), { maxLength: 6 }),
+        crlf: fc.boolean(),
+        ended: fc.boolean(),
+        cuts: fc.array(fc.nat(), { maxLength: 4 }),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(file, async ({ width, rows, crlf, ended, cuts }) => {
+        const nl = crlf ? "\r\n" : "\n";
+        const header = Array.from({ length: width }, (_, i) => `h${i}`);
+        // A lone empty field is a blank line, which is skipped: keep every record non-blank.
+        const records = [header, ...rows.map((r) => (r.length === 1 && r[0] === "" ? ["x"] : r))];
+        const text = records.map((r) => r.join(",")).join(nl) + (ended ? nl : "");
+        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        async function* chunks() {
+          let at = 0;
+          for (const p of [...points, text.length]) {
+            if (p > at) yield text.slice(at, p);
+            at = p;
+          }
+        }
+        const last = records[records.length - 1];
+        const shouldRefuse = !ended && records.length > 1 && last.length < width;
+        let refused: AppError | null = null;
+        try {
+          for await (const _ of csvRecords(chunks(), { delimiter: ",", newline: crlf ? "\r\n" : "\n" }, { upload: true })) void _;
+        } catch (err) {
+          refused = err as AppError;
+        }
+        expect(refused?.message.includes(`CSV record ${records.length} (the header is record 1), the last one, has ${last.length} of`) ?? false).toBe(shouldRefuse);
+        // Read as a stored file (not an upload), the same text is never refused.
+        for await (const _ of csvRecords(chunks(), { delimiter: ",", newline: crlf ? "\r\n" : "\n" })) void _;
+      }),
+      { seed: 20261201, numRuns: 200 },
+    );
   });
 
   it("a file already stored with such a record is still served (the check is at upload only)", async () => {
