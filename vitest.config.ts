@@ -70,7 +70,8 @@ export default defineConfig({
                   CONNECTOR_TOKEN: `old-token, ${TEST_TOKEN}`,
                   UPLOAD_TOKEN: "upload-token",
                   UPLOAD_KEEP_VERSIONS: "2",
-                  URL_ALLOWED_HOSTS: "127.0.0.1",
+                  // The helper's host:port: an entry without a port allows only the default port.
+                  URL_ALLOWED_HOSTS: new URL(origin).host,
                   URL_FETCH_TIMEOUT_MS: "1000",
                   URL_MAX_BYTES: String(8 * 1024 * 1024),
                   HELPER_ORIGIN: origin,

@@ -14,7 +14,7 @@ import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { phpEncode } from "../test/helper-server";
-import { bundleWorker } from "../test/setup/worker";
+import { bundleWorker, DURABLE_OBJECTS } from "../test/setup/worker";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const TOKEN = "bench-token";
@@ -47,10 +47,11 @@ const mf = new Miniflare({
   modules: [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker() }],
   compatibilityDate: COMPATIBILITY_DATE,
   r2Buckets: ["DATA"],
+  durableObjects: DURABLE_OBJECTS,
   bindings: {
     CONNECTOR_TOKEN: TOKEN,
     UPLOAD_TOKEN: TOKEN,
-    URL_ALLOWED_HOSTS: "127.0.0.1",
+    URL_ALLOWED_HOSTS: new URL(origin).host,
     URL_TABLES: JSON.stringify([{ code: "trickle", title: "Trickle", url: `${origin}/t.csv`, format: "csv" }]),
   },
   host: "127.0.0.1",

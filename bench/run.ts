@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import Papa from "papaparse";
 import { phpEncode } from "../test/helper-server";
-import { bundleWorker } from "../test/setup/worker";
+import { bundleWorker, DURABLE_OBJECTS } from "../test/setup/worker";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const root = join(import.meta.dirname, "..");
@@ -84,6 +84,7 @@ async function startWorker(persist: string): Promise<Worker> {
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
     r2Persist: persist,
+    durableObjects: DURABLE_OBJECTS,
     bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN, UPLOAD_KEEP_VERSIONS: "0", LOG_STATS: "1" },
     host: "127.0.0.1",
     port: 0,

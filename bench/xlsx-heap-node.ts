@@ -32,7 +32,7 @@ const sampler = setInterval(() => (peak = Math.max(peak, used())), 20);
 const cpu0 = process.cpuUsage();
 const reader = await xlsx.detect({ sample: bytes.subarray(0, 1 << 20), complete: false, ...access }, { name: "xlsx" });
 let n = 0;
-for await (const batch of reader.records((async function* (): Bytes {})(), false, access)) n += batch.length;
+for await (const batch of reader.records((async function* (): Bytes {})(), false, { access })) n += batch.length;
 clearInterval(sampler);
 const cpu = process.cpuUsage(cpu0);
 gc?.();

@@ -14,6 +14,9 @@ import { install } from "./routes/install";
 import { check, status, tableDescription, tableList } from "./routes/metadata";
 import { PORTAL_ENDPOINTS } from "./model";
 
+// The Durable Object class every table write locks (wrangler.toml binds it as TABLE_LOCK).
+export { TableLock } from "./uploads/lock";
+
 interface Route {
   path: string;
   /** null: any method (the handler routes the methods itself). */

@@ -56,6 +56,14 @@ export interface FileAccess {
   stream(offset: number, length: number): Bytes;
 }
 
+/** What one read of a file's records is given besides its bytes. */
+export interface ReadOptions {
+  /** This read's random access (see FileAccess). */
+  access?: FileAccess;
+  /** The bytes are a whole upload being checked before it is stored. */
+  upload?: boolean;
+}
+
 /**
  * How a file is read, as its format detected it from the first bytes
  * (formats/): kept in the description, so later reads detect nothing again.
@@ -65,10 +73,12 @@ export interface RecordReader {
   format: string;
   /**
    * Raw records from the file's first byte. `truncated`: the bytes are a prefix (its last record may be cut, and is dropped).
-   * `access`: random access to the same version, for formats that read elsewhere (XLSX reads its zip directory
+   * `options.access`: random access to the same version, for formats that read elsewhere (XLSX reads its zip directory
    * and parts with it, and closes `bytes`); absent when the source only streams.
+   * `options.upload`: the bytes are a whole file being checked before it is stored, and what only a file cut short
+   * looks like is refused (CSV: a last record with fewer fields than the header and no line break after it).
    */
-  records(bytes: Bytes, truncated: boolean, access?: FileAccess): Records;
+  records(bytes: Bytes, truncated: boolean, options?: ReadOptions): Records;
   /** Makes text of a cell value that is not text (JSON numbers, nested values); null when every cell already is text (CSV). */
   cellText: ((value: unknown) => string | null) | null;
   /** Numbers read with a decimal comma unless a sidecar says otherwise (CSV with `;` or tab). */

@@ -68,7 +68,7 @@ async function read(extension: string, content: string | Uint8Array | Promise<Ui
   const access = { size: all.length, read: async (o: number, l: number) => all.slice(o, o + l), stream: (o: number, l: number) => chunks(all.subarray(o, o + l), chunkSize) };
   const { description, bytes, access: readAccess } = await describeStream(entry(extension), chunks(file, chunkSize), undefined, { formats, ...access });
   const rows: (string | null)[][] = [];
-  for await (const batch of tableRows(bytes, description, readAccess)) rows.push(...batch);
+  for await (const batch of tableRows(bytes, description, { access: readAccess })) rows.push(...batch);
   return { description, rows };
 }
 

@@ -27,7 +27,7 @@ async function records(bytes: Uint8Array): Promise<unknown[][]> {
   const access = memoryAccess(bytes);
   const reader = await xlsx.detect({ sample: bytes.subarray(0, 1 << 20), complete: bytes.length <= 1 << 20, ...access }, { name: "xlsx" });
   const out: unknown[][] = [];
-  for await (const batch of reader.records(nothing(), false, access)) out.push(...(batch as unknown[][]));
+  for await (const batch of reader.records(nothing(), false, { access })) out.push(...(batch as unknown[][]));
   return out;
 }
 

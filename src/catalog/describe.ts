@@ -108,7 +108,7 @@ function formatFor(entry: TableEntry, declared: Sidecar | undefined, formats: Fo
 
 async function sampleRecords(bytes: Bytes, reader: RecordReader, truncated: boolean, access: FileAccess | undefined): Promise<unknown[]> {
   const records: unknown[] = [];
-  const source = reader.records(bytes, truncated, access);
+  const source = reader.records(bytes, truncated, { access });
   try {
     for await (const batch of source) {
       for (const r of batch) {
@@ -165,8 +165,16 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
   const { format, name } = formatFor(entry, declared, formats);
   const reader = await format.detect(input, { name, declared });
   const records = await sampleRecords(once(prefix), reader, !input.complete, fileAccess(input));
+  if (records.length === 0 && !input.complete) {
+    // Not empty: the sample ended inside the first record. The description is inferred from the sample,
+    // so such a file cannot be described (and calling it empty sent people looking in the wrong place).
+    throw new AppError(
+      reader.malformed.code,
+      `The first record of table "${entry.code}" does not end within the first ${SAMPLE_BYTES} bytes (1 MiB) of its file, which are what the connector reads to describe a table: either that record is larger than 1 MiB (keep every record under 1 MiB: put large nested values in their own records or columns), or it is broken (a quote, bracket or brace that is never closed).`,
+    );
+  }
   if (records.length === 0) {
-    throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its first ${prefix.byteLength} bytes hold no complete record).`);
+    throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its ${prefix.byteLength} bytes hold no complete record).`);
   }
   const first = records[0];
   const { header, headers, keys, rows } = Array.isArray(first) ? positional(records, first, reader) : keyed(records, reader);

@@ -6,7 +6,7 @@
  * belongs where would put wrong numbers into a report.
  */
 import { AppError } from "../errors";
-import type { Bytes, Description, FileAccess, RecordReader, TextRow } from "../model";
+import type { Bytes, Description, FileAccess, ReadOptions, RecordReader, TextRow } from "../model";
 
 export type RowBatches = AsyncGenerator<TextRow[], void, undefined>;
 
@@ -50,7 +50,7 @@ function checkHeader(record: readonly unknown[], expected: TextRow, cellText: Ce
  */
 export async function headerMatches(bytes: Bytes, shape: RowShape, access?: FileAccess): Promise<boolean> {
   if (!shape.header) return true;
-  const records = shape.reader.records(bytes, true, access);
+  const records = shape.reader.records(bytes, true, { access });
   try {
     for await (const batch of records) {
       if (batch.length === 0) continue;
@@ -89,13 +89,13 @@ function objectRow(record: unknown, keys: string[], recordNo: number, reader: Re
   return keys.map((k) => textOf(Reflect.get(record, k), reader.cellText));
 }
 
-/** Data rows (header skipped), each exactly as wide as the columns. `access`: this read's random access (XLSX). */
-export async function* tableRows(bytes: Bytes, shape: RowShape, access?: FileAccess): RowBatches {
+/** Data rows (header skipped), each exactly as wide as the columns. `options`: this read's random access (XLSX), whether it checks an upload. */
+export async function* tableRows(bytes: Bytes, shape: RowShape, options: ReadOptions = {}): RowBatches {
   const { reader, keys, header } = shape;
   const width = keys.length;
   const objects = header === null;
   let recordNo = objects ? 0 : -1; // records numbered from 1; positional files have a header record
-  for await (const batch of reader.records(bytes, false, access)) {
+  for await (const batch of reader.records(bytes, false, options)) {
     const out: TextRow[] = [];
     for (const record of batch) {
       recordNo++;

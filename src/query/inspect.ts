@@ -21,7 +21,8 @@ export async function inspectRows(description: Description, bytes: Bytes, access
   let rows = 0;
   // Record numbers as people count them: the header is record 1 when there is one.
   const offset = description.header === null ? 0 : 1;
-  for await (const batch of tableRows(bytes, description, access)) {
+  // As an upload: a file that looks cut off is refused (formats decide what that looks like).
+  for await (const batch of tableRows(bytes, description, { access, upload: true })) {
     for (const row of batch) {
       rows++;
       for (let i = 0; i < row.length; i++) {

@@ -28,7 +28,7 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
     const plan = planQuery(description, req, dateFormat);
 
     const stats = { bytes: 0, rows: 0, started: Date.now(), logged: false };
-    source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description, access);
+    source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description, { access });
     const rows = source;
     // The first batch is read before the answer starts: it holds the header
     // check, so a file that changed under its ETag is a 409, not a 200 cut off.

@@ -9,8 +9,21 @@ import { AppError } from "../errors";
 
 const MAX_REDIRECTS = 5;
 
+/**
+ * Whether URL_ALLOWED_HOSTS lets the Worker fetch `url`. An entry without a
+ * port allows the scheme's default port only (`example.com` is
+ * https://example.com and http://example.com, never example.com:8080: a
+ * redirect must not reach another service on an allowed machine); an entry
+ * with a port allows exactly that port (`example.com:443` is
+ * https://example.com too). `url.host` carries the port unless it is the
+ * scheme's default.
+ */
 export function hostAllowed(url: URL, allowed: ReadonlySet<string>): boolean {
-  return allowed.has(url.host.toLowerCase()) || allowed.has(url.hostname.toLowerCase());
+  const host = url.host.toLowerCase();
+  if (allowed.has(host)) return true;
+  if (url.port !== "") return false;
+  const defaultPort = url.protocol === "https:" ? 443 : 80;
+  return allowed.has(`${url.hostname.toLowerCase()}:${defaultPort}`);
 }
 
 /**
@@ -40,7 +53,7 @@ export async function fetchAllowed(
     if (!hostAllowed(url, config.allowedHosts)) {
       throw new AppError(
         "URL_HOST_NOT_ALLOWED",
-        `Table "${table}": the host ${url.host} is not in URL_ALLOWED_HOSTS${hop > 0 ? ` (reached by a redirect from ${rawUrl})` : ""}. Add "${url.hostname}" to URL_ALLOWED_HOSTS if you trust it.`,
+        `Table "${table}": the host ${url.host} is not in URL_ALLOWED_HOSTS${hop > 0 ? ` (reached by a redirect from ${rawUrl})` : ""}. Add "${url.host}" to URL_ALLOWED_HOSTS if you trust it (an entry without a port allows only the scheme's default port).`,
       );
     }
     const abort = new AbortController();

@@ -8,7 +8,10 @@
  */
 import type { FileAccess } from "../model";
 import { rangeAccess } from "../source/open";
-import { ObjectWriter, STAGING_PREFIX } from "./writer";
+import { ObjectWriter } from "./writer";
+
+/** A dot-folder: never listed as a table. */
+export const STAGING_PREFIX = ".staging/";
 
 export interface Staged {
   access: FileAccess;

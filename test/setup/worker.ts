@@ -12,11 +12,16 @@ export async function bundleWorker(): Promise<string> {
     format: "esm",
     platform: "browser",
     conditions: ["workerd", "worker", "browser"],
+    // The runtime's own modules (the Durable Object base class), as wrangler leaves them.
+    external: ["cloudflare:*"],
     write: false,
     logLevel: "silent",
   });
   return out.outputFiles[0].text;
 }
+
+/** The Durable Objects wrangler.toml binds (the table write lock), as Miniflare options. */
+export const DURABLE_OBJECTS = { TABLE_LOCK: { className: "TableLock", useSQLite: true } };
 
 /** A loopback port that was free a moment ago (for a Worker that must know its own address). */
 export async function freePort(): Promise<number> {
@@ -35,6 +40,7 @@ export async function startWorker(bindings: Record<string, string>, port = 0): P
     modules: [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker() }],
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
+    durableObjects: DURABLE_OBJECTS,
     bindings,
     host: "127.0.0.1",
     port,

@@ -25,7 +25,7 @@ export const csv: TableFormat = {
     const dialect = declared?.delimiter ? { ...detected, delimiter: declared.delimiter } : detected;
     return {
       format: "CSV",
-      records: (bytes, truncated) => csvRecords(decodeText(bytes, encoding), dialect, { truncated }),
+      records: (bytes, truncated, options) => csvRecords(decodeText(bytes, encoding), dialect, { truncated, upload: options?.upload }),
       cellText: null,
       decimalComma: dialect.delimiter !== ",",
       malformed: { code: "CSV_MALFORMED", extraCells: "Check that record for an unquoted delimiter or a missing header name." },

@@ -34,12 +34,23 @@ const MIN_PARSE_CHARS = 256 * 1024;
 // stop instead of buffering the rest of the file looking for its end.
 const MAX_RECORD_CHARS = 16 * 1024 * 1024;
 
-/** `truncated`: the text is a prefix of the file, so its last record may be cut. */
-export async function* csvRecords(text: Text, dialect: CsvDialect, options: { truncated?: boolean } = {}): Records {
+/**
+ * `truncated`: the text is a prefix of the file, so its last record may be cut.
+ * `upload`: the text is a whole file being uploaded. Short records are padded
+ * by design (exports drop trailing empty cells), but a short LAST record with
+ * no line break after it is what a file cut off at a field boundary looks
+ * like (`…\n4,5` of `…\n4,5,6\n`): an export that stopped early. It is
+ * refused at upload; ended with a line break, the same record is a short row
+ * like any other (a cut cannot produce the line break). Files already stored
+ * are served as before.
+ */
+export async function* csvRecords(text: Text, dialect: CsvDialect, options: { truncated?: boolean; upload?: boolean } = {}): Records {
   const parser = new Parser({ delimiter: dialect.delimiter, newline: dialect.newline, quoteChar: '"' });
   const stripCr = dialect.newline === "\n";
   let pending = "";
   let recordsBefore = 0;
+  /** Fields of the header (the first record that is not a blank line). */
+  let headerFields = -1;
 
   const run = (input: string, last: boolean): string[][] => {
     const result = parser.parse(input, 0, !last);
@@ -63,7 +74,18 @@ export async function* csvRecords(text: Text, dialect: CsvDialect, options: { tr
         const lastCell = row[row.length - 1];
         if (lastCell.endsWith("\r")) row[row.length - 1] = lastCell.slice(0, -1);
       }
+      if (headerFields < 0) headerFields = row.length;
       out.push(row);
+    }
+    if (last && options.upload && out.length > 0 && !/[\r\n]$/.test(input)) {
+      const final = out[out.length - 1];
+      const record = recordsBefore + rows.length;
+      if (record > 1 && final.length < headerFields) {
+        throw new AppError(
+          "CSV_MALFORMED",
+          `CSV record ${record} (the header is record 1), the last one, has ${final.length} of the header's ${headerFields} fields and no line break after it: the file looks cut off (an export or copy that stopped early). Upload the complete file; if that record is meant to be short, end the file with a line break.`,
+        );
+      }
     }
     recordsBefore += rows.length;
     return out;

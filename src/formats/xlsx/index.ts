@@ -71,7 +71,7 @@ export const xlsx: TableFormat = {
     const book = await readWorkbook(access, await openZip(access), declared?.sheet);
     return {
       format: "XLSX",
-      records: (bytes, _truncated, readAccess) => records(bytes, readAccess, book),
+      records: (bytes, _truncated, options) => records(bytes, options?.access, book),
       cellText: null,
       decimalComma: false,
       malformed: { code: "XLSX_MALFORMED", extraCells: "Check that sheet row for a value right of the last named column, or give that column a header." },

@@ -9,8 +9,10 @@
  *   POST   /files/<key>/restore         make a kept version live again
  *
  * One file per operation in this folder; this one authenticates (the upload
- * token) and picks the operation. Replacing keeps the old object as a version
- * with a conditional write (uploads/versions.ts), and an upload never changes
+ * token) and picks the operation. Every write (PUT, DELETE, restore) runs
+ * under its table code's lock (uploads/lock.ts), so two writes of one table
+ * never interleave. Replacing keeps the old object as a version with a
+ * conditional write (uploads/versions.ts), and an upload never changes
  * another table's code (entry.ts).
  */
 import * as z from "zod";
@@ -18,6 +20,7 @@ import { uploadBearer } from "../../auth/upload";
 import type { Config, Env } from "../../config/config";
 import { AppError } from "../../errors";
 import { checkKey } from "../../uploads/key";
+import { withTableLock } from "../../uploads/lock";
 import { listVersions } from "../../uploads/versions";
 import { endpoint } from "../endpoint";
 import { deleteFile } from "./delete";
@@ -45,10 +48,13 @@ async function filesRoute(request: Request, env: Env, config: Config): Promise<R
     const { key } = checkKey(versions[1]);
     return Response.json(await listVersions(env.DATA, key));
   }
-  if (restore && method === "POST") return restoreFile(request, env, config, url, restore[1]);
+  if (restore && method === "POST") {
+    const { key, kind } = checkKey(restore[1]);
+    return withTableLock(env, key, () => restoreFile(request, env, config, url, key, kind));
+  }
   const { key, kind } = checkKey(path);
   if (method === "GET") return getFile(env, key);
-  if (method === "PUT") return kind === "sidecar" ? putSidecar(request, env, config, key) : putTable(request, env, config, key);
-  if (method === "DELETE") return deleteFile(env, config, key);
+  if (method === "PUT") return withTableLock(env, key, (lease) => (kind === "sidecar" ? putSidecar(request, env, config, key) : putTable(request, env, config, key, lease)));
+  if (method === "DELETE") return withTableLock(env, key, () => deleteFile(env, config, key));
   throw new AppError("METHOD_NOT_ALLOWED", `${method} is not allowed on /files/${path}. ${FILES_ROUTE_HELP}`);
 }

@@ -16,6 +16,7 @@ import type { TableEntry } from "../../model";
 import { storedContentType, tableKeyInfo } from "../../rules/naming";
 import { gunzip } from "../../source/open";
 import { readStream, type Bytes } from "../../streams/bytes";
+import type { TableLease } from "../../uploads/lock";
 import { replaceKeeping } from "../../uploads/versions";
 import { stage, stagingWriter, type Staged } from "../../uploads/staged";
 import { ObjectWriter } from "../../uploads/writer";
@@ -72,7 +73,7 @@ async function currentColumns(env: Env, config: Config, entry: TableEntry) {
  * Passes the upload through, writing every chunk to R2 (back-pressure
  * included) and to the digest on the way; more bytes than declared stop it.
  */
-async function* tee(source: Bytes, writer: ObjectWriter, declared: Declared, digest: WritableStreamDefaultWriter<Uint8Array> | null): Bytes {
+async function* tee(source: Bytes, writer: ObjectWriter, declared: Declared, digest: WritableStreamDefaultWriter<Uint8Array> | null, lease: TableLease): Bytes {
   const it = source[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<Uint8Array>;
@@ -86,13 +87,14 @@ async function* tee(source: Bytes, writer: ObjectWriter, declared: Declared, dig
     if (declared.length !== undefined && writer.size + chunk.byteLength > declared.length) {
       throw incomplete(`more than the ${declared.length} bytes of its Content-Length`);
     }
+    await lease.renewIfDue();
     await writer.write(chunk);
     await digest?.write(chunk);
     yield chunk;
   }
 }
 
-export async function putTable(request: Request, env: Env, config: Config, key: string): Promise<Response> {
+export async function putTable(request: Request, env: Env, config: Config, key: string, lease: TableLease): Promise<Response> {
   if (!request.body) throw new AppError("FILE_EMPTY", "The upload has no body. Send the file, e.g. `curl -T sales.csv …`.");
   const expected = declaredBody(request);
   const entry = await entryFor(env, config, key);
@@ -125,7 +127,7 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   let inspection;
   let description;
   try {
-    const raw = tee(readStream(request.body), writer, expected, digestWriter);
+    const raw = tee(readStream(request.body), writer, expected, digestWriter, lease);
     if (staging) {
       for await (const _ of raw); // every byte into the staging object first
       await checkArrived();
@@ -151,7 +153,11 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   }
   let replaced;
   try {
-    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) => (staged ? staged.promote(key, onlyIf) : writer.finish(onlyIf)));
+    await lease.confirm();
+    // A staged upload (random-access formats) is copied live; any other completes in place, the lease confirmed last.
+    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) =>
+      staged ? staged.promote(key, onlyIf) : writer.finish(onlyIf, lease.confirm),
+    );
   } catch (err) {
     await writer.abort();
     throw err;

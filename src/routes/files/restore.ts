@@ -1,7 +1,7 @@
 /** POST /files/<key>/restore: a kept version (the latest, or ?version= / a body's `version`) made live again. */
 import type { Config, Env } from "../../config/config";
 import { readBodyText } from "../../request/body";
-import { checkKey } from "../../uploads/key";
+import type { KeyKind } from "../../uploads/key";
 import { restoreVersion } from "../../uploads/versions";
 import { jsonObject, parseJson } from "../../values/json";
 import { entryFor } from "./entry";
@@ -17,8 +17,7 @@ async function versionAsked(request: Request, url: URL): Promise<string | undefi
   return typeof v === "string" ? v : undefined;
 }
 
-export async function restoreFile(request: Request, env: Env, config: Config, url: URL, rawKey: string): Promise<Response> {
-  const { key, kind } = checkKey(rawKey);
+export async function restoreFile(request: Request, env: Env, config: Config, url: URL, key: string, kind: KeyKind): Promise<Response> {
   const version = await versionAsked(request, url);
   // Restoring a deleted file must not take the code another file has since.
   if (kind === "table") await entryFor(env, config, key, "Restoring");
