@@ -29,6 +29,18 @@ export type SlashOrder = "dmy" | "mdy";
 export const DATE_FORMATS = ["DD.MM.YYYY", "MM/DD/YYYY", "DD/MM/YYYY", "YYYY-MM-DD"] as const;
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
+/**
+ * How a column writes its numbers (`1,234.56`, `1.234,56`, `12 500,50`):
+ * decided once per column from its values (catalog/infer.ts), never per cell.
+ * `group` is the thousands separator: `" "` stands for space, U+00A0 and
+ * U+202F alike; `""` for none. Currency signs, accounting parentheses and
+ * `%` are read whatever the convention.
+ */
+export interface NumberFormat {
+  decimal: "." | ",";
+  group: "" | "," | "." | " " | "'";
+}
+
 export interface Column {
   /** Valid portal field name; also the externalCode. */
   code: string;
@@ -36,6 +48,8 @@ export interface Column {
   name: string;
   type: ColumnType;
   slashOrder: SlashOrder;
+  /** How its numbers are written; absent: plain numbers (and `1 234,5` when the table reads a decimal comma). */
+  numberFormat?: NumberFormat;
 }
 
 /** A byte stream (an R2 object, a URL body, an upload): see streams/bytes.ts. */

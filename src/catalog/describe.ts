@@ -172,7 +172,7 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
   const { header, headers, keys, rows } = Array.isArray(first) ? positional(records, first, reader) : keyed(records, reader);
 
   const decimalComma = declared?.decimalSeparator !== undefined ? declared.decimalSeparator === "," : reader.decimalComma;
-  const inferred = inferTypes(rows, headers.length, decimalComma);
+  const inferred = inferTypes(rows, headers.length, { decimalComma, ...(declared?.decimalSeparator ? { declared: declared.decimalSeparator } : {}) });
   const codes = assignFieldCodes(headers);
   const declaredOrder = declared?.dateFormat;
   const columns: Column[] = headers.map((name, i) => ({
@@ -180,6 +180,7 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
     name,
     type: inferred[i].type,
     slashOrder: declaredOrder ? slashOrderOf(declaredOrder, "mdy") : inferred[i].slashOrder,
+    numberFormat: inferred[i].numberFormat,
   }));
   applyDeclaredColumns(columns, keys, declared, entry);
   const dateColumn = declaredDateColumn(columns, keys, declared, entry);
