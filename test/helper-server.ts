@@ -240,7 +240,9 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
       }
       if (url.pathname.startsWith("/exports/")) {
         // The real-exports corpus (test/fixtures/exports/), byte for byte.
-        const body = await readFile(join(FIXTURES, "exports", url.pathname.slice(9).replace(/[^a-zA-Z0-9._-]/g, "")));
+        const name = url.pathname.slice(9);
+        if (!/^(?:expected\/)?[a-zA-Z0-9_-][a-zA-Z0-9._-]*$/.test(name)) throw new Error(`no such fixture: ${name}`);
+        const body = await readFile(join(FIXTURES, "exports", name));
         res.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
         return;
       }

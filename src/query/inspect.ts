@@ -4,13 +4,15 @@
  * type are counted: they would be served as null, which the uploader should
  * know about before the dashboard shows gaps.
  */
-import { tableRows } from "../formats/rows";
+import { tableRows, type FooterDropped } from "../formats/rows";
 import type { Bytes } from "../streams/bytes";
 import { convertersFor } from "./pipeline";
 import type { Column, Description } from "../model";
 
 export interface Inspection {
   rows: number;
+  /** What the footer rule dropped at the end of the file (positional tables; formats/layout.ts). */
+  footer: FooterDropped | null;
   /** Per column with misfits: how many, and the first one. */
   misfits: { code: string; type: string; count: number; firstRecord: number; firstValue: string }[];
 }
@@ -21,7 +23,8 @@ export async function inspectRows(description: Description, bytes: Bytes): Promi
   let rows = 0;
   // Record numbers as people count them: the header is record 1 when there is one.
   const offset = description.header === null ? 0 : 1;
-  for await (const batch of tableRows(bytes, description)) {
+  let footer: FooterDropped | null = null;
+  for await (const batch of tableRows(bytes, description, (dropped) => (footer = dropped))) {
     for (const row of batch) {
       rows++;
       for (let i = 0; i < row.length; i++) {
@@ -37,6 +40,7 @@ export async function inspectRows(description: Description, bytes: Bytes): Promi
   }
   return {
     rows,
+    footer,
     misfits: description.columns.flatMap((c, i) => (misfits[i].count > 0 ? [{ code: c.code, type: c.type, ...misfits[i] }] : [])),
   };
 }
