@@ -255,3 +255,52 @@ describe("a described layout on later reads", () => {
     expect(await table(await post("/data", { table: "m_r" }))).toEqual([["ID", "NAME", "V"], [1, "a", 4]]);
   });
 });
+
+describe("refusals that teach: bytes that are no text table under a .csv or .json key", () => {
+  const bytes = (...parts: (string | number[])[]) => {
+    const chunks = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : Uint8Array.from(p)));
+    const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) out.set(c, at), (at += c.length);
+    return out;
+  };
+  it.each([
+    ["r/report.csv", bytes("%PDF-1.7\n%\u00e2\u00e3\n1 0 obj\n"), "is a PDF document, not a CSV file"],
+    ["r/page.csv", bytes("\uFEFF\n  <!DOCTYPE html>\n<html><body>a,b</body></html>\n"), "is an HTML page, not a CSV file"],
+    ["r/page.json", bytes("<html lang=en><head></head></html>"), "is an HTML page, not a JSON file"],
+    ["r/archive.csv", bytes([0x50, 0x4b, 3, 4, 20, 0, 0, 0], "data/a.csv"), "is a zip archive, not a CSV file"],
+    ["r/packed.csv", bytes([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), "name it with .gz at the end"],
+    ["r/image.csv", bytes([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), "is a binary file (it holds NUL bytes"],
+    ["r/utf16-like.json", bytes("[1", [0], ",2]"), "is a binary file"],
+  ])("%s", async (key, body, message) => {
+    await put(key, body);
+    const code = baseTableCode(key);
+    for (const path of ["/table_description", "/data"]) {
+      const err = await errorOf(await post(path, { table: code }));
+      expect(err).toMatchObject({ status: 422, code: "FILE_NOT_TABLE" });
+      expect(err.message).toContain(message);
+      expect(err.message).toContain("CSV UTF-8");
+    }
+  });
+
+  it("an upload of one is refused and the live table is unchanged", async () => {
+    await put("r/live.csv", "id\n1\n");
+    const res = await call(new Request("https://c.test/files/r/live.csv", { method: "PUT", headers: UPLOAD, body: "%PDF-1.4\n..." }));
+    const err = await errorOf(res);
+    expect(err).toMatchObject({ status: 422, code: "FILE_NOT_TABLE" });
+    expect(err.message).toContain("rejected and the live table is unchanged");
+    expect(await table(await post("/data", { table: "r_live" }))).toEqual([["ID"], [1]]);
+  });
+
+  it("the corpus' workbook under a .csv name is no longer a table of zip bytes", async () => {
+    const { bytes: workbook } = await fixture("workbook-named.csv");
+    await put("r/workbook-named.csv", workbook);
+    // "this is an Excel workbook; upload it as .xlsx" (expected/) comes with the XLSX format's sniffing; until then it is a zip.
+    expect(await errorOf(await post("/table_description", { table: "r_workbook_named" }))).toMatchObject({ status: 422, code: "FILE_NOT_TABLE" });
+  });
+
+  it("text that merely starts like one is read: a CSV whose first cell is <html", async () => {
+    await put("r/fine.csv", "note,v\n<b>x</b>,1\n");
+    expect(await table(await post("/data", { table: "r_fine" }))).toEqual([["NOTE", "V"], ["<b>x</b>", 1]]);
+  });
+});

@@ -14,6 +14,7 @@ import { openTable, type OpenOptions } from "../source/open";
 import { inferTypes } from "./infer";
 import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "../rules/naming";
 import { parseSidecar, schemaError } from "../rules/sidecar";
+import { notATable, sniffContent } from "../formats/sniff";
 import { findHeader, FooterFilter, LAYOUT_ROWS, MAX_HELD_TOTALS, type HeaderFound } from "../formats/layout";
 import { isNumericType, slashOrderOf } from "../values/types";
 import type { Column, Description, FooterRow, FooterRule, Layout, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
@@ -184,6 +185,8 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
     throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" is empty. Upload a file with a header row.`);
   }
   const { format, name } = formatFor(entry, declared, formats);
+  const sniffed = format.text ? sniffContent(prefix) : null;
+  if (sniffed) throw notATable(sniffed, format.name, entry.code);
   const reader = await format.detect(input, { name, declared });
   const records = await sampleRecords(once(prefix), reader, !input.complete);
   if (records.length === 0) {
