@@ -21,8 +21,8 @@ export async function inspectRows(description: Description, bytes: Bytes): Promi
   const convert = convertersFor(description);
   const misfits = description.columns.map(() => ({ count: 0, firstRecord: 0, firstValue: "" }));
   let rows = 0;
-  // Record numbers as people count them: the header is record 1 when there is one.
-  const offset = description.header === null ? 0 : 1;
+  // Record numbers as people count them: the header is record 1 when there is one (row N below title rows).
+  const offset = description.header === null ? 0 : (description.layout?.headerRow ?? 1);
   let footer: FooterDropped | null = null;
   for await (const batch of tableRows(bytes, description, (dropped) => (footer = dropped))) {
     for (const row of batch) {
