@@ -23,6 +23,7 @@ export interface Inferred {
 }
 
 const ALL_FORMATS = (1 << NUMBER_FORMATS.length) - 1;
+const TEXT_COLUMN_CHECKS = 1000;
 const lowestBit = (mask: number) => 31 - Math.clz32(mask & -mask);
 
 class Guess {
@@ -35,6 +36,7 @@ class Guess {
   numericFits = ALL_FORMATS;
   comma = false;
   point = false;
+  textChecks = 0;
   date = true;
   datetime = true;
   anyTime = false;
@@ -45,7 +47,9 @@ class Guess {
     const t = text.trim();
     if (t === "") return;
     this.seen++;
-    if (this.fits !== 0 || this.numericFits !== 0) {
+    // Once the column is text, its number-shaped values only pick the convention a sidecar
+    // declaring it numeric reads by: a bounded look is enough.
+    if (this.fits !== 0 || (this.numericFits !== 0 && this.textChecks++ < TEXT_COLUMN_CHECKS)) {
       const shape = numberShape(t);
       if (shape === null) this.fits = 0;
       else {

@@ -29,7 +29,8 @@ export const MAX_HELD_TOTALS = 100;
 /** Footer rows listed in a report at most (the rest are counted, not listed). */
 export const MAX_REPORTED = 100;
 
-const isEmptyCell = (c: string | null | undefined) => c === null || c === undefined || c.trim() === "";
+// Cheap on the common cell: only text starting with a blank is trimmed.
+const isEmptyCell = (c: string | null | undefined) => c === null || c === undefined || c === "" || (c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0xa0 || c.charCodeAt(0) === 0x202f ? c.trim() === "" : false);
 
 function nonEmptyCount(row: TextRow): number {
   let n = 0;
@@ -126,9 +127,19 @@ export function findHeader(records: readonly TextRow[]): HeaderFound {
 // `Итого`, `Итого:`, `Итого по складу`, `Total`, `Grand total:`…: the label, then the end or a non-letter.
 const TOTAL_LABEL = /^(?:итого|всего|total|grand total|gesamt|summe|suma|razem)(?![\p{L}\p{N}])/iu;
 const MAX_LABEL_CHARS = 200;
+const LABEL_INITIALS = "ИиВвTtGgSsRr";
+
+const DATA = 0;
+const EMPTY = 1;
+const TOTAL = 2;
 
 /** Whether a row is a totals row: a totals label first, then at least one number, and numbers only in numeric columns. */
 export function isTotalsRow(row: TextRow, numeric: readonly boolean[]): boolean {
+  return rowKind(row, numeric) === TOTAL;
+}
+
+/** DATA, EMPTY (no value) or TOTAL, looking at the first non-empty cell once (this runs on every row read). */
+function rowKind(row: TextRow, numeric: readonly boolean[]): number {
   let first = -1;
   for (let i = 0; i < row.length; i++) {
     if (!isEmptyCell(row[i])) {
@@ -136,8 +147,16 @@ export function isTotalsRow(row: TextRow, numeric: readonly boolean[]): boolean 
       break;
     }
   }
-  if (first < 0) return false;
-  const label = row[first]!.trim();
+  if (first < 0) return EMPTY;
+  return totalsFrom(row, first, numeric) ? TOTAL : DATA;
+}
+
+function totalsFrom(row: TextRow, first: number, numeric: readonly boolean[]): boolean {
+  // Every label starts with one of these letters (after blanks): the usual data row is turned away here.
+  const cell = row[first]!;
+  const start = cell.charCodeAt(0) <= 0x20 || cell.charCodeAt(0) === 0xa0 ? cell.trimStart().charAt(0) : cell.charAt(0);
+  if (!LABEL_INITIALS.includes(start)) return false;
+  const label = cell.trim();
   if (label.length > MAX_LABEL_CHARS || !TOTAL_LABEL.test(label)) return false;
   let numbers = 0;
   for (let i = first + 1; i < row.length; i++) {
@@ -148,8 +167,6 @@ export function isTotalsRow(row: TextRow, numeric: readonly boolean[]): boolean 
   }
   return numbers > 0;
 }
-
-const isEmptyRow = (row: TextRow) => row.every(isEmptyCell);
 
 /** A run of held rows: one row (a totals row) or `count` empty rows. */
 interface Held {
@@ -195,18 +212,24 @@ export class FooterFilter {
       this.ringNext++;
       return;
     }
+    const kind = rowKind(cells, this.numeric);
+    if (kind === DATA && this.held.length === 0) {
+      this.overflow = false;
+      out.push(cells); // the usual row: nothing held
+      return;
+    }
     if (this.overflow) {
-      if (!isEmptyRow(cells) && !isTotalsRow(cells, this.numeric)) this.overflow = false;
+      if (kind === DATA) this.overflow = false;
       out.push(cells);
       return;
     }
-    if (isEmptyRow(cells)) {
+    if (kind === EMPTY) {
       const last = this.held[this.held.length - 1];
       if (last && last.cells === null) last.count++;
       else this.held.push({ row, cells: null, count: 1 });
       return;
     }
-    if (isTotalsRow(cells, this.numeric)) {
+    if (kind === TOTAL) {
       if (this.heldTotals < rule.maxHeld) {
         this.held.push({ row, cells, count: 1 });
         this.heldTotals++;

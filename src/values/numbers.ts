@@ -101,9 +101,22 @@ interface Token {
   seps: ("," | "." | " " | "'")[];
 }
 
-/** Takes the decorations off a trimmed token; null when it is no number shape. Linear in its length. */
-function tokenize(s: string): Token | null {
-  const lower = s.toLowerCase();
+/** Length of a currency from `list` at `at` (case-insensitive), or 0. */
+function currencyAt(s: string, at: number, list: readonly string[]): number {
+  if (at >= s.length || isDigit(s.charCodeAt(at))) return 0;
+  for (const c of list) if (s.length - at >= c.length && s.substr(at, c.length).toLowerCase() === c) return c.length;
+  return 0;
+}
+
+/** Length of a currency from `list` ending at `end`, or 0. */
+function currencyBefore(s: string, end: number, list: readonly string[]): number {
+  if (end <= 0 || isDigit(s.charCodeAt(end - 1))) return 0;
+  for (const c of list) if (end >= c.length && s.substr(end - c.length, c.length).toLowerCase() === c) return c.length;
+  return 0;
+}
+
+/** The body of a trimmed token between its decorations (sign, parentheses, currency, percent); null when nothing is left. */
+function undecorate(s: string): { a: number; b: number; negative: boolean; percent: boolean } | null {
   let a = 0;
   let b = s.length;
   const skipBlanks = () => {
@@ -112,7 +125,6 @@ function tokenize(s: string): Token | null {
   };
   let negative = false;
   let signed = false;
-  let currency = false;
   let percent = false;
   if (s[a] === "(" && s[b - 1] === ")") {
     negative = signed = true;
@@ -128,13 +140,10 @@ function tokenize(s: string): Token | null {
     skipBlanks();
   };
   sign();
-  for (const c of CURRENCY_BEFORE) {
-    if (lower.startsWith(c, a)) {
-      a += c.length;
-      currency = true;
-      skipBlanks();
-      break;
-    }
+  const before = currencyAt(s, a, CURRENCY_BEFORE);
+  if (before > 0) {
+    a += before;
+    skipBlanks();
   }
   sign(); // `$-5` as well as `-$5`
   if (s[b - 1] === "%") {
@@ -142,17 +151,22 @@ function tokenize(s: string): Token | null {
     b--;
     skipBlanks();
   }
-  if (!currency && !percent) {
-    for (const c of CURRENCY_AFTER) {
-      if (b - c.length >= a && lower.startsWith(c, b - c.length)) {
-        b -= c.length;
-        skipBlanks();
-        break;
-      }
+  if (before === 0 && !percent) {
+    const after = currencyBefore(s, b, CURRENCY_AFTER);
+    if (after > 0 && b - after >= a) {
+      b -= after;
+      skipBlanks();
     }
   }
-  if (a >= b) return null;
-  const body = s.slice(a, b);
+  return a < b ? { a, b, negative, percent } : null;
+}
+
+/** Takes the decorations off a trimmed token; null when it is no number shape. Linear in its length. */
+function tokenize(s: string): Token | null {
+  const d = undecorate(s);
+  if (d === null) return null;
+  const { negative, percent } = d;
+  const body = s.slice(d.a, d.b);
   const runs: Token["runs"] = [];
   const seps: Token["seps"] = [];
   let runAt = 0;
@@ -191,20 +205,41 @@ function digitsUnder(t: Token, f: NumberFormat): { int: string; fraction: string
   return { int, fraction };
 }
 
-function valueOf(t: Token, d: { int: string; fraction: string }): number | null {
-  const digits = `${d.int || "0"}${d.fraction ? `.${d.fraction}` : ""}`;
-  // Percent moves the point (12% → 0.12) in the text, so that 7.5% is exactly 0.075.
-  const n = Number(t.percent ? `${digits}e-2` : digits);
-  if (!Number.isFinite(n)) return null;
-  return t.negative ? -n : n;
-}
-
 /** What inference learns from one cell: the conventions it fits, those under which it is an int, and whether it has a `,` or `.`. */
 export interface NumberShape {
   fits: number;
   ints: number;
   comma: boolean;
   point: boolean;
+}
+
+const ALL = (1 << NUMBER_FORMATS.length) - 1;
+const DOT_GROUPED = 1 << NUMBER_FORMATS.findIndex((f) => f.decimal === "," && f.group === ".");
+// Shared answers for the common shapes (inference looks at every sample cell: no allocation per cell).
+const INT_SHAPE: NumberShape = Object.freeze({ fits: ALL, ints: ALL, comma: false, point: false });
+const POINT_SHAPE: NumberShape = Object.freeze({ fits: POINT_FORMATS, ints: 0, comma: false, point: true });
+const POINT_OR_GROUP_SHAPE: NumberShape = Object.freeze({ fits: POINT_FORMATS | DOT_GROUPED, ints: DOT_GROUPED, comma: false, point: true });
+
+/**
+ * `123`, `-4`, `12.5` without taking them apart (the same answers as the
+ * general path); undefined for any other shape.
+ */
+function simpleShape(s: string): NumberShape | null | undefined {
+  let i = s[0] === "-" || s[0] === "+" ? 1 : 0;
+  const intAt = i;
+  while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+  const intLength = i - intAt;
+  if (intLength === 0) return undefined;
+  const leadingZero = intLength > 1 && s[intAt] === "0";
+  if (i === s.length) return leadingZero || intLength > MAX_INT_DIGITS ? null : INT_SHAPE;
+  if (s[i] !== ".") return undefined;
+  const fractionAt = ++i;
+  while (i < s.length && isDigit(s.charCodeAt(i))) i++;
+  if (i !== s.length || i === fractionAt) return undefined;
+  if (leadingZero) return null;
+  // `1.500` also reads as 1500 where `.` groups thousands.
+  const grouped = i - fractionAt === 3 && intLength <= 3 && s[intAt] !== "0";
+  return grouped ? POINT_OR_GROUP_SHAPE : POINT_SHAPE;
 }
 
 // 15 digits: every such int is exact in a double (as INFER_INT).
@@ -219,6 +254,8 @@ export function numberShape(text: string): NumberShape | null {
   if (text.length > 4 * MAX_NUMBER_CHARS) return null;
   const s = text.trim();
   if (s === "" || s.length > MAX_NUMBER_CHARS) return null;
+  const simple = simpleShape(s);
+  if (simple !== undefined) return simple;
   const t = tokenize(s);
   if (t === null) return null;
   let fits = 0;
@@ -248,8 +285,39 @@ export function parseFormatted(text: string, format: NumberFormat): number | nul
     const n = Number(s);
     return Number.isFinite(n) ? n : null;
   }
-  const t = tokenize(s);
-  if (t === null) return null;
-  const d = digitsUnder(t, format);
-  return d === null ? null : valueOf(t, d);
+  return parseDecorated(s, format);
+}
+
+/** parseFormatted's general path, apart so that the plain one stays small (and inlined). */
+function parseDecorated(s: string, format: NumberFormat): number | null {
+  const d = undecorate(s);
+  if (d === null) return null;
+  // One pass over the body under the known convention (the same rules as digitsUnder, without taking it apart).
+  let digits = "";
+  let runAt = d.a;
+  let groups = 0;
+  let decimal = false;
+  for (let i = d.a; i < d.b; i++) {
+    if (isDigit(s.charCodeAt(i))) continue;
+    const sep = separatorOf(s[i]);
+    const run = i - runAt;
+    if (sep === format.decimal && !decimal) {
+      if (groups > 0 ? run !== 3 : run === 0 && i > d.a) return null;
+      digits += `${s.slice(runAt, i)}.`;
+      decimal = true;
+    } else if (sep !== null && sep === format.group && !decimal) {
+      if (groups === 0 ? run < 1 || run > 3 || s[runAt] === "0" : run !== 3) return null;
+      digits += s.slice(runAt, i);
+      groups++;
+    } else return null;
+    runAt = i + 1;
+  }
+  const last = d.b - runAt;
+  if (last === 0 || (!decimal && groups > 0 && last !== 3)) return null;
+  digits += s.slice(runAt, d.b);
+  // Percent moves the point in the text (12% → 0.12), so that 7.5% is exactly 0.075.
+  // (Unary + rather than Number(): 4× faster here in V8 on the concatenated text.)
+  const n = d.percent ? +`${digits}e-2` : +digits;
+  if (!Number.isFinite(n)) return null;
+  return d.negative ? -n : n;
 }
