@@ -4,6 +4,7 @@
 // the sidecar's headerRow/skipRows/footerRows; proved on the real-exports
 // corpus (test/fixtures/exports/, expected/*.json) through the endpoints.
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { describeTable } from "../src/catalog/describe";
@@ -302,5 +303,66 @@ describe("refusals that teach: bytes that are no text table under a .csv or .jso
   it("text that merely starts like one is read: a CSV whose first cell is <html", async () => {
     await put("r/fine.csv", "note,v\n<b>x</b>,1\n");
     expect(await table(await post("/data", { table: "r_fine" }))).toEqual([["NOTE", "V"], ["<b>x</b>", 1]]);
+  });
+});
+
+const SEED = 20261201;
+
+describe("properties (fast-check, fixed seeds)", () => {
+  const word = fc.stringMatching(/^[A-Za-zА-Яа-я]{2,10}$/).filter((w) => !/^(итого|всего|total|gesamt|summe|suma|razem)/i.test(w));
+
+  it("a typed table below title rows and blank lines: the header is found, the rows above are skipped", () => {
+    const table = fc.integer({ min: 2, max: 8 }).chain((width) =>
+      fc.record({
+        names: fc.uniqueArray(word, { minLength: width, maxLength: width, comparator: (a, b) => a.toLowerCase() === b.toLowerCase() }),
+        kinds: fc.array(fc.constantFrom("int", "money", "date", "text"), { minLength: width, maxLength: width }).filter((k) => k.some((x) => x !== "text")),
+        rows: fc.integer({ min: 2, max: 30 }),
+        above: fc.array(fc.oneof(fc.constant<TextRow>([]), word.map((w): TextRow => [w]), word.map((w): TextRow => [w, "", ""])), { maxLength: 6 }),
+        texts: fc.array(word, { minLength: 1, maxLength: 50 }),
+      }),
+    );
+    fc.assert(
+      fc.property(table, ({ names, kinds, rows, above, texts }) => {
+        const cell = (kind: string, r: number, j: number) =>
+          kind === "int" ? String(r * 7 + j)
+          : kind === "money" ? `${r + 1}\u00a0${String(100 + j).padStart(3, "0")},${r % 10}0`
+          : kind === "date" ? `${String((r % 28) + 1).padStart(2, "0")}.01.2024`
+          : texts[(r + j) % texts.length];
+        const data = Array.from({ length: rows }, (_, r) => kinds.map((k, j) => cell(k, r, j)));
+        const found = findHeader([...above, names, ...data]);
+        expect(found.index).toBe(above.length);
+        expect(found.skipped.map((s) => s.reason)).toEqual(above.map((r) => (r.some((c) => c !== "") ? "title" : "empty")));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it("the streaming footer drops exactly what a look from the end would: the trailing block of totals and empty rows, unless it outgrew the cap", () => {
+    const kind = fc.constantFrom("data", "total", "empty");
+    fc.assert(
+      fc.property(fc.array(kind, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), (kinds, cap) => {
+        const rows: TextRow[] = kinds.map((k, i) => (k === "data" ? [`item ${i}`, String(i), ""] : k === "total" ? ["Итого", "", String(i)] : ["", "", null]));
+        const filter = new FooterFilter({ kind: "totals", numeric: [1, 2], maxHeld: cap }, 3);
+        const out: TextRow[] = [];
+        rows.forEach((r, i) => filter.push(r, i + 1, out));
+        const dropped = filter.end();
+        // Reference: the block after the last data row, dropped if it holds at most `cap` totals.
+        const lastData = kinds.lastIndexOf("data");
+        const block = kinds.slice(lastData + 1);
+        const drops = block.filter((k) => k === "total").length <= cap ? block.length : 0;
+        expect(dropped.count).toBe(drops);
+        expect(out.length).toBe(rows.length - drops);
+        out.forEach((r, i) => expect(kinds[i] === "empty" ? r.every((c) => c === null || c === "") : r).toEqual(kinds[i] === "empty" ? true : rows[i]));
+      }),
+      { seed: SEED + 1, numRuns: 1000 },
+    );
+  });
+
+  it("hostile layouts cost bounded time: a 1 MiB sample's worth of cells (200 rows of 5,000), a 1 MB label", () => {
+    const wide = Array.from({ length: 200 }, (_, r) => Array.from({ length: 5_000 }, (_, j) => (j % 3 === 0 ? String(r + j) : "x")));
+    const started = Date.now();
+    expect(findHeader(wide).index).toBe(0);
+    expect(isTotalsRow(["Итого" + " ".repeat(1_000_000) + "x", "1"], [false, true])).toBe(false);
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 });

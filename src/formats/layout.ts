@@ -24,6 +24,7 @@ import type { FooterRow, FooterRule, SkippedRow, TextRow } from "../model";
 export const LAYOUT_ROWS = 200;
 const HEADER_CANDIDATES = 20;
 const ROWS_BELOW = 100;
+const MAX_SCORED_COLUMNS = 256;
 /** Totals rows held back at most while streaming: a block longer than this is data. */
 export const MAX_HELD_TOTALS = 100;
 /** Footer rows listed in a report at most (the rest are counted, not listed). */
@@ -82,14 +83,16 @@ export function findHeader(records: readonly TextRow[]): HeaderFound {
   // A one-column table (or one value per row): no title rows to tell apart.
   if (width < 2) return { index: firstNonEmpty, skipped: skippedAbove(rows, firstNonEmpty) };
 
-  const classes = rows.map((r) => r.map((c) => (isEmptyCell(c) ? null : classOf(c!))));
+  // Scoring looks at the first columns only: a hostile row of a million cells costs no more than a wide report.
+  const scored = Math.min(width, MAX_SCORED_COLUMNS);
+  const classes = rows.map((r) => r.slice(0, scored).map((c) => (isEmptyCell(c) ? null : classOf(c!))));
   let winner = -1;
   let winnerScore = -Infinity;
   for (let h = 0; h < Math.min(rows.length, HEADER_CANDIDATES); h++) {
     if (counts[h] <= 1) continue; // a title or blank row is never the header
     let score = 0;
     let names = 0;
-    for (let j = 0; j < width; j++) {
+    for (let j = 0; j < scored; j++) {
       const tally = { number: 0, date: 0, string: 0 };
       let seen = 0;
       for (let r = h + 1, taken = 0; r < rows.length && taken < ROWS_BELOW; r++) {
@@ -106,7 +109,7 @@ export function findHeader(records: readonly TextRow[]): HeaderFound {
       if (classes[h][j] === "string" && majority !== "string") names++;
     }
     score += names;
-    if (counts[h] < width / 2) score -= width;
+    if (counts[h] < width / 2) score -= scored;
     const seenNames = new Set<string>();
     for (const c of rows[h]) {
       if (isEmptyCell(c)) continue;
