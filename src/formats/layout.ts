@@ -187,6 +187,8 @@ interface Held {
 export class FooterFilter {
   private held: Held[] = [];
   private heldTotals = 0;
+  /** A data row has been seen: only rows after one can be the footer. */
+  private seenData = false;
   /** Count rule: rows pushed so far (the ring's write position). */
   private ringNext = 0;
   /** The current block of look-alikes outgrew the cap: it is data. */
@@ -218,7 +220,13 @@ export class FooterFilter {
     const kind = rowKind(cells, this.numeric);
     if (kind === DATA && this.held.length === 0) {
       this.overflow = false;
+      this.seenData = true;
       out.push(cells); // the usual row: nothing held
+      return;
+    }
+    // A footer is below data: rows before the first data row (a table of one "Total" row) are data.
+    if (!this.seenData) {
+      out.push(cells);
       return;
     }
     if (this.overflow) {
@@ -241,6 +249,7 @@ export class FooterFilter {
       this.overflow = true;
     }
     this.release(out);
+    this.seenData = true;
     out.push(cells);
   }
 
