@@ -107,6 +107,13 @@ describe("a column's convention, from all its values", () => {
     expect(c).toMatchObject({ type: "double", numberFormat: { decimal: "," } });
   });
 
+  it("month-first dates in another column say en-US: `1,234` is 1234", () => {
+    const [amount] = inferTypes([["1,234", "1/31/2024"], ["567", "2/1/2024"]], 2, { decimalComma: false });
+    expect(amount).toMatchObject({ type: "int", numberFormat: EN });
+    // Day-first or dotted dates say nothing (dd/mm is written with either separator).
+    expect(inferTypes([["1,234", "31/01/2024"]], 2, { decimalComma: false })[0].type).toBe("string");
+  });
+
   it("the sidecar's decimalSeparator settles it", () => {
     expect(infer(["12,500"], false, ",")).toMatchObject({ type: "double", numberFormat: { decimal: "," } });
     expect(infer(["12,500"], true, ".")).toMatchObject({ type: "int", numberFormat: EN });

@@ -6,7 +6,8 @@
  * Numbers are read as people write them (values/numbers.ts), under one
  * convention per column (NumberFormat): the one every value of the column
  * fits. Where the column's values fit both a decimal point and a decimal
- * comma (`12,500` alone, `1.500`), the file's other columns decide, then
+ * comma (`12,500` alone, `1.500`), the file's other columns decide (their
+ * numbers, or month-first dates: en-US writes a decimal point), then
  * the table's default (see chooseFormat); the sidecar's `decimalSeparator`
  * overrides all of it.
  */
@@ -78,6 +79,8 @@ class Guess {
 
   /** The decimal separator this column's values prove on their own, if any. */
   provenDecimal(): "." | "," | null {
+    // Month-first slash dates (1/31/2024) are written where a decimal point is (en-US).
+    if (this.seen > 0 && (this.date || this.datetime) && this.mdy && !this.dmy) return ".";
     if (this.seen === 0 || this.fits === 0 || !(this.comma || this.point)) return null;
     if ((this.fits & COMMA_FORMATS) === 0) return ".";
     if ((this.fits & POINT_FORMATS) === 0) return ",";
