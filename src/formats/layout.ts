@@ -111,7 +111,8 @@ export function findHeader(records: readonly TextRow[]): HeaderFound {
     score += names;
     if (counts[h] < width / 2) score -= scored;
     const seenNames = new Set<string>();
-    for (const c of rows[h]) {
+    for (let j = 0; j < Math.min(rows[h].length, scored); j++) {
+      const c = rows[h][j];
       if (isEmptyCell(c)) continue;
       const name = c!.trim();
       if (seenNames.has(name)) score -= 1;
