@@ -7,7 +7,8 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { inject } from "vitest";
-import { describeTable } from "../src/catalog/describe";
+import { describeStream, describeTable } from "../src/catalog/describe";
+import { headerMatches, tableRows } from "../src/formats/rows";
 import { readConfig } from "../src/config/config";
 import { findHeader, FooterFilter, isTotalsRow, MAX_HELD_TOTALS } from "../src/formats/layout";
 import type { FooterRule, TableEntry, TextRow } from "../src/model";
@@ -251,8 +252,31 @@ describe("sidecar headerRow, skipRows, footerRows", () => {
 });
 
 describe("a described layout on later reads", () => {
+  async function* text(t: string) {
+    yield new TextEncoder().encode(t);
+  }
+  it("checks the header where the layout says it is, and reads the rows below it", async () => {
+    const { description, bytes } = await describeStream(entryFor("h.csv"), text("Title;;\n\nid;name;v\n1;a;2\nИтого;;2\n"), undefined);
+    await bytes.return(undefined);
+    expect(description.layout).toMatchObject({ headerRow: 3, footerRows: [{ row: 5, reason: "total", firstCell: "Итого" }] });
+    expect(await headerMatches(text("Other title;;\n\nid;name;v\n9;z;9\n"), description)).toBe(true);
+    expect(await headerMatches(text("id;name;v\n9;z;9\n"), description)).toBe(false);
+    expect(await headerMatches(text("Title;;\nid;name;v\n9;z;9\n"), description)).toBe(false);
+    const rows: TextRow[] = [];
+    let dropped;
+    for await (const batch of tableRows(text("New title;;\n\nid;name;v\n1;a;2\n\n3;b;4\nИтого;;6\n;;\n"), description, (d) => (dropped = d))) rows.push(...batch);
+    expect(rows).toEqual([["1", "a", "2"], ["3", "b", "4"]]);
+    expect(dropped).toEqual({ count: 2, rows: [{ row: 7, reason: "total", firstCell: "Итого" }, { row: 8, reason: "empty" }] });
+  });
+
   it("a changed title above the same header is still the same table; a header that moved is described again", async () => {
     await put("m/r.csv", "Report for January;;\n\nid;name;v\n1;a;2\n");
+    // The second description is the cached one, its header checked at row 3 of a fresh read.
+    for (let i = 0; i < 2; i++) expect(await (await post("/table_description", { table: "m_r" })).json()).toEqual([
+      { code: "ID", name: "id", type: "int" },
+      { code: "NAME", name: "name", type: "string" },
+      { code: "V", name: "v", type: "int" },
+    ]);
     expect(await table(await post("/data", { table: "m_r" }))).toEqual([["ID", "NAME", "V"], [1, "a", 2]]);
     await put("m/r.csv", "Report for February;;\n\nid;name;v\n1;a;3\n");
     expect(await table(await post("/data", { table: "m_r" }))).toEqual([["ID", "NAME", "V"], [1, "a", 3]]);
