@@ -101,6 +101,15 @@ describe("header detection", () => {
   });
 });
 
+describe("blank lines", () => {
+  it("a file of blank lines holds no table", async () => {
+    await put("b/blank.csv", "\n\r\n\n");
+    const err = await errorOf(await post("/table_description", { table: "b_blank" }));
+    expect(err).toMatchObject({ status: 422, code: "FILE_EMPTY" });
+    expect(err.message).toContain("it has only blank lines");
+  });
+});
+
 describe("totals rows", () => {
   const numeric = [false, true, true];
   it.each([

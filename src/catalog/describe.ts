@@ -194,7 +194,8 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
   }
   const firstRecord = records.findIndex((r) => !isBlankRecord(r));
   if (firstRecord < 0) {
-    throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" has only blank lines. Upload a file with a header row.`);
+    const where = records.length > SAMPLE_ROWS ? `its first ${SAMPLE_ROWS} lines are blank` : "it has only blank lines";
+    throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" holds no table: ${where}. Upload a file with a header row.`);
   }
   const decimalComma = declared?.decimalSeparator !== undefined ? declared.decimalSeparator === "," : reader.decimalComma;
   const numbers = { decimalComma, ...(declared?.decimalSeparator ? { declared: declared.decimalSeparator } : {}) };
