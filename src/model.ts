@@ -29,6 +29,18 @@ export type SlashOrder = "dmy" | "mdy";
 export const DATE_FORMATS = ["DD.MM.YYYY", "MM/DD/YYYY", "DD/MM/YYYY", "YYYY-MM-DD"] as const;
 export type DateFormat = (typeof DATE_FORMATS)[number];
 
+/**
+ * How a column writes its numbers (`1,234.56`, `1.234,56`, `12 500,50`):
+ * decided once per column from its values (catalog/infer.ts), never per cell.
+ * `group` is the thousands separator: `" "` stands for space, U+00A0 and
+ * U+202F alike; `""` for none. Currency signs, accounting parentheses and
+ * `%` are read whatever the convention.
+ */
+export interface NumberFormat {
+  decimal: "." | ",";
+  group: "" | "," | "." | " " | "'";
+}
+
 export interface Column {
   /** Valid portal field name; also the externalCode. */
   code: string;
@@ -36,6 +48,8 @@ export interface Column {
   name: string;
   type: ColumnType;
   slashOrder: SlashOrder;
+  /** How its numbers are written; absent: plain numbers (and `1 234,5` when the table reads a decimal comma). */
+  numberFormat?: NumberFormat;
 }
 
 /** A byte stream (an R2 object, a URL body, an upload): see streams/bytes.ts. */
@@ -73,6 +87,7 @@ export interface RecordReader {
   format: string;
   /**
    * Raw records from the file's first byte. `truncated`: the bytes are a prefix (its last record may be cut, and is dropped).
+   * A blank line is an empty record `[]`, so that rows count as the file's lines do.
    * `options.access`: random access to the same version, for formats that read elsewhere (XLSX reads its zip directory
    * and parts with it, and closes `bytes`); absent when the source only streams.
    * `options.upload`: the bytes are a whole file being checked before it is stored, and what only a file cut short
@@ -85,6 +100,43 @@ export interface RecordReader {
   decimalComma: boolean;
   /** The code of a record that does not fit the table's shape, and what to check in such a record. */
   malformed: { code: ErrorCode; extraCells: string };
+}
+
+/** A row above the header that every read skips: a report's title lines and blank lines. */
+export interface SkippedRow {
+  /** 1-based row of the file, blank lines counted (a CSV line, unless a quoted cell above it spans lines). */
+  row: number;
+  reason: "title" | "empty";
+}
+
+/** A row below the data that was dropped: a totals row, an empty row, or one of the sidecar's `footerRows`. */
+export interface FooterRow {
+  row: number;
+  reason: "total" | "empty" | "footer";
+  /** For a totals row: its label (`Итого`, `Total:`). */
+  firstCell?: string;
+}
+
+/**
+ * What is dropped at the end of the data. `totals`: the contiguous block of
+ * totals rows (a label such as `Итого`/`Total` first, numbers in the numeric
+ * columns `numeric` after it) and empty rows at the end; rows that look like
+ * that are held back until a later data row proves them data (at most
+ * `maxHeld` totals rows: past that, the block is data). `count`: exactly the
+ * last `rows` rows (the sidecar's `footerRows`; 0 drops nothing).
+ */
+export type FooterRule = { kind: "totals"; numeric: number[]; maxHeld: number } | { kind: "count"; rows: number };
+
+/** Where a positional table's header and data are in its file (formats/layout.ts). Plain data: stored as it is. */
+export interface Layout {
+  /** 1-based row of the header record, blank lines counted; the rows above it are skipped. */
+  headerRow: number;
+  skippedRows: SkippedRow[];
+  footer: FooterRule;
+  /** The footer rows found when the description's sample was the whole file (an upload's inspection reports them for any file). */
+  footerRows: FooterRow[];
+  /** Whether headerRow/footer came from the sidecar rather than detection. */
+  declared: boolean;
 }
 
 export interface Description {
@@ -102,6 +154,8 @@ export interface Description {
   decimalComma: boolean;
   /** The sidecar's `dateColumn`: the column answered as the first date/datetime one. */
   dateColumn?: number;
+  /** Positional tables: header row, rows skipped above it, footer rule. Absent: the header is the first record, nothing dropped. */
+  layout?: Layout;
 }
 
 /** A declared schema (`<key>.schema.json`, or a URL table's `schema`); see catalog/sidecar.ts. */
@@ -117,6 +171,12 @@ export interface Sidecar {
   sheet?: string;
   /** Columns by their header text (or JSON key). */
   columns?: Record<string, { code?: string; name?: string; type?: ColumnType }>;
+  /** 1-based row of the header (blank lines counted); replaces header detection. */
+  headerRow?: number;
+  /** Rows above the header (the same as headerRow − 1). */
+  skipRows?: number;
+  /** Rows to drop at the end, exactly; replaces totals detection (0: drop nothing). */
+  footerRows?: number;
 }
 
 /** A table published at a URL, declared in URL_TABLES; see config.ts. */

@@ -239,9 +239,11 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
         return;
       }
       if (url.pathname.startsWith("/exports/")) {
-        // test/xlsx*.test.ts: the export corpus (binary), fetched into R2 by the tests.
-        const name = url.pathname.slice(9).replace(/[^a-zA-Z0-9._-]/g, "");
-        res.writeHead(200, { "content-type": "application/octet-stream" }).end(await readFile(join(FIXTURES, "exports", name.startsWith("expected.") ? `expected/${name.slice(9)}` : name)));
+        // The real-exports corpus (test/fixtures/exports/), byte for byte: `expected/x` or `expected.x` for expected files.
+        const name = url.pathname.slice(9).replace(/^expected\./, "expected/");
+        if (!/^(?:expected\/)?[a-zA-Z0-9_-][a-zA-Z0-9._-]*$/.test(name)) throw new Error(`no such fixture: ${name}`);
+        const body = await readFile(join(FIXTURES, "exports", name));
+        res.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
         return;
       }
       if (url.pathname.startsWith("/files/")) {

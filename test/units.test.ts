@@ -100,7 +100,9 @@ describe("type inference", () => {
     [["1", "-20", "", null], false, "int"],
     [["1", "2.5"], false, "double"],
     [["1234,56", "7"], true, "double"],
-    [["1234,56"], false, "string"],
+    // A decimal comma is evidence on its own (1234 cannot be a thousands group): issue 12.
+    [["1234,56"], false, "double"],
+    [["12,500"], false, "string"],
     [["007", "8"], false, "string"],
     [["1e5"], false, "string"],
     [["1234567890123456"], false, "string"],
@@ -111,8 +113,8 @@ describe("type inference", () => {
   ])("%j → %s", (values, comma, type) => expect(infer(values, comma).type).toBe(type));
 
   it("decides the slash order from the values that only fit one", () => {
-    expect(infer(["01/02/2024", "01/31/2024"])).toEqual({ type: "date", slashOrder: "mdy" });
-    expect(infer(["01/02/2024", "31/01/2024"])).toEqual({ type: "date", slashOrder: "dmy" });
+    expect(infer(["01/02/2024", "01/31/2024"])).toMatchObject({ type: "date", slashOrder: "mdy" });
+    expect(infer(["01/02/2024", "31/01/2024"])).toMatchObject({ type: "date", slashOrder: "dmy" });
     expect(infer(["31/01/2024", "01/31/2024"]).type).toBe("string");
   });
 });

@@ -11,11 +11,13 @@ import { FORMATS, type FormatRegistry } from "../formats/registry";
 import { cellTextOf, fitRecord, headerMatches } from "../formats/rows";
 import { peek, type Bytes } from "../streams/bytes";
 import { openTable, type OpenOptions } from "../source/open";
-import { slashOrderOf } from "../values/types";
 import { inferTypes } from "./infer";
 import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "../rules/naming";
 import { parseSidecar, schemaError } from "../rules/sidecar";
-import type { Column, Description, FileAccess, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
+import { notATable, sniffContent } from "../formats/sniff";
+import { findHeader, FooterFilter, LAYOUT_ROWS, MAX_HELD_TOTALS, type HeaderFound } from "../formats/layout";
+import { isNumericType, slashOrderOf } from "../values/types";
+import type { Column, Description, FileAccess, FooterRow, FooterRule, Layout, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
 
 export const SAMPLE_BYTES = 1024 * 1024;
 export const SAMPLE_ROWS = 10_000;
@@ -126,11 +128,11 @@ async function* once(bytes: Uint8Array): Bytes {
   yield bytes;
 }
 
-/** The columns of a positional table (a header record first): names, widths, cell text. */
-function positional(records: unknown[], first: unknown[], reader: RecordReader) {
+/** The columns of a positional table from its header record and the records below it: names, widths, cell text. */
+function positional(first: unknown[], below: unknown[], reader: RecordReader) {
   const header: TextRow = first.map((h) => cellTextOf(reader, h));
   let headers = header.map((h, i) => phpNonEmpty(h ?? "", `Column ${i + 1}`));
-  const raw = records.slice(1).map((r, i) => {
+  const raw = below.map((r, i) => {
     if (!Array.isArray(r)) throw new AppError(reader.malformed.code, `Record ${i + 2} is not a ${reader.format} array, but the table's first record is a header array.`);
     return r;
   });
@@ -139,6 +141,26 @@ function positional(records: unknown[], first: unknown[], reader: RecordReader) 
   while (width > 1 && (first[width - 1] === "" || first[width - 1] === null) && raw.every((r) => r[width - 1] === undefined || r[width - 1] === "" || r[width - 1] === null)) width--;
   headers = headers.slice(0, width);
   return { header, headers, keys: headers, rows: raw.map((r, i) => fitRecord(r, width, i + 2, reader)) };
+}
+
+const isBlankRecord = (r: unknown) => Array.isArray(r) && r.length === 0;
+
+/** Where the header is: the sidecar's headerRow/skipRows, else detected (formats/layout.ts). */
+function headerOf(records: unknown[], reader: RecordReader, declared: Sidecar | undefined, entry: TableEntry): HeaderFound & { declared: boolean } {
+  const { headerRow, skipRows } = declared ?? {};
+  const wanted = headerRow ?? (skipRows !== undefined ? skipRows + 1 : undefined);
+  const texts = records.slice(0, Math.max(LAYOUT_ROWS, wanted ?? 0)).map((r) => (Array.isArray(r) ? r.map((c) => cellTextOf(reader, c)) : []));
+  if (wanted === undefined) return { ...findHeader(texts), declared: false };
+  const where = sidecarPlace(entry);
+  if (headerRow !== undefined && skipRows !== undefined && headerRow !== skipRows + 1) {
+    throw schemaError(where, `headerRow ${headerRow} and skipRows ${skipRows} disagree (skipRows counts the rows above the header: headerRow − 1); give one of them`);
+  }
+  if (wanted > records.length || isBlankRecord(records[wanted - 1])) {
+    const what = wanted > records.length ? `beyond the ${records.length} rows the connector reads to describe the file` : "a blank line";
+    throw schemaError(where, `${headerRow !== undefined ? "headerRow" : "skipRows"}: row ${wanted} of the file is ${what}, not the header (rows are counted from 1, blank lines included)`);
+  }
+  const skipped = texts.slice(0, wanted - 1).map((r, i) => ({ row: i + 1, reason: r.every((c) => c === null || c.trim() === "") ? ("empty" as const) : ("title" as const) }));
+  return { index: wanted - 1, skipped, declared: true };
 }
 
 /** The columns of a table of objects: the union of keys in the sample, in order of first appearance. */
@@ -163,6 +185,8 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
     throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" is empty. Upload a file with a header row.`);
   }
   const { format, name } = formatFor(entry, declared, formats);
+  const sniffed = format.text ? sniffContent(prefix) : null;
+  if (sniffed) throw notATable(sniffed, format.name, entry.code);
   const reader = await format.detect(input, { name, declared });
   const records = await sampleRecords(once(prefix), reader, !input.complete, fileAccess(input));
   if (records.length === 0 && !input.complete) {
@@ -176,22 +200,74 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
   if (records.length === 0) {
     throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its ${prefix.byteLength} bytes hold no complete record).`);
   }
-  const first = records[0];
-  const { header, headers, keys, rows } = Array.isArray(first) ? positional(records, first, reader) : keyed(records, reader);
-
+  const firstRecord = records.findIndex((r) => !isBlankRecord(r));
+  if (firstRecord < 0) {
+    const where = records.length > SAMPLE_ROWS ? `its first ${SAMPLE_ROWS} lines are blank` : "it has only blank lines";
+    throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" holds no table: ${where}. Upload a file with a header row.`);
+  }
   const decimalComma = declared?.decimalSeparator !== undefined ? declared.decimalSeparator === "," : reader.decimalComma;
-  const inferred = inferTypes(rows, headers.length, decimalComma);
-  const codes = assignFieldCodes(headers);
-  const declaredOrder = declared?.dateFormat;
-  const columns: Column[] = headers.map((name, i) => ({
-    code: codes[i],
-    name,
-    type: inferred[i].type,
-    slashOrder: declaredOrder ? slashOrderOf(declaredOrder, "mdy") : inferred[i].slashOrder,
-  }));
-  applyDeclaredColumns(columns, keys, declared, entry);
-  const dateColumn = declaredDateColumn(columns, keys, declared, entry);
-  return { columns, keys, header, reader, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}) };
+  const numbers = { decimalComma, ...(declared?.decimalSeparator ? { declared: declared.decimalSeparator } : {}) };
+  const codesAndTypes = (headers: string[], keys: string[], rows: TextRow[]) => {
+    const inferred = inferTypes(rows, headers.length, numbers);
+    const codes = assignFieldCodes(headers);
+    const declaredOrder = declared?.dateFormat;
+    const columns: Column[] = headers.map((name, i) => ({
+      code: codes[i],
+      name,
+      type: inferred[i].type,
+      slashOrder: declaredOrder ? slashOrderOf(declaredOrder, "mdy") : inferred[i].slashOrder,
+      numberFormat: inferred[i].numberFormat,
+    }));
+    applyDeclaredColumns(columns, keys, declared, entry);
+    return columns;
+  };
+  const finish = (columns: Column[], keys: string[], header: TextRow | null, layout?: Layout): Description => {
+    const dateColumn = declaredDateColumn(columns, keys, declared, entry);
+    return { columns, keys, header, reader, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}), ...(layout ? { layout } : {}) };
+  };
+  if (!Array.isArray(records[firstRecord])) {
+    const { headers, keys, rows } = keyed(records, reader);
+    return finish(codesAndTypes(headers, keys, rows), keys, null);
+  }
+
+  // A positional table: header row, title rows above it, footer below the data.
+  const found = headerOf(records, reader, declared, entry);
+  const first = records[found.index];
+  if (!Array.isArray(first)) throw new AppError(reader.malformed.code, `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`);
+  const belowAt: number[] = [];
+  const below: unknown[] = [];
+  for (let i = found.index + 1; i < records.length; i++) {
+    if (isBlankRecord(records[i])) continue;
+    below.push(records[i]);
+    belowAt.push(i + 1);
+  }
+  const { header, headers, keys, rows } = positional(first, below, reader);
+  // The footer is known here only when the sample is the whole file; otherwise reads drop it as they reach it.
+  const reachedEnd = input.complete && records.length <= SAMPLE_ROWS;
+  const dropFooter = (rule: FooterRule) => {
+    if (!reachedEnd) return { kept: rows, dropped: [] as FooterRow[] };
+    const filter = new FooterFilter(rule, headers.length);
+    const kept: TextRow[] = [];
+    rows.forEach((r, i) => filter.push(r, belowAt[i], kept));
+    return { kept, dropped: filter.end().rows };
+  };
+  const totals = (numeric: number[]): FooterRule => ({ kind: "totals", numeric, maxHeld: MAX_HELD_TOTALS });
+  const numericOf = (columns: Column[]) => columns.flatMap((c, i) => (isNumericType(c.type) ? [i] : []));
+  let rule: FooterRule = declared?.footerRows !== undefined ? { kind: "count", rows: declared.footerRows } : totals(headers.map((_, i) => i));
+  let { kept, dropped } = dropFooter(rule);
+  let columns = codesAndTypes(headers, keys, kept);
+  if (rule.kind === "totals") {
+    // Totals have numbers only in numeric columns: with the types known, look again (and type again if that changed what is data).
+    rule = totals(numericOf(columns));
+    const again = dropFooter(rule);
+    if (again.kept.length !== kept.length) {
+      ({ kept, dropped } = again);
+      columns = codesAndTypes(headers, keys, kept);
+      rule = totals(numericOf(columns));
+    }
+  }
+  const layout: Layout = { headerRow: found.index + 1, skippedRows: found.skipped, footer: rule, footerRows: dropped, declared: found.declared || declared?.footerRows !== undefined };
+  return finish(columns, keys, header, layout);
 }
 
 function sidecarPlace(entry: TableEntry): string {

@@ -61,5 +61,7 @@ export interface TableFormat {
    * check where it is published.
    */
   publishing(extension: string): { kind: string; hint: string };
+  /** The format's files are text: bytes that are clearly something else (PDF, HTML, zip, binary) are refused before detection (formats/sniff.ts). */
+  text?: boolean;
   detect(input: FormatInput, hints: DetectHints): Promise<RecordReader>;
 }

@@ -6,12 +6,19 @@
  * belongs where would put wrong numbers into a report.
  */
 import { AppError } from "../errors";
-import type { Bytes, Description, FileAccess, ReadOptions, RecordReader, TextRow } from "../model";
+import type { Bytes, Description, FileAccess, FooterRow, ReadOptions, RecordReader, TextRow } from "../model";
+import { FooterFilter } from "./layout";
 
 export type RowBatches = AsyncGenerator<TextRow[], void, undefined>;
 
 /** What reading rows needs of a description. */
-export type RowShape = Pick<Description, "reader" | "keys" | "header">;
+export type RowShape = Pick<Description, "reader" | "keys" | "header" | "layout">;
+
+/** Records before the header record (title lines, blank lines). */
+const recordsBeforeHeader = (shape: RowShape) => (shape.layout ? shape.layout.headerRow - 1 : 0);
+
+/** A blank line of a positional file (formats/layout.ts): no row. */
+const isBlank = (record: unknown) => Array.isArray(record) && record.length === 0;
 
 type CellText = RecordReader["cellText"];
 
@@ -51,11 +58,17 @@ function checkHeader(record: readonly unknown[], expected: TextRow, cellText: Ce
 export async function headerMatches(bytes: Bytes, shape: RowShape, access?: FileAccess): Promise<boolean> {
   if (!shape.header) return true;
   const records = shape.reader.records(bytes, true, { access });
+  let skip = recordsBeforeHeader(shape);
   try {
     for await (const batch of records) {
-      if (batch.length === 0) continue;
-      const first = batch[0];
-      return Array.isArray(first) && headerDifference(first, shape.header, shape.reader.cellText) === null;
+      for (const record of batch) {
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        if (isBlank(record)) return false; // the header was here: the rows above it changed
+        return Array.isArray(record) && headerDifference(record, shape.header, shape.reader.cellText) === null;
+      }
     }
     return false;
   } catch {
@@ -89,15 +102,40 @@ function objectRow(record: unknown, keys: string[], recordNo: number, reader: Re
   return keys.map((k) => textOf(Reflect.get(record, k), reader.cellText));
 }
 
-/** Data rows (header skipped), each exactly as wide as the columns. `options`: this read's random access (XLSX), whether it checks an upload. */
-export async function* tableRows(bytes: Bytes, shape: RowShape, options: ReadOptions = {}): RowBatches {
-  const { reader, keys, header } = shape;
+/** What a whole read dropped at the end of the data (formats/layout.ts). */
+export interface FooterDropped {
+  rows: FooterRow[];
+  count: number;
+}
+
+export interface RowOptions extends ReadOptions {
+  /** Hears what the footer rule dropped, once the rows are read to the end. */
+  onFooter?: (dropped: FooterDropped) => void;
+}
+
+/**
+ * Data rows (title rows and header skipped, the footer dropped), each
+ * exactly as wide as the columns. `options`: this read's random access
+ * (XLSX), whether it checks an upload, who hears about the footer.
+ */
+export async function* tableRows(bytes: Bytes, shape: RowShape, options: RowOptions = {}): RowBatches {
+  const { reader, keys, header, layout } = shape;
+  const { onFooter, ...read } = options;
   const width = keys.length;
   const objects = header === null;
-  let recordNo = objects ? 0 : -1; // records numbered from 1; positional files have a header record
-  for await (const batch of reader.records(bytes, false, options)) {
+  let skip = recordsBeforeHeader(shape);
+  const footer = layout && !objects ? new FooterFilter(layout.footer, width) : null;
+  let row = 0; // the file's row, blank lines counted (as layout reports rows)
+  let recordNo = objects ? 0 : -1; // records numbered from 1 (blank lines not counted); positional files have a header record
+  for await (const batch of reader.records(bytes, false, read)) {
     const out: TextRow[] = [];
     for (const record of batch) {
+      row++;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      if (!objects && isBlank(record)) continue;
       recordNo++;
       if (recordNo === 0) {
         if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`);
@@ -107,9 +145,12 @@ export async function* tableRows(bytes: Bytes, shape: RowShape, options: ReadOpt
       if (objects) out.push(objectRow(record, keys, recordNo, reader));
       else {
         if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `Record ${recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`);
-        out.push(fitRecord(record, width, recordNo + 1, reader));
+        const cells = fitRecord(record, width, recordNo + 1, reader);
+        if (footer) footer.push(cells, row, out);
+        else out.push(cells);
       }
     }
     if (out.length > 0) yield out;
   }
+  if (footer) onFooter?.(footer.end());
 }

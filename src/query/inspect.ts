@@ -4,13 +4,15 @@
  * type are counted: they would be served as null, which the uploader should
  * know about before the dashboard shows gaps.
  */
-import { tableRows } from "../formats/rows";
+import { tableRows, type FooterDropped } from "../formats/rows";
 import type { Bytes } from "../streams/bytes";
 import { convertersFor } from "./pipeline";
 import type { Column, Description, FileAccess } from "../model";
 
 export interface Inspection {
   rows: number;
+  /** What the footer rule dropped at the end of the file (positional tables; formats/layout.ts). */
+  footer: FooterDropped | null;
   /** Per column with misfits: how many, and the first one. */
   misfits: { code: string; type: string; count: number; firstRecord: number; firstValue: string }[];
 }
@@ -19,10 +21,11 @@ export async function inspectRows(description: Description, bytes: Bytes, access
   const convert = convertersFor(description);
   const misfits = description.columns.map(() => ({ count: 0, firstRecord: 0, firstValue: "" }));
   let rows = 0;
-  // Record numbers as people count them: the header is record 1 when there is one.
-  const offset = description.header === null ? 0 : 1;
+  // Record numbers as people count them: the header is record 1 when there is one (row N below title rows).
+  const offset = description.header === null ? 0 : (description.layout?.headerRow ?? 1);
+  let footer: FooterDropped | null = null;
   // As an upload: a file that looks cut off is refused (formats decide what that looks like).
-  for await (const batch of tableRows(bytes, description, { access, upload: true })) {
+  for await (const batch of tableRows(bytes, description, { access, upload: true, onFooter: (dropped) => (footer = dropped) })) {
     for (const row of batch) {
       rows++;
       for (let i = 0; i < row.length; i++) {
@@ -38,6 +41,7 @@ export async function inspectRows(description: Description, bytes: Bytes, access
   }
   return {
     rows,
+    footer,
     misfits: description.columns.flatMap((c, i) => (misfits[i].count > 0 ? [{ code: c.code, type: c.type, ...misfits[i] }] : [])),
   };
 }

@@ -6,23 +6,27 @@
  * compiled once, the limit, and the header row the answer starts with.
  */
 import { AppError } from "../errors";
-import type { DateFormat, Description } from "../model";
+import type { Column, DateFormat, Description } from "../model";
 import type { DataRequest } from "../request/schemas";
-import { converterFor, emitterFor, type Converter, type Emitter } from "../values/convert";
+import { converterFor, emitterFor, type Converter, type Emitter, type ValueOptions } from "../values/convert";
 import { FieldResolver } from "./fields";
 import { compileFilter, type CompiledFilter } from "./filter";
 
 // Far more than any dataset has fields; a wide table may select all its columns.
 export const MAX_SELECT = 1000;
 
+function valueOptions(d: Description, c: Column): ValueOptions {
+  return { decimalComma: d.decimalComma, slashOrder: c.slashOrder, ...(c.numberFormat ? { numberFormat: c.numberFormat } : {}) };
+}
+
 /** Per column: text → typed cell (what filters compare, and what inspection checks). */
 export function convertersFor(d: Description): Converter[] {
-  return d.columns.map((c) => converterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
+  return d.columns.map((c) => converterFor(c.type, valueOptions(d, c)));
 }
 
 /** Per column: text → JSON text for the answer. */
 export function emittersFor(d: Description): Emitter[] {
-  return d.columns.map((c) => emitterFor(c.type, { decimalComma: d.decimalComma, slashOrder: c.slashOrder }));
+  return d.columns.map((c) => emitterFor(c.type, valueOptions(d, c)));
 }
 
 export interface QueryPlan {

@@ -11,6 +11,10 @@ import { FIELD_CODE_RE, phpNonEmpty } from "./naming";
 import type { DateFormat, Sidecar } from "../model";
 import { parseJson } from "../values/json";
 
+// A header further down than this is no report layout; the footer rows are held in memory while reading.
+const MAX_HEADER_ROW = 1000;
+const MAX_FOOTER_ROWS = 1000;
+
 const ColumnOverride = z
   .object({
     code: z.string().regex(FIELD_CODE_RE, "must match ^[A-Z][A-Z0-9_]{0,31}$ (a portal field name)").optional(),
@@ -58,6 +62,11 @@ export const SidecarSchema = z
     sheet: z.string().min(1).max(31, "must be a sheet name (Excel allows at most 31 characters)").optional(),
     /** Columns by their header text (or JSON key). */
     columns: z.record(z.string(), ColumnOverride).optional(),
+    /** Report layouts (formats/layout.ts): the header's row (from 1, blank lines counted), or the rows above it; replaces detection. */
+    headerRow: z.number().int().min(1).max(MAX_HEADER_ROW).optional(),
+    skipRows: z.number().int().min(0).max(MAX_HEADER_ROW - 1).optional(),
+    /** Rows dropped at the end, exactly (0: none); replaces totals detection. */
+    footerRows: z.number().int().min(0).max(MAX_FOOTER_ROWS).optional(),
   })
   .strict() satisfies z.ZodType<Sidecar>;
 

@@ -4,22 +4,28 @@
  * must never fail a whole report.
  */
 import { parseDate, parseDateTime } from "./dates";
-import { parseInteger, parseNumber } from "./numbers";
-import type { Cell, ColumnType, SlashOrder } from "../model";
+import { parseFormatted, parseInteger, parseNumber } from "./numbers";
+import type { Cell, ColumnType, NumberFormat, SlashOrder } from "../model";
 
 export interface ValueOptions {
   decimalComma: boolean;
   slashOrder: SlashOrder;
+  /** The column's number convention (catalog/infer.ts); without it, plain numbers and `decimalComma`. */
+  numberFormat?: NumberFormat;
 }
+
+const asInteger = (n: number | null) => (n !== null && Number.isInteger(n) ? n : null);
 
 export type Converter = (text: string | null) => Cell;
 
 export function converterFor(type: ColumnType, opts: ValueOptions): Converter {
-  const { decimalComma, slashOrder } = opts;
+  const { decimalComma, slashOrder, numberFormat: nf } = opts;
   switch (type) {
     case "int":
+      if (nf) return (t) => (t === null || t === "" ? null : asInteger(parseFormatted(t, nf)));
       return (t) => (t === null || t === "" ? null : parseInteger(t, decimalComma));
     case "double":
+      if (nf) return (t) => (t === null || t === "" ? null : parseFormatted(t, nf));
       return (t) => (t === null || t === "" ? null : parseNumber(t, decimalComma));
     case "date":
       return (t) => (t === null || t === "" ? null : parseDate(t, slashOrder));
@@ -48,6 +54,8 @@ export function emitterFor(type: ColumnType, opts: ValueOptions): Emitter {
     case "int":
       return (t) => (t !== null && JSON_INT.test(t) ? t : cellToJson(convert(t)));
     case "double":
+      // Where `.` groups thousands (`1.234` is 1234), no text passes as it is.
+      if (opts.numberFormat?.group === ".") return (t) => cellToJson(convert(t));
       return (t) => (t !== null && t.length < 17 && JSON_NUMBER.test(t) ? t : cellToJson(convert(t)));
     case "string":
       return (t) => (t === null || t === "" ? "null" : JSON.stringify(t));

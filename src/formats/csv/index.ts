@@ -8,7 +8,8 @@ export const csv: TableFormat = {
   name: "CSV",
   extensions: ["csv", "tsv"],
   contentType: "text/csv",
-  errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "SCHEMA_INVALID", "CSV_MALFORMED", "FILE_CHANGED", "FORMAT_UNSUPPORTED", "FILE_FORMAT_MISMATCH"],
+  text: true,
+  errors: ["FILE_EMPTY", "FILE_NOT_TABLE", "FILE_ENCODING_INVALID", "SCHEMA_INVALID", "CSV_MALFORMED", "FILE_CHANGED", "FORMAT_UNSUPPORTED", "FILE_FORMAT_MISMATCH"],
   publishing(extension) {
     const kind = extension.toLowerCase() === "tsv" ? "TSV" : "CSV";
     const values = kind === "TSV" ? "Tab" : "Comma";

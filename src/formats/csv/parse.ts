@@ -68,8 +68,14 @@ export async function* csvRecords(text: Text, dialect: CsvDialect, options: { tr
     pending = last ? "" : input.slice(result.meta.cursor);
     const rows = result.data;
     const out: string[][] = [];
-    for (const row of rows) {
-      if (row.length === 1 && (row[0] === "" || (stripCr && row[0] === "\r"))) continue; // blank line
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      if (row.length === 1 && (row[0] === "" || (stripCr && row[0] === "\r"))) {
+        // A blank line: kept as an empty record, so that rows are numbered as
+        // lines (formats/layout.ts); the "line" after the file's final newline is none.
+        if (!(last && r === rows.length - 1)) out.push([]);
+        continue;
+      }
       if (stripCr) {
         const lastCell = row[row.length - 1];
         if (lastCell.endsWith("\r")) row[row.length - 1] = lastCell.slice(0, -1);

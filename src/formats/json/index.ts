@@ -8,7 +8,8 @@ export const json: TableFormat = {
   name: "JSON",
   extensions: ["json", "ndjson", "jsonl"],
   contentType: "application/json",
-  errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "JSON_MALFORMED", "FILE_CHANGED", "FORMAT_UNSUPPORTED", "FILE_FORMAT_MISMATCH"],
+  text: true,
+  errors: ["FILE_EMPTY", "FILE_NOT_TABLE", "FILE_ENCODING_INVALID", "JSON_MALFORMED", "FILE_CHANGED", "FORMAT_UNSUPPORTED", "FILE_FORMAT_MISMATCH"],
   publishing: () => ({ kind: "JSON", hint: "check that the address serves the JSON file itself, not a page about it, and needs no sign-in" }),
   async detect({ sample }, { name }) {
     const container = containerRefusal(sample, "JSON");

@@ -9,10 +9,10 @@
  */
 import { describeTable, describeStream, loadDeclared, SAMPLE_BYTES } from "../../catalog/describe";
 import { FORMATS } from "../../formats/registry";
-import { inspectRows, schemaChange } from "../../query/inspect";
+import { inspectRows, schemaChange, type Inspection } from "../../query/inspect";
 import type { Config, Env } from "../../config/config";
 import { AppError } from "../../errors";
-import type { TableEntry } from "../../model";
+import type { Description, TableEntry } from "../../model";
 import { storedContentType, tableKeyInfo } from "../../rules/naming";
 import { gunzip } from "../../source/open";
 import { readStream, type Bytes } from "../../streams/bytes";
@@ -94,6 +94,19 @@ async function* tee(source: Bytes, writer: ObjectWriter, declared: Declared, dig
   }
 }
 
+/** What the upload understood of a report layout: where the header is, what was skipped above it and dropped below the data. */
+function layoutReport(description: Description, inspection: Inspection) {
+  const { layout } = description;
+  if (!layout) return null;
+  return {
+    headerRow: layout.headerRow,
+    skippedRows: layout.skippedRows,
+    footerRows: inspection.footer?.rows ?? [],
+    footerRowCount: inspection.footer?.count ?? 0,
+    declared: layout.declared,
+  };
+}
+
 export async function putTable(request: Request, env: Env, config: Config, key: string, lease: TableLease): Promise<Response> {
   if (!request.body) throw new AppError("FILE_EMPTY", "The upload has no body. Send the file, e.g. `curl -T sales.csv …`.");
   const expected = declaredBody(request);
@@ -169,6 +182,12 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   const notes: string[] = [];
   if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: run \`npm run setup\` to add them to the portal's dataset.`);
   if (change && (change.removed.length || change.retyped.length)) notes.push("Removed or retyped columns change the dataset: run `npm run setup -- --prune` to apply.");
+  const layout = description.layout;
+  if (layout && layout.headerRow > 1) notes.push(`The header is row ${layout.headerRow}; the ${layout.headerRow - 1} row(s) above it (title lines, blank lines) are skipped.`);
+  if (inspection.footer && inspection.footer.count > 0) {
+    const how = layout?.footer.kind === "count" ? "the sidecar's footerRows" : "totals and empty rows at the end";
+    notes.push(`${inspection.footer.count} row(s) at the end are dropped (${how}; first: row ${inspection.footer.rows[0].row}). Set footerRows in the sidecar to change that.`);
+  }
   for (const m of inspection.misfits) {
     notes.push(`${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}").`);
   }
@@ -180,6 +199,7 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
       etag: object.etag,
       rows: inspection.rows,
       columns: description.columns.map((c) => ({ code: c.code, name: c.name, type: c.type })),
+      layout: layoutReport(description, inspection),
       schemaChange: change,
       previousVersion: previous,
       notes,
