@@ -60,6 +60,7 @@ export default defineConfig({
         // The Worker's own tests, inside workerd.
         plugins: [
           withoutBrokenSourcemaps("itty-router"),
+          withoutBrokenSourcemaps("chardet"),
           cloudflareTest(({ inject }) => {
             const origin = inject("helperOrigin");
             return {

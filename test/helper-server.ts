@@ -238,6 +238,12 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
         setTimeout(() => res.writeHead(200).end("a,b\n1,2\n"), 3000);
         return;
       }
+      if (url.pathname.startsWith("/exports/")) {
+        // The real-exports corpus (test/fixtures/exports/), byte for byte.
+        const body = await readFile(join(FIXTURES, "exports", url.pathname.slice(9).replace(/[^a-zA-Z0-9._-]/g, "")));
+        res.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
+        return;
+      }
       if (url.pathname.startsWith("/files/")) {
         const name = url.pathname.slice(7).replace(/[^a-zA-Z0-9._-]/g, "");
         const body = await readFile(join(FIXTURES, name));

@@ -13,7 +13,7 @@ export interface Inferred {
   slashOrder: SlashOrder;
 }
 
-class Guess {
+export class Guess {
   seen = 0;
   int = true;
   double = true;

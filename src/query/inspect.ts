@@ -1,23 +1,65 @@
 /**
  * A whole-file check for uploads: every record is read (so malformed records
- * and bad bytes anywhere are found), and cells that do not fit their column's
- * type are counted: they would be served as null, which the uploader should
- * know about before the dashboard shows gaps.
+ * and bad bytes anywhere are found), and column types are decided from EVERY
+ * value, not only the description's first rows: per column the evidence of
+ * inference (catalog/infer.ts, which types every value so far fits) is kept
+ * during the one pass, and decided at the end. A column that turns out not
+ * to be int after row 10,000 becomes double or string (`widened`), never
+ * silently null. A declared type (sidecar) wins and is not widened: values
+ * that do not fit it are counted (they are served as null), which the
+ * uploader should know before the dashboard shows gaps.
  */
+import { Guess } from "../catalog/infer";
 import { tableRows } from "../formats/rows";
 import type { Bytes } from "../streams/bytes";
 import { convertersFor } from "./pipeline";
 import type { Column, Description } from "../model";
 
-export interface Inspection {
-  rows: number;
-  /** Per column with misfits: how many, and the first one. */
-  misfits: { code: string; type: string; count: number; firstRecord: number; firstValue: string }[];
+export interface Misfits {
+  code: string;
+  type: string;
+  count: number;
+  firstRecord: number;
+  firstValue: string;
 }
 
-export async function inspectRows(description: Description, bytes: Bytes): Promise<Inspection> {
+export interface Widening {
+  code: string;
+  /** The type the first rows gave, and the one every value fits. */
+  from: string;
+  to: string;
+  /** The first value that did not fit `from`. */
+  firstRecord: number;
+  firstValue: string;
+}
+
+export interface Inspection {
+  rows: number;
+  /** The columns with their types decided over the whole file (declared types kept). */
+  columns: Column[];
+  /** Per column, the first non-empty value (at most 100 characters), null when it has none. */
+  examples: (string | null)[];
+  /** Per column with misfits (declared types only): how many, and the first one. */
+  misfits: Misfits[];
+  /** Inferred columns whose type the rest of the file made wider. */
+  widened: Widening[];
+}
+
+const flags = (g: Guess) => +g.int | (+g.double << 1) | (+g.date << 2) | (+g.datetime << 3) | (+g.anyTime << 4) | (+g.dmy << 5) | (+g.mdy << 6);
+const typeName = (c: Pick<Column, "type" | "slashOrder">) => (c.type === "date" || c.type === "datetime" ? `${c.type} (${c.slashOrder === "dmy" ? "day" : "month"} first)` : c.type);
+
+/**
+ * `declaredTypes`: the columns whose type a sidecar declares (they are not
+ * re-inferred); `declaredOrder`: the sidecar declares the date order.
+ */
+export async function inspectRows(description: Description, bytes: Bytes, options: { declaredTypes?: ReadonlySet<number>; declaredOrder?: boolean } = {}): Promise<Inspection> {
+  const fixed = options.declaredTypes ?? new Set<number>();
+  const { columns, decimalComma } = description;
   const convert = convertersFor(description);
-  const misfits = description.columns.map(() => ({ count: 0, firstRecord: 0, firstValue: "" }));
+  const guesses = columns.map(() => new Guess());
+  const misfits = columns.map(() => ({ count: 0, firstRecord: 0, firstValue: "" }));
+  const changed = columns.map(() => ({ at: 0, value: "" }));
+  const examples: (string | null)[] = columns.map(() => null);
   let rows = 0;
   // Record numbers as people count them: the header is record 1 when there is one.
   const offset = description.header === null ? 0 : 1;
@@ -26,7 +68,23 @@ export async function inspectRows(description: Description, bytes: Bytes): Promi
       rows++;
       for (let i = 0; i < row.length; i++) {
         const text = row[i];
-        if (text === null || text.trim() === "" || convert[i](text) !== null) continue;
+        if (text === null || text === "") continue;
+        if (examples[i] === null && text.trim() !== "") examples[i] = text.slice(0, 100);
+        if (!fixed.has(i)) {
+          const g = guesses[i];
+          const before = flags(g);
+          g.observe(text, decimalComma);
+          // The first value after which the whole-file type is no longer the described one.
+          if (changed[i].at === 0 && flags(g) !== before) {
+            const now = g.result();
+            const c = columns[i];
+            if (now.type !== c.type || ((c.type === "date" || c.type === "datetime") && now.slashOrder !== c.slashOrder)) {
+              changed[i] = { at: rows + offset, value: text.slice(0, 100) };
+            }
+          }
+          continue;
+        }
+        if (text.trim() === "" || convert[i](text) !== null) continue;
         const m = misfits[i];
         if (m.count++ === 0) {
           m.firstRecord = rows + offset;
@@ -35,9 +93,22 @@ export async function inspectRows(description: Description, bytes: Bytes): Promi
       }
     }
   }
+  const decided = columns.map((c, i): Column => {
+    if (fixed.has(i)) return c;
+    const r = guesses[i].result();
+    return { ...c, type: r.type, slashOrder: options.declaredOrder ? c.slashOrder : r.slashOrder };
+  });
+  const widened = decided.flatMap((c, i): Widening[] => {
+    const was = columns[i];
+    if (fixed.has(i) || typeName(c) === typeName(was)) return [];
+    return [{ code: c.code, from: typeName(was), to: typeName(c), firstRecord: changed[i].at, firstValue: changed[i].value }];
+  });
   return {
     rows,
-    misfits: description.columns.flatMap((c, i) => (misfits[i].count > 0 ? [{ code: c.code, type: c.type, ...misfits[i] }] : [])),
+    columns: decided,
+    examples,
+    misfits: columns.flatMap((c, i) => (misfits[i].count > 0 ? [{ code: c.code, type: c.type, ...misfits[i] }] : [])),
+    widened,
   };
 }
 

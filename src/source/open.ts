@@ -39,7 +39,7 @@ async function rangeOf(bucket: R2Bucket, key: string, etag: string, offset: numb
 }
 
 /** Random access to one version of an R2 object, as bytes or as a stream. */
-function rangeAccess(bucket: R2Bucket, key: string, etag: string): Pick<Opened, "read" | "stream"> {
+export function r2Access(bucket: R2Bucket, key: string, etag: string): Pick<Opened, "read" | "stream"> {
   return {
     read: async (offset, length) => new Uint8Array(await (await rangeOf(bucket, key, etag, offset, length)).arrayBuffer()),
     stream: (offset, length) =>
@@ -75,7 +75,7 @@ export async function openTable(env: Env, config: Config, entry: TableEntry, opt
     }
     if (!obj) throw vanished(src.key);
     if (src.gzip) return { version: obj.etag, bytes: gunzip(obj.body), rangeLimited: false };
-    return { version: obj.etag, bytes: readStream(obj.body), rangeLimited: range !== undefined, size: obj.size, ...rangeAccess(env.DATA, src.key, obj.etag) };
+    return { version: obj.etag, bytes: readStream(obj.body), rangeLimited: range !== undefined, size: obj.size, ...r2Access(env.DATA, src.key, obj.etag) };
   }
   const headers: Record<string, string> = {};
   if (options.prefixBytes !== undefined && !src.gzip) headers.range = `bytes=0-${options.prefixBytes - 1}`;

@@ -1,0 +1,230 @@
+/**
+ * Which text encoding a file's bytes are in (docs/design/xlsx-and-exports.md §7):
+ *
+ * 1. a BOM decides (UTF-8, UTF-16LE, UTF-16BE);
+ * 2. bytes that are all ASCII, or valid UTF-8, are UTF-8 (ASCII leaves the
+ *    decision open: a later byte may still prove a single-byte encoding);
+ * 3. else chardet (a kept detector, not a hand-made one) is run on the lines
+ *    that hold bytes >= 0x80 — never on the whole file, whose ASCII would
+ *    drown the evidence — and its answers are restricted to the encodings
+ *    spreadsheet exports come in: windows-1251, windows-1252, windows-1250,
+ *    KOI8-R, IBM866 (ISO-8859-x mapped to their Windows supersets);
+ * 4. too little evidence, or two close answers, is "guessed": the candidates
+ *    are decoded and scored by how much the result reads as words
+ *    (letters, not symbols or controls; no case flips inside a word; no long
+ *    runs of accented letters, which Latin text does not have), and the
+ *    upload answer says to set `encoding` in the sidecar if the guess is wrong.
+ *
+ * `CharsetEvidence` collects the same evidence from a stream (an upload is
+ * read once), in bounded memory.
+ */
+import chardet from "chardet";
+
+/** The single-byte encodings a file is detected in (a sidecar may declare more). */
+export const DETECTED_SINGLE_BYTE = ["windows-1251", "windows-1252", "windows-1250", "koi8-r", "ibm866"] as const;
+export type DetectedSingleByte = (typeof DETECTED_SINGLE_BYTE)[number];
+
+export type DetectedEncoding = "utf-8" | "utf-16le" | "utf-16be" | DetectedSingleByte;
+
+/**
+ * How the encoding was found. `ascii`: every byte seen so far is ASCII (read
+ * as UTF-8; still open). `detected`: chardet was clear. `guessed`: the
+ * evidence was thin or two answers were close.
+ */
+export type EncodingHow = "declared" | "bom" | "ascii" | "utf-8" | "detected" | "guessed";
+
+export interface EncodingChoice {
+  encoding: string;
+  how: EncodingHow;
+  /** Bytes of BOM at the start of the file (skipped by the decoder). */
+  bom?: number;
+  /** For `detected`/`guessed`: the runner-up, for the note. */
+  alternative?: string;
+}
+
+/** At most this much of the lines holding non-ASCII bytes is kept as evidence. */
+export const EVIDENCE_BYTES = 64 * 1024;
+/** Fewer non-ASCII bytes than this in the evidence is a guess, whatever chardet says. */
+export const MIN_EVIDENCE = 32;
+/** chardet confidences (0..100) closer than this are a guess. */
+const CLOSE = 10;
+
+// chardet's names → the encoding we decode with (WHATWG names).
+const CHARDET_MAP: Record<string, DetectedSingleByte> = {
+  "windows-1251": "windows-1251",
+  "ISO-8859-5": "windows-1251",
+  "windows-1252": "windows-1252",
+  "ISO-8859-1": "windows-1252",
+  "ISO-8859-9": "windows-1252",
+  "ISO-8859-15": "windows-1252",
+  "windows-1250": "windows-1250",
+  "ISO-8859-2": "windows-1250",
+  "KOI8-R": "koi8-r",
+};
+
+export function bomOf(bytes: Uint8Array): EncodingChoice | null {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return { encoding: "utf-8", how: "bom", bom: 3 };
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return { encoding: "utf-16le", how: "bom", bom: 2 };
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return { encoding: "utf-16be", how: "bom", bom: 2 };
+  return null;
+}
+
+const LETTER = /\p{L}/u;
+const UPPER = /\p{Lu}/u;
+const LOWER = /\p{Ll}/u;
+const CYRILLIC = /\p{Script=Cyrillic}/u;
+const CURRENCY = /\p{Sc}/u;
+
+/**
+ * How much `text` (the evidence decoded with a candidate) reads as words.
+ * Only the characters decoded from bytes >= 0x80 are judged (ASCII is the
+ * same in every candidate).
+ */
+function readability(bytes: Uint8Array, encoding: DetectedSingleByte): number {
+  const text = new TextDecoder(encoding).decode(bytes);
+  let score = 0;
+  let run = 0; // non-ASCII letters in a row
+  let prev = "";
+  for (const ch of text) {
+    const high = ch.charCodeAt(0) >= 0x80;
+    const letter = LETTER.test(ch);
+    if (high && letter) {
+      score += 1;
+      run++;
+      // Latin text has an accented letter here and there, never words of them.
+      if (run >= 3 && !CYRILLIC.test(ch)) score -= 2;
+    } else {
+      // A symbol, box drawing or C1 control where a letter was meant (currency signs are fine).
+      if (high && !CURRENCY.test(ch)) score -= 2;
+      run = 0;
+    }
+    if (letter && LETTER.test(prev)) {
+      // A capital after a small letter inside a word: how KOI8-R reads as cp1251 and back.
+      if (UPPER.test(ch) && LOWER.test(prev)) score -= 2;
+      // Cyrillic and Latin letters in one word: how cp1252 reads as cp1251 and back.
+      if (CYRILLIC.test(ch) !== CYRILLIC.test(prev)) score -= 3;
+    }
+    prev = ch;
+  }
+  return score;
+}
+
+/** The best single-byte encoding for the evidence (lines holding bytes >= 0x80). */
+export function detectSingleByte(evidence: Uint8Array): EncodingChoice {
+  let high = 0;
+  for (let i = 0; i < evidence.length; i++) if (evidence[i] >= 0x80) high++;
+  const scores = new Map<DetectedSingleByte, number>();
+  for (const m of chardet.analyse(evidence)) {
+    const mapped = CHARDET_MAP[m.name];
+    if (mapped && !scores.has(mapped)) scores.set(mapped, m.confidence);
+  }
+  const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1]);
+  const [best, second] = ranked;
+  if (best && high >= MIN_EVIDENCE && (!second || best[1] - second[1] >= CLOSE) && best[1] >= CLOSE) {
+    return { encoding: best[0], how: "detected", ...(second ? { alternative: second[0] } : {}) };
+  }
+  // Thin or split evidence: readability decides, chardet's order breaks ties.
+  // chardet's confidence (0..100) counts as a few letters' worth.
+  const byReading = DETECTED_SINGLE_BYTE.map((e) => ({ e, r: readability(evidence, e) + (scores.get(e) ?? 0) / 5 })).sort((a, b) => b.r - a.r);
+  return { encoding: byReading[0].e, how: "guessed", alternative: byReading[1].e };
+}
+
+/**
+ * Evidence for the encoding, fed chunk by chunk from the file's first byte:
+ * whether it is valid UTF-8 and whether any byte is >= 0x80, and up to
+ * EVIDENCE_BYTES of the lines that hold such bytes. Memory: that much plus
+ * one line (a line is cut at EVIDENCE_BYTES).
+ */
+export class CharsetEvidence {
+  private first: Uint8Array | null = null;
+  private utf8: TextDecoder | null = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  private nonAscii = false;
+  private readonly kept: Uint8Array[] = [];
+  private keptBytes = 0;
+  private line: number[] = [];
+  private lineHigh = false;
+  private total = 0;
+
+  push(chunk: Uint8Array): void {
+    if (this.total === 0 || (this.first && this.first.length < 3)) {
+      const joined = new Uint8Array((this.first?.length ?? 0) + Math.min(chunk.length, 3));
+      if (this.first) joined.set(this.first);
+      joined.set(chunk.subarray(0, joined.length - (this.first?.length ?? 0)), this.first?.length ?? 0);
+      this.first = joined;
+    }
+    this.total += chunk.length;
+    if (this.utf8) {
+      try {
+        this.utf8.decode(chunk, { stream: true });
+      } catch {
+        this.utf8 = null;
+      }
+    }
+    if (this.keptBytes >= EVIDENCE_BYTES) {
+      if (!this.nonAscii) this.nonAscii = hasHighByte(chunk);
+      return;
+    }
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (b === 0x0a || b === 0x0d) {
+        this.endLine();
+        continue;
+      }
+      if (b >= 0x80) this.lineHigh = this.nonAscii = true;
+      if (this.line.length < EVIDENCE_BYTES) this.line.push(b);
+    }
+  }
+
+  private endLine(): void {
+    if (this.lineHigh && this.keptBytes < EVIDENCE_BYTES) {
+      const bytes = Uint8Array.from(this.line.slice(0, EVIDENCE_BYTES - this.keptBytes));
+      this.kept.push(bytes, Uint8Array.of(0x0a));
+      this.keptBytes += bytes.length + 1;
+    }
+    this.line = [];
+    this.lineHigh = false;
+  }
+
+  /** How many bytes of evidence are kept so far. */
+  get size(): number {
+    return this.keptBytes + (this.lineHigh ? this.line.length : 0);
+  }
+
+  /** The lines holding bytes >= 0x80, so far. */
+  evidence(): Uint8Array {
+    const parts = [...this.kept];
+    if (this.lineHigh) parts.push(Uint8Array.from(this.line));
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) out.set(p, at), (at += p.length);
+    return out;
+  }
+
+  /** The decision over what was pushed; `complete`: it was the whole file (a cut last character is then invalid). */
+  result(complete: boolean): EncodingChoice {
+    const bom = this.first ? bomOf(this.first) : null;
+    if (bom) return bom;
+    let valid = this.utf8 !== null;
+    if (valid && complete) {
+      try {
+        this.utf8!.decode();
+      } catch {
+        valid = false;
+      }
+    }
+    if (valid) return { encoding: "utf-8", how: this.nonAscii ? "utf-8" : "ascii" };
+    return detectSingleByte(this.evidence());
+  }
+}
+
+function hasHighByte(chunk: Uint8Array): boolean {
+  for (let i = 0; i < chunk.length; i++) if (chunk[i] >= 0x80) return true;
+  return false;
+}
+
+/** The decision for a sample (the first bytes, or the whole file when `complete`). */
+export function detectCharset(sample: Uint8Array, complete: boolean): EncodingChoice {
+  const e = new CharsetEvidence();
+  e.push(sample);
+  return e.result(complete);
+}
