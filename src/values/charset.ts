@@ -75,58 +75,87 @@ const LOWER = /\p{Ll}/u;
 const CYRILLIC = /\p{Script=Cyrillic}/u;
 const CURRENCY = /\p{Sc}/u;
 
+// The non-ASCII letters of the languages each candidate is used for, weighted
+// by how common they are there: Russian, Ukrainian, Belarusian for the
+// Cyrillic ones; Western European for 1252; Central European for 1250.
+// Another letter the bytes decode to reads as nothing (a letter of some other
+// language: how 1250 text reads as 1252 — `ř` as `ø`, `ě` as `ì`).
+const RUSSIAN = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяієїґў";
+const COMMON: Record<DetectedSingleByte, Map<string, number>> = {
+  "windows-1251": letters(RUSSIAN),
+  "koi8-r": letters(RUSSIAN),
+  ibm866: letters(RUSSIAN),
+  "windows-1252": letters("äöüßéèàçâêîôûëïœñáíóúãõ", "ùìòøåæÿšž"),
+  "windows-1250": letters("áäčďéěíľňóôřšťúůýžąćęłńśźżőűöü", "ĺŕăâîşţ"),
+};
+
+function letters(common: string, rare = ""): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const ch of [...rare, ...rare.toUpperCase()]) out.set(ch, 0.5);
+  for (const ch of [...common, ...common.toUpperCase()]) out.set(ch, 1);
+  return out;
+}
+
 /**
- * How much `text` (the evidence decoded with a candidate) reads as words.
- * Only the characters decoded from bytes >= 0x80 are judged (ASCII is the
- * same in every candidate).
+ * How much the evidence decoded with a candidate reads as words of that
+ * candidate's languages, per non-ASCII byte (at most 1). Only the characters
+ * decoded from bytes >= 0x80 earn or lose (ASCII is the same in every
+ * candidate): a letter of the languages +1; a symbol, box drawing or C1
+ * control -2 (currency signs 0); a capital after a small letter inside a word
+ * (KOI8-R read as cp1251 and back) or Cyrillic next to Latin in one word
+ * (cp1252 read as cp1251) -2; a third accented Latin letter in a row -2
+ * (Latin text has them here and there, never words of them).
  */
-function readability(bytes: Uint8Array, encoding: DetectedSingleByte): number {
+function readability(bytes: Uint8Array, encoding: DetectedSingleByte, high: number): number {
+  const common = COMMON[encoding];
   const text = new TextDecoder(encoding).decode(bytes);
   let score = 0;
-  let run = 0; // non-ASCII letters in a row
+  let run = 0;
   let prev = "";
   for (const ch of text) {
-    const high = ch.charCodeAt(0) >= 0x80;
+    const isHigh = ch.charCodeAt(0) >= 0x80;
     const letter = LETTER.test(ch);
-    if (high && letter) {
-      score += 1;
+    if (isHigh && letter) {
+      score += common.get(ch) ?? 0;
       run++;
-      // Latin text has an accented letter here and there, never words of them.
       if (run >= 3 && !CYRILLIC.test(ch)) score -= 2;
     } else {
-      // A symbol, box drawing or C1 control where a letter was meant (currency signs are fine).
-      if (high && !CURRENCY.test(ch)) score -= 2;
+      if (isHigh && !CURRENCY.test(ch)) score -= 2;
       run = 0;
     }
-    if (letter && LETTER.test(prev)) {
-      // A capital after a small letter inside a word: how KOI8-R reads as cp1251 and back.
+    if (letter && prev !== "" && LETTER.test(prev) && (isHigh || prev.charCodeAt(0) >= 0x80)) {
       if (UPPER.test(ch) && LOWER.test(prev)) score -= 2;
-      // Cyrillic and Latin letters in one word: how cp1252 reads as cp1251 and back.
-      if (CYRILLIC.test(ch) !== CYRILLIC.test(prev)) score -= 3;
+      if (CYRILLIC.test(ch) !== CYRILLIC.test(prev)) score -= 2;
     }
     prev = ch;
   }
-  return score;
+  return score / Math.max(1, high);
 }
 
-/** The best single-byte encoding for the evidence (lines holding bytes >= 0x80). */
+/** Candidates reading this much (per non-ASCII byte) below the best one are out. */
+const READING_MARGIN = 0.02;
+
+/**
+ * The best single-byte encoding for the evidence (lines holding bytes >= 0x80).
+ * Reading decides which candidates are plausible; among those chardet's
+ * confidence decides (its n-gram statistics know the languages better);
+ * `detected` needs MIN_EVIDENCE non-ASCII bytes and a clear winner.
+ */
 export function detectSingleByte(evidence: Uint8Array): EncodingChoice {
   let high = 0;
   for (let i = 0; i < evidence.length; i++) if (evidence[i] >= 0x80) high++;
-  const scores = new Map<DetectedSingleByte, number>();
+  const confidence = new Map<DetectedSingleByte, number>();
   for (const m of chardet.analyse(evidence)) {
     const mapped = CHARDET_MAP[m.name];
-    if (mapped && !scores.has(mapped)) scores.set(mapped, m.confidence);
+    if (mapped && !confidence.has(mapped)) confidence.set(mapped, m.confidence);
   }
-  const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1]);
-  const [best, second] = ranked;
-  if (best && high >= MIN_EVIDENCE && (!second || best[1] - second[1] >= CLOSE) && best[1] >= CLOSE) {
-    return { encoding: best[0], how: "detected", ...(second ? { alternative: second[0] } : {}) };
-  }
-  // Thin or split evidence: readability decides, chardet's order breaks ties.
-  // chardet's confidence (0..100) counts as a few letters' worth.
-  const byReading = DETECTED_SINGLE_BYTE.map((e) => ({ e, r: readability(evidence, e) + (scores.get(e) ?? 0) / 5 })).sort((a, b) => b.r - a.r);
-  return { encoding: byReading[0].e, how: "guessed", alternative: byReading[1].e };
+  const read = DETECTED_SINGLE_BYTE.map((e) => ({ e, r: readability(evidence, e, high), c: confidence.get(e) ?? 0 }));
+  const top = Math.max(...read.map((x) => x.r));
+  const plausible = read.filter((x) => x.r >= top - READING_MARGIN).sort((a, b) => b.c - a.c || b.r - a.r);
+  const rest = read.filter((x) => x.r < top - READING_MARGIN).sort((a, b) => b.r - a.r);
+  const [best, second] = [...plausible, ...rest];
+  const clear = plausible.length === 1 || plausible[0].c - plausible[1].c >= CLOSE;
+  return { encoding: best.e, how: high >= MIN_EVIDENCE && top > 0 && clear ? "detected" : "guessed", alternative: second.e };
 }
 
 /**
