@@ -9,7 +9,7 @@ const AUTH = { authorization: "Bearer upload-token" };
 const file = (path: string, init: RequestInit = {}) => call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
 const upload = (key: string, body: string | Uint8Array) => file(`/${key}`, { method: "PUT", body });
 const rows = async (code: string) => table(await post("/data", { table: code }));
-const description = async (code: string) => (await post("/table_description", { table: code })).json();
+const description = async (code: string) => (await (await post("/table_description", { table: code })).json()) as { code: string; name: string; type: string }[];
 
 /** `n` rows `i;i` (ints), except that row `at` (1-based) holds `value` in column n. */
 function csv(n: number, at: number, value: string): string {
@@ -202,7 +202,7 @@ describe("encodings decided at upload are kept", () => {
     const tail = Uint8Array.from([0x32, 0x3b, 0xcc, 0xee, 0xf1, 0xea, 0xe2, 0xe0, 0x0d, 0x0a]); // 2;Москва in cp1251
     const bytes = new Uint8Array([...new TextEncoder().encode(ascii), ...tail]);
     const res = (await (await upload("late.csv", bytes)).json()) as { etag: string; encoding: unknown };
-    expect(res.encoding).toEqual({ name: "windows-1251", guessed: true, how: "guessed" });
+    expect(res.encoding).toEqual({ name: "windows-1251", guessed: true, how: "guessed", alternative: "koi8-r" });
     const m = (await (await env.DATA.get(`.manifest/late.csv/${res.etag}`))!.json()) as { reader: unknown };
     expect(m.reader).toMatchObject({ encoding: { encoding: "windows-1251", how: "guessed" } });
     const got = await rows("late");

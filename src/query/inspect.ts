@@ -9,11 +9,13 @@
  * that do not fit it are counted (they are served as null), which the
  * uploader should know before the dashboard shows gaps.
  */
+import { declaredTypeColumns } from "../catalog/describe";
 import { Guess } from "../catalog/infer";
 import { tableRows } from "../formats/rows";
 import type { Bytes } from "../streams/bytes";
+import type { EncodingChoice } from "../values/charset";
 import { convertersFor } from "./pipeline";
-import type { Column, Description } from "../model";
+import type { Column, Description, Sidecar } from "../model";
 
 export interface Misfits {
   code: string;
@@ -110,6 +112,74 @@ export async function inspectRows(description: Description, bytes: Bytes, option
     misfits: columns.flatMap((c, i) => (misfits[i].count > 0 ? [{ code: c.code, type: c.type, ...misfits[i] }] : [])),
     widened,
   };
+}
+
+/**
+ * An upload's whole pass: every record of `bytes` (the stream its prefix
+ * description was made from) checked, types decided from every value
+ * (declared ones, and a declared main date column, kept). The description
+ * that comes back has those types; its reader has made every decision the
+ * file left open (an encoding still open after an ASCII prefix).
+ */
+export async function inspectUpload(prefix: Description, bytes: Bytes, declared: Sidecar | undefined): Promise<{ description: Description; inspection: Inspection }> {
+  const declaredTypes = declaredTypeColumns(prefix, declared);
+  // The declared main date column stays a date column: its odd values are counted, not made text.
+  if (prefix.dateColumn !== undefined) declaredTypes.add(prefix.dateColumn);
+  const inspection = await inspectRows(prefix, bytes, { declaredTypes, declaredOrder: declared?.dateFormat !== undefined });
+  return { description: { ...prefix, columns: inspection.columns }, inspection };
+}
+
+/** What an upload understood of a file, for its answer and `npm run upload -- --check`. */
+export interface Understood {
+  encoding?: { name: string; guessed: boolean; how: string; alternative?: string };
+  dialect?: unknown;
+  /** 1-based row of the header (null: JSON objects have none). The layout detection may set another. */
+  headerRow: number | null;
+  skippedRows: unknown[];
+  columns: { code: string; name: string; type: string; example: string | null; misfits: number }[];
+  widened: Widening[];
+  misfits: Misfits[];
+}
+
+export function understood(description: Description, inspection: Inspection): Understood {
+  const decisions = description.reader.decisions?.() ?? {};
+  const encoding = (decisions as { encoding?: EncodingChoice }).encoding;
+  // Fields a layout detection adds to the description (header row, skipped title rows) show here as they come.
+  const layout = description as Description & { headerRow?: number; skippedRows?: unknown[] };
+  return {
+    ...(encoding
+      ? { encoding: { name: encoding.encoding, guessed: encoding.how === "guessed", how: encoding.how, ...(encoding.how === "guessed" && encoding.alternative ? { alternative: encoding.alternative } : {}) } }
+      : {}),
+    ...("dialect" in decisions ? { dialect: decisions.dialect } : {}),
+    headerRow: layout.headerRow ?? (description.header === null ? null : 1),
+    skippedRows: layout.skippedRows ?? [],
+    columns: description.columns.map((c, i) => ({
+      code: c.code,
+      name: c.name,
+      type: c.type,
+      example: inspection.examples[i],
+      misfits: inspection.misfits.find((m) => m.code === c.code)?.count ?? 0,
+    })),
+    widened: inspection.widened,
+    misfits: inspection.misfits,
+  };
+}
+
+/** The notes an upload answer (and the upload CLI) gives about what it understood. */
+export function understoodNotes(u: Understood, key: string): string[] {
+  const notes: string[] = [];
+  if (u.encoding?.guessed) {
+    notes.push(
+      `The encoding was guessed as ${u.encoding.name} from little evidence${u.encoding.alternative ? ` (next best: ${u.encoding.alternative})` : ""}: check the text, and if it is wrong, upload a sidecar ${key}.schema.json with {"encoding": "<the right one>"}.`,
+    );
+  }
+  for (const w of u.widened) {
+    notes.push(`${w.code} is ${w.to}: its first rows are ${w.from}, but record ${w.firstRecord} ("${w.firstValue}") is not. Declare its type in the sidecar if ${w.from} was meant.`);
+  }
+  for (const m of u.misfits) {
+    notes.push(`${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}").`);
+  }
+  return notes;
 }
 
 export interface SchemaChange {

@@ -108,7 +108,7 @@ function letters(common: string, rare = ""): Map<string, number> {
  */
 function readability(bytes: Uint8Array, encoding: DetectedSingleByte, high: number): number {
   const common = COMMON[encoding];
-  const text = new TextDecoder(encoding).decode(bytes);
+  const text = decodeSingleByte(bytes, encoding);
   let score = 0;
   let run = 0;
   let prev = "";
@@ -130,6 +130,17 @@ function readability(bytes: Uint8Array, encoding: DetectedSingleByte, high: numb
     prev = ch;
   }
   return score / Math.max(1, high);
+}
+
+// WHATWG windows-1252 at 0x80–0x9F. Node (the upload CLI) decodes that label as
+// ISO-8859-1 (C1 controls there; workerd does not), which would read € as a control.
+const WIN1252_C1 = "€\u0081‚ƒ„…†‡ˆ‰Š‹Œ\u008DŽ\u008F\u0090‘’“”•–—˜™š›œ\u009DžŸ";
+const LATIN1_AS_1252 = new TextDecoder("windows-1252").decode(Uint8Array.of(0x80)) !== "€";
+
+function decodeSingleByte(bytes: Uint8Array, encoding: DetectedSingleByte): string {
+  const text = new TextDecoder(encoding).decode(bytes);
+  if (encoding !== "windows-1252" || !LATIN1_AS_1252) return text;
+  return text.replace(/[\u0080-\u009f]/g, (c) => WIN1252_C1[c.charCodeAt(0) - 0x80]);
 }
 
 /** Candidates reading this much (per non-ASCII byte) below the best one are out. */

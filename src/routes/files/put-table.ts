@@ -7,13 +7,12 @@
  * sender that died between two records would otherwise leave a valid but
  * partial table.
  */
-import { declaredTypeColumns, describeTable, describeStream, loadDeclared } from "../../catalog/describe";
+import { describeTable, describeStream, loadDeclared } from "../../catalog/describe";
 import { MANIFEST_VERSION, plainDescription, writeManifest, type Manifest } from "../../catalog/manifest";
-import { inspectRows, schemaChange, type Inspection } from "../../query/inspect";
+import { inspectUpload, schemaChange, understood, understoodNotes, type Inspection } from "../../query/inspect";
 import type { Config, Env } from "../../config/config";
 import { AppError } from "../../errors";
 import type { Description, TableEntry } from "../../model";
-import type { EncodingChoice } from "../../values/charset";
 import { storedContentType, tableKeyInfo } from "../../rules/naming";
 import { gunzip } from "../../source/open";
 import { readStream, type Bytes } from "../../streams/bytes";
@@ -107,22 +106,14 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   // An aborted digest rejects its promise: it is only awaited on success.
   digest?.digest.catch(() => {});
   const digestWriter = digest?.getWriter() ?? null;
-  let inspection;
-  let description;
+  let inspection: Inspection;
+  let description: Description;
   try {
     const raw = tee(readStream(request.body), writer, expected, digestWriter);
     const bytes = info.gzip ? gunzip(raw) : raw;
     const described = await describeStream(entry, bytes, declared.sidecar);
-    const prefixDescription = described.description;
-    const declaredTypes = declaredTypeColumns(prefixDescription, declared.sidecar);
-    // The declared main date column stays a date column: its odd values are counted, not made text.
-    if (prefixDescription.dateColumn !== undefined) declaredTypes.add(prefixDescription.dateColumn);
-    inspection = await inspectRows(prefixDescription, described.bytes, {
-      declaredTypes,
-      declaredOrder: declared.sidecar?.dateFormat !== undefined,
-    });
-    // The types every value fits (declared ones kept): what the manifest keeps and the answer shows.
-    description = { ...prefixDescription, columns: inspection.columns };
+    // Types from every value (declared ones kept): what the manifest keeps and the answer shows.
+    ({ description, inspection } = await inspectUpload(described.description, described.bytes, declared.sidecar));
     if (expected.length !== undefined && writer.size !== expected.length) {
       throw incomplete(`${writer.size} bytes arrived, its Content-Length says ${expected.length}`);
     }
@@ -147,7 +138,7 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     throw err;
   }
   const { object, previous } = replaced;
-  const decisions = description.reader.decisions?.() ?? {};
+  const what = understood(description, inspection);
   // After the conditional write succeeded, keyed by the new etag: a manifest never describes another version.
   const manifest: Manifest = {
     v: MANIFEST_VERSION,
@@ -155,10 +146,10 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     etag: object.etag,
     sidecar: declared.version,
     format: declared.sidecar?.format ?? entry.source.extension,
-    reader: decisions,
+    reader: description.reader.decisions?.() ?? {},
     description: plainDescription(description),
     rows: inspection.rows,
-    columns: columnFacts(description, inspection),
+    columns: what.columns.map(({ code, type, example, misfits }) => ({ code, type, example, misfits })),
   };
   let kept = true;
   try {
@@ -169,22 +160,11 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     console.error(`the manifest of "${key}" could not be written: ${(err as Error).message}`);
   }
   const change = schemaChange(before, description.columns);
-  const encoding = (decisions as { encoding?: EncodingChoice }).encoding;
   const notes: string[] = [];
   if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: run \`npm run setup\` to add them to the portal's dataset.`);
   if (change && (change.removed.length || change.retyped.length)) notes.push("Removed or retyped columns change the dataset: run `npm run setup -- --prune` to apply.");
-  if (encoding?.how === "guessed") {
-    notes.push(
-      `The encoding was guessed as ${encoding.encoding} from little evidence${encoding.alternative ? ` (next best: ${encoding.alternative})` : ""}: check the text, and if it is wrong, upload a sidecar ${key}.schema.json with {"encoding": "<the right one>"}.`,
-    );
-  }
-  for (const w of inspection.widened) {
-    notes.push(`${w.code} is ${w.to}: its first rows are ${w.from}, but record ${w.firstRecord} ("${w.firstValue}") is not. Declare its type in the sidecar if ${w.from} was meant.`);
-  }
-  for (const m of inspection.misfits) {
-    notes.push(`${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}").`);
-  }
-  const layout = description as Description & { headerRow?: number; skippedRows?: unknown[] };
+  notes.push(...understoodNotes(what, key));
+  const { misfits: _, ...shown } = what;
   return Response.json(
     {
       key,
@@ -192,13 +172,8 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
       size: object.size,
       etag: object.etag,
       rows: inspection.rows,
-      columns: description.columns.map((c, i) => ({ code: c.code, name: c.name, type: c.type, example: manifest.columns[i].example, misfits: manifest.columns[i].misfits })),
-      // What was understood (also kept in the file's manifest).
-      ...(encoding ? { encoding: { name: encoding.encoding, guessed: encoding.how === "guessed", how: encoding.how } } : {}),
-      ...("dialect" in decisions ? { dialect: decisions.dialect } : {}),
-      headerRow: layout.headerRow ?? (description.header === null ? null : 1),
-      skippedRows: layout.skippedRows ?? [],
-      widened: inspection.widened,
+      // What was understood (also kept in the file's manifest): columns with an example and misfits, encoding, dialect, header.
+      ...shown,
       manifest: kept,
       schemaChange: change,
       previousVersion: previous,
@@ -206,13 +181,4 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     },
     { status: previous ? 200 : 201 },
   );
-}
-
-function columnFacts(description: Description, inspection: Inspection): Manifest["columns"] {
-  return description.columns.map((c, i) => ({
-    code: c.code,
-    type: c.type,
-    example: inspection.examples[i],
-    misfits: inspection.misfits.find((m) => m.code === c.code)?.count ?? 0,
-  }));
 }
