@@ -209,3 +209,21 @@ describe("encodings decided at upload are kept", () => {
     expect(got[got.length - 1]).toEqual([2, "Москва"]);
   });
 });
+
+describe("every format keeps its decisions", () => {
+  it.each([
+    ["a.json", '[{"id":1,"v":"x"},{"id":2,"v":"y"}]', { shape: "array" }],
+    ["b.json", '{"id":1,"v":"x"}\n{"id":2,"v":"y"}\n', { shape: "ndjson" }],
+    ["c.ndjson", '{"id":1,"v":"x"}\n{"id":2,"v":"y"}\n', { shape: "ndjson" }],
+  ])("%s is served from its manifest", async (key, text, reader) => {
+    const { etag } = (await (await upload(key, text)).json()) as { etag: string };
+    const m = (await (await env.DATA.get(`.manifest/${key}/${etag}`))!.json()) as { reader: unknown };
+    expect(m.reader).toEqual(reader);
+    const code = key.replace(/\.\w+$/, "");
+    expect(await description(code)).toEqual([
+      { code: "ID", name: "id", type: "int" },
+      { code: "V", name: "v", type: "string" },
+    ]);
+    expect(await rows(code)).toEqual([["ID", "V"], [1, "x"], [2, "y"]]);
+  });
+});

@@ -266,7 +266,14 @@ async function manifestDescription(env: Env, entry: TableEntry, etag: string, de
     if (noManifest.size > CACHE_MAX) noManifest.delete(noManifest.keys().next().value!);
     return null;
   }
-  const description = await fromManifest(entry, manifest, declared.sidecar, formats, env.DATA);
+  let description: Description;
+  try {
+    description = await fromManifest(entry, manifest, declared.sidecar, formats, env.DATA);
+  } catch {
+    // A format that cannot take its decisions back (or a manifest it does not understand): described from the file.
+    noManifest.set(cacheKey, Date.now());
+    return null;
+  }
   cacheSet(cacheKey, description);
   return description;
 }

@@ -1,7 +1,7 @@
 /** JSON: an array of objects or of arrays (header first), or NDJSON (`.ndjson`, `.jsonl`, or `.json` starting with `{`). */
 import type { TableFormat } from "../format";
 import { decodeSample } from "../text";
-import { detectJsonShape, jsonCellText, jsonElements } from "./parse";
+import { detectJsonShape, jsonCellText, jsonElements, type JsonShape } from "./parse";
 
 export const json: TableFormat = {
   name: "JSON",
@@ -9,14 +9,16 @@ export const json: TableFormat = {
   contentType: "application/json",
   errors: ["FILE_EMPTY", "FILE_ENCODING_INVALID", "JSON_MALFORMED", "FILE_CHANGED"],
   publishing: () => ({ kind: "JSON", hint: "check that the address serves the JSON file itself, not a page about it, and needs no sign-in" }),
-  async detect({ sample }, { name }) {
-    const shape = detectJsonShape(decodeSample(sample, "utf-8"), name);
+  async detect({ sample }, { name, decided }) {
+    // The shape an earlier read decided (the file's manifest), else from the first bytes.
+    const shape: JsonShape = decided?.shape === "array" || decided?.shape === "ndjson" ? decided.shape : detectJsonShape(decodeSample(sample, "utf-8"), name);
     return {
       format: "JSON",
       records: (bytes, truncated) => jsonElements(bytes, shape, { truncated }),
       cellText: jsonCellText,
       decimalComma: false,
       malformed: { code: "JSON_MALFORMED", extraCells: "Check that record for an extra value or a missing header name." },
+      decisions: () => ({ shape }),
     };
   },
 };
