@@ -65,6 +65,9 @@ export async function inspectRows(description: Description, bytes: Bytes, option
   let rows = 0;
   // Record numbers as people count them: the header is record 1 when there is one.
   const offset = description.header === null ? 0 : 1;
+  const inferred = columns.map((_, i) => !fixed.has(i));
+  // A column every value so far fits only as text learns nothing more: it is not observed again.
+  const settled = columns.map(() => false);
   for await (const batch of tableRows(bytes, description)) {
     for (const row of batch) {
       rows++;
@@ -72,12 +75,16 @@ export async function inspectRows(description: Description, bytes: Bytes, option
         const text = row[i];
         if (text === null || text === "") continue;
         if (examples[i] === null && text.trim() !== "") examples[i] = text.slice(0, 100);
-        if (!fixed.has(i)) {
+        if (inferred[i]) {
+          if (settled[i]) continue;
           const g = guesses[i];
           const before = flags(g);
           g.observe(text, decimalComma);
+          const after = flags(g);
+          if (after === before) continue;
+          if (!g.int && !g.double && !g.date && !g.datetime) settled[i] = true;
           // The first value after which the whole-file type is no longer the described one.
-          if (changed[i].at === 0 && flags(g) !== before) {
+          if (changed[i].at === 0) {
             const now = g.result();
             const c = columns[i];
             if (now.type !== c.type || ((c.type === "date" || c.type === "datetime") && now.slashOrder !== c.slashOrder)) {
