@@ -183,6 +183,11 @@ describe("the detector (fast-check, fixed seeds)", () => {
     );
   });
 
+  it("is not swayed by no-break spaces in numbers (cp1251's 0xA0 is IBM866's а)", () => {
+    const lines = ["Дата;Сумма", ...Array.from({ length: 3000 }, (_, i) => `31.01.2024;${i}\u00a0234,50`)];
+    expect(detectCharset(encode(lines.join("\r\n"), "windows-1251"), true)).toMatchObject({ encoding: "windows-1251" });
+  });
+
   it("says UTF-8 for UTF-8 text, ASCII for plain ASCII, and follows a BOM", () => {
     fc.assert(
       fc.property(csvOf("ru"), csvOf("de"), (ru, de) => {

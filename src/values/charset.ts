@@ -44,7 +44,7 @@ export interface EncodingChoice {
 
 /** At most this much of the lines holding non-ASCII bytes is kept as evidence. */
 export const EVIDENCE_BYTES = 64 * 1024;
-/** Fewer non-ASCII bytes than this in the evidence is a guess, whatever chardet says. */
+/** Fewer non-ASCII letters than this in the evidence is a guess, whatever chardet says. */
 export const MIN_EVIDENCE = 32;
 /** chardet confidences (0..100) closer than this are a guess. */
 const CLOSE = 10;
@@ -73,7 +73,10 @@ const LETTER = /\p{L}/u;
 const UPPER = /\p{Lu}/u;
 const LOWER = /\p{Ll}/u;
 const CYRILLIC = /\p{Script=Cyrillic}/u;
-const CURRENCY = /\p{Sc}/u;
+const DIGIT = /\d/;
+const CONTROL = /\p{Cc}/u;
+// Box drawing, blocks and geometric shapes: IBM866's upper half read where letters were meant.
+const BOX = /[\u2500-\u25ff]/u;
 
 // The non-ASCII letters of the languages each candidate is used for, weighted
 // by how common they are there: Russian, Ukrainian, Belarusian for the
@@ -98,38 +101,44 @@ function letters(common: string, rare = ""): Map<string, number> {
 
 /**
  * How much the evidence decoded with a candidate reads as words of that
- * candidate's languages, per non-ASCII byte (at most 1). Only the characters
- * decoded from bytes >= 0x80 earn or lose (ASCII is the same in every
- * candidate): a letter of the languages +1; a symbol, box drawing or C1
- * control -2 (currency signs 0); a capital after a small letter inside a word
- * (KOI8-R read as cp1251 and back) or Cyrillic next to Latin in one word
- * (cp1252 read as cp1251) -2; a third accented Latin letter in a row -2
- * (Latin text has them here and there, never words of them).
+ * candidate's languages: a score per judged character (at most 1), and how
+ * many were judged. Only characters decoded from bytes >= 0x80 are judged
+ * (ASCII is the same in every candidate), and spaces, punctuation and signs
+ * are not (a no-break space in `1 234,50` says nothing). A letter of the
+ * languages earns its weight; a control character or box drawing -2; a
+ * letter next to a digit -1 (`1а234`: IBM866's `а` is cp1251's no-break
+ * space); a capital after a small letter inside a word (KOI8-R read as
+ * cp1251 and back) or Cyrillic next to Latin in one word (cp1252 read as
+ * cp1251) -2; a third accented Latin letter in a row -2 (Latin text has them
+ * here and there, never words of them).
  */
-function readability(bytes: Uint8Array, encoding: DetectedSingleByte, high: number): number {
+function readability(bytes: Uint8Array, encoding: DetectedSingleByte): { score: number; judged: number } {
   const common = COMMON[encoding];
-  const text = decodeSingleByte(bytes, encoding);
+  const chars = [...decodeSingleByte(bytes, encoding)];
   let score = 0;
+  let judged = 0;
   let run = 0;
-  let prev = "";
-  for (const ch of text) {
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i];
+    const prev = i > 0 ? chars[i - 1] : "";
     const isHigh = ch.charCodeAt(0) >= 0x80;
     const letter = LETTER.test(ch);
     if (isHigh && letter) {
-      score += common.get(ch) ?? 0;
+      judged++;
+      if (DIGIT.test(prev) || DIGIT.test(chars[i + 1] ?? "")) score -= 1;
+      else score += common.get(ch) ?? 0;
       run++;
       if (run >= 3 && !CYRILLIC.test(ch)) score -= 2;
     } else {
-      if (isHigh && !CURRENCY.test(ch)) score -= 2;
+      if (isHigh && (CONTROL.test(ch) || BOX.test(ch))) judged++, (score -= 2);
       run = 0;
     }
     if (letter && prev !== "" && LETTER.test(prev) && (isHigh || prev.charCodeAt(0) >= 0x80)) {
       if (UPPER.test(ch) && LOWER.test(prev)) score -= 2;
       if (CYRILLIC.test(ch) !== CYRILLIC.test(prev)) score -= 2;
     }
-    prev = ch;
   }
-  return score / Math.max(1, high);
+  return { score: score / Math.max(1, judged), judged };
 }
 
 // WHATWG windows-1252 at 0x80–0x9F. Node (the upload CLI) decodes that label as
@@ -150,23 +159,21 @@ const READING_MARGIN = 0.02;
  * The best single-byte encoding for the evidence (lines holding bytes >= 0x80).
  * Reading decides which candidates are plausible; among those chardet's
  * confidence decides (its n-gram statistics know the languages better);
- * `detected` needs MIN_EVIDENCE non-ASCII bytes and a clear winner.
+ * `detected` needs MIN_EVIDENCE non-ASCII letters read and a clear winner.
  */
 export function detectSingleByte(evidence: Uint8Array): EncodingChoice {
-  let high = 0;
-  for (let i = 0; i < evidence.length; i++) if (evidence[i] >= 0x80) high++;
   const confidence = new Map<DetectedSingleByte, number>();
   for (const m of chardet.analyse(evidence)) {
     const mapped = CHARDET_MAP[m.name];
     if (mapped && !confidence.has(mapped)) confidence.set(mapped, m.confidence);
   }
-  const read = DETECTED_SINGLE_BYTE.map((e) => ({ e, r: readability(evidence, e, high), c: confidence.get(e) ?? 0 }));
-  const top = Math.max(...read.map((x) => x.r));
-  const plausible = read.filter((x) => x.r >= top - READING_MARGIN).sort((a, b) => b.c - a.c || b.r - a.r);
-  const rest = read.filter((x) => x.r < top - READING_MARGIN).sort((a, b) => b.r - a.r);
+  const read = DETECTED_SINGLE_BYTE.map((e) => ({ e, ...readability(evidence, e), c: confidence.get(e) ?? 0 }));
+  const top = Math.max(...read.map((x) => x.score));
+  const plausible = read.filter((x) => x.score >= top - READING_MARGIN).sort((a, b) => b.c - a.c || b.score - a.score);
+  const rest = read.filter((x) => x.score < top - READING_MARGIN).sort((a, b) => b.score - a.score);
   const [best, second] = [...plausible, ...rest];
   const clear = plausible.length === 1 || plausible[0].c - plausible[1].c >= CLOSE;
-  return { encoding: best.e, how: high >= MIN_EVIDENCE && top > 0 && clear ? "detected" : "guessed", alternative: second.e };
+  return { encoding: best.e, how: best.judged >= MIN_EVIDENCE && top > 0 && clear ? "detected" : "guessed", alternative: second.e };
 }
 
 /**
