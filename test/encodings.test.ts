@@ -134,6 +134,20 @@ describe("late-cp1251: the first MiB is ASCII, then Windows-1251", () => {
   });
 });
 
+describe("an encoding guessed from the first MiB is checked against the whole file", () => {
+  it("notes when the whole file clearly reads as another encoding", async () => {
+    // 0xE9 alone reads best as cp1252's é ("Café"); the Russian rows after the first MiB are cp1251.
+    const head = new TextEncoder().encode(`id;name\r\n1;Caf`);
+    const ascii = new TextEncoder().encode(`\r\n${"2;Kazan\r\n".repeat(130_000)}`);
+    const russian = encode(Array.from({ length: 200 }, (_, i) => `${i};Общество с ограниченной ответственностью Ромашка, склад в Москве\r\n`).join(""), "windows-1251");
+    const body = (await (await upload("mixed.csv", new Uint8Array([...head, 0xe9, ...ascii, ...russian]))).json()) as { encoding: unknown; notes: string[] };
+    expect(body.encoding).toMatchObject({ name: "windows-1252", guessed: true });
+    expect(body.notes).toContain(
+      'The encoding was guessed as windows-1252 from the first MiB, but the whole file reads as windows-1251: upload a sidecar mixed.csv.schema.json with {"encoding": "windows-1251"}, then the file again.',
+    );
+  });
+});
+
 // ---- the detector on random text (fast-check, fixed seeds) -------------------
 
 const WORDS: Record<string, string[]> = {

@@ -13,7 +13,7 @@ import { declaredTypeColumns } from "../catalog/describe";
 import { Guess } from "../catalog/infer";
 import { tableRows } from "../formats/rows";
 import type { Bytes } from "../streams/bytes";
-import type { EncodingChoice } from "../values/charset";
+import { CharsetEvidence, type EncodingChoice } from "../values/charset";
 import { convertersFor } from "./pipeline";
 import type { Column, Description, Sidecar } from "../model";
 
@@ -45,6 +45,8 @@ export interface Inspection {
   misfits: Misfits[];
   /** Inferred columns whose type the rest of the file made wider. */
   widened: Widening[];
+  /** The encoding the whole file's evidence clearly shows, when the first MiB's guess was another. */
+  wholeFileEncoding?: string;
 }
 
 const flags = (g: Guess) => +g.int | (+g.double << 1) | (+g.date << 2) | (+g.datetime << 3) | (+g.anyTime << 4) | (+g.dmy << 5) | (+g.mdy << 6);
@@ -132,8 +134,28 @@ export async function inspectUpload(prefix: Description, bytes: Bytes, declared:
   const declaredTypes = declaredTypeColumns(prefix, declared);
   // The declared main date column stays a date column: its odd values are counted, not made text.
   if (prefix.dateColumn !== undefined) declaredTypes.add(prefix.dateColumn);
-  const inspection = await inspectRows(prefix, bytes, { declaredTypes, declaredOrder: declared?.dateFormat !== undefined });
+  // An encoding guessed from the first MiB is checked against the whole file's evidence.
+  const guessed = encodingOf(prefix);
+  const evidence = guessed?.how === "guessed" ? new CharsetEvidence() : null;
+  const inspection = await inspectRows(prefix, evidence ? feeding(bytes, evidence) : bytes, { declaredTypes, declaredOrder: declared?.dateFormat !== undefined });
+  if (evidence && guessed) {
+    const whole = evidence.result(true);
+    if (whole.how === "detected" && whole.encoding !== guessed.encoding) inspection.wholeFileEncoding = whole.encoding;
+  }
   return { description: { ...prefix, columns: inspection.columns }, inspection };
+}
+
+const encodingOf = (d: Description) => (d.reader.decisions?.() as { encoding?: EncodingChoice } | undefined)?.encoding;
+
+async function* feeding(bytes: Bytes, evidence: CharsetEvidence): Bytes {
+  try {
+    for await (const chunk of bytes) {
+      evidence.push(chunk);
+      yield chunk;
+    }
+  } finally {
+    await bytes.return(undefined);
+  }
 }
 
 /** What an upload understood of a file, for its answer and `npm run upload -- --check`. */
@@ -146,6 +168,8 @@ export interface Understood {
   columns: { code: string; name: string; type: string; example: string | null; misfits: number }[];
   widened: Widening[];
   misfits: Misfits[];
+  /** See Inspection.wholeFileEncoding. */
+  wholeFileEncoding?: string;
 }
 
 export function understood(description: Description, inspection: Inspection): Understood {
@@ -169,13 +193,18 @@ export function understood(description: Description, inspection: Inspection): Un
     })),
     widened: inspection.widened,
     misfits: inspection.misfits,
+    ...(inspection.wholeFileEncoding ? { wholeFileEncoding: inspection.wholeFileEncoding } : {}),
   };
 }
 
 /** The notes an upload answer (and the upload CLI) gives about what it understood. */
 export function understoodNotes(u: Understood, key: string): string[] {
   const notes: string[] = [];
-  if (u.encoding?.guessed) {
+  if (u.encoding?.guessed && u.wholeFileEncoding) {
+    notes.push(
+      `The encoding was guessed as ${u.encoding.name} from the first MiB, but the whole file reads as ${u.wholeFileEncoding}: upload a sidecar ${key}.schema.json with {"encoding": "${u.wholeFileEncoding}"}, then the file again.`,
+    );
+  } else if (u.encoding?.guessed) {
     notes.push(
       `The encoding was guessed as ${u.encoding.name} from little evidence${u.encoding.alternative ? ` (next best: ${u.encoding.alternative})` : ""}: check the text, and if it is wrong, upload a sidecar ${key}.schema.json with {"encoding": "<the right one>"}.`,
     );
