@@ -3,7 +3,7 @@
 // while it belongs to the live object and its sidecar; ignored otherwise.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, clearBucket, post, put, table } from "./helpers";
+import { call, clearBucket, gzip, post, put, table } from "./helpers";
 
 const AUTH = { authorization: "Bearer upload-token" };
 const file = (path: string, init: RequestInit = {}) => call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
@@ -225,5 +225,12 @@ describe("every format keeps its decisions", () => {
       { code: "V", name: "v", type: "string" },
     ]);
     expect(await rows(code)).toEqual([["ID", "V"], [1, "x"], [2, "y"]]);
+  });
+
+  it("a gzipped CSV too (types from every inflated value)", async () => {
+    const { etag } = (await (await upload("z.csv.gz", await gzip(csv(10_500, 10_300, "1,5")))).json()) as { etag: string };
+    expect(await manifests()).toEqual([`.manifest/z.csv.gz/${etag}`]);
+    expect((await description("z"))[0]).toEqual({ code: "N", name: "n", type: "double" });
+    expect((await rows("z"))[10_300]).toEqual([1.5, 10_300]);
   });
 });
