@@ -83,7 +83,7 @@ function cacheSet(key: string | null, d: Description): void {
 
 // ---- sidecar ---------------------------------------------------------------
 
-export interface Declared {
+interface Declared {
   sidecar: Sidecar | undefined;
   version: string;
 }
@@ -100,7 +100,7 @@ export async function loadDeclared(env: Env, entry: TableEntry): Promise<Declare
 // ---- inference -------------------------------------------------------------
 
 /** The format a table's file has: declared in its sidecar, else its extension's. */
-export function formatFor(entry: TableEntry, declared: Sidecar | undefined, formats: FormatRegistry): { format: TableFormat; name: string } {
+function formatFor(entry: TableEntry, declared: Sidecar | undefined, formats: FormatRegistry): { format: TableFormat; name: string } {
   const name = declared?.format ?? entry.source.extension;
   const format = formats.formatOf(name);
   if (!format) throw new AppError("SCHEMA_INVALID", `Table "${entry.code}" has the format "${name}", which the connector does not read (it reads ${formats.listed}).`);
