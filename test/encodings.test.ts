@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import { detectCharset, detectSingleByte, DETECTED_SINGLE_BYTE, type DetectedSingleByte } from "../src/values/charset";
+import { CharsetEvidence, detectCharset, detectSingleByte, DETECTED_SINGLE_BYTE, type DetectedSingleByte } from "../src/values/charset";
 import { lateCp1251Bytes } from "./fixtures/exports/late-cp1251";
 import { call, clearBucket, errorOf, post, put, table } from "./helpers";
 
@@ -211,6 +211,25 @@ describe("the detector (fast-check, fixed seeds)", () => {
       { seed: 7, numRuns: 30 },
     );
     expect(detectCharset(new TextEncoder().encode("a;b\r\n1;2\r\n"), true)).toEqual({ encoding: "utf-8", how: "ascii" });
+  });
+
+  it("collects the same evidence however the bytes are cut into chunks", () => {
+    fc.assert(
+      fc.property(csvOf("ru"), fc.array(fc.nat(400), { maxLength: 30 }), (text, cuts) => {
+        const bytes = encode(`plain ascii line\r\n${text}more ascii\n`, "windows-1251");
+        const whole = new CharsetEvidence();
+        whole.push(bytes);
+        const split = new CharsetEvidence();
+        let at = 0;
+        for (const n of cuts) split.push(bytes.subarray(at, (at = Math.min(bytes.length, at + n))));
+        split.push(bytes.subarray(at));
+        expect(split.evidence()).toEqual(whole.evidence());
+        expect(split.result(true)).toEqual(whole.result(true));
+        // Only the lines with bytes >= 0x80 are kept.
+        expect(new TextDecoder("windows-1251").decode(whole.evidence())).not.toContain("ascii");
+      }),
+      { seed: 5, numRuns: 100 },
+    );
   });
 
   it("only ever answers an encoding it serves, whatever the bytes", () => {

@@ -42,8 +42,8 @@ export interface EncodingChoice {
   alternative?: string;
 }
 
-/** At most this much of the lines holding non-ASCII bytes is kept as evidence. */
-export const EVIDENCE_BYTES = 64 * 1024;
+/** At most this much of the lines holding non-ASCII bytes is kept as evidence (chardet and the reading test cost ~1.5 ms per KB). */
+export const EVIDENCE_BYTES = 16 * 1024;
 /** Fewer non-ASCII letters than this in the evidence is a guess, whatever chardet says. */
 export const MIN_EVIDENCE = 32;
 /** chardet confidences (0..100) closer than this are a guess. */
@@ -73,7 +73,6 @@ const LETTER = /\p{L}/u;
 const UPPER = /\p{Lu}/u;
 const LOWER = /\p{Ll}/u;
 const CYRILLIC = /\p{Script=Cyrillic}/u;
-const DIGIT = /\d/;
 const CONTROL = /\p{Cc}/u;
 // Box drawing, blocks and geometric shapes: IBM866's upper half read where letters were meant.
 const BOX = /[\u2500-\u25ff]/u;
@@ -114,31 +113,59 @@ function letters(common: string, rare = ""): Map<string, number> {
  */
 function readability(bytes: Uint8Array, encoding: DetectedSingleByte): { score: number; judged: number } {
   const common = COMMON[encoding];
-  const chars = [...decodeSingleByte(bytes, encoding)];
+  const text = decodeSingleByte(bytes, encoding);
   let score = 0;
   let judged = 0;
   let run = 0;
-  for (let i = 0; i < chars.length; i++) {
-    const ch = chars[i];
-    const prev = i > 0 ? chars[i - 1] : "";
-    const isHigh = ch.charCodeAt(0) >= 0x80;
-    const letter = LETTER.test(ch);
-    if (isHigh && letter) {
+  // Per character: 0 not a letter, 1 small, 2 capital, 3 other letter; +4 when Cyrillic.
+  let prevKind = 0;
+  let prevHigh = false;
+  let prevDigit = false;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    const high = code >= 0x80;
+    if (!high) {
+      // ASCII: the same in every candidate; only what it tells about its neighbours counts.
+      const isLetter = (code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a;
+      const kind = isLetter ? (code < 0x61 ? 2 : 1) : 0;
+      if (kind !== 0 && prevHigh && prevKind !== 0) score += pairPenalty(prevKind, kind);
+      prevKind = kind;
+      prevHigh = false;
+      prevDigit = code >= 0x30 && code <= 0x39;
+      run = 0;
+      continue;
+    }
+    const ch = text[i];
+    const kind = !LETTER.test(ch) ? 0 : (UPPER.test(ch) ? 2 : LOWER.test(ch) ? 1 : 3) + (CYRILLIC.test(ch) ? 4 : 0);
+    if (kind !== 0) {
       judged++;
-      if (DIGIT.test(prev) || DIGIT.test(chars[i + 1] ?? "")) score -= 1;
+      const next = text.charCodeAt(i + 1);
+      if (prevDigit || (next >= 0x30 && next <= 0x39)) score -= 1;
       else score += common.get(ch) ?? 0;
       run++;
-      if (run >= 3 && !CYRILLIC.test(ch)) score -= 2;
+      if (run >= 3 && kind < 4) score -= 2;
+      if (prevKind !== 0) score += pairPenalty(prevKind, kind);
     } else {
-      if (isHigh && (CONTROL.test(ch) || BOX.test(ch))) judged++, (score -= 2);
+      if (CONTROL.test(ch) || BOX.test(ch)) judged++, (score -= 2);
       run = 0;
     }
-    if (letter && prev !== "" && LETTER.test(prev) && (isHigh || prev.charCodeAt(0) >= 0x80)) {
-      if (UPPER.test(ch) && LOWER.test(prev)) score -= 2;
-      if (CYRILLIC.test(ch) !== CYRILLIC.test(prev)) score -= 2;
-    }
+    prevKind = kind;
+    prevHigh = true;
+    prevDigit = false;
   }
   return { score: score / Math.max(1, judged), judged };
+}
+
+/**
+ * Two letters in a row, one of them non-ASCII: a capital after a small letter
+ * (KOI8-R read as cp1251 and back), or Cyrillic next to Latin (cp1252 read as
+ * cp1251), reads as no word.
+ */
+function pairPenalty(prev: number, cur: number): number {
+  let p = 0;
+  if ((cur & 3) === 2 && (prev & 3) === 1) p -= 2;
+  if ((cur & 4) !== (prev & 4)) p -= 2;
+  return p;
 }
 
 // WHATWG windows-1252 at 0x80–0x9F. Node (the upload CLI) decodes that label as
@@ -188,15 +215,18 @@ export class CharsetEvidence {
   private nonAscii = false;
   private readonly kept: Uint8Array[] = [];
   private keptBytes = 0;
-  private line: number[] = [];
+  /** The current line so far (its pieces from earlier chunks), and whether it holds a byte >= 0x80. */
+  private line: Uint8Array[] = [];
+  private lineBytes = 0;
   private lineHigh = false;
   private total = 0;
 
   push(chunk: Uint8Array): void {
-    if (this.total === 0 || (this.first && this.first.length < 3)) {
-      const joined = new Uint8Array((this.first?.length ?? 0) + Math.min(chunk.length, 3));
-      if (this.first) joined.set(this.first);
-      joined.set(chunk.subarray(0, joined.length - (this.first?.length ?? 0)), this.first?.length ?? 0);
+    if (this.total < 3) {
+      const have = this.first ?? new Uint8Array(0);
+      const joined = new Uint8Array(Math.min(3, have.length + chunk.length));
+      joined.set(have.subarray(0, joined.length));
+      joined.set(chunk.subarray(0, joined.length - have.length), have.length);
       this.first = joined;
     }
     this.total += chunk.length;
@@ -211,40 +241,52 @@ export class CharsetEvidence {
       if (!this.nonAscii) this.nonAscii = hasHighByte(chunk);
       return;
     }
-    for (let i = 0; i < chunk.length; i++) {
+    // Only lines holding a byte >= 0x80 are copied; the others are passed over.
+    let start = 0;
+    for (let i = 0; i < chunk.length && this.keptBytes < EVIDENCE_BYTES; i++) {
       const b = chunk[i];
       if (b === 0x0a || b === 0x0d) {
+        if (this.lineHigh) this.addPiece(chunk.subarray(start, i));
         this.endLine();
-        continue;
-      }
-      if (b >= 0x80) this.lineHigh = this.nonAscii = true;
-      if (this.line.length < EVIDENCE_BYTES) this.line.push(b);
+        start = i + 1;
+      } else if (b >= 0x80) this.lineHigh = this.nonAscii = true;
     }
+    if (this.keptBytes >= EVIDENCE_BYTES) {
+      if (!this.nonAscii) this.nonAscii = hasHighByte(chunk);
+    } else if (start < chunk.length) {
+      // The line goes on in the next chunk: its start is kept (a high byte may still come).
+      this.addPiece(chunk.subarray(start));
+    }
+  }
+
+  private addPiece(piece: Uint8Array): void {
+    // A line longer than the evidence is cut: its first EVIDENCE_BYTES are plenty.
+    const room = EVIDENCE_BYTES - this.lineBytes;
+    if (room <= 0 || piece.length === 0) return;
+    const cut = piece.subarray(0, room);
+    this.line.push(cut.slice());
+    this.lineBytes += cut.length;
   }
 
   private endLine(): void {
     if (this.lineHigh && this.keptBytes < EVIDENCE_BYTES) {
-      const bytes = Uint8Array.from(this.line.slice(0, EVIDENCE_BYTES - this.keptBytes));
+      const bytes = concatAll(this.line).subarray(0, EVIDENCE_BYTES - this.keptBytes);
       this.kept.push(bytes, Uint8Array.of(0x0a));
       this.keptBytes += bytes.length + 1;
     }
     this.line = [];
+    this.lineBytes = 0;
     this.lineHigh = false;
   }
 
   /** How many bytes of evidence are kept so far. */
   get size(): number {
-    return this.keptBytes + (this.lineHigh ? this.line.length : 0);
+    return this.keptBytes + (this.lineHigh ? this.lineBytes : 0);
   }
 
   /** The lines holding bytes >= 0x80, so far. */
   evidence(): Uint8Array {
-    const parts = [...this.kept];
-    if (this.lineHigh) parts.push(Uint8Array.from(this.line));
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) out.set(p, at), (at += p.length);
-    return out;
+    return concatAll(this.lineHigh ? [...this.kept, ...this.line] : this.kept);
   }
 
   /** The decision over what was pushed; `complete`: it was the whole file (a cut last character is then invalid). */
@@ -262,6 +304,13 @@ export class CharsetEvidence {
     if (valid) return { encoding: "utf-8", how: this.nonAscii ? "utf-8" : "ascii" };
     return detectSingleByte(this.evidence());
   }
+}
+
+function concatAll(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, at), (at += p.length);
+  return out;
 }
 
 function hasHighByte(chunk: Uint8Array): boolean {
