@@ -86,7 +86,8 @@ export async function* decodeOpen(bytes: Bytes, decided: (choice: EncodingChoice
       }
       offset += chunk.byteLength;
       tail = chunk.subarray(Math.max(0, chunk.byteLength - 3));
-      if (!settled && NON_ASCII.test(text)) {
+      // All-ASCII text has one character per byte: only a chunk that does not is searched.
+      if (!settled && text.length !== chunk.byteLength && NON_ASCII.test(text)) {
         settled = true;
         decided({ encoding: "utf-8", how: "utf-8" });
       }
