@@ -61,6 +61,7 @@ export default defineConfig({
         plugins: [
           withoutBrokenSourcemaps("itty-router"),
           withoutBrokenSourcemaps("saxes"),
+          withoutBrokenSourcemaps("chardet"),
           cloudflareTest(({ inject }) => {
             const origin = inject("helperOrigin");
             return {

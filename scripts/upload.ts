@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { describeStream } from "../src/catalog/describe";
-import { inspectRows } from "../src/query/inspect";
+import { inspectUpload, understood, understoodNotes } from "../src/query/inspect";
 import { checkKey } from "../src/uploads/key";
 import { baseTableCode, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/rules/naming";
 import { parseSidecar } from "../src/rules/sidecar";
@@ -62,17 +62,28 @@ async function main(): Promise<number> {
   const info = tableKeyInfo(key)!;
   const entry = { code: baseTableCode(key), title: tableTitle(key), source: { kind: "r2" as const, key, ...info } };
   const raw = fileBytes(path);
-  const { description, bytes, access } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared, info.gzip ? {} : localFileAccess(path));
-  const inspection = await inspectRows(description, bytes, access);
+  const described = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared, info.gzip ? {} : localFileAccess(path));
+  // The same whole pass as PUT /files: types from every value, the encoding over the whole file.
+  const { description, inspection } = await inspectUpload(described.description, described.bytes, declared, described.access);
+  const what = understood(description, inspection);
 
   console.log(`${path} → ${key}`);
   // The code another file may already hold is only known to the bucket: GET /files lists the codes in use.
   console.log(`table ${entry.code}, ${inspection.rows} row${inspection.rows === 1 ? "" : "s"}`);
-  const width = Math.max(...description.columns.map((c) => c.code.length));
-  for (const c of description.columns) console.log(`  ${c.code.padEnd(width)}  ${c.type.padEnd(8)}  ${c.name}`);
-  for (const m of inspection.misfits) {
-    console.log(`warning: ${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}")`);
+  const how = { declared: "declared in the sidecar", bom: "by its BOM", ascii: "all ASCII, read as UTF-8", "utf-8": "valid UTF-8", detected: "detected", guessed: "guessed from little evidence" };
+  if (what.encoding) {
+    const e = what.encoding;
+    console.log(`encoding ${e.name} (${how[e.how as keyof typeof how] ?? e.how}${e.alternative ? `; next best ${e.alternative}` : ""})`);
   }
+  const dialect = what.dialect as { delimiter?: string; newline?: string } | undefined;
+  if (dialect?.delimiter) console.log(`delimiter ${JSON.stringify(dialect.delimiter)}, line ends ${JSON.stringify(dialect.newline)}`);
+  console.log(`header row ${what.headerRow ?? "none (JSON objects)"}${what.skippedRows.length ? `, skipped rows: ${JSON.stringify(what.skippedRows)}` : ""}`);
+  const width = Math.max(...what.columns.map((c) => c.code.length));
+  for (const c of what.columns) {
+    const example = c.example === null ? "(no values)" : `e.g. ${JSON.stringify(c.example)}`;
+    console.log(`  ${c.code.padEnd(width)}  ${c.type.padEnd(8)}  ${c.name}  ${example}${c.misfits ? `  ${c.misfits} misfit(s)` : ""}`);
+  }
+  for (const note of understoodNotes(what, key)) console.log(`note: ${note}`);
   if (values.check) return console.log("Check passed; nothing uploaded (--check)."), 0;
   put(key, path, remote);
   if (declared) put(`${key}${SIDECAR_SUFFIX}`, localSidecar, remote);

@@ -100,6 +100,14 @@ export interface RecordReader {
   decimalComma: boolean;
   /** The code of a record that does not fit the table's shape, and what to check in such a record. */
   malformed: { code: ErrorCode; extraCells: string };
+  /**
+   * What the format decided about the file (CSV: encoding and dialect), as
+   * plain JSON: kept in the file's manifest and handed back to the format's
+   * detect (DetectHints.decided) so that a later read decides nothing again.
+   * A function: a decision left open by the first bytes (an ASCII prefix) may
+   * be made while the file is read.
+   */
+  decisions?: () => ReaderDecisions;
 }
 
 /** A row above the header that every read skips: a report's title lines and blank lines. */
@@ -138,6 +146,8 @@ export interface Layout {
   /** Whether headerRow/footer came from the sidecar rather than detection. */
   declared: boolean;
 }
+/** A format's decisions about a file: plain JSON, the format's own shape. */
+export type ReaderDecisions = Record<string, unknown>;
 
 export interface Description {
   reader: RecordReader;

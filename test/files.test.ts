@@ -111,11 +111,11 @@ describe("PUT /files/<key>", () => {
     expect(await rows("z")).toEqual([["ID", "V"], [1, "a"]]);
   });
 
-  it("notes values that do not fit their column's type", async () => {
+  it("notes a column whose values after the first rows do not fit its type: it is widened, not served as empty", async () => {
     const lines = ["n,d", ...Array.from({ length: 12_000 }, (_, i) => (i === 11_000 ? "n/a,2024-01-01" : `${i},2024-01-01`))];
     const res = await upload("t.csv", lines.join("\n"));
     const body = (await res.json()) as { notes: string[] };
-    expect(body.notes).toEqual(['1 value(s) in N are not int and will be served as empty (first: record 11002, "n/a").']);
+    expect(body.notes).toEqual(['N is string: its first rows are int, but record 11002 ("n/a") is not. Declare its type in the sidecar if int was meant.']);
   });
 });
 

@@ -10,13 +10,14 @@ import { fileAccess, type FormatInput, type TableFormat } from "../formats/forma
 import { FORMATS, type FormatRegistry } from "../formats/registry";
 import { cellTextOf, fitRecord, headerMatches } from "../formats/rows";
 import { peek, type Bytes } from "../streams/bytes";
-import { openTable, type OpenOptions } from "../source/open";
+import { openTable, rangeAccess, type OpenOptions } from "../source/open";
 import { inferTypes } from "./infer";
 import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "../rules/naming";
 import { parseSidecar, schemaError } from "../rules/sidecar";
 import { notATable, sniffContent } from "../formats/sniff";
 import { findHeader, FooterFilter, LAYOUT_ROWS, MAX_HELD_TOTALS, type HeaderFound } from "../formats/layout";
 import { isNumericType, slashOrderOf } from "../values/types";
+import { readManifest, type Manifest } from "./manifest";
 import type { Column, Description, FileAccess, FooterRow, FooterRule, Layout, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
 
 export const SAMPLE_BYTES = 1024 * 1024;
@@ -286,6 +287,17 @@ function declaredDateColumn(columns: Column[], keys: string[], declared: Sidecar
   return i;
 }
 
+/** The columns whose type the sidecar declares (an upload does not re-infer them from the whole file). */
+export function declaredTypeColumns(d: Pick<Description, "columns" | "keys">, declared: Sidecar | undefined): Set<number> {
+  const out = new Set<number>();
+  for (const [header, override] of Object.entries(declared?.columns ?? {})) {
+    if (!override.type) continue;
+    const i = d.keys.findIndex((k, j) => k === header || d.columns[j].name === header || d.columns[j].code === header.toUpperCase());
+    if (i >= 0) out.add(i);
+  }
+  return out;
+}
+
 function applyDeclaredColumns(columns: Column[], keys: string[], declared: Sidecar | undefined, entry: TableEntry): void {
   const where = sidecarPlace(entry);
   for (const [header, override] of Object.entries(declared?.columns ?? {})) {
@@ -312,14 +324,80 @@ export interface Described {
   access?: FileAccess;
 }
 
+/** A stream with nothing in it (a description answered without reading the file). */
+async function* nothing(): Bytes {}
+
+// Which object versions have no manifest (a file put straight into R2), so that
+// every read of such a file does not look again. Bounded, and forgotten after
+// a while: a manifest is written right after its object, so a read in between
+// must not hide it for long.
+const NO_MANIFEST_MS = 60_000;
+const noManifest = new Map<string, number>();
+
+/**
+ * The description an upload decided over the whole file, when its manifest
+ * belongs to this version (`etag`) and this sidecar; null otherwise.
+ */
+async function manifestDescription(env: Env, entry: TableEntry, etag: string, declared: Declared, formats: FormatRegistry = FORMATS): Promise<Description | null> {
+  if (entry.source.kind !== "r2") return null;
+  const key = entry.source.key;
+  const cacheKey = `manifest|${descriptionSource(entry)}|${etag}|${declared.version}`;
+  const cached = cacheGet(cacheKey);
+  if (cached) return cached;
+  const missing = noManifest.get(cacheKey);
+  if (missing !== undefined && Date.now() - missing < NO_MANIFEST_MS) return null;
+  const manifest = await readManifest(env.DATA, key, etag, declared.version);
+  if (!manifest) {
+    noManifest.set(cacheKey, Date.now());
+    if (noManifest.size > CACHE_MAX) noManifest.delete(noManifest.keys().next().value!);
+    return null;
+  }
+  let description: Description;
+  try {
+    description = await fromManifest(entry, manifest, declared.sidecar, formats, env.DATA);
+  } catch {
+    // A format that cannot take its decisions back (or a manifest it does not understand): described from the file.
+    noManifest.set(cacheKey, Date.now());
+    return null;
+  }
+  cacheSet(cacheKey, description);
+  return description;
+}
+
+/** A Description again from a manifest: its plain fields, and a reader made by the format with the stored decisions. */
+export async function fromManifest(entry: TableEntry, manifest: Manifest, declared: Sidecar | undefined, formats: FormatRegistry, bucket?: R2Bucket): Promise<Description> {
+  const { format, name } = formatFor(entry, declared, formats);
+  const src = entry.source;
+  const access = bucket && src.kind === "r2" && !src.gzip ? rangeAccess(bucket, src.key, manifest.etag) : {};
+  const reader = await format.detect({ sample: new Uint8Array(0), complete: false, ...access }, { name, declared, decided: manifest.reader });
+  return { ...manifest.description, reader };
+}
+
 /**
  * Opens the table and describes it from the same read. With `prefixOnly`, the
- * source is asked for at most SAMPLE_BYTES (an R2 range read).
+ * source is asked for at most SAMPLE_BYTES (an R2 range read). An R2 file
+ * uploaded through the Worker is described by its manifest (no inference; a
+ * description-only request then reads nothing of the file).
  */
 export async function describeTable(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean; signal?: AbortSignal } = {}): Promise<Described> {
   const declared = await loadDeclared(env, entry);
+  if (options.prefixOnly && entry.source.kind === "r2") {
+    const head = await env.DATA.head(entry.source.key);
+    const known = head ? await manifestDescription(env, entry, head.etag, declared) : null;
+    if (known) return { description: known, bytes: nothing() };
+  }
   const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal, sampleBytes: SAMPLE_BYTES };
   const opened = await openTable(env, config, entry, open);
+  if (!options.prefixOnly && opened.version !== null) {
+    let known: Description | null;
+    try {
+      known = await manifestDescription(env, entry, opened.version, declared);
+    } catch (err) {
+      await opened.bytes.return(undefined);
+      throw err;
+    }
+    if (known) return { description: known, bytes: opened.bytes };
+  }
   const sourceId = descriptionSource(entry);
   const cacheKey = opened.version === null ? null : `${sourceId}|${opened.version}|${declared.version}`;
   const cached = cacheGet(cacheKey);

@@ -27,7 +27,7 @@ const ALL_FORMATS = (1 << NUMBER_FORMATS.length) - 1;
 const TEXT_COLUMN_CHECKS = 1000;
 const lowestBit = (mask: number) => 31 - Math.clz32(mask & -mask);
 
-class Guess {
+export class Guess {
   seen = 0;
   /** Conventions every value fits (0: some value is no number). */
   fits = ALL_FORMATS;
@@ -77,6 +77,17 @@ class Guess {
     }
   }
 
+  /** What the column's values have ruled out so far: it changes only when a value rules out more. */
+  state(): number {
+    // 8 conventions (NUMBER_FORMATS) per mask: everything fits in 31 bits.
+    return this.fits | (this.ints << 8) | (this.numericFits << 16) | (+this.date << 24) | (+this.datetime << 25) | (+this.anyTime << 26) | (+this.dmy << 27) | (+this.mdy << 28) | (+this.comma << 29) | (+this.point << 30);
+  }
+
+  /** The column can only be text, and no further value changes what a sidecar declaring it numeric reads by. */
+  settled(): boolean {
+    return this.fits === 0 && !this.date && !this.datetime && (this.numericFits === 0 || this.textChecks >= TEXT_COLUMN_CHECKS);
+  }
+
   /** The decimal separator this column's values prove on their own, if any. */
   provenDecimal(): "." | "," | null {
     // Month-first slash dates (1/31/2024) are written where a decimal point is (en-US).
@@ -117,7 +128,6 @@ function chooseFormat(fits: number, g: Guess, proven: "." | "," | null, ctx: Num
 }
 
 export function inferTypes(rows: readonly (readonly (string | null)[])[], width: number, context: boolean | NumberContext): Inferred[] {
-  const ctx: NumberContext = typeof context === "boolean" ? { decimalComma: context } : context;
   const guesses = Array.from({ length: width }, () => new Guess());
   for (const row of rows) {
     for (let i = 0; i < width; i++) {
@@ -125,6 +135,16 @@ export function inferTypes(rows: readonly (readonly (string | null)[])[], width:
       if (v !== null && v !== undefined) guesses[i].observe(v);
     }
   }
+  return decideTypes(guesses, context);
+}
+
+/**
+ * The columns' types from what their guesses observed (a sample, or every
+ * value of an upload: query/inspect.ts). Decided together: a decimal
+ * separator the other columns prove settles an undecided one.
+ */
+export function decideTypes(guesses: readonly Guess[], context: boolean | NumberContext): Inferred[] {
+  const ctx: NumberContext = typeof context === "boolean" ? { decimalComma: context } : context;
   // The file's other columns: a decimal separator they agree on settles the undecided ones.
   const proofs = new Set(guesses.map((g) => g.provenDecimal()).filter((d) => d !== null));
   const proven = proofs.size === 1 ? [...proofs][0] : null;

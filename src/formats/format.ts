@@ -8,7 +8,7 @@
  * output) is shared by every format.
  */
 import type { ErrorCode } from "../errors";
-import type { Bytes, FileAccess, RecordReader, Sidecar } from "../model";
+import type { Bytes, FileAccess, ReaderDecisions, RecordReader, Sidecar } from "../model";
 
 export interface FormatInput {
   /** The file's first bytes (at most the description sample, 1 MiB). */
@@ -39,6 +39,12 @@ export interface DetectHints {
   name: string;
   /** The table's declared schema, if any (encoding, delimiter, …). */
   declared?: Sidecar;
+  /**
+   * What this format decided about this same file before (its reader's
+   * `decisions()`, kept in the file's manifest): use it instead of detecting;
+   * the sample may then be empty.
+   */
+  decided?: ReaderDecisions;
 }
 
 export interface TableFormat {

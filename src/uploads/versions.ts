@@ -17,6 +17,7 @@
  * every content that was live at some point ends up live or kept.
  * Copies stream R2 to R2 in constant memory.
  */
+import { carryManifest, pruneManifests } from "../catalog/manifest";
 import { AppError } from "../errors";
 import { listObjects } from "../streams/r2-list";
 
@@ -156,15 +157,29 @@ export async function deleteKeeping(bucket: R2Bucket, key: string, keepCount: nu
   return version;
 }
 
-/** Keeps only the newest `keep` versions. */
+/**
+ * Keeps only the newest `keep` versions, and the manifests (catalog/manifest.ts)
+ * of the contents still live or kept: a version's content keeps its etag when
+ * restored, so its manifest stays with it.
+ */
 async function pruneVersions(bucket: R2Bucket, key: string, keep: number): Promise<void> {
   const versions = await storedVersions(bucket, key);
-  const old = versions.slice(0, Math.max(0, versions.length - keep)).map((v) => v.object);
+  const cut = Math.max(0, versions.length - keep);
+  const old = versions.slice(0, cut).map((v) => v.object);
   if (old.length) await bucket.delete(old);
+  const alive = new Set(versions.slice(cut).flatMap((v) => (v.copiedFrom ? [v.copiedFrom] : [])));
+  const live = await bucket.head(key);
+  if (live) alive.add(live.etag);
+  await pruneManifests(bucket, key, alive);
 }
 
 /** Makes a version live again (the current live object is kept as a version first). */
-export async function restoreVersion(bucket: R2Bucket, key: string, version: string | undefined, keepCount: number): Promise<{ restored: string; kept: string | null; object: R2Object }> {
+export async function restoreVersion(
+  bucket: R2Bucket,
+  key: string,
+  version: string | undefined,
+  keepCount: number,
+): Promise<{ restored: string; kept: string | null; object: R2Object }> {
   const versions = await storedVersions(bucket, key);
   const chosen = version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
   if (!chosen) {
@@ -183,6 +198,8 @@ export async function restoreVersion(bucket: R2Bucket, key: string, version: str
     const { [COPIED_FROM]: _, ...customMetadata } = source.customMetadata ?? {};
     return bucket.put(key, source.body, { httpMetadata: source.httpMetadata, customMetadata, onlyIf });
   });
+  // The restored content's manifest (under the etag it had when it was live) applies again.
+  if (chosen.copiedFrom) await carryManifest(bucket, key, chosen.copiedFrom, object.etag);
   await bucket.delete(chosen.object);
   await pruneVersions(bucket, key, keepCount);
   return { restored: chosen.version, kept: previous, object };

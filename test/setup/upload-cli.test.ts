@@ -16,19 +16,22 @@ const cli = (args: string[]) =>
   );
 
 describe("npm run upload (check only)", () => {
-  it("shows the table a 1C export becomes, with misfit warnings", async () => {
+  it("shows the table a 1C export becomes: encoding, types from every value, widened columns", async () => {
     const path = join(dir, "Продажи.csv");
-    // The odd value comes after the 10,000-row sample: the type holds, the value is reported.
+    // The odd value comes after the 10,000-row sample: the whole pass widens the column and says why.
     const rows = Array.from({ length: 10_050 }, (_, i) => `31.01.2024;${i === 10_040 ? "н/д" : "1\u00a0234,50"};00${i % 10}`);
     writeFileSync(path, cp1251(`Дата;Сумма;Артикул\r\n${rows.join("\r\n")}\r\n`));
     const r = await cli([path, "--key", "1c/prodazhi.csv", "--check"]);
     expect(r.code).toBe(0);
     expect(r.out).toContain("table t_1c_prodazhi");
     expect(r.out).toMatch(/DATA\s+date\s+Дата/);
-    expect(r.out).toMatch(/SUMMA\s+double\s+Сумма/);
+    expect(r.out).toMatch(/SUMMA\s+string\s+Сумма/);
     expect(r.out).toMatch(/ARTIKUL\s+string\s+Артикул/);
     expect(r.out).toContain("10050 rows");
-    expect(r.out).toContain('warning: 1 value(s) in SUMMA are not double and will be served as empty (first: record 10042, "н/д")');
+    expect(r.out).toContain('note: SUMMA is string: its first rows are double, but record 10042 ("н/д") is not. Declare its type in the sidecar if double was meant.');
+    // The only Cyrillic letters are in the header and "н/д": few, so the encoding is a guess (and right).
+    expect(r.out).toContain("encoding windows-1251 (guessed from little evidence; next best windows-1252)");
+    expect(r.out).toMatch(/DATA\s+date\s+Дата\s+e\.g\. "31\.01\.2024"/);
     expect(r.out).toContain("nothing uploaded");
   });
 

@@ -1,8 +1,20 @@
 /** CSV and TSV: delimiter and line ending detected (`.tsv` is always tab), encoding detected or declared. */
 import type { TableFormat } from "../format";
-import { decodeSample, decodeText, detectEncoding } from "../text";
+import { decodeChosen, decodeSample } from "../text";
 import { containerRefusal } from "../xlsx";
-import { csvRecords, detectDialect } from "./parse";
+import { detectCharset, type EncodingChoice } from "../../values/charset";
+import { csvRecords, detectDialect, type CsvDialect } from "./parse";
+
+/** What a CSV reader decided about its file (kept in the manifest). */
+interface CsvDecisions {
+  encoding: EncodingChoice;
+  dialect: CsvDialect;
+}
+
+function decidedOf(value: Record<string, unknown> | undefined): CsvDecisions | undefined {
+  const d = value as Partial<CsvDecisions> | undefined;
+  return d && typeof d.encoding?.encoding === "string" && typeof d.dialect?.delimiter === "string" ? (d as CsvDecisions) : undefined;
+}
 
 export const csv: TableFormat = {
   name: "CSV",
@@ -18,18 +30,22 @@ export const csv: TableFormat = {
       hint: `check that the sheet is published as ${kind} (Google Sheets: File → Share → Publish to web → ${values}-separated values) and that the address needs no sign-in`,
     };
   },
-  async detect({ sample }, { name, declared }) {
+  async detect({ sample, complete }, { name, declared, decided }) {
     const container = containerRefusal(sample, name.toLowerCase() === "tsv" ? "TSV" : "CSV");
     if (container) throw container;
-    const encoding = declared?.encoding ?? detectEncoding(sample);
-    const detected = detectDialect(decodeSample(sample, encoding), name);
+    const before = decidedOf(decided);
+    // A declared encoding wins; then what was decided over the whole file; then the first bytes.
+    const choice: EncodingChoice = declared?.encoding ? { encoding: declared.encoding, how: "declared" } : (before?.encoding ?? detectCharset(sample, complete));
+    const detected = before?.dialect ?? detectDialect(decodeSample(sample, choice.encoding), name);
     const dialect = declared?.delimiter ? { ...detected, delimiter: declared.delimiter } : detected;
+    const state = { choice };
     return {
       format: "CSV",
-      records: (bytes, truncated, options) => csvRecords(decodeText(bytes, encoding), dialect, { truncated, upload: options?.upload }),
+      records: (bytes, truncated, options) => csvRecords(decodeChosen(bytes, state), dialect, { truncated, upload: options?.upload }),
       cellText: null,
       decimalComma: dialect.delimiter !== ",",
       malformed: { code: "CSV_MALFORMED", extraCells: "Check that record for an unquoted delimiter or a missing header name." },
+      decisions: () => ({ encoding: state.choice, dialect }),
     };
   },
 };

@@ -8,8 +8,9 @@
  * partial table.
  */
 import { describeTable, describeStream, loadDeclared, SAMPLE_BYTES } from "../../catalog/describe";
+import { MANIFEST_VERSION, plainDescription, writeManifest, type Manifest } from "../../catalog/manifest";
 import { FORMATS } from "../../formats/registry";
-import { inspectRows, schemaChange, type Inspection } from "../../query/inspect";
+import { inspectUpload, schemaChange, understood, understoodNotes, type Inspection } from "../../query/inspect";
 import type { Config, Env } from "../../config/config";
 import { AppError } from "../../errors";
 import type { Description, TableEntry } from "../../model";
@@ -137,8 +138,8 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
       if (got !== expected.sha256) throw incomplete(`the SHA-256 of the ${writer.size} bytes that arrived is ${got}, its ${SHA256_HEADER} says ${expected.sha256}`);
     }
   };
-  let inspection;
-  let description;
+  let inspection: Inspection;
+  let description: Description;
   try {
     const raw = tee(readStream(request.body), writer, expected, digestWriter, lease);
     if (staging) {
@@ -146,13 +147,12 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
       await checkArrived();
       staged = await stage(env.DATA, writer, staging.stagingKey, options);
       const described = await describeStream(entry, staged.access.stream(0, Math.min(staged.access.size, SAMPLE_BYTES)), declared.sidecar, { ...staged.access });
-      description = described.description;
-      inspection = await inspectRows(description, described.bytes, described.access);
+      // Types from every value (declared ones kept): what the manifest keeps and the answer shows.
+      ({ description, inspection } = await inspectUpload(described.description, described.bytes, declared.sidecar, described.access));
     } else {
       const bytes = info.gzip ? gunzip(raw) : raw;
       const described = await describeStream(entry, bytes, declared.sidecar);
-      description = described.description;
-      inspection = await inspectRows(description, described.bytes);
+      ({ description, inspection } = await inspectUpload(described.description, described.bytes, declared.sidecar));
       await checkArrived();
     }
   } catch (err) {
@@ -178,6 +178,27 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     await staged?.discard();
   }
   const { object, previous } = replaced;
+  const what = understood(description, inspection);
+  // After the conditional write succeeded, keyed by the new etag: a manifest never describes another version.
+  const manifest: Manifest = {
+    v: MANIFEST_VERSION,
+    key,
+    etag: object.etag,
+    sidecar: declared.version,
+    format: declared.sidecar?.format ?? entry.source.extension,
+    reader: description.reader.decisions?.() ?? {},
+    description: plainDescription(description),
+    rows: inspection.rows,
+    columns: what.columns.map(({ code, type, example, misfits }) => ({ code, type, example, misfits })),
+  };
+  let kept = true;
+  try {
+    await writeManifest(env.DATA, manifest);
+  } catch (err) {
+    // The table is live and correct; without its manifest it is described from its first rows.
+    kept = false;
+    console.error(`the manifest of "${key}" could not be written: ${(err as Error).message}`);
+  }
   const change = schemaChange(before, description.columns);
   const notes: string[] = [];
   if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: run \`npm run setup\` to add them to the portal's dataset.`);
@@ -188,9 +209,8 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     const how = layout?.footer.kind === "count" ? "the sidecar's footerRows" : "totals and empty rows at the end";
     notes.push(`${inspection.footer.count} row(s) at the end are dropped (${how}; first: row ${inspection.footer.rows[0].row}). Set footerRows in the sidecar to change that.`);
   }
-  for (const m of inspection.misfits) {
-    notes.push(`${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}").`);
-  }
+  notes.push(...understoodNotes(what, key));
+  const { misfits: _, ...shown } = what;
   return Response.json(
     {
       key,
@@ -198,8 +218,10 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
       size: object.size,
       etag: object.etag,
       rows: inspection.rows,
-      columns: description.columns.map((c) => ({ code: c.code, name: c.name, type: c.type })),
+      // What was understood (also kept in the file's manifest): columns with an example and misfits, encoding, dialect, header.
+      ...shown,
       layout: layoutReport(description, inspection),
+      manifest: kept,
       schemaChange: change,
       previousVersion: previous,
       notes,
