@@ -152,7 +152,8 @@ async function loadPortal(): Promise<void> {
   } catch (err) {
     portalError = (err as Error).message;
   }
-  render();
+  // The upload screen holds a transfer and its report: it is never rebuilt under them.
+  if (view !== "upload") render();
 }
 async function loadTables(): Promise<void> {
   tables = (await call<{ tables: TableRow[] }>("/app/api/tables")).tables;
@@ -166,7 +167,7 @@ async function refresh(): Promise<void> {
 // ---- screens ----
 function tabs(): HTMLElement {
   const tab = (name: "tables" | "upload" | "health", key: MessageKey) =>
-    h("button", { class: view === name ? "tab active" : "tab", "data-tab": name, click: () => ((view = name), (flash = null), render()) }, t(key));
+    h("button", { class: view === name ? "tab active" : "tab", "data-tab": name, click: () => ((view = name), (flash = null), (uploadEl = null), (uploadKey = ""), render()) }, t(key));
   return h("nav", { class: "tabs" }, tab("tables", "tabTables"), tab("upload", "tabUpload"), tab("health", "tabHealth"));
 }
 
@@ -236,6 +237,7 @@ interface TableDetail {
 
 async function openTable(code: string): Promise<void> {
   view = { table: code };
+  uploadEl = null;
   flash = null;
   render();
 }
@@ -269,7 +271,7 @@ async function tableScreen(code: string): Promise<HTMLElement> {
   const head = h("div", { class: "actions" });
   if (key) {
     head.append(
-      h("button", { "data-action": "replace", click: () => ((view = "upload"), (uploadKey = key), render()) }, t("replace")),
+      h("button", { "data-action": "replace", click: () => ((view = "upload"), (uploadKey = key), (uploadEl = null), render()) }, t("replace")),
       h("button", { class: "danger", "data-action": "delete", click: () => head.append(confirmBox(t("deleteConfirm", { key }), () => remove(key))) }, t("deleteTable")),
     );
   }
@@ -318,7 +320,12 @@ async function remove(key: string): Promise<void> {
 
 // ---- upload: the File itself, streamed from disk by the browser, with its progress ----
 let uploadKey = "";
+let uploadEl: HTMLElement | null = null;
 function uploadScreen(): HTMLElement {
+  uploadEl ??= newUploadScreen();
+  return uploadEl;
+}
+function newUploadScreen(): HTMLElement {
   const input = h("input", { type: "file", id: "file", accept: ".csv,.tsv,.json,.ndjson,.jsonl,.gz" }) as HTMLInputElement;
   const keyInput = h("input", { type: "text", id: "key", value: uploadKey, size: "40" }) as HTMLInputElement;
   const bar = h("progress", { id: "progress", max: "1", value: "0", hidden: "" }) as HTMLProgressElement;

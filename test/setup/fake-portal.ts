@@ -90,7 +90,8 @@ export class FakePortal {
       if (this.options.rateLimitEvery && this.calls.length % this.options.rateLimitEvery === 0) {
         return send(503, { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" });
       }
-      if (params.auth === this.options.expiredToken || this.expiredTokens.has(params.auth)) {
+      if (this.expiredTokens.has(params.auth)) return send(401, { error: "expired_token", error_description: "The access token provided has expired." });
+      if (params.auth === this.options.expiredToken) {
         this.validTokens.delete(params.auth);
         return send(401, { error: "expired_token", error_description: "The access token provided has expired." });
       }
