@@ -393,18 +393,24 @@ function send(file: File, key: string, bar: HTMLProgressElement, status: HTMLEle
     const a = json as UploadAnswer;
     const c = a.schemaChange;
     const out = h("div", { class: "result" });
+    const syncSlot = h("div", {});
+    // The page offers the sync itself: the answer's hints for the command line are left out.
+    const notes = a.notes.filter((n) => !n.includes("npm run setup"));
     await loadTables();
     report.replaceChildren();
-    report.append(...([
-      note("ok", t("uploadDone", { rows: a.rows, columns: a.columns.length }), { "data-result": "upload" }),
-      c ? note("info", t("schemaChange", { added: c.added.join(", ") || "—", removed: c.removed.join(", ") || "—", retyped: c.retyped.map((r) => `${r.code} (${r.from} → ${r.to})`).join(", ") || "—" }), { "data-result": "schema-change" }) : null,
-      a.notes.length ? h("div", {}, h("h3", {}, t("notes")), h("ul", {}, ...a.notes.map((n) => h("li", {}, n)))) : null,
-      table([t("colCode"), t("colName"), t("colType")], a.columns.map((col) => [h("code", {}, col.code), col.name, col.type]), { id: "upload-columns" }),
-      h("p", {}, h("button", { "data-action": "open", click: () => openTable(a.table) }, t("openTable"))),
-      out,
-    ] as (HTMLElement | null)[]).filter((x): x is HTMLElement => x !== null));
+    report.append(
+      ...([
+        note("ok", t("uploadDone", { rows: a.rows, columns: a.columns.length }), { "data-result": "upload" }),
+        c ? note("info", t("schemaChange", { added: c.added.join(", ") || "—", removed: c.removed.join(", ") || "—", retyped: c.retyped.map((r) => `${r.code} (${r.from} → ${r.to})`).join(", ") || "—" }), { "data-result": "schema-change" }) : null,
+        syncSlot,
+        out,
+        notes.length ? h("div", {}, h("h3", {}, t("notes")), h("ul", {}, ...notes.map((n) => h("li", {}, n)))) : null,
+        h("p", {}, h("button", { "data-action": "open", click: () => openTable(a.table) }, t("openTable"))),
+        table([t("colCode"), t("colName"), t("colType")], a.columns.map((col) => [h("code", {}, col.code), col.name, col.type]), { id: "upload-columns" }),
+      ] as (HTMLElement | null)[]).filter((x): x is HTMLElement => x !== null),
+    );
     await loadPortal();
-    if (view === "upload") report.insertBefore(syncButtons(a.table, out), out);
+    syncSlot.replaceChildren(syncButtons(a.table, out));
   };
   xhr.send(file);
 }
@@ -419,7 +425,7 @@ async function healthScreen(): Promise<HTMLElement> {
   const value = (v: unknown) => (v === true ? t("yes") : v === false ? t("no") : v === null || (Array.isArray(v) && v.length === 0) ? t("none") : typeof v === "string" || typeof v === "number" ? String(v) : JSON.stringify(v));
   const fix = (p: { code: string; detail?: string }) => {
     const key = `fix_${p.code}` as MessageKey;
-    return `${p.code in { CONNECTOR_TOKEN: 1, WORKER_URL: 1 } ? t(key) : p.code === "URL_HOST" ? `URL_ALLOWED_HOSTS: ${p.detail}` : p.code}`;
+    return p.code === "URL_HOST" ? t("fix_URL_HOST", { table: p.detail ?? "" }) : t(key);
   };
   return h(
     "section",

@@ -91,12 +91,27 @@ describe("the app's API and /files accept the session", () => {
   });
 });
 
+describe("GET /app/api/health", () => {
+  it("the settings the Worker runs with (never a secret's value), and each URL table whose host is not allowed", async () => {
+    const { token } = await issueSession(appEnv, config.portal!, "tok", "m");
+    const get = async (bindings: Record<string, string>) => (await fetchWith(new Request("https://w/app/api/health", { headers: { [SESSION_HEADER]: token } }), { ...PORTAL, ...bindings })).json() as Promise<{ settings: Record<string, unknown>; problems: { code: string; detail?: string }[] }>;
+    const ok = await get({});
+    expect(ok.problems).toEqual([]);
+    expect(ok.settings).toMatchObject({ PORTAL_URL: "https://portal.example", BITRIX_CLIENT_ID: "local.test.1", WORKER_URL: "https://worker.example", CONNECTOR_TOKEN: true, UPLOAD_TOKEN: true, URL_ALLOWED_HOSTS: ["127.0.0.1"], DEFAULT_DATE_FORMAT: "DD.MM.YYYY", UPLOAD_KEEP_VERSIONS: 2 });
+    expect(JSON.stringify(ok)).not.toContain("test-token");
+    const closed = await get({ URL_ALLOWED_HOSTS: "" });
+    expect(closed.problems[0]).toEqual({ code: "URL_HOST", detail: `remote_sales: ${new URL(env.HELPER_ORIGIN).host}` });
+    expect(closed.problems.every((p) => p.code === "URL_HOST")).toBe(true);
+  });
+});
+
 describe("the app page's HTML answers", () => {
   it("POST /app without the portal settings: a readable page naming each missing setting and how to set it, not JSON", async () => {
     const res = await fetchWith(new Request("https://w/app", { method: "POST", body: "AUTH_ID=x&LANG=en", headers: { "content-type": "application/x-www-form-urlencoded" } }), { PORTAL_URL: "", BITRIX_CLIENT_ID: "", WORKER_URL: "" });
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
-    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    // No portal to name: this text-only page may be framed, so the portal's frame shows it.
+    expect(res.headers.get("content-security-policy")).toContain("frame-ancestors *");
     const html = await res.text();
     expect(html).toContain("<h1>The connector is not set up yet</h1>");
     expect(html).toContain("<li>PORTAL_URL: the portal&#39;s address, in wrangler.toml [vars], like PORTAL_URL = &#34;https://example.bitrix24.com&#34;.</li>");

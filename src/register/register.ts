@@ -26,6 +26,13 @@ export interface RegisterOptions {
   prefix?: string;
   dryRun?: boolean;
   prune?: boolean;
+  /**
+   * Go on with the tables that could be described when others could not
+   * (their lines say why). Off by default: a run stops before any portal call
+   * until every table is fine. The app page's state check (a dry run) sets it,
+   * so one broken file does not hide the state of all the others.
+   */
+  skipInvalid?: boolean;
 }
 
 export type Outcome = "created" | "updated" | "unchanged" | "deleted" | "failed" | "would create" | "would update" | "would delete";
@@ -126,10 +133,10 @@ async function planTables(worker: WorkerApi, opts: RegisterOptions, note: Run["n
     try {
       const fields = (await worker.describe(t.code)).map((c) => ({ name: c.code, externalCode: c.code, type: c.type }));
       const invalid = validateTable(name, fields);
-      if (invalid) note(`table ${name}`, "failed", invalid);
+      if (invalid) note(`table ${name}`, "failed", invalid, { table: t.code });
       else planned.push({ code: t.code, title: t.title, name, fields });
     } catch (err) {
-      note(`table ${name}`, "failed", explain(err));
+      note(`table ${name}`, "failed", explain(err), { table: t.code });
     }
   }
   return planned;
@@ -273,7 +280,7 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
   const note: Run["note"] = (object, outcome, detail, extra) => void lines.push({ object, outcome, ...(detail ? { detail } : {}), ...extra });
   const run: Run = { portal, opts, dry: opts.dryRun ?? false, base: opts.workerUrl.replace(/\/+$/, ""), note };
   const planned = await planTables(worker, opts, note);
-  if (lines.length > 0) {
+  if (lines.length > 0 && !opts.skipInvalid) {
     lines.push({ object: "portal", outcome: "unchanged", detail: "nothing was sent: fix the problems above first" });
     return { lines, failed: true };
   }

@@ -172,7 +172,7 @@ const get = (handle: (session: AppSession, ctx: { request: Request; env: Env; co
 
 const ROUTES: Record<string, Record<string, RouteHandler>> = {
   tables: { GET: get((_s, { env, config }) => tables(env, config)) },
-  portal: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true })).then(summaryResponse)) },
+  portal: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse)) },
   table: { GET: get((_s, { env, config, url }) => table(env, config, url.searchParams.get("code") ?? "")) },
   upload: { PUT: get((_s, { request, env, config, url }) => upload(request, env, config, url)) },
   sync: {

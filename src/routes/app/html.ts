@@ -22,10 +22,13 @@ export function jsonForHtml(value: unknown): string {
 /**
  * Scripts only from the Worker and the portal's BX24 library, no inline
  * script or style, no plugins, calls only to the Worker, and only the
- * configured portal may frame the page ('none' when it is not configured).
+ * configured portal may frame the page. Without PORTAL_URL there is no portal
+ * to name: API answers may then be framed by nobody, while the page that says
+ * which settings are missing (text only: no data, no action to click) may be
+ * framed by any page, so the portal's frame shows it instead of a blocked frame.
  */
-export function securityHeaders(config: Config | null): Record<string, string> {
-  const ancestors = config?.portal ? config.portal.origin : "'none'";
+export function securityHeaders(config: Config | null, unconfigured: "*" | "'none'" = "'none'"): Record<string, string> {
+  const ancestors = config?.portal ? config.portal.origin : unconfigured;
   return {
     "content-security-policy": [
       "default-src 'none'",
@@ -43,9 +46,9 @@ export function securityHeaders(config: Config | null): Record<string, string> {
 }
 
 /** A response with the app's security headers added (pages, API answers and errors alike). */
-export function withAppHeaders(response: Response, config: Config | null): Response {
+export function withAppHeaders(response: Response, config: Config | null, unconfigured: "*" | "'none'" = "'none'"): Response {
   const out = new Response(response.body, response);
-  for (const [k, v] of Object.entries(securityHeaders(config))) out.headers.set(k, v);
+  for (const [k, v] of Object.entries(securityHeaders(config, unconfigured))) out.headers.set(k, v);
   if (!out.headers.has("cache-control")) out.headers.set("cache-control", "no-store");
   return out;
 }
@@ -69,7 +72,7 @@ ${body}
 }
 
 export function htmlResponse(html: string, status: number, config: Config | null): Response {
-  return withAppHeaders(new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8" } }), config);
+  return withAppHeaders(new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8" } }), config, "*");
 }
 
 /** A page with a title and paragraphs of text (escaped here): refusals, errors, settings to fix. */

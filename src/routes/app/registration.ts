@@ -42,6 +42,8 @@ export interface RegistrationRun {
   /** Also remove dataset fields whose columns are gone (the page asks for confirmation first). */
   prune?: boolean;
   dryRun?: boolean;
+  /** Go on with the tables that can be described (register.ts skipInvalid). */
+  skipInvalid?: boolean;
 }
 
 /** Runs the registration on PORTAL_URL with `accessToken`, registering WORKER_URL's addresses. */
@@ -56,5 +58,6 @@ export function runRegistration(env: Env, config: Config, portal: PortalConfig, 
     ...(run.tables ? { tables: run.tables } : {}),
     prune: run.prune ?? false,
     dryRun: run.dryRun ?? false,
+    skipInvalid: run.skipInvalid ?? false,
   });
 }
