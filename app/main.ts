@@ -42,6 +42,7 @@ declare const BX24: { init(cb: () => void): void; installFinish(): void; refresh
 const boot = JSON.parse(document.getElementById("boot")!.textContent!) as Boot;
 const lang = boot.lang;
 let session = boot.session;
+let sessionExpires = boot.expires;
 const t = (key: MessageKey, values?: Record<string, string | number>) => say(lang, key, values);
 
 // ---- DOM: elements built from text only ----
@@ -102,8 +103,19 @@ async function renew(): Promise<boolean> {
   if (!token) return false;
   const res = await fetch("/app/api/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ AUTH_ID: token, member_id: boot.member }) });
   if (!res.ok) return false;
-  session = ((await res.json()) as { token: string }).token;
+  const fresh = (await res.json()) as { token: string; expires: number };
+  session = fresh.token;
+  sessionExpires = fresh.expires;
   return true;
+}
+
+/**
+ * Before an upload: a session about to expire is renewed first, because a
+ * refusal arriving while a large body is still being sent may reach the
+ * browser only as a broken connection.
+ */
+async function freshSession(): Promise<void> {
+  if (sessionExpires * 1000 - Date.now() < 120_000) await renew();
 }
 const RENEWABLE = new Set(["SESSION_EXPIRED", "PORTAL_TOKEN_EXPIRED"]);
 
@@ -365,7 +377,8 @@ interface UploadAnswer {
   notes: string[];
 }
 
-function send(file: File, key: string, bar: HTMLProgressElement, status: HTMLElement, report: HTMLElement, retried = false): void {
+async function send(file: File, key: string, bar: HTMLProgressElement, status: HTMLElement, report: HTMLElement, retried = false): Promise<void> {
+  await freshSession();
   const xhr = new XMLHttpRequest();
   xhr.open("PUT", `/app/api/upload?key=${encodeURIComponent(key)}`);
   xhr.setRequestHeader("x-app-session", session);

@@ -58,7 +58,7 @@ describe("the session token", () => {
 
 describe("the app's API and /files accept the session", () => {
   it("/app/api/* without a session or with a forged one: 401 SESSION_INVALID, with the app's security headers", async () => {
-    for (const headers of [{}, { [SESSION_HEADER]: "v1.a.b.c" }]) {
+    for (const headers of [{}, { [SESSION_HEADER]: "v1.a.b.c" }] as Record<string, string>[]) {
       const res = await fetchWith(new Request("https://w/app/api/tables", { headers }));
       expect(res.headers.get("content-security-policy")).toContain("frame-ancestors https://portal.example");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");

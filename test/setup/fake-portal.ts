@@ -47,6 +47,8 @@ export class FakePortal {
   installFinishCalls = 0;
   /** Tokens the portal answers `expired_token` for (an access token's hour is over). */
   expiredTokens = new Set<string>();
+  /** The portal's urlCheck call fails (as when it cannot reach the Worker). */
+  checkFails = false;
   private freshTokens = 0;
   private nextId = 1;
   private server?: Server;
@@ -135,6 +137,7 @@ export class FakePortal {
     const c = this.connectors.find((x) => x.id === connectorId) ?? this.fail("CONNECTOR_NOT_FOUND");
     const body = Object.entries(settings).map(([k, v]) => `connection%5B${encodeURIComponent(k)}%5D=${encodeURIComponent(String(v)).replace(/%20/g, "+")}`).join("&");
     let ok = false;
+    if (this.checkFails) this.fail("SOURCE_CREATE_CONNECTION_ERROR", "Connection check failed");
     try {
       const res = await fetch(c.urlCheck, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, redirect: "manual" });
       const text = await res.text();

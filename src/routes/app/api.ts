@@ -33,9 +33,26 @@ import { putTable } from "../files/put-table";
 import { withAppHeaders } from "./html";
 import { runRegistration } from "./registration";
 
-/** Row counts of uploads made through the page, per key and etag (a count is shown only for the file it was made of). */
-const ROWS_PREFIX = ".app/rows/";
-const rowsKey = (key: string) => `${ROWS_PREFIX}${encodeURIComponent(key)}`;
+/**
+ * Row counts of uploads made through the page, by key, with the etag of the
+ * file they were counted in (a count is shown only while that file is live).
+ * One object, read once per listing; two uploads finishing at once may lose
+ * one count, which only means "—" until the next upload.
+ */
+const ROWS_OBJECT = ".app/rows.json";
+type RowCounts = Record<string, { etag: string; rows: number }>;
+
+async function rowCounts(bucket: R2Bucket): Promise<RowCounts> {
+  const obj = await bucket.get(ROWS_OBJECT);
+  const parsed = obj ? parseJson(await obj.text()) : null;
+  const value = parsed?.ok ? jsonObject(parsed.value) : null;
+  const out: RowCounts = Object.create(null);
+  for (const [key, v] of Object.entries(value ?? {})) {
+    const entry = jsonObject(v);
+    if (entry && typeof entry.etag === "string" && typeof entry.rows === "number") out[key] = { etag: entry.etag, rows: entry.rows };
+  }
+  return out;
+}
 
 /** A portal refusal of the session's token: the page gets a fresh one from BX24 and renews the session. */
 function portalCall<T>(work: () => Promise<T>): Promise<T> {
@@ -52,18 +69,12 @@ async function tables(env: Env, config: Config): Promise<Response> {
   const entries = await listTables(env, config);
   const objects = new Map<string, R2Object>();
   for await (const o of listObjects(env.DATA)) if (!o.key.startsWith(".")) objects.set(o.key, o);
-  const counts = new Map<string, { etag: string; rows: number }>();
-  for await (const o of listObjects(env.DATA, { prefix: ROWS_PREFIX })) {
-    const body = await env.DATA.get(o.key);
-    const parsed = body ? parseJson(await body.text()) : null;
-    const v = parsed?.ok ? jsonObject(parsed.value) : null;
-    if (v && typeof v.etag === "string" && typeof v.rows === "number") counts.set(decodeURIComponent(o.key.slice(ROWS_PREFIX.length)), { etag: v.etag, rows: v.rows });
-  }
+  const counts = await rowCounts(env.DATA);
   return Response.json({
     tables: entries.map((t) => {
       if (t.source.kind === "url") return { code: t.code, title: t.title, source: { kind: "url", url: t.source.table.url }, size: null, rows: null, updated: null };
       const o = objects.get(t.source.key);
-      const count = counts.get(t.source.key);
+      const count = counts[t.source.key];
       return {
         code: t.code,
         title: t.title,
@@ -122,7 +133,12 @@ async function upload(request: Request, env: Env, config: Config, url: URL): Pro
   const res = await putTable(request, env, config, key);
   const answer = (await res.clone().json()) as { etag?: string; rows?: number };
   if (typeof answer.etag === "string" && typeof answer.rows === "number") {
-    await env.DATA.put(rowsKey(key), JSON.stringify({ etag: answer.etag, rows: answer.rows }), { httpMetadata: { contentType: "application/json" } });
+    const counts = await rowCounts(env.DATA);
+    const live = new Set<string>();
+    for await (const o of listObjects(env.DATA)) if (!o.key.startsWith(".")) live.add(o.key);
+    for (const k of Object.keys(counts)) if (!live.has(k)) delete counts[k];
+    counts[key] = { etag: answer.etag, rows: answer.rows };
+    await env.DATA.put(ROWS_OBJECT, JSON.stringify(counts), { httpMetadata: { contentType: "application/json" } });
   }
   return res;
 }

@@ -10,7 +10,9 @@
  *
  * The first install (app.info's INSTALLED is false) registers the connector,
  * the source and the datasets once and tells the page to call
- * BX24.installFinish(); later opens only read the portal's state.
+ * BX24.installFinish() when the connector and the source were registered (a
+ * table that failed is reported; the page offers its dataset later); until
+ * then the next open tries again. Later opens only read the portal's state.
  */
 import * as z from "zod";
 import { portalRefused, verifyPortalToken } from "../../auth/portal";
@@ -91,8 +93,10 @@ export async function framePage(body: Record<string, unknown>, env: Env, fallbac
     let install: Boot["install"];
     if (user.installed === false) {
       try {
-        const summary = await runRegistration(env, config, portal, user.accessToken);
-        install = { lines: summary.lines, failed: summary.failed };
+        // A file that cannot be described is reported and skipped: the connector, the source and the
+        // other datasets are what the installation needs; that table gets its dataset from the page later.
+        const summary = await runRegistration(env, config, portal, user.accessToken, { skipInvalid: true });
+        install = { lines: summary.lines, failed: summary.lines.some((l) => l.outcome === "failed" && l.table === undefined) };
       } catch (err) {
         install = { lines: [{ object: "portal", outcome: "failed", detail: explain(err) }], failed: true };
       }
