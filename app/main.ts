@@ -125,6 +125,7 @@ class CallError extends Error {
   }
 }
 async function call<T>(path: string, init: RequestInit = {}, retried = false): Promise<T> {
+  await freshSession();
   const res = await fetch(path, { ...init, headers: { ...(init.headers as Record<string, string>), "x-app-session": session } });
   const text = await res.text();
   let json: unknown = null;
