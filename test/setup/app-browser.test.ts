@@ -156,6 +156,23 @@ describe("the app page in the portal's frame", () => {
     expect(preview[20]).toEqual(["20", "2024-03-20", "19.5"]);
   });
 
+  it("a file dropped on the zone is taken like a chosen one", async () => {
+    const frame = await installed();
+    await frame.click('[data-tab="upload"]');
+    // Runs in the page (the test project has no DOM types, hence the lookup on globalThis).
+    const drop = await frame.evaluateHandle(() => {
+      const dt = new (globalThis as unknown as { DataTransfer: new () => { items: { add(f: File): void } } }).DataTransfer();
+      dt.items.add(new File(["sku,qty\nA-1,3\nB-2,5\n"], "stock.csv", { type: "text/csv" }));
+      return dt;
+    });
+    await frame.dispatchEvent("#dropzone", "drop", { dataTransfer: drop });
+    expect(await frame.inputValue("#key")).toBe("stock.csv");
+    await frame.click("#upload");
+    await frame.waitForSelector('[data-result="upload"]');
+    expect(await frame.textContent('[data-result="upload"]')).toBe("Uploaded: 2 rows, 2 columns.");
+    expect(await text(worker.bucket, "stock.csv")).toBe("sku,qty\nA-1,3\nB-2,5\n");
+  });
+
   it("a schema change is shown and synced: added fields in one click, removed ones only after confirming", async () => {
     const frame = await installed();
     await upload(frame, "sales.csv", "id,day,amount,manager\n1,31.01.2024,2.5,Anna\n");
