@@ -27,6 +27,9 @@ function files(dir) {
   });
 }
 
+// The app page's script, in case app/ was edited (the generated module is committed, so a fresh clone has it).
+if (spawnSync(process.execPath, [join(root, "scripts", "build-app.mjs")], { stdio: "inherit" }).status !== 0) process.exit(1);
+
 const dataDir = join(root, "sample-data");
 const stampPath = join(root, ".wrangler", "sample-data-seeded.json");
 const stamp = existsSync(stampPath) ? JSON.parse(readFileSync(stampPath, "utf8")) : {};

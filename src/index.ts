@@ -10,6 +10,7 @@ import { AppError, errorResponse } from "./errors";
 import { data } from "./routes/data";
 import type { RouteHandler } from "./routes/endpoint";
 import { files } from "./routes/files/index";
+import { appApi, appAsset, appPage } from "./routes/app/index";
 import { install } from "./routes/install";
 import { check, status, tableDescription, tableList } from "./routes/metadata";
 import { PORTAL_ENDPOINTS } from "./model";
@@ -32,6 +33,10 @@ const ROUTES: readonly Route[] = [
   { path: PORTAL_ENDPOINTS.urlTableDescription, methods: ["POST"], handler: tableDescription },
   { path: PORTAL_ENDPOINTS.urlData, methods: ["POST"], handler: data },
   { path: "/install", methods: ["POST"], handler: install },
+  { path: "/app", methods: ["GET", "POST"], handler: appPage },
+  { path: "/app/app.js", methods: ["GET"], handler: appAsset },
+  { path: "/app/app.css", methods: ["GET"], handler: appAsset },
+  { path: "/app/api/*", methods: null, handler: appApi },
   { path: "/files", methods: null, handler: files },
   { path: "/files/*", methods: null, handler: files },
 ];

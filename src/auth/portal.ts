@@ -21,6 +21,12 @@ export interface PortalUser {
   accessToken: string;
   portal: PortalConfig;
   admin: boolean;
+  /**
+   * app.info's INSTALLED: false while the portal waits for the install page's
+   * BX24.installFinish() (the first install), true afterwards; null when the
+   * portal did not say (treated as installed: nothing registers by itself).
+   */
+  installed: boolean | null;
 }
 
 export function portalRefused(): AppError {
@@ -74,7 +80,9 @@ export async function verifyPortalToken(
     if (appCodeOf(info) !== portal.clientId) throw portalRefused();
     const admin = (await client.call("user.admin")) === true;
     if (options.requireAdmin && !admin) throw portalRefused();
-    return { accessToken: token, portal, admin };
+    const installed = (info as Record<string, unknown>).INSTALLED;
+    const flag = installed === true || installed === "Y" ? true : installed === false || installed === "N" ? false : null;
+    return { accessToken: token, portal, admin, installed: flag };
   } catch (err) {
     if (err instanceof AppError) throw err;
     if (err instanceof PortalError && (err.code === "NETWORK_ERROR" || err.code === "BAD_RESPONSE" || err.status >= 500)) {

@@ -15,3 +15,8 @@ export async function tokenMatches(given: string, tokens: readonly string[]): Pr
   }
   return ok;
 }
+
+/** Two byte strings (MACs) compared in constant time; different lengths are simply unequal. */
+export function bytesEqual(a: ArrayBuffer | Uint8Array, b: ArrayBuffer | Uint8Array): boolean {
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}

@@ -91,6 +91,15 @@ export async function readManifest(bucket: R2Bucket, key: string, etag: string, 
   return m.key === key && m.etag === etag && m.sidecar === sidecarVersion ? m : null;
 }
 
+/** The row count an upload found in this version of `key` (whatever sidecar it was read with), null when none was kept. */
+export async function manifestRows(bucket: R2Bucket, key: string, etag: string): Promise<number | null> {
+  const obj = await bucket.get(manifestKey(key, etag));
+  if (!obj) return null;
+  const parsed = parseJson(await obj.text());
+  const rows = parsed.ok && parsed.value !== null && typeof parsed.value === "object" ? (parsed.value as { rows?: unknown }).rows : undefined;
+  return typeof rows === "number" ? rows : null;
+}
+
 /** Writes a manifest (after the object it describes was made live: keyed by its etag). */
 export async function writeManifest(bucket: R2Bucket, manifest: Manifest): Promise<void> {
   await bucket.put(manifestKey(manifest.key, manifest.etag), JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });

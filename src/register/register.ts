@@ -26,6 +26,13 @@ export interface RegisterOptions {
   prefix?: string;
   dryRun?: boolean;
   prune?: boolean;
+  /**
+   * Go on with the tables that could be described when others could not
+   * (their lines say why). Off by default: a run stops before any portal call
+   * until every table is fine. The app page's state check (a dry run) sets it,
+   * so one broken file does not hide the state of all the others.
+   */
+  skipInvalid?: boolean;
 }
 
 export type Outcome = "created" | "updated" | "unchanged" | "deleted" | "failed" | "would create" | "would update" | "would delete";
@@ -34,6 +41,9 @@ export interface SummaryLine {
   object: string;
   outcome: Outcome;
   detail?: string;
+  /** A table's line: its code, and how the portal's dataset differs from the file (field names), for the app page. */
+  table?: string;
+  changes?: { added: string[]; removed: string[]; retyped: string[] };
 }
 
 export interface Summary {
@@ -106,7 +116,7 @@ interface Run {
   dry: boolean;
   /** The Worker's address without a trailing slash. */
   base: string;
-  note(object: string, outcome: Outcome, detail?: string): void;
+  note(object: string, outcome: Outcome, detail?: string, extra?: Pick<SummaryLine, "table" | "changes">): void;
 }
 
 /** Phase 0: everything the Worker serves, described and validated locally before any portal call. */
@@ -123,10 +133,10 @@ async function planTables(worker: WorkerApi, opts: RegisterOptions, note: Run["n
     try {
       const fields = (await worker.describe(t.code)).map((c) => ({ name: c.code, externalCode: c.code, type: c.type }));
       const invalid = validateTable(name, fields);
-      if (invalid) note(`table ${name}`, "failed", invalid);
+      if (invalid) note(`table ${name}`, "failed", invalid, { table: t.code });
       else planned.push({ code: t.code, title: t.title, name, fields });
     } catch (err) {
-      note(`table ${name}`, "failed", explain(err));
+      note(`table ${name}`, "failed", explain(err), { table: t.code });
     }
   }
   return planned;
@@ -225,7 +235,7 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
         const fieldsParam = { sourceId, name, externalName: t.title, externalCode: t.code, description: t.title, fields };
         await portal.call(`biconnector.${tableApi}.add`, { fields: fieldsParam });
       }
-      note(object, dry ? "would create" : "created", `${fields.length} field${fields.length === 1 ? "" : "s"}`);
+      note(object, dry ? "would create" : "created", `${fields.length} field${fields.length === 1 ? "" : "s"}`, { table: t.code, changes: { added: fields.map((f) => f.name), removed: [], retyped: [] } });
       return;
     }
     // Existing dataset: add new columns; removed or retyped ones only with --prune.
@@ -236,9 +246,10 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
     const gone = current.filter((c) => !fields.some((f) => f.name === c.name));
     const remove = opts.prune ? [...gone, ...current.filter((c) => retyped.some((r) => r.name === c.name))] : [];
     const re = opts.prune ? retyped : [];
+    const changes = { table: t.code, changes: { added: add.map((a) => a.name), removed: gone.map((g) => g.name), retyped: retyped.map((r) => r.name) } };
     if (add.length === 0 && remove.length === 0) {
       const pending = [...gone.map((g) => `-${g.name}`), ...retyped.map((r) => `~${r.name}`)];
-      note(object, "unchanged", pending.length ? `columns ${pending.join(", ")} differ; run with --prune to apply` : undefined);
+      note(object, "unchanged", pending.length ? `columns ${pending.join(", ")} differ; run with --prune to apply` : undefined, changes);
       return;
     }
     if (!dry) {
@@ -246,9 +257,9 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
       if (add.length || re.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), add: [...add, ...re] });
     }
     const parts = [add.length ? `added ${add.map((a) => a.name).join(", ")}` : "", remove.length ? `removed ${remove.map((r) => r.name).join(", ")}` : ""].filter(Boolean);
-    note(object, dry ? "would update" : "updated", parts.join("; "));
+    note(object, dry ? "would update" : "updated", parts.join("; "), changes);
   } catch (err) {
-    note(object, "failed", explain(err));
+    note(object, "failed", explain(err), { table: t.code });
   }
 }
 
@@ -266,10 +277,10 @@ async function pruneTables({ portal, opts, dry, note }: Run, planned: PlannedTab
 
 export async function register(portal: Portal, worker: WorkerApi, opts: RegisterOptions): Promise<Summary> {
   const lines: SummaryLine[] = [];
-  const note = (object: string, outcome: Outcome, detail?: string) => void lines.push({ object, outcome, ...(detail ? { detail } : {}) });
+  const note: Run["note"] = (object, outcome, detail, extra) => void lines.push({ object, outcome, ...(detail ? { detail } : {}), ...extra });
   const run: Run = { portal, opts, dry: opts.dryRun ?? false, base: opts.workerUrl.replace(/\/+$/, ""), note };
   const planned = await planTables(worker, opts, note);
-  if (lines.length > 0) {
+  if (lines.length > 0 && !opts.skipInvalid) {
     lines.push({ object: "portal", outcome: "unchanged", detail: "nothing was sent: fix the problems above first" });
     return { lines, failed: true };
   }

@@ -4,6 +4,13 @@
  * (README, "Connecting a portal"), the synchronous urlCheck call into the real
  * Worker on source.add/update,
  * rate-limit answers, expired tokens and an OAuth refresh endpoint.
+ *
+ * For the app page (issue 13) it also plays the portal's browser side: GET
+ * /frame opens the app as the portal does (a form POST into an iframe with
+ * AUTH_ID, REFRESH_ID, AUTH_EXPIRES, member_id, DOMAIN, PROTOCOL, LANG,
+ * APP_SID, PLACEMENT), /api/v1/ is a BX24 library stub that talks to that
+ * page by postMessage (init, installFinish, refreshAuth), and app.info's
+ * INSTALLED turns true when the page calls BX24.installFinish().
  */
 import { createServer, type Server } from "node:http";
 
@@ -35,6 +42,14 @@ export class FakePortal {
     ["other-app-access", { app: "local.other.87654321", admin: true }],
     ["non-admin-access", { app: FakePortal.APP_CODE, admin: false }],
   ]);
+  /** app.info's INSTALLED: false until the install page calls BX24.installFinish(). */
+  installed = true;
+  installFinishCalls = 0;
+  /** Tokens the portal answers `expired_token` for (an access token's hour is over). */
+  expiredTokens = new Set<string>();
+  /** The portal's urlCheck call fails (as when it cannot reach the Worker). */
+  checkFails = false;
+  private freshTokens = 0;
   private nextId = 1;
   private server?: Server;
   origin = "";
@@ -53,6 +68,22 @@ export class FakePortal {
         this.validTokens.add("refreshed-access");
         return send(200, { access_token: "refreshed-access", refresh_token: "good-refresh-2", expires_in: 3600 });
       }
+      if (url.pathname === "/api/v1/") return res.writeHead(200, { "content-type": "text/javascript" }).end(BX24_STUB);
+      if (url.pathname === "/frame") return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(framePage(url.searchParams));
+      if (url.pathname === "/_bx24/installFinish") {
+        this.installFinishCalls++;
+        this.installed = true;
+        return send(200, { ok: true });
+      }
+      if (url.pathname === "/_bx24/refresh") {
+        // BX24.refreshAuth: a new access token for the same user of the same app.
+        const old = url.searchParams.get("token") ?? "";
+        const fresh = `fresh-access-${++this.freshTokens}`;
+        this.validTokens.add(fresh);
+        const who = this.tokenApps.get(old);
+        if (who) this.tokenApps.set(fresh, who);
+        return send(200, { access_token: fresh, refresh_token: "good-refresh", expires_in: 3600, domain: url.host, member_id: "member-1" });
+      }
       const m = /^\/rest\/([\w.]+)\.json$/.exec(url.pathname);
       if (!m) return send(404, { error: "NOT_FOUND" });
       const method = m[1];
@@ -61,6 +92,7 @@ export class FakePortal {
       if (this.options.rateLimitEvery && this.calls.length % this.options.rateLimitEvery === 0) {
         return send(503, { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" });
       }
+      if (this.expiredTokens.has(params.auth)) return send(401, { error: "expired_token", error_description: "The access token provided has expired." });
       if (params.auth === this.options.expiredToken) {
         this.validTokens.delete(params.auth);
         return send(401, { error: "expired_token", error_description: "The access token provided has expired." });
@@ -105,6 +137,7 @@ export class FakePortal {
     const c = this.connectors.find((x) => x.id === connectorId) ?? this.fail("CONNECTOR_NOT_FOUND");
     const body = Object.entries(settings).map(([k, v]) => `connection%5B${encodeURIComponent(k)}%5D=${encodeURIComponent(String(v)).replace(/%20/g, "+")}`).join("&");
     let ok = false;
+    if (this.checkFails) this.fail("SOURCE_CREATE_CONNECTION_ERROR", "Connection check failed");
     try {
       const res = await fetch(c.urlCheck, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, redirect: "manual" });
       const text = await res.text();
@@ -140,7 +173,7 @@ export class FakePortal {
     const who = this.tokenApps.get(p.auth) ?? { app: FakePortal.APP_CODE, admin: true };
     switch (method) {
       case "app.info":
-        return { ID: "7", CODE: who.app, VERSION: 1, STATUS: "L", INSTALLED: true, PAYMENT_EXPIRED: "N", DAYS: null, LICENSE: "en_project" };
+        return { ID: "7", CODE: who.app, VERSION: 1, STATUS: "L", INSTALLED: this.installed, PAYMENT_EXPIRED: "N", DAYS: null, LICENSE: "en_project" };
       case "user.admin":
         return who.admin;
       case "biconnector.connector.fields":
@@ -209,4 +242,67 @@ export class FakePortal {
         this.fail("ERROR_METHOD_NOT_FOUND", "Method not found!", 404);
     }
   }
+}
+
+/**
+ * The BX24 library as the app's frame sees it: it asks the portal page (its
+ * parent) for the auth by postMessage, as the real library does.
+ */
+const BX24_STUB = `(function () {
+  var auth = null, seq = 0, waiting = {}, inited = false;
+  window.addEventListener("message", function (e) {
+    var m = e.data;
+    if (!m || m.bx24 !== "auth") return;
+    auth = m.auth;
+    var cb = waiting[m.id];
+    delete waiting[m.id];
+    if (cb) cb(auth);
+  });
+  function ask(kind, cb) { var id = ++seq; waiting[id] = cb; parent.postMessage({ bx24: kind, id: id }, "*"); }
+  window.BX24 = {
+    init: function (cb) { if (inited) return cb(); ask("init", function () { inited = true; cb(); }); },
+    installFinish: function () { parent.postMessage({ bx24: "installFinish" }, "*"); },
+    getAuth: function () { return auth; },
+    refreshAuth: function (cb) { ask("refreshAuth", cb); },
+  };
+})();`;
+
+/** GET /frame?app=<handler URL>&token=&lang=: the portal's page that opens the app in its iframe. */
+function framePage(q: URLSearchParams): string {
+  const app = q.get("app") ?? "";
+  const token = q.get("token") ?? "good-access";
+  const fields: Record<string, string> = {
+    AUTH_ID: token,
+    AUTH_EXPIRES: "3600",
+    REFRESH_ID: "good-refresh",
+    member_id: "member-1",
+    DOMAIN: q.get("domain") ?? "",
+    PROTOCOL: "0",
+    LANG: q.get("lang") ?? "en",
+    APP_SID: "sid-1",
+    PLACEMENT: "DEFAULT",
+    PLACEMENT_OPTIONS: "{}",
+  };
+  const attr = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${attr(k)}" value="${attr(v)}">`).join("");
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Fake portal</title>
+<style>body{margin:0;font:14px sans-serif;background:#eef2f4}header{height:40px;background:#2fc6f6;color:#fff;padding:10px 16px;box-sizing:border-box}iframe{border:0;width:100%;height:${Number(q.get("height") ?? 1000)}px;display:block}</style></head>
+<body><header>Bitrix24 (fake portal) · Applications</header>
+<form id="f" method="POST" action="${attr(app)}" target="app">${inputs}</form>
+<iframe name="app" id="app"></iframe>
+<script>
+var current = { access_token: ${JSON.stringify(token)}, refresh_token: "good-refresh", expires_in: 3600, member_id: "member-1" };
+window.addEventListener("message", async function (e) {
+  var m = e.data;
+  if (!m || !m.bx24) return;
+  if (m.bx24 === "init") e.source.postMessage({ bx24: "auth", id: m.id, auth: current }, "*");
+  if (m.bx24 === "installFinish") await fetch("/_bx24/installFinish", { method: "POST" });
+  if (m.bx24 === "refreshAuth") {
+    var r = await fetch("/_bx24/refresh?token=" + encodeURIComponent(current.access_token), { method: "POST" });
+    current = await r.json();
+    e.source.postMessage({ bx24: "auth", id: m.id, auth: current }, "*");
+  }
+});
+document.getElementById("f").submit();
+</script></body></html>`;
 }

@@ -86,7 +86,14 @@ describe("setup", () => {
     await run(p);
     await bucket.put("sales.csv", "id,day,manager\n1,31.01.2024,Anna\n");
     const s = await run(p);
-    expect(s.lines.find((l) => l.object === "table sales")).toEqual({ object: "table sales", outcome: "updated", detail: "added MANAGER" });
+    expect(s.lines.find((l) => l.object === "table sales")).toEqual({
+      object: "table sales",
+      outcome: "updated",
+      detail: "added MANAGER",
+      // The app page reads the difference from these (issue 13): AMOUNT is gone from the file, kept without --prune.
+      table: "sales",
+      changes: { added: ["MANAGER"], removed: ["AMOUNT"], retyped: [] },
+    });
     const names = () => p.datasets.find((d) => d.name === "sales")!.fields.map((f: { name: string }) => f.name);
     expect(names()).toEqual(["ID", "DAY", "AMOUNT", "MANAGER"]);
     const pruned = await run(p, { prune: true });

@@ -1,5 +1,5 @@
 /**
- * /files: updating data by uploading (Bearer UPLOAD_TOKEN).
+ * /files: updating data by uploading (Bearer UPLOAD_TOKEN, or the app page's session).
  *
  *   GET    /files                       list table files and sidecars
  *   GET    /files/<key>                 the live file as stored (streamed)
@@ -16,6 +16,7 @@
  * another table's code (entry.ts).
  */
 import * as z from "zod";
+import { sessionOr } from "../../auth/session";
 import { uploadBearer } from "../../auth/upload";
 import type { Config, Env } from "../../config/config";
 import { AppError } from "../../errors";
@@ -32,7 +33,7 @@ import { restoreFile } from "./restore";
 
 const FILES_ROUTE_HELP = "Use GET /files, GET|PUT|DELETE /files/<key>, GET /files/<key>/versions or POST /files/<key>/restore.";
 
-export const files = endpoint({ body: "none", auth: uploadBearer, schema: z.unknown(), handle: (_req, { request, env, config }) => filesRoute(request, env, config) });
+export const files = endpoint({ body: "none", auth: sessionOr(uploadBearer), schema: z.unknown(), handle: (_req, { request, env, config }) => filesRoute(request, env, config) });
 
 async function filesRoute(request: Request, env: Env, config: Config): Promise<Response> {
   const url = new URL(request.url);

@@ -1,0 +1,195 @@
+/**
+ * /app/api/*: the app page's own calls, each checked against the page's
+ * session (auth/session.ts, header `x-app-session`), except the renewal,
+ * which verifies a fresh portal token exactly as the frame's first open did.
+ *
+ *   GET  /app/api/tables            every table: title, code, source, size, rows, updated
+ *   GET  /app/api/portal            the datasets' state in the portal (a dry run of the registration)
+ *   GET  /app/api/table?code=       columns with an example, the first 20 rows as /data answers them, kept versions
+ *   PUT  /app/api/upload?key=       PUT /files/<key> (the same checks), and the row count remembered for the list
+ *   POST /app/api/sync              {tables?, prune?}: the registration for real (prune only after the page confirmed)
+ *   GET  /app/api/health            the settings the Worker runs with, and what is missing
+ *   POST /app/api/session           {AUTH_ID, member_id}: a new session for a fresh portal token (BX24.refreshAuth)
+ *
+ * Restoring and deleting go to /files/<key>/restore and DELETE /files/<key>
+ * with the same session header.
+ */
+import * as z from "zod";
+import { verifyPortalToken } from "../../auth/portal";
+import { appSession, issueSession, type AppSession } from "../../auth/session";
+import { findTable, listTables } from "../../catalog/catalog";
+import { describeTable, describedColumns } from "../../catalog/describe";
+import { manifestRows } from "../../catalog/manifest";
+import { readConfig, type Config, type Env } from "../../config/config";
+import { AppError, errorResponse } from "../../errors";
+import { PortalError } from "../../register/portal";
+import { explain, type Summary } from "../../register/register";
+import { listObjects } from "../../streams/r2-list";
+import { checkKey } from "../../uploads/key";
+import { withTableLock } from "../../uploads/lock";
+import { listVersions } from "../../uploads/versions";
+import { jsonObject, parseJson } from "../../values/json";
+import { data } from "../data";
+import { endpoint, type RouteHandler } from "../endpoint";
+import { putTable } from "../files/put-table";
+import { withAppHeaders } from "./html";
+import { runRegistration } from "./registration";
+
+/** A portal refusal of the session's token: the page gets a fresh one from BX24 and renews the session. */
+function portalCall<T>(work: () => Promise<T>): Promise<T> {
+  return work().catch((err) => {
+    if (err instanceof PortalError && /^(expired_token|invalid_token|EXPIRED_TOKEN|NO_AUTH_FOUND)$/.test(err.code)) {
+      throw new AppError("PORTAL_TOKEN_EXPIRED", "The portal's access token of this page has expired: the page asks the portal for a fresh one by itself; if it cannot, reload the application.");
+    }
+    if (err instanceof PortalError) throw new AppError("PORTAL_UNAVAILABLE", `The portal refused or failed a call: ${explain(err)}`);
+    throw err;
+  });
+}
+
+async function tables(env: Env, config: Config): Promise<Response> {
+  const entries = await listTables(env, config);
+  const objects = new Map<string, R2Object>();
+  for await (const o of listObjects(env.DATA)) if (!o.key.startsWith(".")) objects.set(o.key, o);
+  // Row counts: what an upload through the Worker found, kept in the live version's manifest (catalog/manifest.ts).
+  const counts = await Promise.all(entries.map((t) => (t.source.kind === "r2" && objects.has(t.source.key) ? manifestRows(env.DATA, t.source.key, objects.get(t.source.key)!.etag) : null)));
+  return Response.json({
+    tables: entries.map((t, i) => {
+      if (t.source.kind === "url") return { code: t.code, title: t.title, source: { kind: "url", url: t.source.table.url }, size: null, rows: null, updated: null };
+      const o = objects.get(t.source.key);
+      return {
+        code: t.code,
+        title: t.title,
+        source: { kind: "r2", key: t.source.key },
+        size: o?.size ?? null,
+        rows: counts[i],
+        updated: o?.uploaded.toISOString() ?? null,
+      };
+    }),
+  });
+}
+
+/** The first 20 rows exactly as the portal's dataset preview gets them: /data's own code, limit=20. */
+async function preview(env: Env, config: Config, code: string): Promise<{ rows: unknown[][] } | { error: { code: string; message: string } }> {
+  const request = new Request("https://worker.internal/data", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ table: code, limit: 20, connection: { token: config.tokens[0] } }),
+  });
+  const res = await data(request, env).catch((err) => errorResponse(err));
+  const text = await res.text();
+  const cut = text.indexOf("\n!ERROR ");
+  const parsed = parseJson(cut >= 0 ? text.slice(cut + 8) : text);
+  if (res.status !== 200 || cut >= 0) {
+    const e = parsed.ok ? jsonObject(jsonObject(parsed.value)?.error) : null;
+    return { error: { code: String(e?.code ?? "INTERNAL"), message: String(e?.message ?? text.slice(0, 300)) } };
+  }
+  return { rows: parsed.ok && Array.isArray(parsed.value) ? (parsed.value as unknown[][]) : [] };
+}
+
+async function table(env: Env, config: Config, code: string): Promise<Response> {
+  const entry = await findTable(env, config, code);
+  const { description, bytes } = await describeTable(env, config, entry, { prefixOnly: true });
+  await bytes.return(undefined);
+  const rows = await preview(env, config, entry.code);
+  const header = "rows" in rows ? ((rows.rows[0] ?? []) as string[]) : [];
+  const body = "rows" in rows ? rows.rows.slice(1) : [];
+  const example = (c: string) => {
+    const i = header.indexOf(c);
+    return i < 0 ? null : (body.find((r) => r[i] !== null && r[i] !== undefined)?.[i] ?? null);
+  };
+  const key = entry.source.kind === "r2" ? entry.source.key : null;
+  return Response.json({
+    code: entry.code,
+    title: entry.title,
+    source: entry.source.kind === "r2" ? { kind: "r2", key } : { kind: "url", url: entry.source.table.url },
+    columns: describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type, example: example(c.code) })),
+    preview: rows,
+    versions: key ? (await listVersions(env.DATA, key)).reverse() : [],
+  });
+}
+
+async function upload(request: Request, env: Env, config: Config, url: URL): Promise<Response> {
+  const { key, kind } = checkKey(url.searchParams.get("key") ?? "");
+  if (kind !== "table") throw new AppError("KEY_INVALID", `The page uploads table files; put "${key}" with PUT /files/${key}.`);
+  // Under the table's write lock, as PUT /files (routes/files/index.ts).
+  return withTableLock(env, key, (lease) => putTable(request, env, config, key, lease));
+}
+
+const SyncRequest = z.strictObject({ tables: z.array(z.string().max(230)).max(1000).optional(), prune: z.boolean().optional() });
+
+function summaryResponse(summary: Summary): Response {
+  return Response.json({ lines: summary.lines, failed: summary.failed });
+}
+
+function health(config: Config): Response {
+  const problems: { code: string; detail?: string }[] = [];
+  if (config.tokens.length === 0) problems.push({ code: "CONNECTOR_TOKEN" });
+  if (!config.workerUrl) problems.push({ code: "WORKER_URL" });
+  for (const t of config.urlTables) {
+    const { host, hostname } = new URL(t.url);
+    if (!config.allowedHosts.has(host) && !config.allowedHosts.has(hostname)) problems.push({ code: "URL_HOST", detail: `${t.code}: ${host}` });
+  }
+  return Response.json({
+    settings: {
+      PORTAL_URL: config.portal?.origin ?? null,
+      BITRIX_CLIENT_ID: config.portal?.clientId ?? null,
+      WORKER_URL: config.workerUrl,
+      CONNECTOR_TOKEN: config.tokens.length > 0,
+      UPLOAD_TOKEN: config.uploadTokens.length > 0,
+      URL_TABLES: config.urlTables.map((t) => ({ code: t.code, title: t.title, host: new URL(t.url).host })),
+      URL_ALLOWED_HOSTS: [...config.allowedHosts],
+      DEFAULT_DATE_FORMAT: config.defaultDateFormat,
+      UPLOAD_KEEP_VERSIONS: config.keepVersions,
+    },
+    problems,
+  });
+}
+
+const RenewRequest = z.looseObject({ AUTH_ID: z.string().max(4096).optional(), member_id: z.string().max(128).optional() });
+
+/** POST /app/api/session: a fresh portal token, verified like the frame's, for a new session. */
+const renew = endpoint({
+  body: "form-or-json",
+  auth: async ({ body, config }) => verifyPortalToken(config, typeof body.AUTH_ID === "string" ? body.AUTH_ID : undefined, { requireAdmin: true }),
+  schema: RenewRequest,
+  handle: async (req, { env, principal }) => Response.json(await issueSession(env, principal.portal, principal.accessToken, req.member_id ?? "")),
+});
+
+const get = (handle: (session: AppSession, ctx: { request: Request; env: Env; config: Config; url: URL }) => Promise<Response> | Response) =>
+  endpoint({ body: "none", auth: appSession, schema: z.unknown(), handle: (_req, { request, env, config, principal }) => handle(principal, { request, env, config, url: new URL(request.url) }) });
+
+const ROUTES: Record<string, Record<string, RouteHandler>> = {
+  tables: { GET: get((_s, { env, config }) => tables(env, config)) },
+  portal: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse)) },
+  table: { GET: get((_s, { env, config, url }) => table(env, config, url.searchParams.get("code") ?? "")) },
+  upload: { PUT: get((_s, { request, env, config, url }) => upload(request, env, config, url)) },
+  sync: {
+    POST: endpoint({
+      body: "form-or-json",
+      auth: appSession,
+      schema: SyncRequest,
+      handle: (req, { env, config, principal }) => portalCall(() => runRegistration(env, config, principal.portal, principal.accessToken, req)).then(summaryResponse),
+    }),
+  },
+  health: { GET: get((_s, { config }) => health(config)) },
+  session: { POST: renew },
+};
+
+export const appApi: RouteHandler = async (request, env) => {
+  let config: Config | null = null;
+  try {
+    config = readConfig(env);
+  } catch {}
+  const name = new URL(request.url).pathname.replace(/^\/app\/api\//, "");
+  const route = ROUTES[name];
+  let response: Response;
+  try {
+    if (!route) throw new AppError("NOT_FOUND", `There is no app call /app/api/${name}.`);
+    const handler = route[request.method];
+    if (!handler) throw new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on /app/api/${name}; use ${Object.keys(route).join(" or ")}.`);
+    response = await handler(request, env);
+  } catch (err) {
+    response = errorResponse(err);
+  }
+  return withAppHeaders(response, config);
+};

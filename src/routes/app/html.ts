@@ -1,0 +1,84 @@
+/**
+ * How every app response is sent: the security headers (a strict CSP whose
+ * frame-ancestors is PORTAL_URL only, nosniff, no referrer, no caching of
+ * pages), and HTML built from escaped text only.
+ */
+import type { Config } from "../../config/config";
+import { APP_CSS_HASH, APP_JS_HASH } from "./assets";
+import { say, type Lang, type MessageKey } from "./messages";
+
+/** The BX24 library the portal's frame loads (scheme-relative: the page's own scheme). */
+export const BX24_SCRIPT = "//api.bitrix24.com/api/v1/";
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** JSON safe inside a `<script type="application/json">` block: no `<`, `>`, `&` or line separators unescaped. */
+export function jsonForHtml(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * Scripts only from the Worker and the portal's BX24 library, no inline
+ * script or style, no plugins, calls only to the Worker, and only the
+ * configured portal may frame the page. Without PORTAL_URL there is no portal
+ * to name: API answers may then be framed by nobody, while the page that says
+ * which settings are missing (text only: no data, no action to click) may be
+ * framed by any page, so the portal's frame shows it instead of a blocked frame.
+ */
+export function securityHeaders(config: Config | null, unconfigured: "*" | "'none'" = "'none'"): Record<string, string> {
+  const ancestors = config?.portal ? config.portal.origin : unconfigured;
+  return {
+    "content-security-policy": [
+      "default-src 'none'",
+      "script-src 'self' api.bitrix24.com",
+      "style-src 'self'",
+      "img-src 'self' data:",
+      "connect-src 'self'",
+      "form-action 'none'",
+      "base-uri 'none'",
+      `frame-ancestors ${ancestors}`,
+    ].join("; "),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
+}
+
+/** A response with the app's security headers added (pages, API answers and errors alike). */
+export function withAppHeaders(response: Response, config: Config | null, unconfigured: "*" | "'none'" = "'none'"): Response {
+  const out = new Response(response.body, response);
+  for (const [k, v] of Object.entries(securityHeaders(config, unconfigured))) out.headers.set(k, v);
+  if (!out.headers.has("cache-control")) out.headers.set("cache-control", "no-store");
+  return out;
+}
+
+/** A whole page: `body` must already be escaped HTML. */
+export function page(lang: Lang, title: string, body: string, options: { script?: boolean } = {}): string {
+  const scripts = options.script ? `<script src="${BX24_SCRIPT}"></script>\n<script type="module" src="/app/app.js?v=${APP_JS_HASH}"></script>\n` : "";
+  return `<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="/app/app.css?v=${APP_CSS_HASH}">
+${scripts}</head>
+<body>
+${body}
+</body>
+</html>
+`;
+}
+
+export function htmlResponse(html: string, status: number, config: Config | null): Response {
+  return withAppHeaders(new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8" } }), config, "*");
+}
+
+/** A page with a title and paragraphs of text (escaped here): refusals, errors, settings to fix. */
+export function messagePage(lang: Lang, titleKey: MessageKey, paragraphs: string[], list: string[] = []): string {
+  const items = list.length ? `<ul>${list.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>` : "";
+  const [first, ...rest] = paragraphs;
+  const body = `<main class="message"><h1>${escapeHtml(say(lang, titleKey))}</h1>${first !== undefined ? `<p>${escapeHtml(first)}</p>` : ""}${items}${rest.map((p) => `<p>${escapeHtml(p)}</p>`).join("")}</main>`;
+  return page(lang, say(lang, "title"), body);
+}

@@ -1,0 +1,118 @@
+// Issue 13: POST /app as the portal's frame and as an attacker would send it,
+// over HTTP (no browser): what is verified, what is answered, which headers.
+import type { Miniflare } from "miniflare";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FakePortal } from "./fake-portal";
+import { freePort, startWorker } from "./worker";
+
+let portal: FakePortal;
+let worker: { mf: Miniflare; url: string; bucket: R2Bucket };
+let host: string;
+
+const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
+const open = (params: Record<string, string>, path = "/app") =>
+  fetch(`${worker.url}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form(params) });
+const frame = (token: string, extra: Record<string, string> = {}) => ({ AUTH_ID: token, REFRESH_ID: "r", AUTH_EXPIRES: "3600", member_id: "member-1", DOMAIN: host, PROTOCOL: "1", LANG: "en", APP_SID: "s", PLACEMENT: "DEFAULT", ...extra });
+const bootOf = (html: string) => JSON.parse(/<script type="application\/json" id="boot">(.*?)<\/script>/s.exec(html)![1]);
+
+beforeAll(async () => {
+  portal = new FakePortal({ modern: true });
+  await portal.start();
+  host = new URL(portal.origin).host;
+  const port = await freePort();
+  worker = await startWorker({ CONNECTOR_TOKEN: "frame-token", PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: FakePortal.APP_CODE, WORKER_URL: `http://127.0.0.1:${port}` }, port);
+});
+afterAll(async () => {
+  await worker.mf.dispose();
+  await portal.stop();
+});
+beforeEach(async () => {
+  portal.connectors = [];
+  portal.sources = [];
+  portal.datasets = [];
+  portal.calls = [];
+  portal.installed = true;
+  for (const o of (await worker.bucket.list()).objects) await worker.bucket.delete(o.key);
+  await worker.bucket.put("sales.csv", "id,amount\n1,2.5\n");
+});
+
+describe("POST /app", () => {
+  it("an administrator of our app gets the page: strict CSP framed by PORTAL_URL only, no inline script, a session in the boot data", async () => {
+    const res = await open(frame("good-access"));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("content-security-policy")).toBe(
+      `default-src 'none'; script-src 'self' api.bitrix24.com; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors ${portal.origin}`,
+    );
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const html = await res.text();
+    // Every script is a file from the Worker or BX24; the one inline block is JSON, which is never executed.
+    expect([...html.matchAll(/<script([^>]*)>/g)].map((m) => m[1].trim())).toEqual([
+      'src="//api.bitrix24.com/api/v1/"',
+      expect.stringMatching(/^type="module" src="\/app\/app\.js\?v=[0-9a-f]{12}"$/),
+      'type="application/json" id="boot"',
+    ]);
+    const boot = bootOf(html);
+    expect(boot).toEqual({ lang: "en", session: expect.stringMatching(/^v1\./), expires: expect.any(Number), portal: portal.origin, member: "member-1" });
+    expect(html).not.toContain("good-access"); // the token only travels sealed inside the session
+    expect(portal.calls).toEqual(["app.info", "user.admin"]);
+  });
+
+  it("another portal's DOMAIN is refused without calling the portal; a non-admin and another app after app.info / user.admin", async () => {
+    for (const [params, calls] of [
+      [frame("good-access", { DOMAIN: "evil.example.com" }), []],
+      [frame("other-app-access"), ["app.info"]],
+      [frame("non-admin-access"), ["app.info", "user.admin"]],
+      [{ LANG: "ru" }, []],
+    ] as const) {
+      portal.calls = [];
+      const res = await open(params);
+      expect(res.status).toBe(403);
+      const html = await res.text();
+      expect(html).toContain("<h1>");
+      for (const secret of ["sales", "amount", "boot", "x-app-session"]) expect(html.toLowerCase()).not.toContain(secret);
+      expect(portal.calls).toEqual(calls);
+    }
+  });
+
+  it("registers on the first install only; one without its source does not tell the page to finish the installation", async () => {
+    portal.installed = false;
+    const first = bootOf(await (await open(frame("good-access"))).text());
+    expect(first.install).toEqual({ failed: false, lines: expect.arrayContaining([{ object: "table sales", outcome: "created", detail: "2 fields", table: "sales", changes: { added: ["ID", "AMOUNT"], removed: [], retyped: [] } }]) });
+    // The portal still says not installed (the page did not call installFinish): the next open registers again, idempotently.
+    const second = bootOf(await (await open(frame("good-access"))).text());
+    expect(second.install.lines.every((l: { outcome: string }) => l.outcome === "unchanged")).toBe(true);
+    expect(portal.connectors).toHaveLength(1);
+    portal.installed = true;
+    portal.calls = [];
+    expect(bootOf(await (await open(frame("good-access"))).text()).install).toBeUndefined();
+    expect(portal.calls).toEqual(["app.info", "user.admin"]);
+
+    // A file that cannot be described is reported and skipped; the connector, the source and the other
+    // datasets are registered, so the installation is finished (the page offers that table's dataset later).
+    await worker.bucket.put("broken.csv", 'a,b\n1,"never closed\n');
+    portal.installed = false;
+    portal.connectors = [];
+    portal.sources = [];
+    portal.datasets = [];
+    const partial = bootOf(await (await open(frame("good-access"))).text());
+    expect(partial.install.failed).toBe(false);
+    expect(partial.install.lines.find((l: { object: string }) => l.object === "table broken")).toMatchObject({ outcome: "failed", table: "broken", detail: expect.stringContaining("CSV record 2") });
+    expect(portal.datasets.map((d) => d.name)).toEqual(["sales"]);
+
+    // Without the source (the Worker's /check refused by the portal) the installation is not finished.
+    portal.installed = false;
+    portal.connectors = [];
+    portal.sources = [];
+    portal.datasets = [];
+    portal.checkFails = true;
+    try {
+      const noSource = bootOf(await (await open(frame("good-access"))).text());
+      expect(noSource.install.failed).toBe(true);
+      expect(noSource.install.lines.find((l: { object: string }) => l.object === "source")).toMatchObject({ outcome: "failed", detail: expect.stringContaining("the Worker rejected the token") });
+    } finally {
+      portal.checkFails = false;
+    }
+  });
+});
