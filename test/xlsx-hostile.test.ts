@@ -7,21 +7,10 @@ import { describe, expect, it } from "vitest";
 import { AppError } from "../src/errors";
 import { xlsx } from "../src/formats/xlsx";
 import { readSharedStrings, SharedStrings } from "../src/formats/xlsx/strings";
-import type { Bytes, FileAccess } from "../src/model";
+import type { Bytes } from "../src/model";
+import { memoryAccess, nothing } from "./memory-access";
 import { buildXlsx, buildZip, typedRows } from "./xlsx-build";
 
-function memoryAccess(bytes: Uint8Array, chunk = 1 << 16): FileAccess {
-  return {
-    size: bytes.length,
-    read: async (o, l) => bytes.slice(o, o + l),
-    stream: (o, l) =>
-      (async function* (): Bytes {
-        for (let at = o; at < o + l; at += chunk) yield bytes.slice(at, Math.min(o + l, at + chunk));
-      })(),
-  };
-}
-
-async function* nothing(): Bytes {}
 
 async function records(bytes: Uint8Array): Promise<unknown[][]> {
   const access = memoryAccess(bytes);

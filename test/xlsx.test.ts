@@ -10,7 +10,8 @@ import { describeStream } from "../src/catalog/describe";
 import { inferTypes } from "../src/catalog/infer";
 import { xlsx } from "../src/formats/xlsx";
 import { formatKind, isoText, NumberKind, numberText, serialText, unescapeText } from "../src/formats/xlsx/cells";
-import type { Bytes, FileAccess, TableEntry } from "../src/model";
+import type { TableEntry } from "../src/model";
+import { memoryAccess, nothing } from "./memory-access";
 import { baseTableCode } from "../src/rules/naming";
 import { call, clearBucket, errorOf, post, put, table } from "./helpers";
 import { serialOf } from "./xlsx-build";
@@ -47,18 +48,6 @@ async function descriptionOf(code: string): Promise<{ name: string; type: string
 }
 
 /** Random access over bytes in memory, streamed in `chunk` pieces. */
-function memoryAccess(bytes: Uint8Array, chunk = 1 << 16): FileAccess {
-  return {
-    size: bytes.length,
-    read: async (o, l) => bytes.slice(o, o + l),
-    stream: (o, l) =>
-      (async function* (): Bytes {
-        for (let at = o; at < o + l; at += chunk) yield bytes.slice(at, Math.min(o + l, at + chunk));
-      })(),
-  };
-}
-
-async function* nothing(): Bytes {}
 
 /** Every raw record of a workbook's sheet, through the format alone (no header handling). */
 async function recordsOf(bytes: Uint8Array, sheet?: string): Promise<unknown[][]> {
