@@ -10,7 +10,7 @@ import { planQuery } from "../query/pipeline";
 import { answerRows } from "../query/project";
 import { tableRows } from "../formats/rows";
 import { DataRequest, portalDateFormat, tableParam } from "../request/schemas";
-import { PIECE_CHARS, urlDataBody } from "../write/urldata";
+import { PIECE_BYTES, urlDataBody } from "../write/urldata";
 import { counting } from "../streams/bytes";
 import { endpoint } from "./endpoint";
 import { AppError } from "../errors";
@@ -35,7 +35,7 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
     const first = await rows.next();
     const pump = answerRows(description, plan, rows, {
       first,
-      pieceChars: PIECE_CHARS,
+      pieceBytes: PIECE_BYTES,
       onBatch: (n) => (stats.rows += n),
       onEnd: (sent) => {
         if (!config.logStats || stats.logged) return;
