@@ -33,7 +33,7 @@ const OPEN = 91;
 const CLOSE = 93;
 
 /** Writes one cell's text as JSON, exactly as the column's emitter would (values/convert.ts). */
-type CellWriter = (out: ByteBuilder, text: string | null) => void;
+export type CellWriter = (out: ByteBuilder, text: string | null) => void;
 
 const NULL = new TextEncoder().encode("null");
 
@@ -45,7 +45,7 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function jsonNumberAsIs(t: string, fraction: boolean): boolean {
+export function jsonNumberAsIs(t: string, fraction: boolean): boolean {
   const n = t.length;
   if (n === 0 || n > 16) return false;
   let i = t.charCodeAt(0) === 45 ? 1 : 0;
@@ -85,7 +85,15 @@ function writerFor(type: ColumnType, emit: Emitter, convert: Converter): CellWri
   }
 }
 
-function writeTyped(out: ByteBuilder, cell: Cell): void {
+/** Per column: cell text → its JSON in the answer (compiled tables store exactly this). */
+export function cellWritersFor(description: Description): CellWriter[] {
+  const converters = convertersFor(description);
+  const emitters = emittersFor(description);
+  return description.columns.map((c, i) => writerFor(c.type, emitters[i], converters[i]));
+}
+
+/** A typed cell (one the filter converted) → its JSON in the answer. */
+export function writeTyped(out: ByteBuilder, cell: Cell): void {
   if (typeof cell === "string") out.jsonString(cell);
   else out.text(cellToJson(cell));
 }
@@ -93,8 +101,7 @@ function writeTyped(out: ByteBuilder, cell: Cell): void {
 export function answerRows(description: Description, plan: QueryPlan, rows: RowBatches, options: AnswerOptions): AnswerPump {
   const { selected, filter, limit } = plan;
   const converters = convertersFor(description);
-  const emitters = emittersFor(description);
-  const writers = description.columns.map((c, i) => writerFor(c.type, emitters[i], converters[i]));
+  const writers = cellWritersFor(description);
   const filterCols = filter?.columns ?? [];
   // Per selected position: a column the filter already converted is written
   // from its typed cell; any other goes straight from text to JSON.

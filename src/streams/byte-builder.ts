@@ -41,6 +41,11 @@ export class ByteBuilder {
     return out;
   }
 
+  /** The bytes written since `start`, not copied: valid until the next write or take. */
+  view(start: number): Uint8Array {
+    return this.buf.subarray(start, this.length);
+  }
+
   /** A copy of the bytes written since `start` (a position taken from `length`). */
   since(start: number): Uint8Array {
     return this.buf.slice(start, this.length);

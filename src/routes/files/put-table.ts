@@ -18,6 +18,7 @@ import { readStream, type Bytes } from "../../streams/bytes";
 import { replaceKeeping } from "../../uploads/versions";
 import { ObjectWriter } from "../../uploads/writer";
 import { entryFor } from "./entry";
+import { compileAfterUpload } from "../../compiled/triggers";
 
 /** What an upload declared about its body: its length, its SHA-256, or both. */
 interface Declared {
@@ -137,6 +138,7 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     throw err;
   }
   const { object, previous } = replaced;
+  await compileAfterUpload(env, config, entry, object.size);
   const change = schemaChange(before, description.columns);
   const notes: string[] = [];
   if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: run \`npm run setup\` to add them to the portal's dataset.`);
