@@ -11,13 +11,14 @@ import { describeTable } from "../catalog/describe";
 import type { Config, Env } from "../config/config";
 import type { Cell, ColumnType, DateFormat, Description, TableEntry } from "../model";
 import { FieldResolver } from "../query/fields";
+import type { CompiledFilter } from "../query/filter";
 import { planQuery, type QueryPlan } from "../query/pipeline";
 import { writeTyped } from "../query/project";
 import type { DataRequest } from "../request/schemas";
 import { ByteBuilder } from "../streams/byte-builder";
 import { PIECE_BYTES, urlDataBody } from "../write/urldata";
 import { compiledFolder, dataKey, descriptionId, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
-import { groupsToRead } from "./skip";
+import { filterParts, groupsToRead } from "./skip";
 
 // Sections closer than this are read with one request (the gap is read and dropped).
 const MERGE_GAP = 64 * 1024;
@@ -44,15 +45,28 @@ const decoder = new TextDecoder();
 /** A stored cell's JSON → the typed cell the filter compares (what the converter made of its text). */
 function decodeCell(bytes: Uint8Array, start: number, end: number): Cell {
   const first = bytes[start];
-  if (first === 34) {
-    let plain = true;
-    for (let i = start + 1; i < end - 1; i++) if (bytes[i] === 92) plain = false;
-    return plain ? decoder.decode(bytes.subarray(start + 1, end - 1)) : (JSON.parse(decoder.decode(bytes.subarray(start, end))) as string);
-  }
   if (first === 110) return null; // null
-  let s = "";
-  for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
-  return Number(s);
+  if (first !== 34) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+    return Number(s);
+  }
+  // Short ASCII text without escapes (codes, dates, most names) is built directly: cheaper than a decoder call.
+  if (end - start <= 40) {
+    let s = "";
+    for (let i = start + 1; i < end - 1; i++) {
+      const b = bytes[i];
+      if (b >= 0x80 || b === 92) return decodeText(bytes, start, end);
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
+  return decodeText(bytes, start, end);
+}
+
+function decodeText(bytes: Uint8Array, start: number, end: number): string {
+  for (let i = start + 1; i < end - 1; i++) if (bytes[i] === 92) return JSON.parse(decoder.decode(bytes.subarray(start, end))) as string;
+  return decoder.decode(bytes.subarray(start + 1, end - 1));
 }
 
 interface LoadedGroup {
@@ -71,7 +85,7 @@ export interface CompiledSource {
  * The answer's pieces from a compiled table. `types` is the column types (to
  * know which columns' stored JSON can differ from their typed JSON).
  */
-export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], onEnd?: (sent: number, bytesRead: number) => void): () => Promise<Uint8Array | null> {
+export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], parts: CompiledFilter[] | null, onEnd?: (sent: number, bytesRead: number) => void): () => Promise<Uint8Array | null> {
   const { meta, description } = src;
   const { selected, filter, limit } = plan;
   const width = description.columns.length;
@@ -80,6 +94,9 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
   const fromTyped = selected.map((i) => filterCols.includes(i));
   const numeric = description.columns.map((c: { type: ColumnType }) => c.type === "int" || c.type === "double");
   const typed: Cell[] = new Array(width).fill(null);
+  // Which row each column's typed cell was decoded for (part-by-part evaluation).
+  const decodedAt = new Float64Array(width).fill(-1);
+  let decodedRow = 0;
   const order = meta.groups.map((_, g) => g).filter((g) => read[g]);
   const out = new ByteBuilder(PIECE_BYTES + 4096);
   let bytesRead = 0;
@@ -91,6 +108,7 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
   const rowsMode = (g: GroupMeta) => identity && filterCols.every((i) => !numeric[i] || g.stats[i].canonical);
 
   const load = async (g: GroupMeta): Promise<LoadedGroup> => {
+    if (!filter && limit - sent < g.rows && rowsMode(g)) return loadPrefix(g, limit - sent);
     const want = new Set<number>(filterCols);
     if (rowsMode(g)) want.add(-1);
     else for (const i of selected) want.add(i);
@@ -110,8 +128,20 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
     }
     return { meta: g, sections };
   };
+  /** Whole rows, only the first `n`: their ends, then just their bytes (a preview reads kilobytes). */
+  const loadPrefix = async (g: GroupMeta, n: number): Promise<LoadedGroup> => {
+    const [at] = g.rowSection;
+    const endsRaw = await src.read(at, 4 * g.rows);
+    const { ends } = readSection(endsRaw, g.rows);
+    const length = n > 0 ? ends[n - 1] : 0;
+    const bytes = length > 0 ? await src.read(at + 4 * g.rows, length) : new Uint8Array(0);
+    bytesRead += endsRaw.byteLength + length;
+    return { meta: g, sections: new Map([[-1, { ends, bytes }]]) };
+  };
+  // With a limit and no filter, the rows needed are known: nothing is read ahead past them.
+  const ahead = !filter && limit !== Infinity ? 0 : READ_AHEAD;
   const fill = () => {
-    while (loading.length <= READ_AHEAD && next < order.length) {
+    while (loading.length <= ahead && next < order.length) {
       const p = load(meta.groups[order[next++]]);
       p.catch(() => {}); // awaited in turn; a failure surfaces there
       loading.push(p);
@@ -130,13 +160,41 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
       return;
     }
     const cols = filterCols.map((i) => lg.sections.get(i)!);
+    const byColumn: (Section | undefined)[] = new Array(width);
+    filterCols.forEach((c, k) => (byColumn[c] = cols[k]));
     const cells = selected.map((i) => lg.sections.get(i));
     for (let r = 0; r < g.rows && sent < limit; r++) {
-      for (let k = 0; k < filterCols.length; k++) {
-        const s = cols[k];
-        typed[filterCols[k]] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+      if (parts) {
+        // Part by part: a row fails at its first failing part, before the other columns are decoded.
+        decodedRow++;
+        let pass = true;
+        for (const p of parts) {
+          for (const c of p.columns) {
+            if (decodedAt[c] === decodedRow) continue;
+            const s = byColumn[c]!;
+            typed[c] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+            decodedAt[c] = decodedRow;
+          }
+          if (!p.test(typed)) {
+            pass = false;
+            break;
+          }
+        }
+        if (!pass) continue;
+        // Selected columns written from their typed cell need it decoded even if no part read it… every filter column is some part's.
+        for (const c of filterCols) {
+          if (decodedAt[c] === decodedRow) continue;
+          const s = byColumn[c]!;
+          typed[c] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+          decodedAt[c] = decodedRow;
+        }
+      } else {
+        for (let k = 0; k < filterCols.length; k++) {
+          const s = cols[k];
+          typed[filterCols[k]] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+        }
+        if (filter && !filter.test(typed)) continue;
       }
-      if (filter && !filter.test(typed)) continue;
       sent++;
       if (rows) {
         out.bytes(rows.bytes.subarray(r === 0 ? 0 : rows.ends[r - 1], rows.ends[r]));
@@ -169,7 +227,7 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
       }
       fill();
       const lg = await loading.shift()!;
-      fill();
+      if (ahead > 0) fill(); // the next reads overlap this group's answer
       answerGroup(lg);
       if (out.length >= PIECE_BYTES) return out.take();
     }
@@ -184,15 +242,29 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
   if (folder === null) return null;
   const live = await env.DATA.head(source.key);
   if (!live) return null;
-  const meta = await loadMeta(env.DATA, metaKey(folder, live.etag));
+  const mkey = metaKey(folder, live.etag);
+  let meta = await loadMeta(env.DATA, mkey);
   if (!meta || meta.source.etag !== live.etag) return null;
   // The description the streaming path would use (cached per version): the compiled one must be it.
   const { description, bytes } = await describeTable(env, config, entry, { prefixOnly: true });
   await bytes.return(undefined);
-  if (descriptionId(description) !== meta.description) return null;
+  const id = descriptionId(description);
+  if (id !== meta.description) {
+    metaCache.delete(mkey); // this isolate's copy may predate a recompilation
+    meta = await loadMeta(env.DATA, mkey);
+    if (!meta) return null;
+    if (id !== meta.description) {
+      // Compiled with another description (a sidecar changed, or inference did in a new release):
+      // removed, so the next cron run compiles the table again. Until then the streaming path serves.
+      metaCache.delete(mkey);
+      await env.DATA.delete([mkey, dataKey(folder, live.etag)]);
+      return null;
+    }
+  }
   const plan = planQuery(description, req, dateFormat);
   const fields = new FieldResolver(description.columns, req.mapFields);
   const read = groupsToRead(meta.groups, req.filter, description, fields, dateFormat);
+  const parts = plan.filter ? filterParts(req.filter, description, fields, dateFormat) : null;
   const key = dataKey(folder, live.etag);
   const src: CompiledSource = {
     meta,
@@ -204,7 +276,7 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
     },
   };
   const started = Date.now();
-  const pump = compiledRows(src, plan, read, (sent, bytesRead) => {
+  const pump = compiledRows(src, plan, read, parts, (sent, bytesRead) => {
     if (config.logStats) console.log(`bench-stats ${JSON.stringify({ table: entry.code, compiled: true, bytesRead, rowsSent: sent, ms: Date.now() - started })}`);
   });
   const body = urlDataBody(plan.header, pump, async () => {}, `table "${entry.code}" (compiled)`);

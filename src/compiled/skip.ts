@@ -47,6 +47,21 @@ function partsOf(filter: Record<string, unknown> | undefined, description: Descr
   return parts;
 }
 
+/**
+ * The filter as its top-level parts (ANDed), each with the columns it reads,
+ * so a row can be rejected by its first failing part before the other
+ * columns are decoded. null when the top level is not a plain AND.
+ */
+export function filterParts(filter: Record<string, unknown> | undefined, description: Description, fields: FieldResolver, dateFormat: DateFormat): CompiledFilter[] | null {
+  if (!filter || "LOGIC" in filter) return null;
+  const parts: CompiledFilter[] = [];
+  for (const [key, value] of Object.entries(filter)) {
+    const compiled = compileFilter({ [key]: value }, { description, fields, dateFormat });
+    if (compiled) parts.push(compiled);
+  }
+  return parts;
+}
+
 /** Per group: whether any of its rows may pass the filter. */
 export function groupsToRead(groups: readonly GroupMeta[], filter: Record<string, unknown> | undefined, description: Description, fields: FieldResolver, dateFormat: DateFormat): boolean[] {
   const parts = partsOf(filter, description, fields, dateFormat);
