@@ -388,7 +388,11 @@ async function main(): Promise<void> {
     "",
     ...lines,
   ].join("\n");
-  writeFileSync(join(import.meta.dirname, "RESULTS.md"), report + "\n");
+  // The "## History" sections of the previous file are kept: RESULTS.md keeps the figures per release.
+  const resultsFile = join(import.meta.dirname, "RESULTS.md");
+  const previous = existsSync(resultsFile) ? readFileSync(resultsFile, "utf8") : "";
+  const history = previous.indexOf("\n## History");
+  writeFileSync(resultsFile, report + "\n" + (history >= 0 ? previous.slice(history) : ""));
   console.log(report);
 }
 
