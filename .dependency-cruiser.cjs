@@ -10,6 +10,7 @@ const STAGES = [
   ["src/config/"],
   ["src/request/", "src/source/"],
   ["src/catalog/", "src/query/", "src/write/", "src/uploads/", "src/auth/"],
+  ["src/compiled/"],
   ["src/routes/"],
   ["src/index\\.ts$"],
 ];

@@ -4,7 +4,8 @@
  * decode → auth → validate → its handler.
  */
 import { Router, type IRequest } from "itty-router";
-import type { Env } from "./config/config";
+import { readConfig, type Env } from "./config/config";
+import { compileChanged } from "./compiled/triggers";
 import { guardBody } from "./request/drain";
 import { AppError, errorResponse } from "./errors";
 import { data } from "./routes/data";
@@ -73,5 +74,10 @@ export default {
     const response = await router.fetch(guarded.request, env, ctx);
     await guarded.drain();
     return response;
+  },
+  /** The Cron Trigger (wrangler.toml [triggers]): compiles tables whose live version has no compiled form yet. */
+  async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
+    const done = await compileChanged(env, readConfig(env));
+    for (const d of done) console.log(`compile ${d.code}: ${JSON.stringify(d.result)}`);
   },
 } satisfies ExportedHandler<Env>;

@@ -47,12 +47,12 @@ async function sha256Hex(text: string): Promise<string> {
   return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Every object's text in the bucket, by key. */
+/** Every object's text in the bucket, by key (compiled forms aside: src/compiled/, written after an upload). */
 async function bucketTexts(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   const listed = await env.DATA.list();
-  // Manifests (.manifest/) describe contents; they are not contents (test/manifest.test.ts covers them).
-  for (const o of listed.objects) if (!o.key.startsWith(".manifest/")) out.set(o.key, await (await env.DATA.get(o.key))!.text());
+  // Manifests (.manifest/) and compiled forms (.compiled/) describe contents; they are not contents (test/manifest.test.ts, test/compiled-*.test.ts cover them).
+  for (const o of listed.objects) if (!/^\.(manifest|compiled)\//.test(o.key)) out.set(o.key, await (await env.DATA.get(o.key))!.text());
   return out;
 }
 
@@ -151,7 +151,7 @@ describe("concurrent PUTs to one key", () => {
     const answers = await Promise.all(contents.map((t) => putRoomy("m.csv", t)));
     const statuses = await Promise.all(answers.map(async (r) => (await r.text(), r.status)));
     for (const s of statuses) expect([200, 409]).toContain(s);
-    const listed = (await env.DATA.list()).objects.map((o) => o.key).filter((k) => !k.startsWith(".manifest/"));
+    const listed = (await env.DATA.list()).objects.map((o) => o.key).filter((k) => !/^\.(manifest|compiled)\//.test(k));
     expect(listed.filter((k) => !k.startsWith(".versions/m.csv/") && k !== "m.csv")).toEqual([]); // no .staging/ object (earlier releases staged large uploads) and no other key
     const heads: string[] = [];
     for (const k of listed) heads.push((await (await env.DATA.get(k))!.text()).slice(0, 12));

@@ -10,8 +10,9 @@ import { planQuery } from "../query/pipeline";
 import { answerRows } from "../query/project";
 import { tableRows } from "../formats/rows";
 import { DataRequest, portalDateFormat, tableParam } from "../request/schemas";
-import { PIECE_CHARS, urlDataBody } from "../write/urldata";
+import { PIECE_BYTES, urlDataBody } from "../write/urldata";
 import { counting } from "../streams/bytes";
+import { compiledAnswer } from "../compiled/serve";
 import { endpoint } from "./endpoint";
 import { AppError } from "../errors";
 
@@ -20,6 +21,9 @@ export const data = endpoint({ body: "form-or-json", auth: connectorToken, schem
 async function dataResponse(req: DataRequest, env: Env, config: Config): Promise<Response> {
   const entry = await findTable(env, config, tableParam(req));
   const dateFormat = portalDateFormat(req.connection, config.defaultDateFormat);
+  // A compiled form of the live version answers the same bytes without reading the file.
+  const compiled = await compiledAnswer(env, config, entry, req, dateFormat);
+  if (compiled) return compiled;
   // Aborted when the client goes away, so a pending upstream read is cancelled at once.
   const gone = new AbortController();
   const { description, bytes, access } = await describeTable(env, config, entry, { signal: gone.signal });
@@ -35,7 +39,7 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
     const first = await rows.next();
     const pump = answerRows(description, plan, rows, {
       first,
-      pieceChars: PIECE_CHARS,
+      pieceBytes: PIECE_BYTES,
       onBatch: (n) => (stats.rows += n),
       onEnd: (sent) => {
         if (!config.logStats || stats.logged) return;

@@ -1,6 +1,6 @@
 /**
  * The urlData answer, streamed: `[["A","B"],[1,"x"],…]`. Output is batched
- * into chunks of about CHUNK_CHARS characters (or whatever was found within
+ * into chunks of about CHUNK_BYTES (or whatever was found within
  * FLUSH_MS); the header row goes out at once, so the portal sees bytes before the file is read through; while a
  * selective filter skips rows for long, a space (valid JSON whitespace) is
  * sent every KEEPALIVE_MS so the portal's 60 s idle timeout never fires.
@@ -10,24 +10,28 @@
  * never take a cut-off table for a complete one.
  */
 import { errorBody, toAppError } from "../errors";
+import { ByteBuilder } from "../streams/byte-builder";
 
-const CHUNK_CHARS = 256 * 1024;
+const CHUNK_BYTES = 256 * 1024;
 const DEFAULT_KEEPALIVE_MS = 10_000;
 // Rows found by a selective filter go out at least this often, however few.
 const FLUSH_MS = 1_000;
 
 /**
  * Pulls the next piece of encoded rows (`,[1,"x"],[2,"y"]`, possibly ending
- * mid-row: the writer only concatenates), "" when a batch held no matching
- * row, null when there are no more. A piece is about PIECE_CHARS at most
- * (one cell may exceed it), so one output chunk stays bounded however wide
- * the rows or long the cells.
+ * mid-row: the writer only concatenates) as UTF-8 bytes (or text), empty when
+ * a batch held no matching row, null when there are no more. A piece is about
+ * PIECE_BYTES at most (one cell may exceed it), so one output chunk stays
+ * bounded however wide the rows or long the cells. The writer copies a piece
+ * before it asks for the next one.
  */
-export type RowPump = () => Promise<string | null>;
+export type RowPump = () => Promise<Uint8Array | string | null>;
 
-export const PIECE_CHARS = 64 * 1024;
+export const PIECE_BYTES = 64 * 1024;
 
 const TICK = Symbol("tick");
+const SPACE = 32;
+const CLOSE = 93;
 
 export function urlDataBody(
   header: readonly string[],
@@ -47,13 +51,13 @@ export function urlDataBody(
         controller.enqueue(encoder.encode(`[${JSON.stringify(header)}`));
       },
       async pull(controller) {
-        let buf = "";
+        const buf = new ByteBuilder(CHUNK_BYTES + PIECE_BYTES);
         try {
-          while (buf.length < CHUNK_CHARS) {
+          while (buf.length < CHUNK_BYTES) {
             // A slow source (a URL trickling bytes) keeps `pump` waiting: the
             // keep-alive must not wait with it.
             const next = pump();
-            let piece: string | null;
+            let piece: Uint8Array | string | null;
             for (;;) {
               let timer: ReturnType<typeof setTimeout> | undefined;
               const tick = new Promise<typeof TICK>((r) => (timer = setTimeout(() => r(TICK), Math.max(0, KEEPALIVE_MS - (Date.now() - lastSent)))));
@@ -63,31 +67,34 @@ export function urlDataBody(
                 piece = got;
                 break;
               }
-              controller.enqueue(encoder.encode(buf === "" ? " " : buf));
-              buf = "";
+              if (buf.length === 0) buf.byte(SPACE);
+              controller.enqueue(buf.take());
               lastSent = Date.now();
             }
             if (piece === null) {
-              controller.enqueue(encoder.encode(`${buf}]`));
+              buf.byte(CLOSE);
+              controller.enqueue(buf.take());
               controller.close();
               return;
             }
-            buf += piece;
-            if (first && buf !== "") break; // the first rows go out at once
-            if (buf !== "" && Date.now() - lastSent > FLUSH_MS) break;
+            if (typeof piece === "string") buf.text(piece);
+            else buf.bytes(piece);
+            if (first && buf.length > 0) break; // the first rows go out at once
+            if (buf.length > 0 && Date.now() - lastSent > FLUSH_MS) break;
             if (Date.now() - lastSent > KEEPALIVE_MS) {
-              if (buf === "") buf = " ";
+              if (buf.length === 0) buf.byte(SPACE);
               break;
             }
           }
           first = false;
           lastSent = Date.now();
-          controller.enqueue(encoder.encode(buf));
+          controller.enqueue(buf.take());
         } catch (err) {
           if (cancelled) return; // the client is gone: nobody to tell
           const e = toAppError(err);
           console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
-          controller.enqueue(encoder.encode(`${buf}\n!ERROR ${JSON.stringify(errorBody(e))}\n`));
+          buf.text(`\n!ERROR ${JSON.stringify(errorBody(e))}\n`);
+          controller.enqueue(buf.take());
           controller.close();
           await cancel().catch(() => {});
         }

@@ -22,6 +22,7 @@ import { replaceKeeping } from "../../uploads/versions";
 import { stage, stagingWriter, type Staged } from "../../uploads/staged";
 import { ObjectWriter } from "../../uploads/writer";
 import { entryFor } from "./entry";
+import { compileAfterUpload } from "../../compiled/triggers";
 
 /** What an upload declared about its body: its length, its SHA-256, or both. */
 interface Declared {
@@ -199,6 +200,8 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     kept = false;
     console.error(`the manifest of "${key}" could not be written: ${(err as Error).message}`);
   }
+  // Compiled after the manifest: the compiled form is made from the description serving uses (catalog/describe.ts).
+  await compileAfterUpload(env, config, entry, object.size);
   const change = schemaChange(before, description.columns);
   const notes: string[] = [];
   if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: run \`npm run setup\` to add them to the portal's dataset.`);

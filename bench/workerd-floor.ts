@@ -1,0 +1,31 @@
+/**
+ * What workerd spends only to read an R2 object and send it (no parsing): GET
+ * /files/<key> of bench.csv in Miniflare, workerd's CPU from /proc. The floor
+ * under every /data figure of `npm run bench` (its local R2 runs in the same
+ * workerd process). `npx tsx bench/workerd-floor.ts`
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { bundleWorker } from "../test/setup/worker";
+import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
+
+const cpuOf = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+const mf = new Miniflare({ modules: true, script: await bundleWorker(), compatibilityDate: COMPATIBILITY_DATE, r2Buckets: ["DATA"], r2Persist: mkdtempSync(join(tmpdir(), "floor-r2-")), bindings: { CONNECTOR_TOKEN: "t", UPLOAD_TOKEN: "u" }, host: "127.0.0.1", port: 0 });
+const url = (await mf.ready).href.replace(/\/$/, "");
+const pid = Number(execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString().split("\n").map((l) => l.trim().split(/\s+/)).filter((p) => Number(p[1]) === process.pid && p[2] === "workerd").pop()![0]);
+const buf = readFileSync(join(import.meta.dirname, "data", "bench.csv"));
+await (await mf.getR2Bucket("DATA")).put("bench.csv", buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+for (let k = 0; k < 3; k++) {
+  const c0 = cpuOf(pid);
+  const t0 = performance.now();
+  const res = await fetch(`${url}/files/bench.csv`, { headers: { authorization: "Bearer u" } });
+  const bytes = (await res.arrayBuffer()).byteLength;
+  console.log(JSON.stringify({ request: "GET /files/bench.csv", status: res.status, bytes, cpuS: +(cpuOf(pid) - c0).toFixed(2), wallMs: Math.round(performance.now() - t0) }));
+}
+await mf.dispose();

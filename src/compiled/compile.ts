@@ -1,0 +1,215 @@
+/**
+ * Compiles one R2 table into its compiled form (layout.ts): one read of the
+ * exact version whose etag the result is keyed to, rows cut into groups,
+ * every cell written once as the JSON the streaming path answers for it, and
+ * per column and group the stats filters use to skip groups. The data object
+ * streams out through a multipart upload (uploads/writer.ts), so memory holds
+ * one group; the meta object is written last, and only if the source still
+ * has the etag that was read. Older compiled versions of the key are deleted.
+ */
+import { describeStream, loadDeclared, SAMPLE_BYTES } from "../catalog/describe";
+import type { Config, Env } from "../config/config";
+import { tableRows } from "../formats/rows";
+import type { Cell, Description, TableEntry } from "../model";
+import { convertersFor } from "../query/pipeline";
+import { cellWritersFor, jsonNumberAsIs } from "../query/project";
+import { openTable } from "../source/open";
+import { ByteBuilder } from "../streams/byte-builder";
+import { ObjectWriter } from "../uploads/writer";
+import { compiledFolder, dataKey, descriptionId, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, type ColumnStats, type GroupMeta, type Meta } from "./layout";
+
+export type CompileResult =
+  | { status: "compiled"; etag: string; rows: number; groups: number; dataSize: number }
+  | { status: "skipped"; reason: string };
+
+class StatsBuilder {
+  nulls = 0;
+  min: number | string | undefined;
+  max: number | string | undefined;
+  distinct: Set<number | string> | null = new Set();
+  canonical = true;
+
+  constructor(private readonly ordered: boolean) {}
+
+  add(v: Cell): void {
+    if (v === null) {
+      this.nulls++;
+      return;
+    }
+    if (this.ordered) {
+      if (this.min === undefined || v < this.min) this.min = v;
+      if (this.max === undefined || v > this.max) this.max = v;
+    }
+    const d = this.distinct;
+    if (d !== null && !d.has(v)) {
+      if (d.size >= MAX_DISTINCT || (typeof v === "string" && v.length > MAX_STAT_CHARS)) this.distinct = null;
+      else d.add(v);
+    }
+  }
+
+  done(): ColumnStats {
+    return {
+      nulls: this.nulls,
+      ...(this.min !== undefined ? { min: this.min, max: this.max } : {}),
+      ...(this.distinct !== null ? { distinct: [...this.distinct] } : {}),
+      canonical: this.canonical,
+    };
+  }
+}
+
+/** One group being built: per column the cells' JSON and where each ends, and the stats. */
+class GroupBuilder {
+  readonly cells: ByteBuilder[];
+  readonly ends: number[][];
+  readonly rowBytes = new ByteBuilder(256 * 1024);
+  readonly rowEnds: number[] = [];
+  stats: StatsBuilder[];
+
+  constructor(private readonly d: Description) {
+    this.cells = d.columns.map(() => new ByteBuilder(64 * 1024));
+    this.ends = d.columns.map(() => []);
+    this.stats = this.freshStats();
+  }
+
+  private freshStats(): StatsBuilder[] {
+    return this.d.columns.map((c) => new StatsBuilder(c.type !== "string"));
+  }
+
+  get rows(): number {
+    return this.rowEnds.length;
+  }
+
+  /** The group's sections, and a fresh group. */
+  take(): { sections: Uint8Array[][]; rows: number; stats: ColumnStats[] } {
+    const sectionOf = (ends: number[], bytes: Uint8Array) => {
+      const head = new Uint8Array(4 * ends.length);
+      const view = new DataView(head.buffer);
+      ends.forEach((e, i) => view.setUint32(4 * i, e, true));
+      return [head, bytes];
+    };
+    const sections = this.cells.map((b, i) => sectionOf(this.ends[i], b.take()));
+    sections.push(sectionOf(this.rowEnds, this.rowBytes.take()));
+    const rows = this.rows;
+    const stats = this.stats.map((s) => s.done());
+    for (const e of this.ends) e.length = 0;
+    this.rowEnds.length = 0;
+    this.stats = this.freshStats();
+    return { sections, rows, stats };
+  }
+}
+
+export interface CompileOptions {
+  /** Stop (and write nothing) once Date.now() passes this. */
+  deadline?: number;
+  /** Rows per group (tests use tiny groups); GROUP_ROWS by default. */
+  groupRows?: number;
+}
+
+/** Compiles the R2 table `entry` (never a URL table). */
+export async function compileTable(env: Env, config: Config, entry: TableEntry, options: CompileOptions = {}): Promise<CompileResult> {
+  const src = entry.source;
+  if (src.kind !== "r2") return { status: "skipped", reason: "not an R2 table" };
+  const folder = compiledFolder(src.key);
+  if (folder === null) return { status: "skipped", reason: "key too long" };
+  const declared = await loadDeclared(env, entry);
+  const opened = await openTable(env, config, entry, { sampleBytes: SAMPLE_BYTES });
+  const etag = opened.version;
+  if (etag === null) {
+    await opened.bytes.return(undefined);
+    return { status: "skipped", reason: "no etag" };
+  }
+  // Described the way describeTable does from a whole read (the serving path compares the result).
+  const { description, bytes } = await describeStream(entry, opened.bytes, declared.sidecar, { size: opened.size, read: opened.read, stream: opened.stream });
+  const writers = cellWritersFor(description);
+  const converters = convertersFor(description);
+  const numeric = description.columns.map((c) => c.type === "int" || c.type === "double");
+  const width = description.columns.length;
+  const out = new ObjectWriter(env.DATA, dataKey(folder, etag), { httpMetadata: { contentType: "application/octet-stream" } });
+  const groups: GroupMeta[] = [];
+  let offset = 0;
+  let total = 0;
+  const group = new GroupBuilder(description);
+  const groupRows = options.groupRows ?? GROUP_ROWS;
+
+  const flush = async () => {
+    if (group.rows === 0) return;
+    const { sections, rows, stats } = group.take();
+    const ranges: [number, number][] = [];
+    for (const parts of sections) {
+      const length = parts[0].byteLength + parts[1].byteLength;
+      ranges.push([offset, length]);
+      for (const p of parts) if (p.byteLength > 0) await out.write(p);
+      offset += length;
+    }
+    const rowSection = ranges.pop()!;
+    groups.push({ rows, columns: ranges, rowSection, stats });
+  };
+
+  try {
+    const rows = tableRows(bytes, description);
+    for await (const batch of rows) {
+      if (options.deadline !== undefined && Date.now() > options.deadline) {
+        await rows.return(undefined);
+        await out.abort();
+        return { status: "skipped", reason: "out of time" };
+      }
+      for (const row of batch) {
+        const rb = group.rowBytes;
+        rb.byte(44);
+        rb.byte(91);
+        for (let i = 0; i < width; i++) {
+          const t = row[i];
+          const cells = group.cells[i];
+          const start = cells.length;
+          writers[i](cells, t);
+          group.ends[i].push(cells.length);
+          const typed = converters[i](t);
+          const stats = group.stats[i];
+          stats.add(typed);
+          // Numbers kept as written (`1.50`, `-0`) differ from the typed cell's JSON.
+          if (numeric[i] && stats.canonical && t !== null && jsonNumberAsIs(t, true) && String(typed) !== t) stats.canonical = false;
+          if (i > 0) rb.byte(44);
+          rb.bytes(cells.view(start));
+        }
+        rb.byte(93);
+        group.rowEnds.push(rb.length);
+        total++;
+        if (group.rows >= groupRows || rb.length >= GROUP_BYTES) await flush();
+      }
+    }
+    await flush();
+    const data = await out.finish({});
+    if (!data) throw new Error("the compiled data object was not written");
+    // Written from one read of `etag`; the meta appears only if that is still the live version.
+    const live = await env.DATA.head(src.key);
+    if (live?.etag !== etag) {
+      await env.DATA.delete(dataKey(folder, etag));
+      return { status: "skipped", reason: "the source changed while it was compiled" };
+    }
+    const meta: Meta = { layout: LAYOUT_VERSION, source: { key: src.key, etag, size: live.size }, description: descriptionId(description), rows: total, dataSize: offset, groups };
+    await env.DATA.put(metaKey(folder, etag), JSON.stringify(meta), { httpMetadata: { contentType: "application/json" } });
+    await deleteOthers(env.DATA, folder, etag);
+    return { status: "compiled", etag, rows: total, groups: groups.length, dataSize: offset };
+  } catch (err) {
+    await out.abort();
+    throw err;
+  }
+}
+
+/** Removes the compiled forms of other versions of the same key. */
+async function deleteOthers(bucket: R2Bucket, folder: string, etag: string): Promise<void> {
+  const keep = new Set([dataKey(folder, etag), metaKey(folder, etag)]);
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: folder, cursor });
+    const stale = page.objects.map((o) => o.key).filter((k) => !keep.has(k));
+    if (stale.length > 0) await bucket.delete(stale);
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+}
+
+/** Whether the live version of an R2 table already has a compiled form. */
+export async function isCompiled(bucket: R2Bucket, key: string, etag: string): Promise<boolean> {
+  const folder = compiledFolder(key);
+  return folder === null || (await bucket.head(metaKey(folder, etag))) !== null;
+}

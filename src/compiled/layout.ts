@@ -1,0 +1,103 @@
+/**
+ * The compiled form of a table, layout 1 (docs/design/compiled-tables.md).
+ * Two R2 objects per compiled version of a source object, in a dot-folder
+ * (never listed as tables, see rules/naming.ts):
+ *
+ *   .compiled/<encodeURIComponent(key)>/<etag>.data       the row groups
+ *   .compiled/<encodeURIComponent(key)>/<etag>.meta.json  where everything is, and the stats
+ *
+ * The meta object is written last: a compiled form exists only once it is
+ * complete. It names the source's etag and the Description it was compiled
+ * with; it is served only while both still hold for the live object.
+ *
+ * The data object is row group after row group. A group of up to GROUP_ROWS
+ * rows holds, in this order, one section per column and then the rows:
+ *   column section: u32 LE end offset of each cell's JSON (relative to the
+ *                   section's bytes), then the cells' JSON bytes, concatenated;
+ *   rows section:   the same for whole rows, each row `,[cell,…]` with every
+ *                   column in file order, so a whole-table answer is a copy.
+ * Cells are stored as the streaming path answers them from their text.
+ */
+import * as z from "zod";
+import type { Description } from "../model";
+
+export const LAYOUT_VERSION = 1;
+export const COMPILED_PREFIX = ".compiled/";
+
+/** Rows per group: small enough that a month of a date-sorted year is a few groups, large enough for few reads. */
+export const GROUP_ROWS = 16_384;
+/** A group also ends once its rows hold this many bytes (long cells): memory stays bounded. */
+export const GROUP_BYTES = 4 * 1024 * 1024;
+/** Distinct values kept per column and group (for filters to skip groups); more are not kept. */
+export const MAX_DISTINCT = 32;
+/** Longer text values are never kept as stats. */
+export const MAX_STAT_CHARS = 100;
+
+// R2 keys are at most 1,024 bytes: a longer encoded key is not compiled (it is still served, streaming).
+const MAX_ENCODED_KEY = 900;
+
+/** The folder of one source key's compiled forms, or null when the key is too long to have one. */
+export function compiledFolder(key: string): string | null {
+  const encoded = encodeURIComponent(key);
+  return encoded.length > MAX_ENCODED_KEY ? null : `${COMPILED_PREFIX}${encoded}/`;
+}
+
+export const dataKey = (folder: string, etag: string) => `${folder}${etag}.data`;
+export const metaKey = (folder: string, etag: string) => `${folder}${etag}.meta.json`;
+
+const Stat = z.union([z.number(), z.string()]);
+const Range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);
+
+const ColumnStats = z.object({
+  nulls: z.number().int().nonnegative(),
+  /** Smallest and largest typed value (numbers, canonical dates); absent for text or an all-empty column. */
+  min: Stat.optional(),
+  max: Stat.optional(),
+  /** Every distinct typed value (nulls aside), when there are at most MAX_DISTINCT short ones. */
+  distinct: z.array(Stat).optional(),
+  /** Every stored cell is exactly cellToJson(typed cell) (no `1.50`, `-0` kept as written). */
+  canonical: z.boolean(),
+});
+
+const Group = z.object({
+  rows: z.number().int().positive(),
+  /** [offset, length] in the data object of each column's section, in column order. */
+  columns: z.array(Range),
+  /** [offset, length] of the rows section. */
+  rowSection: Range,
+  stats: z.array(ColumnStats),
+});
+
+export const Meta = z.object({
+  layout: z.literal(LAYOUT_VERSION),
+  source: z.object({ key: z.string(), etag: z.string(), size: z.number() }),
+  /** The description's identity (see descriptionId): served only while the live one is equal. */
+  description: z.string(),
+  rows: z.number().int().nonnegative(),
+  dataSize: z.number().int().nonnegative(),
+  groups: z.array(Group),
+});
+
+export type Meta = z.infer<typeof Meta>;
+export type GroupMeta = z.infer<typeof Group>;
+export type ColumnStats = z.infer<typeof ColumnStats>;
+
+/** Everything of a Description that decides the answer's bytes, as one string to compare. */
+export function descriptionId(d: Description): string {
+  return JSON.stringify({ format: d.reader.format, keys: d.keys, header: d.header, columns: d.columns, decimalComma: d.decimalComma, dateColumn: d.dateColumn ?? null });
+}
+
+/** A section's parts: `ends[i]` is where cell i's JSON ends within `bytes`. */
+export interface Section {
+  ends: Uint32Array;
+  bytes: Uint8Array;
+}
+
+export function readSection(raw: Uint8Array, rows: number): Section {
+  const endsBytes = 4 * rows;
+  // Copied out so the view is 4-byte aligned whatever the range read gave.
+  const ends = new Uint32Array(rows);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  for (let i = 0; i < rows; i++) ends[i] = view.getUint32(4 * i, true);
+  return { ends, bytes: raw.subarray(endsBytes) };
+}

@@ -1,0 +1,284 @@
+/**
+ * /data from a table's compiled form, when it has one for the live version:
+ * the same plan, the same filter and the same bytes as the streaming path
+ * (test/compiled-differential.test.ts), but the file is neither read whole
+ * nor parsed. Groups the filter cannot match are skipped from their stats;
+ * of the others only the sections the request needs are read (R2 range
+ * reads, neighbours merged into one); rows are copied from the stored JSON.
+ * A whole-table answer is the stored rows, byte for byte.
+ */
+import { describeTable } from "../catalog/describe";
+import type { Config, Env } from "../config/config";
+import type { Cell, ColumnType, DateFormat, Description, TableEntry } from "../model";
+import { FieldResolver } from "../query/fields";
+import type { CompiledFilter } from "../query/filter";
+import { planQuery, type QueryPlan } from "../query/pipeline";
+import { writeTyped } from "../query/project";
+import type { DataRequest } from "../request/schemas";
+import { ByteBuilder } from "../streams/byte-builder";
+import { PIECE_BYTES, urlDataBody } from "../write/urldata";
+import { compiledFolder, dataKey, descriptionId, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
+import { filterParts, groupsToRead } from "./skip";
+
+// Sections closer than this are read with one request (the gap is read and dropped).
+const MERGE_GAP = 64 * 1024;
+// Groups read ahead of the one being answered.
+const READ_AHEAD = 2;
+
+const metaCache = new Map<string, Meta>();
+const META_CACHE_SIZE = 32;
+
+async function loadMeta(bucket: R2Bucket, key: string): Promise<Meta | null> {
+  const hit = metaCache.get(key);
+  if (hit) return hit;
+  const obj = await bucket.get(key);
+  if (!obj) return null;
+  const parsed = Meta.safeParse(await obj.json().catch(() => null));
+  if (!parsed.success) return null; // another layout, or damaged: the streaming path serves
+  if (metaCache.size >= META_CACHE_SIZE) metaCache.delete(metaCache.keys().next().value!);
+  metaCache.set(key, parsed.data);
+  return parsed.data;
+}
+
+const decoder = new TextDecoder();
+
+/** A stored cell's JSON → the typed cell the filter compares (what the converter made of its text). */
+function decodeCell(bytes: Uint8Array, start: number, end: number): Cell {
+  const first = bytes[start];
+  if (first === 110) return null; // null
+  if (first !== 34) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+    return Number(s);
+  }
+  // Short ASCII text without escapes (codes, dates, most names) is built directly: cheaper than a decoder call.
+  if (end - start <= 40) {
+    let s = "";
+    for (let i = start + 1; i < end - 1; i++) {
+      const b = bytes[i];
+      if (b >= 0x80 || b === 92) return decodeText(bytes, start, end);
+      s += String.fromCharCode(b);
+    }
+    return s;
+  }
+  return decodeText(bytes, start, end);
+}
+
+function decodeText(bytes: Uint8Array, start: number, end: number): string {
+  for (let i = start + 1; i < end - 1; i++) if (bytes[i] === 92) return JSON.parse(decoder.decode(bytes.subarray(start, end))) as string;
+  return decoder.decode(bytes.subarray(start + 1, end - 1));
+}
+
+interface LoadedGroup {
+  meta: GroupMeta;
+  sections: Map<number, Section>; // by column; -1: the rows
+}
+
+export interface CompiledSource {
+  meta: Meta;
+  description: Description;
+  /** Reads `length` bytes at `offset` of the data object. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+/**
+ * The answer's pieces from a compiled table. `types` is the column types (to
+ * know which columns' stored JSON can differ from their typed JSON).
+ */
+export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], parts: CompiledFilter[] | null, onEnd?: (sent: number, bytesRead: number) => void): () => Promise<Uint8Array | null> {
+  const { meta, description } = src;
+  const { selected, filter, limit } = plan;
+  const width = description.columns.length;
+  const filterCols = filter?.columns ?? [];
+  const identity = selected.length === width && selected.every((c, i) => c === i);
+  const fromTyped = selected.map((i) => filterCols.includes(i));
+  const numeric = description.columns.map((c: { type: ColumnType }) => c.type === "int" || c.type === "double");
+  const typed: Cell[] = new Array(width).fill(null);
+  // Which row each column's typed cell was decoded for (part-by-part evaluation).
+  const decodedAt = new Float64Array(width).fill(-1);
+  let decodedRow = 0;
+  const order = meta.groups.map((_, g) => g).filter((g) => read[g]);
+  const out = new ByteBuilder(PIECE_BYTES + 4096);
+  let bytesRead = 0;
+  let sent = 0;
+  let next = 0; // index into order of the next group to start loading
+  const loading: Promise<LoadedGroup>[] = [];
+
+  /** Whether this group's rows can be copied whole (every column, in order, nothing to rewrite from a typed cell). */
+  const rowsMode = (g: GroupMeta) => identity && filterCols.every((i) => !numeric[i] || g.stats[i].canonical);
+
+  const load = async (g: GroupMeta): Promise<LoadedGroup> => {
+    if (!filter && limit - sent < g.rows && rowsMode(g)) return loadPrefix(g, limit - sent);
+    const want = new Set<number>(filterCols);
+    if (rowsMode(g)) want.add(-1);
+    else for (const i of selected) want.add(i);
+    const ranges = [...want].map((c) => ({ c, r: c === -1 ? g.rowSection : g.columns[c] })).sort((a, b) => a.r[0] - b.r[0]);
+    const sections = new Map<number, Section>();
+    // Neighbouring sections become one read.
+    let i = 0;
+    while (i < ranges.length) {
+      let j = i;
+      while (j + 1 < ranges.length && ranges[j + 1].r[0] - (ranges[j].r[0] + ranges[j].r[1]) <= MERGE_GAP) j++;
+      const from = ranges[i].r[0];
+      const to = ranges[j].r[0] + ranges[j].r[1];
+      const bytes = to > from ? await src.read(from, to - from) : new Uint8Array(0);
+      bytesRead += to - from;
+      for (let k = i; k <= j; k++) sections.set(ranges[k].c, readSection(bytes.subarray(ranges[k].r[0] - from, ranges[k].r[0] - from + ranges[k].r[1]), g.rows));
+      i = j + 1;
+    }
+    return { meta: g, sections };
+  };
+  /** Whole rows, only the first `n`: their ends, then just their bytes (a preview reads kilobytes). */
+  const loadPrefix = async (g: GroupMeta, n: number): Promise<LoadedGroup> => {
+    const [at] = g.rowSection;
+    const endsRaw = await src.read(at, 4 * g.rows);
+    const { ends } = readSection(endsRaw, g.rows);
+    const length = n > 0 ? ends[n - 1] : 0;
+    const bytes = length > 0 ? await src.read(at + 4 * g.rows, length) : new Uint8Array(0);
+    bytesRead += endsRaw.byteLength + length;
+    return { meta: g, sections: new Map([[-1, { ends, bytes }]]) };
+  };
+  // With a limit and no filter, the rows needed are known: nothing is read ahead past them.
+  const ahead = !filter && limit !== Infinity ? 0 : READ_AHEAD;
+  const fill = () => {
+    while (loading.length <= ahead && next < order.length) {
+      const p = load(meta.groups[order[next++]]);
+      p.catch(() => {}); // awaited in turn; a failure surfaces there
+      loading.push(p);
+    }
+  };
+
+  /** Writes one group's passing rows; stops at the limit. */
+  const answerGroup = (lg: LoadedGroup) => {
+    const g = lg.meta;
+    const rows = lg.sections.get(-1);
+    if (!filter && rows) {
+      // Whole rows, no test: one copy (cut at the limit).
+      const n = Math.min(g.rows, limit - sent);
+      out.bytes(rows.bytes.subarray(0, n > 0 ? rows.ends[n - 1] : 0));
+      sent += n;
+      return;
+    }
+    const cols = filterCols.map((i) => lg.sections.get(i)!);
+    const byColumn: (Section | undefined)[] = new Array(width);
+    filterCols.forEach((c, k) => (byColumn[c] = cols[k]));
+    const cells = selected.map((i) => lg.sections.get(i));
+    for (let r = 0; r < g.rows && sent < limit; r++) {
+      if (parts) {
+        // Part by part: a row fails at its first failing part, before the other columns are decoded.
+        decodedRow++;
+        let pass = true;
+        for (const p of parts) {
+          for (const c of p.columns) {
+            if (decodedAt[c] === decodedRow) continue;
+            const s = byColumn[c]!;
+            typed[c] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+            decodedAt[c] = decodedRow;
+          }
+          if (!p.test(typed)) {
+            pass = false;
+            break;
+          }
+        }
+        if (!pass) continue;
+        // Selected columns written from their typed cell need it decoded even if no part read it… every filter column is some part's.
+        for (const c of filterCols) {
+          if (decodedAt[c] === decodedRow) continue;
+          const s = byColumn[c]!;
+          typed[c] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+          decodedAt[c] = decodedRow;
+        }
+      } else {
+        for (let k = 0; k < filterCols.length; k++) {
+          const s = cols[k];
+          typed[filterCols[k]] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+        }
+        if (filter && !filter.test(typed)) continue;
+      }
+      sent++;
+      if (rows) {
+        out.bytes(rows.bytes.subarray(r === 0 ? 0 : rows.ends[r - 1], rows.ends[r]));
+        continue;
+      }
+      out.byte(44);
+      out.byte(91);
+      for (let k = 0; k < selected.length; k++) {
+        if (k > 0) out.byte(44);
+        const i = selected[k];
+        if (fromTyped[k] && numeric[i] && !g.stats[i].canonical) writeTyped(out, typed[i]);
+        else {
+          const s = cells[k]!;
+          out.bytes(s.bytes.subarray(r === 0 ? 0 : s.ends[r - 1], s.ends[r]));
+        }
+      }
+      out.byte(93);
+    }
+  };
+
+  let ended = false;
+  return async () => {
+    if (ended) return null;
+    for (;;) {
+      if (sent >= limit || (loading.length === 0 && next >= order.length)) {
+        if (out.length > 0) return out.take();
+        ended = true;
+        onEnd?.(sent, bytesRead);
+        return null;
+      }
+      fill();
+      const lg = await loading.shift()!;
+      if (ahead > 0) fill(); // the next reads overlap this group's answer
+      answerGroup(lg);
+      if (out.length >= PIECE_BYTES) return out.take();
+    }
+  };
+}
+
+/** The compiled answer to a /data request, or null when the table has no compiled form for its live version and description. */
+export async function compiledAnswer(env: Env, config: Config, entry: TableEntry, req: DataRequest, dateFormat: DateFormat): Promise<Response | null> {
+  const source = entry.source;
+  if (source.kind !== "r2") return null;
+  const folder = compiledFolder(source.key);
+  if (folder === null) return null;
+  const live = await env.DATA.head(source.key);
+  if (!live) return null;
+  const mkey = metaKey(folder, live.etag);
+  let meta = await loadMeta(env.DATA, mkey);
+  if (!meta || meta.source.etag !== live.etag) return null;
+  // The description the streaming path would use (cached per version): the compiled one must be it.
+  const { description, bytes } = await describeTable(env, config, entry, { prefixOnly: true });
+  await bytes.return(undefined);
+  const id = descriptionId(description);
+  if (id !== meta.description) {
+    metaCache.delete(mkey); // this isolate's copy may predate a recompilation
+    meta = await loadMeta(env.DATA, mkey);
+    if (!meta) return null;
+    if (id !== meta.description) {
+      // Compiled with another description (a sidecar changed, or inference did in a new release):
+      // removed, so the next cron run compiles the table again. Until then the streaming path serves.
+      metaCache.delete(mkey);
+      await env.DATA.delete([mkey, dataKey(folder, live.etag)]);
+      return null;
+    }
+  }
+  const plan = planQuery(description, req, dateFormat);
+  const fields = new FieldResolver(description.columns, req.mapFields);
+  const read = groupsToRead(meta.groups, req.filter, description, fields, dateFormat);
+  const parts = plan.filter ? filterParts(req.filter, description, fields, dateFormat) : null;
+  const key = dataKey(folder, live.etag);
+  const src: CompiledSource = {
+    meta,
+    description,
+    read: async (offset, length) => {
+      const part = await env.DATA.get(key, { range: { offset, length } });
+      if (!part) throw new Error(`the compiled data ${key} vanished`);
+      return new Uint8Array(await part.arrayBuffer());
+    },
+  };
+  const started = Date.now();
+  const pump = compiledRows(src, plan, read, parts, (sent, bytesRead) => {
+    if (config.logStats) console.log(`bench-stats ${JSON.stringify({ table: entry.code, compiled: true, bytesRead, rowsSent: sent, ms: Date.now() - started })}`);
+  });
+  const body = urlDataBody(plan.header, pump, async () => {}, `table "${entry.code}" (compiled)`);
+  return new Response(body, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-table-form": "compiled" } });
+}

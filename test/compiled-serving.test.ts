@@ -1,0 +1,63 @@
+// When /data uses a table's compiled form: after an upload, and after the
+// Cron Trigger compiled a file put straight into R2; never for another
+// version of the object, nor for another description (a changed sidecar);
+// and the compiled objects stay out of the table list.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import worker from "../src/index";
+import { compiledFolder } from "../src/compiled/layout";
+import { call, clearBucket, post } from "./helpers";
+
+const AUTH = { authorization: "Bearer upload-token" };
+const upload = (key: string, body: string) => call(new Request(`https://c.test/files/${key}`, { method: "PUT", body, headers: { ...AUTH, "content-length": String(new TextEncoder().encode(body).byteLength) } }));
+const CSV = "id,day,amount\n1,01.03.2024,1.50\n2,15.03.2024,-0\n3,02.04.2024,7\n";
+const FILTER = { select: ["ID", "AMOUNT"], filter: { ">=DAY": "01.03.2024", "<=DAY": "31.03.2024", ">AMOUNT": "-1" } };
+
+async function answer(params: Record<string, unknown>): Promise<{ form: string; text: string }> {
+  const res = await post("/data", params);
+  expect(res.status).toBe(200);
+  return { form: res.headers.get("x-table-form") ?? "streaming", text: await res.text() };
+}
+
+const cron = async () => worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, env);
+
+beforeEach(clearBucket);
+
+describe("compiled forms in service", () => {
+  it("serves an uploaded table compiled, with the same bytes as before it was compiled", async () => {
+    await env.DATA.put("sales.csv", CSV);
+    const before = [await answer({ table: "sales" }), await answer({ table: "sales", ...FILTER })];
+    expect(before.map((a) => a.form)).toEqual(["streaming", "streaming"]);
+    expect((await upload("sales.csv", CSV)).status).toBe(200);
+    const after = [await answer({ table: "sales" }), await answer({ table: "sales", ...FILTER })];
+    expect(after.map((a) => a.form)).toEqual(["compiled", "compiled"]);
+    expect(after.map((a) => a.text)).toEqual(before.map((a) => a.text));
+    expect(after[1].text).toBe('[["ID","AMOUNT"],[1,1.5],[2,0]]');
+  });
+
+  it("never serves a compiled form for another version: a file replaced in R2 is streamed until the cron compiles it", async () => {
+    expect((await upload("sales.csv", CSV)).status).toBe(201);
+    expect((await answer({ table: "sales" })).form).toBe("compiled");
+    await env.DATA.put("sales.csv", "id,day,amount\n9,09.09.2024,9\n");
+    expect(await answer({ table: "sales" })).toEqual({ form: "streaming", text: '[["ID","DAY","AMOUNT"],[9,"2024-09-09",9]]' });
+    await cron();
+    expect(await answer({ table: "sales" })).toEqual({ form: "compiled", text: '[["ID","DAY","AMOUNT"],[9,"2024-09-09",9]]' });
+    // The old version's compiled objects were removed.
+    const folder = compiledFolder("sales.csv")!;
+    expect((await env.DATA.list({ prefix: folder })).objects.length).toBe(2);
+  });
+
+  it("is not used once the description changed (a sidecar retypes a column)", async () => {
+    expect((await upload("sales.csv", CSV)).status).toBe(201);
+    await env.DATA.put("sales.csv.schema.json", JSON.stringify({ columns: { amount: { type: "string" } } }));
+    expect(await answer({ table: "sales", select: ["AMOUNT"] })).toEqual({ form: "streaming", text: '[["AMOUNT"],["1.50"],["-0"],["7"]]' });
+    await cron();
+    expect(await answer({ table: "sales", select: ["AMOUNT"] })).toEqual({ form: "compiled", text: '[["AMOUNT"],["1.50"],["-0"],["7"]]' });
+  });
+
+  it("keeps compiled objects out of the table list", async () => {
+    expect((await upload("sales.csv", CSV)).status).toBe(201);
+    const list = (await (await post("/table_list", {})).json()) as { code: string }[];
+    expect(list.map((t) => t.code).filter((c) => !c.startsWith("remote_"))).toEqual(["sales"]);
+  });
+});
