@@ -47,6 +47,15 @@ describe("compiled forms in service", () => {
     expect((await env.DATA.list({ prefix: folder })).objects.length).toBe(2);
   });
 
+  it("streams the table when its compiled objects are gone but this isolate still knows their meta (same content put again)", async () => {
+    expect((await upload("sales.csv", CSV)).status).toBe(201);
+    const compiled = await answer({ table: "sales" });
+    expect(compiled.form).toBe("compiled");
+    await clearBucket(); // compiled objects, manifest and file gone…
+    await env.DATA.put("sales.csv", CSV); // …and the same bytes (the same etag) put straight into R2
+    expect(await answer({ table: "sales" })).toEqual({ form: "streaming", text: compiled.text });
+  });
+
   it("is not used once the description changed (a sidecar retypes a column)", async () => {
     expect((await upload("sales.csv", CSV)).status).toBe(201);
     await env.DATA.put("sales.csv.schema.json", JSON.stringify({ columns: { amount: { type: "string" } } }));

@@ -7,6 +7,7 @@
  * reads, neighbours merged into one); rows are copied from the stored JSON.
  * A whole-table answer is the stored rows, byte for byte.
  */
+import { AppError } from "../errors";
 import { describeTable } from "../catalog/describe";
 import type { Config, Env } from "../config/config";
 import type { Cell, ColumnType, DateFormat, Description, TableEntry } from "../model";
@@ -266,12 +267,22 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
   const read = groupsToRead(meta.groups, req.filter, description, fields, dateFormat);
   const parts = plan.filter ? filterParts(req.filter, description, fields, dateFormat) : null;
   const key = dataKey(folder, live.etag);
+  // The data object must be there before the answer starts (this isolate's cached meta may outlive it:
+  // a recompilation or a prune removed it); later reads are pinned to the version seen here.
+  const data = await env.DATA.head(key);
+  if (!data) {
+    metaCache.delete(mkey);
+    return null;
+  }
   const src: CompiledSource = {
     meta,
     description,
     read: async (offset, length) => {
-      const part = await env.DATA.get(key, { range: { offset, length } });
-      if (!part) throw new Error(`the compiled data ${key} vanished`);
+      const part = await env.DATA.get(key, { range: { offset, length }, onlyIf: { etagMatches: data.etag } });
+      if (!part || !("body" in part)) {
+        metaCache.delete(mkey);
+        throw new AppError("FILE_CHANGED", `The compiled form of table "${entry.code}" changed while it was read; retry: the next request reads the table again.`);
+      }
       return new Uint8Array(await part.arrayBuffer());
     },
   };
