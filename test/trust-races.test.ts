@@ -203,7 +203,7 @@ describe("a large upload completed in place (multipart, under the lock)", () => 
     );
     expect(await errorOf(res)).toMatchObject({ status: 409, code: "UPLOAD_CONFLICT" });
     expect(await rows("big")).toEqual([["N"], ["wrangler"]]);
-    const keys = (await env.DATA.list()).objects.map((o) => o.key).filter((k) => !k.startsWith(".manifest/"));
+    const keys = (await env.DATA.list()).objects.map((o) => o.key).filter((k) => !/^\.(manifest|compiled)\//.test(k));
     expect(keys.filter((k) => k !== "big.csv").map((k) => k.startsWith(".versions/big.csv/"))).toEqual([true]); // "old" kept, nothing else
     const [version] = (await (await file("/big.csv/versions")).json()) as { version: string }[];
     expect(await (await env.DATA.get(`.versions/big.csv/${version.version}`))!.text()).toBe("n\nold\n");
