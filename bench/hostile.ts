@@ -14,7 +14,7 @@ import { createServer } from "node:http";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { phpEncode } from "../test/helper-server";
-import { bundleWorker, DURABLE_OBJECTS } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const TOKEN = "bench-token";
@@ -44,7 +44,7 @@ const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`
 
 const mf = new Miniflare({
   // Listed, not discovered: Miniflare refuses to walk a bundle with a dynamic import (unzipit's worker_threads branch, never taken in workerd).
-  modules: [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker() }],
+  modules: await workerModules(),
   compatibilityDate: COMPATIBILITY_DATE,
   r2Buckets: ["DATA"],
   durableObjects: DURABLE_OBJECTS,

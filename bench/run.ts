@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import Papa from "papaparse";
 import { phpEncode } from "../test/helper-server";
-import { bundleWorker, DURABLE_OBJECTS } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const root = join(import.meta.dirname, "..");
@@ -79,8 +79,7 @@ interface Worker {
 async function startWorker(persist: string): Promise<Worker> {
   const stats: Record<string, unknown>[] = [];
   const mf = new Miniflare({
-    modules: true,
-    script: await bundleWorker(),
+    modules: await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
     r2Persist: persist,

@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { phpEncode } from "../test/helper-server";
-import { bundleWorker } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const TOKEN = "bench-token";
@@ -43,7 +43,8 @@ const only = new Set(process.argv.slice(3));
 async function fresh() {
   const mf = new Miniflare({
     // Listed, not discovered: Miniflare refuses to walk a bundle with a dynamic import (unzipit's worker_threads branch, never taken in workerd).
-    modules: [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker() }],
+    modules: await workerModules(),
+    durableObjects: DURABLE_OBJECTS,
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
     bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN },

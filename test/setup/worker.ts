@@ -20,6 +20,14 @@ export async function bundleWorker(): Promise<string> {
   return out.outputFiles[0].text;
 }
 
+/**
+ * The bundled Worker as Miniflare's `modules` option. Listed, not discovered: Miniflare refuses to
+ * walk a bundle with a dynamic import (unzipit's worker_threads branch, never taken in workerd).
+ */
+export async function workerModules(): Promise<{ type: "ESModule"; path: string; contents: string }[]> {
+  return [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker() }];
+}
+
 /** The Durable Objects wrangler.toml binds (the table write lock), as Miniflare options. */
 export const DURABLE_OBJECTS = { TABLE_LOCK: { className: "TableLock", useSQLite: true } };
 
@@ -36,8 +44,7 @@ export async function freePort(): Promise<number> {
 
 export async function startWorker(bindings: Record<string, string>, port = 0): Promise<{ mf: Miniflare; url: string; bucket: R2Bucket }> {
   const mf = new Miniflare({
-    // Listed, not discovered: Miniflare refuses to walk a bundle with a dynamic import (unzipit's worker_threads branch, never taken in workerd).
-    modules: [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker() }],
+    modules: await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
     durableObjects: DURABLE_OBJECTS,
