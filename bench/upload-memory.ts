@@ -12,7 +12,7 @@ import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
-import { bundleWorker, DURABLE_OBJECTS } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 
 const TOKEN = "bench-token";
 const MB = 1024 * 1024;
@@ -25,8 +25,7 @@ const cpu = (pid: number) => {
 async function measure(file: string): Promise<string> {
   const persist = mkdtempSync(join(tmpdir(), "upload-memory-"));
   const mf = new Miniflare({
-    modules: true,
-    script: await bundleWorker(),
+    modules: await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
     r2Persist: persist,
