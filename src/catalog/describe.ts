@@ -250,6 +250,7 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
     const filter = new FooterFilter(rule, headers.length);
     const kept: TextRow[] = [];
     rows.forEach((r, i) => filter.push(r, belowAt[i], kept));
+    filter.drain(kept, Infinity); // the sample's rows are in memory already: its released rows at once
     return { kept, dropped: filter.end().rows };
   };
   const totals = (numeric: number[]): FooterRule => ({ kind: "totals", numeric, maxHeld: MAX_HELD_TOTALS });

@@ -7,7 +7,7 @@
  */
 import { AppError } from "../errors";
 import type { Bytes, Description, FileAccess, FooterRow, ReadOptions, RecordReader, TextRow } from "../model";
-import { FooterFilter } from "./layout";
+import { FooterFilter, RELEASE_BATCH } from "./layout";
 
 export type RowBatches = AsyncGenerator<TextRow[], void, undefined>;
 
@@ -128,7 +128,7 @@ export async function* tableRows(bytes: Bytes, shape: RowShape, options: RowOpti
   let row = 0; // the file's row, blank lines counted (as layout reports rows)
   let recordNo = objects ? 0 : -1; // records numbered from 1 (blank lines not counted); positional files have a header record
   for await (const batch of reader.records(bytes, false, read)) {
-    const out: TextRow[] = [];
+    let out: TextRow[] = [];
     for (const record of batch) {
       row++;
       if (skip > 0) {
@@ -146,8 +146,17 @@ export async function* tableRows(bytes: Bytes, shape: RowShape, options: RowOpti
       else {
         if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `Record ${recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`);
         const cells = fitRecord(record, width, recordNo + 1, reader);
-        if (footer) footer.push(cells, row, out);
-        else out.push(cells);
+        if (footer) {
+          footer.push(cells, row, out);
+          // A long run of empty rows released by a data row: handed out in batches, never made at once.
+          while (footer.backlogged) {
+            footer.drain(out, RELEASE_BATCH);
+            if (out.length >= RELEASE_BATCH) {
+              yield out;
+              out = [];
+            }
+          }
+        } else out.push(cells);
       }
     }
     if (out.length > 0) yield out;
