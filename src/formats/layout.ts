@@ -35,6 +35,13 @@ export const MAX_REPORTED = 100;
  * far less gzipped) must not make a million rows in one batch.
  */
 export const RELEASE_BATCH = 1024;
+/** Row slots (rows × the table's width) handed on in one batch at most: 2 MB of slots, however wide the table. */
+export const ROW_BATCH_CELLS = 1 << 18;
+
+/** Rows of a table `width` wide in one batch: RELEASE_BATCH at most, fewer for a wide table, one at least. */
+export function batchRows(width: number): number {
+  return Math.max(1, Math.min(RELEASE_BATCH, Math.floor(ROW_BATCH_CELLS / Math.max(1, width))));
+}
 
 // Cheap on the common cell: only text starting with a blank is trimmed.
 const isEmptyCell = (c: string | null | undefined) => c === null || c === undefined || c === "" || (c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0xa0 || c.charCodeAt(0) === 0x202f ? c.trim() === "" : false);
@@ -270,7 +277,7 @@ export class FooterFilter {
   }
 
   /** Moves released rows into `out` until it holds `max` rows or none are left. */
-  drain(out: TextRow[], max = RELEASE_BATCH): void {
+  drain(out: TextRow[], max = batchRows(this.width)): void {
     while (this.backlog.length > 0 && out.length < max) {
       const h = this.backlog[0];
       if (h.cells) {
@@ -293,7 +300,7 @@ export class FooterFilter {
   private release(out: TextRow[]): void {
     let empties = 0;
     for (const h of this.held) if (!h.cells) empties += h.count;
-    if (empties > RELEASE_BATCH || this.backlog.length > 0) this.backlog.push(...this.held);
+    if (empties > batchRows(this.width) || this.backlog.length > 0) this.backlog.push(...this.held);
     else
       for (const h of this.held) {
         if (h.cells) out.push(h.cells);
