@@ -145,14 +145,14 @@ export async function* tableRows(bytes: Bytes, shape: RowShape, options: RowOpti
         if (header) checkHeader(record, header, reader.cellText);
         continue;
       }
+      if (out.length >= perBatch) {
+        // A record is padded to the table's width here: a wide header over short lines must not make a reader batch's rows at once.
+        yield out;
+        out = [];
+      }
       if (objects) out.push(objectRow(record, keys, recordNo, reader));
       else {
         if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `Record ${recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`);
-        if (out.length >= perBatch) {
-          // A record is padded to the table's width here: a wide header over short lines must not make a reader batch's rows at once.
-          yield out;
-          out = [];
-        }
         const cells = fitRecord(record, width, recordNo + 1, reader);
         if (footer) {
           footer.push(cells, row, out);
