@@ -119,3 +119,45 @@ describe("a write whose lease another write took changes nothing", () => {
     expect(await listVersions(env.DATA, "d.csv")).toEqual([]);
   });
 });
+
+describe("a staged (XLSX) upload whose keeping of the live file outlasted the lease", () => {
+  it("is not made live", async () => {
+    const { buildXlsx } = await import("./xlsx-build");
+    const book = (v: string) => buildXlsx([{ name: "S", rows: `<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c></row><row r="2"><c r="A2"><v>${v}</v></c></row>` }]);
+    await env.DATA.put("w.xlsx", await book("1"));
+    const live = await env.DATA.head("w.xlsx");
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let atGate!: () => void;
+    const reached = new Promise<void>((r) => (atGate = r));
+    // The copy of the live file to a version waits for the test (a large file's copy).
+    const DATA = new Proxy(env.DATA, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop) as unknown;
+        if (prop === "put")
+          return async (key: string, ...rest: unknown[]) => {
+            if (key.startsWith(".versions/")) {
+              atGate();
+              await gate;
+            }
+            return (target.put as (...a: unknown[]) => unknown).call(target, key, ...rest);
+          };
+        return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const slowEnv = { ...env, DATA } as Env;
+    const body = await book("2");
+    const request = new Request("https://c.test/files/w.xlsx", { method: "PUT", body, headers: { "content-length": String(body.length) } });
+    const { putTable } = await import("../src/routes/files/put-table");
+    let thrown: unknown = null;
+    const running = withTableLock(env, "w.xlsx", (lease) => putTable(request, slowEnv, readConfig(env), "w.xlsx", lease).catch((err: unknown) => (thrown = err)), LEASE);
+    await reached;
+    await tick(LEASE + 60);
+    await withTableLock(env, "W.xlsx", async () => {}); // the lease lapsed during the copy: another write takes the table
+    open();
+    await running;
+    expectConflict(thrown);
+    expect((await env.DATA.head("w.xlsx"))?.etag).toBe(live!.etag);
+    expect((await env.DATA.list({ prefix: ".staging/" })).objects).toEqual([]);
+  });
+});
