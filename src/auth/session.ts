@@ -19,7 +19,7 @@
  * BITRIX_CLIENT_ID. Not CONNECTOR_TOKEN: the portal stores that one in the
  * source's settings, where anyone who may edit BI sources can read it, and a
  * session allows uploads and deletes. Nothing to set up; deleting the object
- * ends every session.
+ * ends every session within ROOT_CACHE_MS (an isolate re-reads it that often).
  */
 import type { Config, Env, PortalConfig } from "../config/config";
 import { AppError } from "../errors";
@@ -68,7 +68,15 @@ function unb64url(text: string): Uint8Array | null {
   }
 }
 
-let rootCache: { bucket: R2Bucket; root: Promise<Uint8Array> } | null = null;
+/**
+ * How long an isolate trusts the root it read: deleting `.app/session-key`
+ * must end the sessions of warm isolates too, and a warm isolate must not go
+ * on signing with a root the bucket no longer holds (another isolate would
+ * make a new one, and each would refuse the other's sessions).
+ */
+export const ROOT_CACHE_MS = 60_000;
+
+let rootCache: { bucket: R2Bucket; root: Promise<Uint8Array>; read: number } | null = null;
 
 /** The root secret: read from the bucket, or made once (a concurrent first use keeps the first one written). */
 async function rootKey(bucket: R2Bucket): Promise<Uint8Array> {
@@ -86,8 +94,8 @@ async function rootKey(bucket: R2Bucket): Promise<Uint8Array> {
   return bytes;
 }
 
-async function keys(env: Env, portal: PortalConfig): Promise<{ mac: CryptoKey; seal: CryptoKey }> {
-  if (rootCache?.bucket !== env.DATA) rootCache = { bucket: env.DATA, root: rootKey(env.DATA) };
+async function keys(env: Env, portal: PortalConfig, now: number): Promise<{ mac: CryptoKey; seal: CryptoKey }> {
+  if (rootCache?.bucket !== env.DATA || Math.abs(now - rootCache.read) >= ROOT_CACHE_MS) rootCache = { bucket: env.DATA, root: rootKey(env.DATA), read: now };
   let root: Uint8Array;
   try {
     root = await rootCache.root;
@@ -111,7 +119,7 @@ async function keys(env: Env, portal: PortalConfig): Promise<{ mac: CryptoKey; s
 
 /** A session token for a verified administrator of the configured portal. */
 export async function issueSession(env: Env, portal: PortalConfig, accessToken: string, member: string, now = Date.now()): Promise<{ token: string; expires: number }> {
-  const { mac, seal } = await keys(env, portal);
+  const { mac, seal } = await keys(env, portal, now);
   const exp = Math.floor(now / 1000) + SESSION_TTL_SECONDS;
   const claims = b64url(enc.encode(JSON.stringify({ host: portal.host, member, exp } satisfies Claims)));
   const iv = crypto.getRandomValues(new Uint8Array(12));
@@ -136,7 +144,7 @@ export async function verifySession(env: Env, config: Config, token: string, now
   const sealed = unb64url(sealedText);
   const claimsBytes = unb64url(claimsText);
   if (!sig || !sealed || !claimsBytes || sealed.byteLength < 13) throw invalid();
-  const { mac, seal } = await keys(env, portal);
+  const { mac, seal } = await keys(env, portal, now);
   const expected = await crypto.subtle.sign("HMAC", mac, enc.encode(`v1.${claimsText}.${sealedText}`));
   if (!bytesEqual(expected, sig)) throw invalid();
   const parsed = parseJson(dec.decode(claimsBytes));

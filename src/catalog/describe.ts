@@ -22,6 +22,12 @@ import type { Column, Description, FileAccess, FooterRow, FooterRule, Layout, Re
 
 export const SAMPLE_BYTES = 1024 * 1024;
 export const SAMPLE_ROWS = 10_000;
+/**
+ * Cells (rows × columns) of the sample typed at most (32 MB of slots): a wide
+ * table is typed from fewer rows. 10,000 rows of 20,000 columns were 1.6 GB,
+ * and 10,000 JSON objects of one new key each 10⁸ cells, from 1 MiB of file.
+ */
+export const SAMPLE_CELLS = 1 << 22;
 // Enough for any usual header row; a longer one is simply described again.
 const HEADER_PEEK_BYTES = 64 * 1024;
 
@@ -138,10 +144,23 @@ function positional(first: unknown[], below: unknown[], reader: RecordReader) {
     return r;
   });
   // Trailing unnamed columns that hold nothing (`a;b;c;;;` exports) are dropped.
+  // One pass over the cells (not one per dropped column: a header of 200,000 commas over 10,000 rows was 2·10⁹ looks).
+  const empty = (c: unknown) => c === undefined || c === "" || c === null;
   let width = headers.length;
-  while (width > 1 && (first[width - 1] === "" || first[width - 1] === null) && raw.every((r) => r[width - 1] === undefined || r[width - 1] === "" || r[width - 1] === null)) width--;
+  while (width > 1 && empty(first[width - 1])) width--;
+  for (const r of raw) {
+    if (width >= headers.length) break;
+    for (let i = Math.min(r.length, headers.length); i > width; i--) {
+      if (!empty(r[i - 1])) {
+        width = i;
+        break;
+      }
+    }
+  }
   headers = headers.slice(0, width);
-  return { header, headers, keys: headers, rows: raw.map((r, i) => fitRecord(r, width, i + 2, reader)) };
+  // Within SAMPLE_CELLS (one row at least): a wide table is typed from fewer rows.
+  const taken = raw.length <= SAMPLE_CELLS / width ? raw : raw.slice(0, Math.max(1, Math.floor(SAMPLE_CELLS / width)));
+  return { header, headers, keys: headers, rows: taken.map((r, i) => fitRecord(r, width, i + 2, reader)), cut: taken.length < raw.length };
 }
 
 const isBlankRecord = (r: unknown) => Array.isArray(r) && r.length === 0;
@@ -168,13 +187,20 @@ function headerOf(records: unknown[], reader: RecordReader, declared: Sidecar | 
 function keyed(records: unknown[], reader: RecordReader) {
   const seen = new Set<string>();
   const keys: string[] = [];
-  const objects = records.map((r, i) => {
+  const objects: object[] = [];
+  for (const [i, r] of records.entries()) {
     if (r === null || typeof r !== "object" || Array.isArray(r)) {
       throw new AppError(reader.malformed.code, `Record ${i + 1} is not a ${reader.format} object, but the table's first record is one.`);
     }
+    const before = keys.length;
     for (const k of Object.keys(r)) if (!seen.has(k)) seen.add(k), keys.push(k);
-    return r;
-  });
+    // Within SAMPLE_CELLS (the first record always): the keys of a record past it are not columns.
+    if (i > 0 && (i + 1) * keys.length > SAMPLE_CELLS) {
+      for (const k of keys.splice(before)) seen.delete(k);
+      break;
+    }
+    objects.push(r);
+  }
   const headers = keys.map((k, i) => phpNonEmpty(k, `Column ${i + 1}`));
   const rows = objects.map((r) => keys.map((k) => cellTextOf(reader, Reflect.get(r, k))));
   return { header: null, headers, keys, rows };
@@ -242,14 +268,15 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
     below.push(records[i]);
     belowAt.push(i + 1);
   }
-  const { header, headers, keys, rows } = positional(first, below, reader);
+  const { header, headers, keys, rows, cut } = positional(first, below, reader);
   // The footer is known here only when the sample is the whole file; otherwise reads drop it as they reach it.
-  const reachedEnd = input.complete && records.length <= SAMPLE_ROWS;
+  const reachedEnd = input.complete && records.length <= SAMPLE_ROWS && !cut;
   const dropFooter = (rule: FooterRule) => {
     if (!reachedEnd) return { kept: rows, dropped: [] as FooterRow[] };
     const filter = new FooterFilter(rule, headers.length);
     const kept: TextRow[] = [];
     rows.forEach((r, i) => filter.push(r, belowAt[i], kept));
+    filter.drain(kept, Infinity); // the sample's rows are in memory already: its released rows at once
     return { kept, dropped: filter.end().rows };
   };
   const totals = (numeric: number[]): FooterRule => ({ kind: "totals", numeric, maxHeld: MAX_HELD_TOTALS });

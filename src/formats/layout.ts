@@ -29,6 +29,19 @@ const MAX_SCORED_COLUMNS = 256;
 export const MAX_HELD_TOTALS = 100;
 /** Footer rows listed in a report at most (the rest are counted, not listed). */
 export const MAX_REPORTED = 100;
+/**
+ * Released rows handed out at once at most: a held run of empty rows is only
+ * a count, and a data row after a million of them (a few MB of `,,,` lines,
+ * far less gzipped) must not make a million rows in one batch.
+ */
+export const RELEASE_BATCH = 1024;
+/** Row slots (rows × the table's width) handed on in one batch at most: 2 MB of slots, however wide the table. */
+export const ROW_BATCH_CELLS = 1 << 18;
+
+/** Rows of a table `width` wide in one batch: RELEASE_BATCH at most, fewer for a wide table, one at least. */
+export function batchRows(width: number): number {
+  return Math.max(1, Math.min(RELEASE_BATCH, Math.floor(ROW_BATCH_CELLS / Math.max(1, width))));
+}
 
 // Cheap on the common cell: only text starting with a blank is trimmed.
 const isEmptyCell = (c: string | null | undefined) => c === null || c === undefined || c === "" || (c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0xa0 || c.charCodeAt(0) === 0x202f ? c.trim() === "" : false);
@@ -183,7 +196,9 @@ interface Held {
  * The footer rule applied to a stream of data rows: `push` each row with its
  * file row number, collecting the rows it releases into `out`; `end` returns
  * the rows dropped. Memory: at most maxHeld totals rows (empty rows are
- * counted, not kept), or the sidecar's `footerRows` rows.
+ * counted, not kept), or the sidecar's `footerRows` rows. When
+ * `backlogged`, the caller takes the released rows with `drain` (in batches)
+ * before it pushes the next row.
  */
 export class FooterFilter {
   private held: Held[] = [];
@@ -194,6 +209,8 @@ export class FooterFilter {
   private ringNext = 0;
   /** The current block of look-alikes outgrew the cap: it is data. */
   private overflow = false;
+  /** Released rows not handed out yet, in order (`drain`); empty runs stay counts until taken. */
+  private backlog: Held[] = [];
   private readonly numeric: boolean[];
 
   constructor(
@@ -222,17 +239,17 @@ export class FooterFilter {
     if (kind === DATA && this.held.length === 0) {
       this.overflow = false;
       this.seenData = true;
-      out.push(cells); // the usual row: nothing held
+      this.emit(cells, row, out); // the usual row: nothing held
       return;
     }
     // A footer is below data: rows before the first data row (a table of one "Total" row) are data.
     if (!this.seenData) {
-      out.push(cells);
+      this.emit(cells, row, out);
       return;
     }
     if (this.overflow) {
       if (kind === DATA) this.overflow = false;
-      out.push(cells);
+      this.emit(cells, row, out);
       return;
     }
     if (kind === EMPTY) {
@@ -251,14 +268,44 @@ export class FooterFilter {
     }
     this.release(out);
     this.seenData = true;
-    out.push(cells);
+    this.emit(cells, row, out);
+  }
+
+  /** Whether released rows wait to be taken with `drain` (a long run of empty rows was released). */
+  get backlogged(): boolean {
+    return this.backlog.length > 0;
+  }
+
+  /** Moves released rows into `out` until it holds `max` rows or none are left. */
+  drain(out: TextRow[], max = batchRows(this.width)): void {
+    while (this.backlog.length > 0 && out.length < max) {
+      const h = this.backlog[0];
+      if (h.cells) {
+        out.push(h.cells);
+        this.backlog.shift();
+        continue;
+      }
+      const n = Math.min(h.count, max - out.length);
+      for (let i = 0; i < n; i++) out.push(new Array(this.width).fill(null));
+      h.count -= n;
+      if (h.count === 0) this.backlog.shift();
+    }
+  }
+
+  private emit(cells: TextRow, row: number, out: TextRow[]): void {
+    if (this.backlog.length > 0) this.backlog.push({ row, cells, count: 1 });
+    else out.push(cells);
   }
 
   private release(out: TextRow[]): void {
-    for (const h of this.held) {
-      if (h.cells) out.push(h.cells);
-      else for (let i = 0; i < h.count; i++) out.push(new Array(this.width).fill(null));
-    }
+    let empties = 0;
+    for (const h of this.held) if (!h.cells) empties += h.count;
+    if (empties > batchRows(this.width) || this.backlog.length > 0) this.backlog.push(...this.held);
+    else
+      for (const h of this.held) {
+        if (h.cells) out.push(h.cells);
+        else for (let i = 0; i < h.count; i++) out.push(new Array(this.width).fill(null));
+      }
     this.held = [];
     this.heldTotals = 0;
   }

@@ -7,7 +7,9 @@
  */
 import { AppError } from "../errors";
 import type { Bytes, Description, FileAccess, FooterRow, ReadOptions, RecordReader, TextRow } from "../model";
-import { FooterFilter } from "./layout";
+import { batchRows, FooterFilter, ROW_BATCH_CELLS } from "./layout";
+
+export { ROW_BATCH_CELLS };
 
 export type RowBatches = AsyncGenerator<TextRow[], void, undefined>;
 
@@ -125,10 +127,11 @@ export async function* tableRows(bytes: Bytes, shape: RowShape, options: RowOpti
   const objects = header === null;
   let skip = recordsBeforeHeader(shape);
   const footer = layout && !objects ? new FooterFilter(layout.footer, width) : null;
+  const perBatch = batchRows(width);
   let row = 0; // the file's row, blank lines counted (as layout reports rows)
   let recordNo = objects ? 0 : -1; // records numbered from 1 (blank lines not counted); positional files have a header record
   for await (const batch of reader.records(bytes, false, read)) {
-    const out: TextRow[] = [];
+    let out: TextRow[] = [];
     for (const record of batch) {
       row++;
       if (skip > 0) {
@@ -142,12 +145,26 @@ export async function* tableRows(bytes: Bytes, shape: RowShape, options: RowOpti
         if (header) checkHeader(record, header, reader.cellText);
         continue;
       }
+      if (out.length >= perBatch) {
+        // A record is padded to the table's width here: a wide header over short lines must not make a reader batch's rows at once.
+        yield out;
+        out = [];
+      }
       if (objects) out.push(objectRow(record, keys, recordNo, reader));
       else {
         if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `Record ${recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`);
         const cells = fitRecord(record, width, recordNo + 1, reader);
-        if (footer) footer.push(cells, row, out);
-        else out.push(cells);
+        if (footer) {
+          footer.push(cells, row, out);
+          // A long run of empty rows released by a data row: handed out in batches, never made at once.
+          while (footer.backlogged) {
+            footer.drain(out, perBatch);
+            if (out.length >= perBatch) {
+              yield out;
+              out = [];
+            }
+          }
+        } else out.push(cells);
       }
     }
     if (out.length > 0) yield out;

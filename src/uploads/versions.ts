@@ -144,13 +144,21 @@ export async function replaceKeeping(
  * (but cannot close) the window in which a concurrent upload could land.
  * At least one version is kept, so a deleted file can be restored.
  */
-export async function deleteKeeping(bucket: R2Bucket, key: string, keepCount: number): Promise<string | null> {
+export async function deleteKeeping(bucket: R2Bucket, key: string, keepCount: number, confirm?: () => Promise<void>): Promise<string | null> {
   const live = await bucket.get(key);
   if (!live) return null;
   const version = await keep(bucket, key, live);
   if ((await bucket.head(key))?.etag !== live.etag) {
     await dropDuplicate(bucket, key, version, live.etag);
     throw conflict(key);
+  }
+  // The copy above can outlast the table lock's lease (a large file): the lease must still be ours.
+  try {
+    await confirm?.();
+  } catch (err) {
+    if ((await bucket.head(key))?.etag === live.etag) await bucket.delete(folderOf(key) + version);
+    else await dropDuplicate(bucket, key, version, live.etag);
+    throw err;
   }
   await bucket.delete(key);
   await pruneVersions(bucket, key, Math.max(1, keepCount));
@@ -179,6 +187,7 @@ export async function restoreVersion(
   key: string,
   version: string | undefined,
   keepCount: number,
+  confirm?: () => Promise<void>,
 ): Promise<{ restored: string; kept: string | null; object: R2Object }> {
   const versions = await storedVersions(bucket, key);
   const chosen = version === undefined ? versions[versions.length - 1] : versions.find((v) => v.version === version);
@@ -195,6 +204,13 @@ export async function restoreVersion(
   const { object, previous } = await replaceKeeping(bucket, key, {}, async (onlyIf) => {
     const source = await bucket.get(chosen.object);
     if (!source) throw vanished();
+    // Keeping the live object can outlast the table lock's lease: it must still be ours before anything is made live.
+    try {
+      await confirm?.();
+    } catch (err) {
+      await source.body.cancel();
+      throw err;
+    }
     const { [COPIED_FROM]: _, ...customMetadata } = source.customMetadata ?? {};
     return bucket.put(key, source.body, { httpMetadata: source.httpMetadata, customMetadata, onlyIf });
   });

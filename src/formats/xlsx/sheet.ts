@@ -16,6 +16,9 @@ import { malformed } from "./zip";
 export const MAX_ROWS = 1_048_576;
 export const MAX_COLUMNS = 16_384;
 
+/** Cells a batch of records holds before it is handed on (2 MB of slots), however wide its rows. */
+export const BATCH_CELLS = 1 << 18;
+
 /** The record of a row with no values (shared: a gap of many rows costs one slot each). */
 const EMPTY_ROW: (string | null)[] = Object.freeze([]) as unknown as (string | null)[];
 
@@ -42,6 +45,7 @@ function columnOf(ref: string): number | null {
 export async function* sheetRecords(bytes: Bytes, ctx: SheetContext): AsyncGenerator<(string | null)[][], void, undefined> {
   const { strings, styleKinds, date1904, part } = ctx;
   let batch: (string | null)[][] = [];
+  let batchCells = 0;
   let rowNo = 0; // the current row (1-based)
   let emitted = 0; // the last row handed on
   let row: (string | null)[] = [];
@@ -128,6 +132,7 @@ export async function* sheetRecords(bytes: Bytes, ctx: SheetContext): AsyncGener
         if (!filled) return;
         for (let r = emitted + 1; r < rowNo; r++) batch.push(EMPTY_ROW);
         batch.push(row);
+        batchCells += row.length + (rowNo - emitted - 1); // an empty row a slot
         emitted = rowNo;
       } else if (inCell && type === "inlineStr") inline!.close(name);
     },
@@ -135,12 +140,13 @@ export async function* sheetRecords(bytes: Bytes, ctx: SheetContext): AsyncGener
       if (inValue) value += text;
       else if (inCell && type === "inlineStr") inline!.add(text);
     },
-  });
+  }, () => batchCells >= BATCH_CELLS);
   try {
     for await (const _ of sheet) {
       if (batch.length > 0) {
         const out = batch;
         batch = [];
+        batchCells = 0;
         yield out;
       }
     }

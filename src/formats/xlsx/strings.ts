@@ -17,6 +17,8 @@ const CACHE_SIZE = 1024;
 /** Strings live in pages of this size (a string never spans two), so the table grows without copying. */
 const PAGE_BYTES = 1024 * 1024;
 const PAGE_SHIFT = 20;
+/** Offsets presized from the part's declared count at most (1 MB). */
+const PRESIZE = 1 << 18;
 
 export class SharedStrings {
   private readonly pages: Uint8Array[] = [];
@@ -25,7 +27,6 @@ export class SharedStrings {
   private at = 0;
   /** The global end offset (page × PAGE_BYTES + offset) of each string. */
   private ends: Uint32Array;
-  private used = 0;
   count = 0;
   private readonly encoder = new TextEncoder();
   private readonly decoder = new TextDecoder();
@@ -37,7 +38,8 @@ export class SharedStrings {
     private readonly budget = STRINGS_BUDGET,
     expected = 0,
   ) {
-    this.ends = new Uint32Array(Math.max(1024, Math.min(expected, budget / 4)));
+    // The hint is the file's word, not a fact: it presizes at most PRESIZE entries, doubling covers the rest.
+    this.ends = new Uint32Array(Math.max(1024, Math.min(expected, PRESIZE, budget / 4)));
   }
 
   private tooLarge(): AppError {
@@ -48,25 +50,31 @@ export class SharedStrings {
   }
 
   add(text: string): void {
-    if (3 * text.length > this.page.length - this.at) {
-      if (3 * text.length > PAGE_BYTES && this.encoder.encode(text).length > PAGE_BYTES) {
+    let written: number;
+    if (3 * text.length <= this.page.length - this.at) written = this.encoder.encodeInto(text, this.page.subarray(this.at)).written;
+    else {
+      // The quick bound (3 bytes a char) says it may not fit: its exact size decides, so a page is not left two-thirds empty.
+      const bytes = this.encoder.encode(text);
+      if (bytes.length > PAGE_BYTES) {
         throw new AppError("XLSX_TOO_LARGE", `A shared string of the workbook is longer than ${PAGE_BYTES} bytes (Excel's own limit is 32,767 characters): too large to serve. Save the sheet as CSV UTF-8 and upload that.`);
       }
-      if (this.pages.length > 0 || this.page.length > 0) this.pages.push(this.page);
-      this.page = new Uint8Array(PAGE_BYTES);
-      this.at = 0;
+      if (bytes.length > this.page.length - this.at) {
+        if (this.pages.length > 0 || this.page.length > 0) this.pages.push(this.page);
+        this.page = new Uint8Array(PAGE_BYTES);
+        this.at = 0;
+      }
+      this.page.set(bytes, this.at);
+      written = bytes.length;
     }
-    const written = this.encoder.encodeInto(text, this.page.subarray(this.at)).written;
-    if (written === 0 && text.length > 0) throw new Error("shared string page overflow"); // cannot happen: checked above
     this.at += written;
-    this.used += written;
     if (this.count === this.ends.length) {
       const grown = new Uint32Array(this.ends.length * 2);
       grown.set(this.ends);
       this.ends = grown;
     }
     this.ends[this.count++] = this.pages.length * PAGE_BYTES + this.at;
-    if (this.used + 4 * this.count > this.budget) throw this.tooLarge();
+    // The pages as made (what a page could not take counts too: it is held), not only the bytes written.
+    if (this.pages.length * PAGE_BYTES + this.at + 4 * this.count > this.budget) throw this.tooLarge();
   }
 
   /** String `index` (null for an empty one); an index past the table is a broken workbook. */

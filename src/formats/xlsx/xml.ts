@@ -23,11 +23,17 @@ const local = (name: string) => {
   return at < 0 ? name : name.slice(at + 1);
 };
 
+/** Text is given to the parser in slices of this many characters at most, so that `full` is asked often. */
+const SLICE_CHARS = 1024;
+
 /**
  * Parses one part. Yields after each chunk, so that a caller collecting rows
- * in its handlers can hand them on in batches while the part streams.
+ * in its handlers can hand them on in batches while the part streams; and
+ * within a chunk whenever `full()` says the caller holds enough (a chunk of
+ * 64 KB can hold thousands of rows, and a row of one cell at XFD is 16,384
+ * wide).
  */
-export async function* parseXml(bytes: Bytes, part: string, handlers: XmlHandlers): AsyncGenerator<void, void, undefined> {
+export async function* parseXml(bytes: Bytes, part: string, handlers: XmlHandlers, full?: () => boolean): AsyncGenerator<void, void, undefined> {
   const parser = new SaxesParser({ position: false });
   // Characters since the last element started: saxes holds an unfinished text or tag in memory.
   let open = 0;
@@ -64,7 +70,16 @@ export async function* parseXml(bytes: Bytes, part: string, handlers: XmlHandler
       const text = decode(chunk);
       open += text.length;
       if (open > MAX_OPEN_CHARS) throw malformed(`its part ${part} has a text or tag longer than ${MAX_OPEN_CHARS} characters`);
-      write(text);
+      if (!full || text.length <= SLICE_CHARS) write(text);
+      else
+        for (let at = 0; at < text.length; ) {
+          let end = Math.min(text.length, at + SLICE_CHARS);
+          const last = text.charCodeAt(end - 1);
+          if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--; // a surrogate pair stays whole
+          write(text.slice(at, end));
+          at = end;
+          if (at < text.length && full()) yield;
+        }
       yield;
     }
     write(decode());

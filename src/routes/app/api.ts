@@ -109,7 +109,8 @@ async function table(env: Env, config: Config, code: string): Promise<Response> 
 }
 
 async function upload(request: Request, env: Env, config: Config, url: URL): Promise<Response> {
-  const { key, kind } = checkKey(url.searchParams.get("key") ?? "");
+  // The query is decoded already; checkKey decodes a path's percent-encoding, so the name is encoded once more for it.
+  const { key, kind } = checkKey(encodeURIComponent(url.searchParams.get("key") ?? ""));
   if (kind !== "table") throw new AppError("KEY_INVALID", `The page uploads table files; put "${key}" with PUT /files/${key}.`);
   // Under the table's write lock, as PUT /files (routes/files/index.ts).
   return withTableLock(env, key, (lease) => putTable(request, env, config, key, lease));

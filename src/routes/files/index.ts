@@ -51,11 +51,11 @@ async function filesRoute(request: Request, env: Env, config: Config): Promise<R
   }
   if (restore && method === "POST") {
     const { key, kind } = checkKey(restore[1]);
-    return withTableLock(env, key, () => restoreFile(request, env, config, url, key, kind));
+    return withTableLock(env, key, (lease) => restoreFile(request, env, config, url, key, kind, lease));
   }
   const { key, kind } = checkKey(path);
   if (method === "GET") return getFile(env, key);
-  if (method === "PUT") return withTableLock(env, key, (lease) => (kind === "sidecar" ? putSidecar(request, env, config, key) : putTable(request, env, config, key, lease)));
-  if (method === "DELETE") return withTableLock(env, key, () => deleteFile(env, config, key));
+  if (method === "PUT") return withTableLock(env, key, (lease) => (kind === "sidecar" ? putSidecar(request, env, config, key, lease) : putTable(request, env, config, key, lease)));
+  if (method === "DELETE") return withTableLock(env, key, (lease) => deleteFile(env, config, key, lease));
   throw new AppError("METHOD_NOT_ALLOWED", `${method} is not allowed on /files/${path}. ${FILES_ROUTE_HELP}`);
 }

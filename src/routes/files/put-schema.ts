@@ -6,10 +6,11 @@ import { SIDECAR_SUFFIX, tableKeyInfo } from "../../rules/naming";
 import { parseSidecar } from "../../rules/sidecar";
 import { gunzip } from "../../source/open";
 import { readStream } from "../../streams/bytes";
+import type { TableLease } from "../../uploads/lock";
 import { replaceKeeping } from "../../uploads/versions";
 import { entryFor } from "./entry";
 
-export async function putSidecar(request: Request, env: Env, config: Config, key: string): Promise<Response> {
+export async function putSidecar(request: Request, env: Env, config: Config, key: string, lease: TableLease): Promise<Response> {
   const startEtag = (await env.DATA.head(key))?.etag ?? null;
   // JSON cannot be cut at a valid boundary, so no declared length is needed here.
   const text = await readBodyText(request);
@@ -24,8 +25,10 @@ export async function putSidecar(request: Request, env: Env, config: Config, key
     const { bytes } = await describeStream(entry, info.gzip ? gunzip(raw) : raw, sidecar);
     await bytes.return(undefined);
   }
-  const { object, previous } = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) =>
-    env.DATA.put(key, text, { httpMetadata: { contentType: "application/json" }, onlyIf }),
-  );
+  // The body and the check can outlast the table lock's lease (a slow client): it must still be ours when the schema is made live.
+  const { object, previous } = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, async (onlyIf) => {
+    await lease.confirm();
+    return env.DATA.put(key, text, { httpMetadata: { contentType: "application/json" }, onlyIf });
+  });
   return Response.json({ key, size: object.size, etag: object.etag, previousVersion: previous }, { status: previous ? 200 : 201 });
 }

@@ -169,8 +169,9 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   try {
     await lease.confirm();
     // A staged upload (random-access formats) is copied live; any other completes in place, the lease confirmed last.
-    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, (onlyIf) =>
-      staged ? staged.promote(key, onlyIf) : writer.finish(onlyIf, lease.confirm),
+    // Keeping the live object (a copy) can outlast the lease: a staged upload confirms it again before it is copied live.
+    replaced = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, async (onlyIf) =>
+      staged ? (await lease.confirm(), staged.promote(key, onlyIf)) : writer.finish(onlyIf, lease.confirm),
     );
   } catch (err) {
     await writer.abort();

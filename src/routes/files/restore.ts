@@ -2,6 +2,7 @@
 import type { Config, Env } from "../../config/config";
 import { readBodyText } from "../../request/body";
 import type { KeyKind } from "../../uploads/key";
+import type { TableLease } from "../../uploads/lock";
 import { restoreVersion } from "../../uploads/versions";
 import { jsonObject, parseJson } from "../../values/json";
 import { entryFor } from "./entry";
@@ -17,10 +18,10 @@ async function versionAsked(request: Request, url: URL): Promise<string | undefi
   return typeof v === "string" ? v : undefined;
 }
 
-export async function restoreFile(request: Request, env: Env, config: Config, url: URL, key: string, kind: KeyKind): Promise<Response> {
+export async function restoreFile(request: Request, env: Env, config: Config, url: URL, key: string, kind: KeyKind, lease: TableLease): Promise<Response> {
   const version = await versionAsked(request, url);
   // Restoring a deleted file must not take the code another file has since.
   if (kind === "table") await entryFor(env, config, key, "Restoring");
-  const r = await restoreVersion(env.DATA, key, version, config.keepVersions);
+  const r = await restoreVersion(env.DATA, key, version, config.keepVersions, lease.confirm);
   return Response.json({ key, restored: r.restored, previousVersion: r.kept, size: r.object.size, etag: r.object.etag });
 }
