@@ -243,7 +243,8 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
         const name = url.pathname.slice(9).replace(/^expected\./, "expected/");
         if (!/^(?:expected\/)?[a-zA-Z0-9_-][a-zA-Z0-9._-]*$/.test(name)) throw new Error(`no such fixture: ${name}`);
         const body = await readFile(join(FIXTURES, "exports", name));
-        res.writeHead(200, { "content-type": "application/octet-stream" }).end(body);
+        // Expected files are JSON (workerd warns when a test reads an octet-stream as text).
+        res.writeHead(200, { "content-type": name.endsWith(".json") ? "application/json" : "application/octet-stream" }).end(body);
         return;
       }
       if (url.pathname.startsWith("/files/")) {
