@@ -20,6 +20,20 @@ export interface Staged {
   discard(): Promise<void>;
 }
 
+/**
+ * Staging objects older than this are debris: an isolate that died between staging an upload and
+ * discarding it (an upload's whole check is bounded by the Worker's CPU and wall limits, far below).
+ */
+export const STAGING_MAX_AGE_MS = 6 * 60 * 60 * 1000;
+
+/** Deletes staging debris (see STAGING_MAX_AGE_MS), at most one listing page per call; returns how many. */
+export async function sweepStaging(bucket: R2Bucket, now = Date.now()): Promise<number> {
+  const page = await bucket.list({ prefix: STAGING_PREFIX, limit: 1000 });
+  const old = page.objects.filter((o) => now - o.uploaded.getTime() > STAGING_MAX_AGE_MS).map((o) => o.key);
+  if (old.length > 0) await bucket.delete(old);
+  return old.length;
+}
+
 /** A writer for an upload that is staged before it is checked. */
 export function stagingWriter(bucket: R2Bucket, options: R2PutOptions): { writer: ObjectWriter; stagingKey: string } {
   const stagingKey = `${STAGING_PREFIX}${crypto.randomUUID()}`;

@@ -19,7 +19,7 @@ import { gunzip } from "../../source/open";
 import { readStream, type Bytes } from "../../streams/bytes";
 import type { TableLease } from "../../uploads/lock";
 import { replaceKeeping } from "../../uploads/versions";
-import { stage, stagingWriter, type Staged } from "../../uploads/staged";
+import { stage, stagingWriter, sweepStaging, type Staged } from "../../uploads/staged";
 import { ObjectWriter } from "../../uploads/writer";
 import { entryFor } from "./entry";
 import { compileAfterUpload } from "../../compiled/triggers";
@@ -123,6 +123,8 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   // A format read with range reads (XLSX) is staged in the bucket and checked there (uploads/staged.ts).
   const randomAccess = !info.gzip && FORMATS.formatOf(declared.sidecar?.format ?? info.extension)?.randomAccess === true;
   const staging = randomAccess ? stagingWriter(env.DATA, options) : null;
+  // Each staged upload sweeps what an earlier one left when its isolate died (never a live upload's: those are young).
+  if (staging) await sweepStaging(env.DATA);
   const writer = staging?.writer ?? new ObjectWriter(env.DATA, key, options);
   let staged: Staged | null = null;
   const digest = expected.sha256 ? new crypto.DigestStream("SHA-256") : null;
