@@ -5,23 +5,9 @@
  * sends it as `x-app-session` on its own calls. Every value reaches the page
  * as text (textContent, never innerHTML).
  */
+import type { Boot, SummaryLine } from "../src/routes/app/boot";
 import { say, type Lang, type MessageKey } from "../src/routes/app/messages";
 
-interface SummaryLine {
-  object: string;
-  outcome: string;
-  detail?: string;
-  table?: string;
-  changes?: { added: string[]; removed: string[]; retyped: string[] };
-}
-interface Boot {
-  lang: Lang;
-  session: string;
-  expires: number;
-  portal: string;
-  member: string;
-  install?: { lines: SummaryLine[]; failed: boolean };
-}
 interface TableRow {
   code: string;
   title: string;

@@ -61,13 +61,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  portal.connectors = [];
-  portal.sources = [];
-  portal.datasets = [];
-  portal.calls = [];
-  portal.installed = true;
-  portal.installFinishCalls = 0;
-  portal.expiredTokens.clear();
+  portal.reset();
   for (const o of (await worker.bucket.list()).objects) await worker.bucket.delete(o.key);
   await worker.bucket.put("sales.csv", SALES);
   await context?.close();

@@ -27,11 +27,7 @@ afterAll(async () => {
   await portal.stop();
 });
 beforeEach(async () => {
-  portal.connectors = [];
-  portal.sources = [];
-  portal.datasets = [];
-  portal.calls = [];
-  portal.installed = true;
+  portal.reset();
   for (const o of (await worker.bucket.list()).objects) await worker.bucket.delete(o.key);
   await worker.bucket.put("sales.csv", "id,amount\n1,2.5\n");
 });

@@ -49,6 +49,18 @@ export class FakePortal {
   expiredTokens = new Set<string>();
   /** The portal's urlCheck call fails (as when it cannot reach the Worker). */
   checkFails = false;
+
+  /** Back to an empty, installed portal (between tests): nothing registered, no calls, no expired tokens. */
+  reset(): void {
+    this.connectors = [];
+    this.sources = [];
+    this.datasets = [];
+    this.calls = [];
+    this.installed = true;
+    this.installFinishCalls = 0;
+    this.expiredTokens.clear();
+    this.checkFails = false;
+  }
   private freshTokens = 0;
   private nextId = 1;
   private server?: Server;

@@ -49,10 +49,7 @@ afterAll(async () => {
   await portal.stop();
 });
 beforeEach(async () => {
-  portal.connectors = [];
-  portal.sources = [];
-  portal.datasets = [];
-  portal.calls = [];
+  portal.reset();
   const listed = await installer.bucket.list();
   for (const o of listed.objects) await installer.bucket.delete(o.key);
   await installer.bucket.put("sales.csv", "id,amount\n1,2.5\n");

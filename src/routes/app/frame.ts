@@ -19,7 +19,8 @@ import { portalRefused, verifyPortalToken } from "../../auth/portal";
 import { issueSession } from "../../auth/session";
 import { readConfig, type Config, type Env } from "../../config/config";
 import { toAppError } from "../../errors";
-import { explain, type SummaryLine } from "../../register/register";
+import { explain } from "../../register/register";
+import type { Boot } from "./boot";
 import { validate } from "../../request/schemas";
 import { escapeHtml, htmlResponse, jsonForHtml, messagePage, page } from "./html";
 import { langOf, say, type Lang } from "./messages";
@@ -27,17 +28,6 @@ import { runRegistration } from "./registration";
 
 const field = z.string().max(4096).optional();
 const FrameForm = z.looseObject({ AUTH_ID: field, DOMAIN: field, member_id: field, LANG: field, PROTOCOL: field, APP_SID: field, PLACEMENT: field });
-
-/** What the page script starts from (app/main.ts reads it; never executed, only parsed). */
-export interface Boot {
-  lang: Lang;
-  session: string;
-  expires: number;
-  portal: string;
-  member: string;
-  /** The first install's registration, when this open did it. */
-  install?: { lines: SummaryLine[]; failed: boolean };
-}
 
 /** The settings the app cannot work without, by variable name. */
 export function missingSettings(config: Config): string[] {

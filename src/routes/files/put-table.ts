@@ -216,7 +216,8 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
     notes.push(`${inspection.footer.count} row(s) at the end are dropped (${how}; first: row ${inspection.footer.rows[0].row}). Set footerRows in the sidecar to change that.`);
   }
   notes.push(...understoodNotes(what, key));
-  const { misfits: _, ...shown } = what;
+  // The header row and skipped rows are in `layout` (with the footer), once.
+  const { misfits: _m, headerRow: _h, skippedRows: _s, ...shown } = what;
   return Response.json(
     {
       key,
