@@ -45,7 +45,7 @@ for (let k = 0; k < Number(runs); k++) {
       const [body] = await phpEncode([{ connection: { token: TOKEN }, ...params }]);
       const c0 = cpuOf(w.pid);
       const t0 = performance.now();
-      const res = await fetch(`${w.url}/data`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+      const res = await fetch(`${w.url}/data`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "accept-encoding": "identity" /* no gzip by Miniflare's edge emulation: see run.ts */ }, body });
       const bytes = (await res.arrayBuffer()).byteLength;
       console.log(JSON.stringify({ build: name, scenario, status: res.status, bytes, cpuS: +(cpuOf(w.pid) - c0).toFixed(2), wallMs: Math.round(performance.now() - t0) }));
     }

@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeTable } from "../src/catalog/describe";
 import { compileTable } from "../src/compiled/compile";
+import { compiledFolder, groupKey, Meta, metaKey } from "../src/compiled/layout";
 import { compiledAnswer } from "../src/compiled/serve";
 import { readConfig, type Config } from "../src/config/config";
 import { tableRows } from "../src/formats/rows";
@@ -103,5 +104,39 @@ describe("compiled vs streaming", () => {
       const got = await compiled(entry, req, "DD.MM.YYYY");
       if (got !== want) expect({ filter, got }).toEqual({ filter, got: want });
     }
+  });
+
+  it("pipes every row and every column from the stored rows sections; a group replaced under the answer ends it with FILE_CHANGED", async () => {
+    const key = "cmp/whole.csv";
+    await env.DATA.put(key, "id,name,amount\n1,a,1.50\n2,\"b, c\",2.25\n3,\u0434,7\n4,,\n5,e,10\n6,f,2\n7,g,3\n");
+    const entry = entryOf(key);
+    expect(await compileTable(env, config, entry, { groupRows: 2 })).toMatchObject({ status: "compiled", groups: 4 });
+    const folder = compiledFolder(key)!;
+    const live = (await env.DATA.head(key))!;
+    const meta = Meta.parse(await (await env.DATA.get(metaKey(folder, live.etag)))!.json());
+    // Reads recorded: the piped answer asks for each group's rows bytes only, past the row ends.
+    const reads: string[] = [];
+    const DATA = new Proxy(env.DATA, {
+      get: (target, prop) =>
+        prop === "get"
+          ? (k: string, o?: R2GetOptions) => {
+              if (k.startsWith(folder) && o?.range) reads.push(`${k.slice(folder.length + live.etag.length + 1)}@${(o.range as { offset: number }).offset}`);
+              return target.get(k, o);
+            }
+          : Reflect.get(target, prop).bind(target),
+    });
+    const req = { table: "t" } as DataRequest;
+    const want = await streamed(entry, req, "DD.MM.YYYY");
+    expect(want).toBe('[["ID","NAME","AMOUNT"],[1,"a",1.50],[2,"b, c",2.25],[3,"\u0434",7],[4,null,null],[5,"e",10],[6,"f",2],[7,"g",3]]');
+    const res = (await compiledAnswer({ ...env, DATA }, config, entry, req, "DD.MM.YYYY"))!;
+    expect(res.headers.get("x-table-form")).toBe("compiled");
+    expect(await res.text()).toBe(want);
+    expect(reads).toEqual(meta.groups.map((g, i) => `g${i}@${g.rowSection[0] + 4 * g.rows}`));
+    // Group 2 replaced (a recompilation racing this isolate's cached meta): rows up to it, then the error line.
+    await env.DATA.put(groupKey(folder, live.etag, 2), "something else");
+    const cut = await (await compiledAnswer(env, config, entry, req, "DD.MM.YYYY"))!.text();
+    expect(cut.slice(0, cut.indexOf("\n"))).toBe('[["ID","NAME","AMOUNT"],[1,"a",1.50],[2,"b, c",2.25],[3,"\u0434",7],[4,null,null]');
+    expect(JSON.parse(cut.slice(cut.indexOf("!ERROR ") + 7))).toMatchObject({ error: { code: "FILE_CHANGED" } });
+    expect(() => JSON.parse(cut)).toThrow();
   });
 });

@@ -2,10 +2,11 @@
  * Compiles one R2 table into its compiled form (layout.ts): one read of the
  * exact version whose etag the result is keyed to, rows cut into groups,
  * every cell written once as the JSON the streaming path answers for it, and
- * per column and group the stats filters use to skip groups. The data object
- * streams out through a multipart upload (uploads/writer.ts), so memory holds
- * one group; the meta object is written last, and only if the source still
- * has the etag that was read. Older compiled versions of the key are deleted.
+ * per column and group the stats filters use to skip groups. Each group is
+ * put as its own object once it is complete, so memory holds one group; the
+ * meta object is written last, and only if the source still has the etag that
+ * was read. Older compiled versions of the key are deleted; so are this
+ * version's groups when it cannot be completed.
  */
 import { describeStream, loadDeclared, SAMPLE_BYTES } from "../catalog/describe";
 import type { Config, Env } from "../config/config";
@@ -15,8 +16,8 @@ import { convertersFor } from "../query/pipeline";
 import { cellWritersFor, jsonNumberAsIs } from "../query/project";
 import { openTable } from "../source/open";
 import { ByteBuilder } from "../streams/byte-builder";
-import { ObjectWriter } from "../uploads/writer";
-import { compiledFolder, dataKey, descriptionId, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, type ColumnStats, type GroupMeta, type Meta } from "./layout";
+import { concat } from "../streams/bytes";
+import { compiledFolder, descriptionId, groupKey, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, versionPrefix, type ColumnStats, type GroupMeta, type Meta } from "./layout";
 
 export type CompileResult =
   | { status: "compiled"; etag: string; rows: number; groups: number; dataSize: number }
@@ -124,9 +125,8 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
   const converters = convertersFor(description);
   const numeric = description.columns.map((c) => c.type === "int" || c.type === "double");
   const width = description.columns.length;
-  const out = new ObjectWriter(env.DATA, dataKey(folder, etag), { httpMetadata: { contentType: "application/octet-stream" } });
   const groups: GroupMeta[] = [];
-  let offset = 0;
+  let dataSize = 0;
   let total = 0;
   const group = new GroupBuilder(description);
   const groupRows = options.groupRows ?? GROUP_ROWS;
@@ -135,14 +135,16 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
     if (group.rows === 0) return;
     const { sections, rows, stats } = group.take();
     const ranges: [number, number][] = [];
-    for (const parts of sections) {
-      const length = parts[0].byteLength + parts[1].byteLength;
-      ranges.push([offset, length]);
-      for (const p of parts) if (p.byteLength > 0) await out.write(p);
-      offset += length;
+    let offset = 0;
+    for (const [head, bytes] of sections) {
+      ranges.push([offset, head.byteLength + bytes.byteLength]);
+      offset += head.byteLength + bytes.byteLength;
     }
+    const flat = sections.flat();
+    const stored = await env.DATA.put(groupKey(folder, etag, groups.length), concat(flat, offset), { httpMetadata: { contentType: "application/octet-stream" } });
     const rowSection = ranges.pop()!;
-    groups.push({ rows, columns: ranges, rowSection, stats });
+    groups.push({ rows, etag: stored.etag, columns: ranges, rowSection, stats });
+    dataSize += offset;
   };
 
   try {
@@ -150,7 +152,7 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
     for await (const batch of rows) {
       if (options.deadline !== undefined && Date.now() > options.deadline) {
         await rows.return(undefined);
-        await out.abort();
+        await deleteGroups(env.DATA, folder, etag, groups.length);
         return { status: "skipped", reason: "out of time" };
       }
       for (const row of batch) {
@@ -178,32 +180,46 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
       }
     }
     await flush();
-    const data = await out.finish({});
-    if (!data) throw new Error("the compiled data object was not written");
     // Written from one read of `etag`; the meta appears only if that is still the live version.
     const live = await env.DATA.head(src.key);
     if (live?.etag !== etag) {
-      await env.DATA.delete(dataKey(folder, etag));
+      await deleteGroups(env.DATA, folder, etag, groups.length);
       return { status: "skipped", reason: "the source changed while it was compiled" };
     }
-    const meta: Meta = { layout: LAYOUT_VERSION, source: { key: src.key, etag, size: live.size }, description: descriptionId(description), rows: total, dataSize: offset, groups };
+    const meta: Meta = { layout: LAYOUT_VERSION, source: { key: src.key, etag, size: live.size }, description: descriptionId(description), rows: total, dataSize, groups };
     await env.DATA.put(metaKey(folder, etag), JSON.stringify(meta), { httpMetadata: { contentType: "application/json" } });
     await deleteOthers(env.DATA, folder, etag);
-    return { status: "compiled", etag, rows: total, groups: groups.length, dataSize: offset };
+    return { status: "compiled", etag, rows: total, groups: groups.length, dataSize };
   } catch (err) {
-    await out.abort();
+    await deleteGroups(env.DATA, folder, etag, groups.length).catch(() => {});
     throw err;
   }
 }
 
-/** Removes the compiled forms of other versions of the same key. */
-async function deleteOthers(bucket: R2Bucket, folder: string, etag: string): Promise<void> {
-  const keep = new Set([dataKey(folder, etag), metaKey(folder, etag)]);
+/** Removes the first `n` group objects of a version that will not get its meta. */
+async function deleteGroups(bucket: R2Bucket, folder: string, etag: string, n: number): Promise<void> {
+  // R2's delete takes at most 1,000 keys.
+  for (let g = 0; g < n; g += 1000) await bucket.delete(Array.from({ length: Math.min(1000, n - g) }, (_, k) => groupKey(folder, etag, g + k)));
+}
+
+/** Removes the compiled forms of other versions of the same key (layout 1's `.data` objects too). */
+function deleteOthers(bucket: R2Bucket, folder: string, etag: string): Promise<void> {
+  const own = versionPrefix(folder, etag);
+  return deleteListed(bucket, folder, (k) => !k.startsWith(own) || k.endsWith(".data"));
+}
+
+/** Removes one compiled version: its meta first (it stops being served), then its groups, as listed. */
+export async function deleteVersion(bucket: R2Bucket, folder: string, etag: string): Promise<void> {
+  await bucket.delete(metaKey(folder, etag));
+  await deleteListed(bucket, versionPrefix(folder, etag), () => true);
+}
+
+async function deleteListed(bucket: R2Bucket, prefix: string, which: (key: string) => boolean): Promise<void> {
   let cursor: string | undefined;
   do {
-    const page = await bucket.list({ prefix: folder, cursor });
-    const stale = page.objects.map((o) => o.key).filter((k) => !keep.has(k));
-    if (stale.length > 0) await bucket.delete(stale);
+    const page = await bucket.list({ prefix, cursor });
+    const doomed = page.objects.map((o) => o.key).filter(which);
+    if (doomed.length > 0) await bucket.delete(doomed);
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
 }

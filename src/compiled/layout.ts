@@ -1,27 +1,33 @@
 /**
- * The compiled form of a table, layout 1 (docs/design/compiled-tables.md).
- * Two R2 objects per compiled version of a source object, in a dot-folder
- * (never listed as tables, see rules/naming.ts):
+ * The compiled form of a table, layout 2 (docs/design/compiled-tables.md).
+ * R2 objects per compiled version of a source object, in a dot-folder (never
+ * listed as tables, see rules/naming.ts):
  *
- *   .compiled/<encodeURIComponent(key)>/<etag>.data       the row groups
  *   .compiled/<encodeURIComponent(key)>/<etag>.meta.json  where everything is, and the stats
+ *   .compiled/<encodeURIComponent(key)>/<etag>.g<n>       row group n, one object each
  *
  * The meta object is written last: a compiled form exists only once it is
  * complete. It names the source's etag and the Description it was compiled
- * with; it is served only while both still hold for the live object.
+ * with; it is served only while both still hold for the live object. It also
+ * names each group object's etag, and every read is pinned to it.
  *
- * The data object is row group after row group. A group of up to GROUP_ROWS
- * rows holds, in this order, one section per column and then the rows:
+ * A group object of up to GROUP_ROWS rows holds, in this order, one section
+ * per column and then the rows:
  *   column section: u32 LE end offset of each cell's JSON (relative to the
  *                   section's bytes), then the cells' JSON bytes, concatenated;
  *   rows section:   the same for whole rows, each row `,[cell,…]` with every
  *                   column in file order, so a whole-table answer is a copy.
  * Cells are stored as the streaming path answers them from their text.
+ *
+ * Layout 1 was one data object for all groups, written as a multipart upload;
+ * one object per group is written with one put each (a group is a few MB), and
+ * reads of it never cross parts (Miniflare's local R2 reassembles multipart
+ * objects in JavaScript on every ranged read: 2-4x the CPU of a compiled answer).
  */
 import * as z from "zod";
 import type { Description } from "../model";
 
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 export const COMPILED_PREFIX = ".compiled/";
 
 /** Rows per group: small enough that a month of a date-sorted year is a few groups, large enough for few reads. */
@@ -42,7 +48,9 @@ export function compiledFolder(key: string): string | null {
   return encoded.length > MAX_ENCODED_KEY ? null : `${COMPILED_PREFIX}${encoded}/`;
 }
 
-export const dataKey = (folder: string, etag: string) => `${folder}${etag}.data`;
+/** Every object of one compiled version starts with this (the meta and the groups). */
+export const versionPrefix = (folder: string, etag: string) => `${folder}${etag}.`;
+export const groupKey = (folder: string, etag: string, group: number) => `${folder}${etag}.g${group}`;
 export const metaKey = (folder: string, etag: string) => `${folder}${etag}.meta.json`;
 
 const Stat = z.union([z.number(), z.string()]);
@@ -61,7 +69,9 @@ const ColumnStats = z.object({
 
 const Group = z.object({
   rows: z.number().int().positive(),
-  /** [offset, length] in the data object of each column's section, in column order. */
+  /** The group object's etag: reads are pinned to it. */
+  etag: z.string(),
+  /** [offset, length] in the group object of each column's section, in column order. */
   columns: z.array(Range),
   /** [offset, length] of the rows section. */
   rowSection: Range,
@@ -74,6 +84,7 @@ export const Meta = z.object({
   /** The description's identity (see descriptionId): served only while the live one is equal. */
   description: z.string(),
   rows: z.number().int().nonnegative(),
+  /** Bytes of all group objects. */
   dataSize: z.number().int().nonnegative(),
   groups: z.array(Group),
 });

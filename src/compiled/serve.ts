@@ -5,7 +5,8 @@
  * nor parsed. Groups the filter cannot match are skipped from their stats;
  * of the others only the sections the request needs are read (R2 range
  * reads, neighbours merged into one); rows are copied from the stored JSON.
- * A whole-table answer is the stored rows, byte for byte.
+ * A whole-table answer is the stored rows, byte for byte, piped from R2 to
+ * the client without passing through JavaScript.
  */
 import { AppError } from "../errors";
 import { describeTable } from "../catalog/describe";
@@ -17,8 +18,9 @@ import { planQuery, type QueryPlan } from "../query/pipeline";
 import { writeTyped } from "../query/project";
 import type { DataRequest } from "../request/schemas";
 import { ByteBuilder } from "../streams/byte-builder";
-import { PIECE_BYTES, urlDataBody } from "../write/urldata";
-import { compiledFolder, dataKey, descriptionId, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
+import { PIECE_BYTES, urlDataBody, urlDataPiped } from "../write/urldata";
+import { compiledFolder, descriptionId, groupKey, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
+import { deleteVersion } from "./compile";
 import { filterParts, groupsToRead } from "./skip";
 
 // Sections closer than this are read with one request (the gap is read and dropped).
@@ -78,8 +80,8 @@ interface LoadedGroup {
 export interface CompiledSource {
   meta: Meta;
   description: Description;
-  /** Reads `length` bytes at `offset` of the data object. */
-  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Reads `length` bytes at `offset` of group `group`'s object. */
+  read(group: number, offset: number, length: number): Promise<Uint8Array>;
 }
 
 /**
@@ -108,8 +110,9 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
   /** Whether this group's rows can be copied whole (every column, in order, nothing to rewrite from a typed cell). */
   const rowsMode = (g: GroupMeta) => identity && filterCols.every((i) => !numeric[i] || g.stats[i].canonical);
 
-  const load = async (g: GroupMeta): Promise<LoadedGroup> => {
-    if (!filter && limit - sent < g.rows && rowsMode(g)) return loadPrefix(g, limit - sent);
+  const load = async (n: number): Promise<LoadedGroup> => {
+    const g = meta.groups[n];
+    if (!filter && limit - sent < g.rows && rowsMode(g)) return loadPrefix(n, limit - sent);
     const want = new Set<number>(filterCols);
     if (rowsMode(g)) want.add(-1);
     else for (const i of selected) want.add(i);
@@ -122,7 +125,7 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
       while (j + 1 < ranges.length && ranges[j + 1].r[0] - (ranges[j].r[0] + ranges[j].r[1]) <= MERGE_GAP) j++;
       const from = ranges[i].r[0];
       const to = ranges[j].r[0] + ranges[j].r[1];
-      const bytes = to > from ? await src.read(from, to - from) : new Uint8Array(0);
+      const bytes = to > from ? await src.read(n, from, to - from) : new Uint8Array(0);
       bytesRead += to - from;
       for (let k = i; k <= j; k++) sections.set(ranges[k].c, readSection(bytes.subarray(ranges[k].r[0] - from, ranges[k].r[0] - from + ranges[k].r[1]), g.rows));
       i = j + 1;
@@ -130,12 +133,13 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
     return { meta: g, sections };
   };
   /** Whole rows, only the first `n`: their ends, then just their bytes (a preview reads kilobytes). */
-  const loadPrefix = async (g: GroupMeta, n: number): Promise<LoadedGroup> => {
+  const loadPrefix = async (group: number, n: number): Promise<LoadedGroup> => {
+    const g = meta.groups[group];
     const [at] = g.rowSection;
-    const endsRaw = await src.read(at, 4 * g.rows);
+    const endsRaw = await src.read(group, at, 4 * g.rows);
     const { ends } = readSection(endsRaw, g.rows);
     const length = n > 0 ? ends[n - 1] : 0;
-    const bytes = length > 0 ? await src.read(at + 4 * g.rows, length) : new Uint8Array(0);
+    const bytes = length > 0 ? await src.read(group, at + 4 * g.rows, length) : new Uint8Array(0);
     bytesRead += endsRaw.byteLength + length;
     return { meta: g, sections: new Map([[-1, { ends, bytes }]]) };
   };
@@ -143,7 +147,7 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
   const ahead = !filter && limit !== Infinity ? 0 : READ_AHEAD;
   const fill = () => {
     while (loading.length <= ahead && next < order.length) {
-      const p = load(meta.groups[order[next++]]);
+      const p = load(order[next++]);
       p.catch(() => {}); // awaited in turn; a failure surfaces there
       loading.push(p);
     }
@@ -258,7 +262,7 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
       // Compiled with another description (a sidecar changed, or inference did in a new release):
       // removed, so the next cron run compiles the table again. Until then the streaming path serves.
       metaCache.delete(mkey);
-      await env.DATA.delete([mkey, dataKey(folder, live.etag)]);
+      await deleteVersion(env.DATA, folder, live.etag);
       return null;
     }
   }
@@ -266,30 +270,46 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
   const fields = new FieldResolver(description.columns, req.mapFields);
   const read = groupsToRead(meta.groups, req.filter, description, fields, dateFormat);
   const parts = plan.filter ? filterParts(req.filter, description, fields, dateFormat) : null;
-  const key = dataKey(folder, live.etag);
-  // The data object must be there before the answer starts (this isolate's cached meta may outlive it:
-  // a recompilation or a prune removed it); later reads are pinned to the version seen here.
-  const data = await env.DATA.head(key);
-  if (!data) {
+  // This isolate's cached meta may outlive its objects (a recompilation or a prune removed them): the
+  // first group to be read must be there, as the meta says, before the answer starts. Every read is
+  // pinned to its group's etag; a change after this is FILE_CHANGED, at the end of the answer.
+  const first = read.indexOf(true);
+  if (first >= 0 && (await env.DATA.head(groupKey(folder, live.etag, first)))?.etag !== meta.groups[first].etag) {
     metaCache.delete(mkey);
     return null;
   }
-  const src: CompiledSource = {
-    meta,
-    description,
-    read: async (offset, length) => {
-      const part = await env.DATA.get(key, { range: { offset, length }, onlyIf: { etagMatches: data.etag } });
-      if (!part || !("body" in part)) {
-        metaCache.delete(mkey);
-        throw new AppError("FILE_CHANGED", `The compiled form of table "${entry.code}" changed while it was read; retry: the next request reads the table again.`);
-      }
-      return new Uint8Array(await part.arrayBuffer());
-    },
+  const changed = () => {
+    metaCache.delete(mkey);
+    return new AppError("FILE_CHANGED", `The compiled form of table "${entry.code}" changed while it was read; retry: the next request reads the table again.`);
   };
+  const groups = meta.groups;
+  const get = async (g: number, offset: number, length: number) => {
+    const part = await env.DATA.get(groupKey(folder, live.etag, g), { range: { offset, length }, onlyIf: { etagMatches: groups[g].etag } });
+    if (!part || !("body" in part)) throw changed();
+    return part;
+  };
+  const headers = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-table-form": "compiled" };
   const started = Date.now();
-  const pump = compiledRows(src, plan, read, parts, (sent, bytesRead) => {
+  const stats = (sent: number, bytesRead: number) => {
     if (config.logStats) console.log(`bench-stats ${JSON.stringify({ table: entry.code, compiled: true, bytesRead, rowsSent: sent, ms: Date.now() - started })}`);
-  });
-  const body = urlDataBody(plan.header, pump, async () => {}, `table "${entry.code}" (compiled)`);
-  return new Response(body, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-table-form": "compiled" } });
+  };
+  if (!plan.filter && plan.limit >= meta.rows && plan.selected.length === description.columns.length && plan.selected.every((c, i) => c === i)) {
+    // Every row, every column in file order: the stored rows sections, piped from R2 as they are.
+    let g = 0;
+    let bytesRead = 0;
+    const next = async () => {
+      if (g >= groups.length) {
+        stats(meta.rows, bytesRead);
+        return null;
+      }
+      const [at, length] = groups[g].rowSection;
+      const ends = 4 * groups[g].rows;
+      bytesRead += length - ends;
+      return (await get(g++, at + ends, length - ends)).body;
+    };
+    return new Response(urlDataPiped(plan.header, next, `table "${entry.code}" (compiled)`), { headers });
+  }
+  const src: CompiledSource = { meta, description, read: async (g, offset, length) => new Uint8Array(await (await get(g, offset, length)).arrayBuffer()) };
+  const pump = compiledRows(src, plan, read, parts, stats);
+  return new Response(urlDataBody(plan.header, pump, async () => {}, `table "${entry.code}" (compiled)`), { headers });
 }

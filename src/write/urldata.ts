@@ -107,3 +107,48 @@ export function urlDataBody(
     { highWaterMark: 0 },
   );
 }
+
+/**
+ * The same answer when its rows already are answer bytes in whole streams
+ * (a compiled table's stored rows sections, `next` giving one per call, null
+ * at the end): each is piped to the client as it is. In workerd an R2 body
+ * piped into an IdentityTransformStream never enters JavaScript (measured:
+ * a 143 MB answer for 0.1 s of CPU, against 0.4 s copying it through the
+ * writer above). No keep-alive is needed: every stream is one R2 read away.
+ * A failure ends the body with the same error line as urlDataBody's.
+ */
+export function urlDataPiped(header: readonly string[], next: () => Promise<ReadableStream<Uint8Array> | null>, label: string): ReadableStream<Uint8Array> {
+  // IdentityTransformStream is workerd's; Node (bench/compiled-node.ts) takes the standard one.
+  const Identity = (globalThis as { IdentityTransformStream?: typeof TransformStream }).IdentityTransformStream ?? TransformStream;
+  const { readable, writable } = new Identity<Uint8Array, Uint8Array>();
+  const encoder = new TextEncoder();
+  const write = async (bytes: Uint8Array) => {
+    const writer = writable.getWriter();
+    try {
+      await writer.write(bytes);
+    } finally {
+      writer.releaseLock();
+    }
+  };
+  void (async () => {
+    let started = false;
+    try {
+      await write(encoder.encode(`[${JSON.stringify(header)}`));
+      started = true;
+      for (let part = await next(); part; part = await next()) await part.pipeTo(writable, { preventClose: true, preventAbort: true });
+      await write(new Uint8Array([CLOSE]));
+      await writable.close();
+    } catch (err) {
+      const e = toAppError(err);
+      try {
+        if (!started) throw err; // the client is gone before the first byte
+        console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
+        await write(encoder.encode(`\n!ERROR ${JSON.stringify(errorBody(e))}\n`));
+        await writable.close();
+      } catch {
+        await writable.abort(err).catch(() => {}); // the client is gone: nobody to tell
+      }
+    }
+  })();
+  return readable;
+}
