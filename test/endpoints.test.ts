@@ -217,12 +217,19 @@ describe("table listing", () => {
     for (let i = 0; i < versions.length; i += 250) await Promise.all(versions.slice(i, i + 250).map((k) => put(k, "a\n1\n")));
     await put("-first.csv", "a\n1\n");
     await put("zz/last.csv", "a\n1\n");
-    let calls = 0;
+    let limits: (number | undefined)[] = [];
     const bucket = new Proxy(env.DATA, {
-      get: (target, prop) => (prop === "list" ? (o: R2ListOptions) => (calls++, target.list(o)) : Reflect.get(target, prop).bind(target)),
+      get: (target, prop) => (prop === "list" ? (o: R2ListOptions) => (limits.push(o.limit), target.list(o)) : Reflect.get(target, prop).bind(target)),
     });
     const tables = await listTables({ ...env, DATA: bucket }, readConfig(env));
     expect(tables.filter((t) => t.source.kind === "r2").map((t) => t.code)).toEqual(["first", "sales", "zz_last"]);
-    expect(calls).toBe(2); // one page up to the dot range, one after it: not 3+ pages of versions
+    // One key to see what comes first, one page up to the dot range, one after it: not 3+ pages of versions.
+    expect(limits).toEqual([1, 1000, 1000]);
+    // Nothing sorts before the dot range (the usual bucket): its first key says so, and no page of dot keys is read.
+    await env.DATA.delete("-first.csv");
+    limits = [];
+    const again = await listTables({ ...env, DATA: bucket }, readConfig(env));
+    expect(again.filter((t) => t.source.kind === "r2").map((t) => t.code)).toEqual(["sales", "zz_last"]);
+    expect(limits).toEqual([1, 1000]);
   });
 });

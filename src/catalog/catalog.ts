@@ -24,13 +24,18 @@ async function listTableKeys(bucket: R2Bucket): Promise<string[]> {
     // answers 422 naming the problem (finding them would mean reading every file).
     if (obj.size > 0 && tableKeyInfo(obj.key)) keys.push(obj.key);
   };
-  let reachedDots = false;
-  for await (const obj of listObjects(bucket, { limit: 1000 })) {
-    if (obj.key.startsWith(".")) {
-      reachedDots = true;
-      break;
+  // The dot-folders (.compiled/ holds an object per row group) sort before digits and letters: when the
+  // bucket's first key is one, no table sorts before them, and one key told it (a page would be 1,000).
+  const peek = await bucket.list({ limit: 1 });
+  let reachedDots = peek.objects[0]?.key.startsWith(".") ?? false;
+  if (!reachedDots && peek.objects.length > 0) {
+    for await (const obj of listObjects(bucket, { limit: 1000 })) {
+      if (obj.key.startsWith(".")) {
+        reachedDots = true;
+        break;
+      }
+      take(obj);
     }
-    take(obj);
   }
   if (reachedDots) for await (const obj of listObjects(bucket, { startAfter: DOT_RANGE_END, limit: 1000 })) take(obj);
   return keys;

@@ -412,6 +412,10 @@ export async function describeTable(env: Env, config: Config, entry: TableEntry,
     const head = await env.DATA.head(entry.source.key);
     const known = head ? await manifestDescription(env, entry, head.etag, declared) : null;
     if (known) return { description: known, bytes: nothing() };
+    // An R2 etag names one content, so a description cached for it needs no read (a URL's ETag may be
+    // kept while the columns move: those are checked below). Every compiled answer asks this first.
+    const cached = head ? cacheGet(`${descriptionSource(entry)}|${head.etag}|${declared.version}`) : undefined;
+    if (cached) return { description: cached, bytes: nothing() };
   }
   const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal, sampleBytes: SAMPLE_BYTES };
   const opened = await openTable(env, config, entry, open);

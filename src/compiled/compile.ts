@@ -17,7 +17,7 @@ import { cellWritersFor, jsonNumberAsIs } from "../query/project";
 import { openTable } from "../source/open";
 import { ByteBuilder } from "../streams/byte-builder";
 import { concat } from "../streams/bytes";
-import { compiledFolder, descriptionId, groupKey, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, versionPrefix, type ColumnStats, type GroupMeta, type Meta } from "./layout";
+import { compiledFolder, descriptionId, DICT_MAX, groupKey, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, versionPrefix, type ColumnStats, type GroupMeta, type Meta } from "./layout";
 
 export type CompileResult =
   | { status: "compiled"; etag: string; rows: number; groups: number; dataSize: number }
@@ -58,17 +58,88 @@ class StatsBuilder {
   }
 }
 
-/** One group being built: per column the cells' JSON and where each ends, and the stats. */
+/**
+ * One column's dictionary within a group: each distinct cell once, and per
+ * row its code. Abandoned (null) once it would not pay (see DICT_MAX).
+ */
+class DictBuilder {
+  private index: Map<string, number> | null = new Map();
+  private nullCode = -1;
+  readonly values = new ByteBuilder(16 * 1024);
+  readonly ends: number[] = [];
+  codes: Uint16Array;
+
+  constructor(rows: number) {
+    this.codes = new Uint16Array(rows);
+  }
+
+  get live(): boolean {
+    return this.index !== null;
+  }
+
+  /** Row `r`'s cell: its text (the key: the same text is always the same JSON) and its JSON bytes. */
+  add(r: number, text: string | null, json: Uint8Array): void {
+    const index = this.index;
+    if (index === null) return;
+    let code = text === null ? this.nullCode : index.get(text);
+    if (code === undefined || code < 0) {
+      code = this.ends.length;
+      if (code >= DICT_MAX) return void (this.index = null);
+      if (text === null) this.nullCode = code;
+      else index.set(text, code);
+      this.values.bytes(json);
+      this.ends.push(this.values.length);
+    }
+    if (r >= this.codes.length) {
+      const grown = new Uint16Array(2 * this.codes.length);
+      grown.set(this.codes);
+      this.codes = grown;
+    }
+    this.codes[r] = code;
+  }
+
+  /** The codes and the values section, or null when no dictionary is kept for this group; then a fresh one. */
+  take(rows: number): [Uint8Array, Uint8Array, Uint8Array] | null {
+    const n = this.ends.length;
+    const kept = this.index !== null && n <= Math.max(1, rows / 2);
+    const out: [Uint8Array, Uint8Array, Uint8Array] | null = kept ? [codeBytes(this.codes, rows, n), endsBytes(this.ends), this.values.take()] : null;
+    this.index = new Map();
+    this.nullCode = -1;
+    this.ends.length = 0;
+    this.values.take();
+    return out;
+  }
+}
+
+/** Codes as bytes: one byte each for up to 256 values, else two (u16 LE). */
+function codeBytes(codes: Uint16Array, rows: number, n: number): Uint8Array {
+  if (n <= 256) return Uint8Array.from(codes.subarray(0, rows));
+  const out = new Uint8Array(2 * rows);
+  const view = new DataView(out.buffer);
+  for (let r = 0; r < rows; r++) view.setUint16(2 * r, codes[r], true);
+  return out;
+}
+
+function endsBytes(ends: number[]): Uint8Array {
+  const head = new Uint8Array(4 * ends.length);
+  const view = new DataView(head.buffer);
+  ends.forEach((e, i) => view.setUint32(4 * i, e, true));
+  return head;
+}
+
+/** One group being built: per column the cells' JSON and where each ends, the dictionaries, and the stats. */
 class GroupBuilder {
   readonly cells: ByteBuilder[];
   readonly ends: number[][];
+  readonly dicts: DictBuilder[];
   readonly rowBytes = new ByteBuilder(256 * 1024);
   readonly rowEnds: number[] = [];
   stats: StatsBuilder[];
 
-  constructor(private readonly d: Description) {
+  constructor(private readonly d: Description, groupRows: number) {
     this.cells = d.columns.map(() => new ByteBuilder(64 * 1024));
     this.ends = d.columns.map(() => []);
+    this.dicts = d.columns.map(() => new DictBuilder(Math.min(groupRows, GROUP_ROWS)));
     this.stats = this.freshStats();
   }
 
@@ -80,22 +151,21 @@ class GroupBuilder {
     return this.rowEnds.length;
   }
 
-  /** The group's sections, and a fresh group. */
-  take(): { sections: Uint8Array[][]; rows: number; stats: ColumnStats[] } {
-    const sectionOf = (ends: number[], bytes: Uint8Array) => {
-      const head = new Uint8Array(4 * ends.length);
-      const view = new DataView(head.buffer);
-      ends.forEach((e, i) => view.setUint32(4 * i, e, true));
-      return [head, bytes];
-    };
-    const sections = this.cells.map((b, i) => sectionOf(this.ends[i], b.take()));
-    sections.push(sectionOf(this.rowEnds, this.rowBytes.take()));
+  /**
+   * The group's sections (each a list of byte parts: columns, then rows),
+   * the dictionaries (codes, then values) of the columns that keep one, and
+   * a fresh group.
+   */
+  take(): { sections: Uint8Array[][]; dicts: (Uint8Array[] | null)[]; rows: number; stats: ColumnStats[] } {
     const rows = this.rows;
+    const sections = this.cells.map((b, i) => [endsBytes(this.ends[i]), b.take()]);
+    sections.push([endsBytes(this.rowEnds), this.rowBytes.take()]);
+    const dicts = this.dicts.map((d) => d.take(rows));
     const stats = this.stats.map((s) => s.done());
     for (const e of this.ends) e.length = 0;
     this.rowEnds.length = 0;
     this.stats = this.freshStats();
-    return { sections, rows, stats };
+    return { sections, dicts, rows, stats };
   }
 }
 
@@ -128,22 +198,32 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
   const groups: GroupMeta[] = [];
   let dataSize = 0;
   let total = 0;
-  const group = new GroupBuilder(description);
   const groupRows = options.groupRows ?? GROUP_ROWS;
+  const group = new GroupBuilder(description, groupRows);
 
   const flush = async () => {
     if (group.rows === 0) return;
-    const { sections, rows, stats } = group.take();
-    const ranges: [number, number][] = [];
+    const { sections, dicts, rows, stats } = group.take();
+    const parts: Uint8Array[] = [];
     let offset = 0;
-    for (const [head, bytes] of sections) {
-      ranges.push([offset, head.byteLength + bytes.byteLength]);
-      offset += head.byteLength + bytes.byteLength;
-    }
-    const flat = sections.flat();
-    const stored = await env.DATA.put(groupKey(folder, etag, groups.length), concat(flat, offset), { httpMetadata: { contentType: "application/octet-stream" } });
+    // Every section starts at a multiple of 4, so its u32 ends are read in place (layout.ts, readSection).
+    const place = (bytes: Uint8Array[]): [number, number] => {
+      if (offset % 4 !== 0) {
+        parts.push(new Uint8Array(4 - (offset % 4)));
+        offset += 4 - (offset % 4);
+      }
+      const at = offset;
+      for (const b of bytes) {
+        parts.push(b);
+        offset += b.byteLength;
+      }
+      return [at, offset - at];
+    };
+    const ranges = sections.map(place);
     const rowSection = ranges.pop()!;
-    groups.push({ rows, etag: stored.etag, columns: ranges, rowSection, stats });
+    const dictMeta = dicts.map((d) => (d === null ? null : { codes: place([d[0]]), values: place([d[1], d[2]]), entries: d[1].byteLength / 4 }));
+    const stored = await env.DATA.put(groupKey(folder, etag, groups.length), concat(parts, offset), { httpMetadata: { contentType: "application/octet-stream" } });
+    groups.push({ rows, etag: stored.etag, columns: ranges, rowSection, dicts: dictMeta, stats });
     dataSize += offset;
   };
 
@@ -165,6 +245,7 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
           const start = cells.length;
           writers[i](cells, t);
           group.ends[i].push(cells.length);
+          group.dicts[i].add(group.rows, t, cells.view(start));
           const typed = converters[i](t);
           const stats = group.stats[i];
           stats.add(typed);

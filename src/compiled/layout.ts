@@ -16,8 +16,16 @@
  *   column section: u32 LE end offset of each cell's JSON (relative to the
  *                   section's bytes), then the cells' JSON bytes, concatenated;
  *   rows section:   the same for whole rows, each row `,[cell,…]` with every
- *                   column in file order, so a whole-table answer is a copy.
- * Cells are stored as the streaming path answers them from their text.
+ *                   column in file order, so a whole-table answer is a copy;
+ *   dictionaries:   for each column with few distinct cells in the group
+ *                   (at most DICT_MAX, and at most half its rows), per row
+ *                   the code of its cell (u8, or u16 LE above 256 values),
+ *                   then the distinct cells as a section. A filter part on
+ *                   such a column is evaluated once per distinct value, not
+ *                   once per row, and its cells are written from the values.
+ * Cells are stored as the streaming path answers them from their text. Every
+ * section (and a dictionary's values) starts at a multiple of 4 bytes (zero
+ * padding before it), so its u32 ends are read in place.
  *
  * Layout 1 was one data object for all groups, written as a multipart upload;
  * one object per group is written with one put each (a group is a few MB), and
@@ -36,6 +44,8 @@ export const GROUP_ROWS = 16_384;
 export const GROUP_BYTES = 4 * 1024 * 1024;
 /** Distinct values kept per column and group (for filters to skip groups); more are not kept. */
 export const MAX_DISTINCT = 32;
+/** Distinct cells a column's dictionary holds at most per group (u16 codes; more would not pay). */
+export const DICT_MAX = 4096;
 /** Longer text values are never kept as stats. */
 export const MAX_STAT_CHARS = 100;
 
@@ -75,6 +85,8 @@ const Group = z.object({
   columns: z.array(Range),
   /** [offset, length] of the rows section. */
   rowSection: Range,
+  /** Per column its dictionary in this group, or null: where its codes and its values section are. */
+  dicts: z.array(z.object({ entries: z.number().int().positive(), codes: Range, values: Range }).nullable()),
   stats: z.array(ColumnStats),
 });
 
@@ -104,9 +116,12 @@ export interface Section {
   bytes: Uint8Array;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 export function readSection(raw: Uint8Array, rows: number): Section {
   const endsBytes = 4 * rows;
-  // Copied out so the view is 4-byte aligned whatever the range read gave.
+  // Sections start at multiples of 4 and reads start at a section: the ends are used in place.
+  if (LITTLE_ENDIAN && raw.byteOffset % 4 === 0) return { ends: new Uint32Array(raw.buffer, raw.byteOffset, rows), bytes: raw.subarray(endsBytes) };
   const ends = new Uint32Array(rows);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   for (let i = 0; i < rows; i++) ends[i] = view.getUint32(4 * i, true);

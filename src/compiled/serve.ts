@@ -72,9 +72,33 @@ function decodeText(bytes: Uint8Array, start: number, end: number): string {
   return decoder.decode(bytes.subarray(start + 1, end - 1));
 }
 
+/** A column's dictionary in one group: per row a code, the distinct cells' JSON, and their typed cells. */
+interface Dict {
+  codes: Uint8Array | Uint16Array;
+  values: Section;
+  typed: Cell[];
+}
+
 interface LoadedGroup {
   meta: GroupMeta;
   sections: Map<number, Section>; // by column; -1: the rows
+  dicts: Map<number, Dict>; // by column: read instead of its section
+}
+
+/** `raw`: the dictionary's codes, then (at `valuesAt`, after padding) its values section. */
+function readDict(raw: Uint8Array, rows: number, entries: number, valuesAt: number): Dict {
+  const width = entries <= 256 ? 1 : 2;
+  let codes: Uint8Array | Uint16Array;
+  if (width === 1) codes = raw.subarray(0, rows);
+  else {
+    const view = new DataView(raw.buffer, raw.byteOffset, 2 * rows);
+    codes = new Uint16Array(rows);
+    for (let r = 0; r < rows; r++) codes[r] = view.getUint16(2 * r, true);
+  }
+  const values = readSection(raw.subarray(valuesAt), entries);
+  const typed: Cell[] = new Array(entries);
+  for (let k = 0; k < entries; k++) typed[k] = decodeCell(values.bytes, k === 0 ? 0 : values.ends[k - 1], values.ends[k]);
+  return { codes, values, typed };
 }
 
 export interface CompiledSource {
@@ -116,8 +140,15 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
     const want = new Set<number>(filterCols);
     if (rowsMode(g)) want.add(-1);
     else for (const i of selected) want.add(i);
-    const ranges = [...want].map((c) => ({ c, r: c === -1 ? g.rowSection : g.columns[c] })).sort((a, b) => a.r[0] - b.r[0]);
+    // A column with a dictionary in this group is read as its dictionary (codes and values: smaller, and adjacent).
+    const ranges = [...want]
+      .map((c) => {
+        const d = c === -1 ? null : g.dicts[c];
+        return { c, d, r: c === -1 ? g.rowSection : d ? ([d.codes[0], d.values[0] + d.values[1] - d.codes[0]] as const) : g.columns[c] };
+      })
+      .sort((a, b) => a.r[0] - b.r[0]);
     const sections = new Map<number, Section>();
+    const dicts = new Map<number, Dict>();
     // Neighbouring sections become one read.
     let i = 0;
     while (i < ranges.length) {
@@ -127,10 +158,15 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
       const to = ranges[j].r[0] + ranges[j].r[1];
       const bytes = to > from ? await src.read(n, from, to - from) : new Uint8Array(0);
       bytesRead += to - from;
-      for (let k = i; k <= j; k++) sections.set(ranges[k].c, readSection(bytes.subarray(ranges[k].r[0] - from, ranges[k].r[0] - from + ranges[k].r[1]), g.rows));
+      for (let k = i; k <= j; k++) {
+        const { c, d, r } = ranges[k];
+        const raw = bytes.subarray(r[0] - from, r[0] - from + r[1]);
+        if (d) dicts.set(c, readDict(raw, g.rows, d.entries, d.values[0] - d.codes[0]));
+        else sections.set(c, readSection(raw, g.rows));
+      }
       i = j + 1;
     }
-    return { meta: g, sections };
+    return { meta: g, sections, dicts };
   };
   /** Whole rows, only the first `n`: their ends, then just their bytes (a preview reads kilobytes). */
   const loadPrefix = async (group: number, n: number): Promise<LoadedGroup> => {
@@ -141,7 +177,7 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
     const length = n > 0 ? ends[n - 1] : 0;
     const bytes = length > 0 ? await src.read(group, at + 4 * g.rows, length) : new Uint8Array(0);
     bytesRead += endsRaw.byteLength + length;
-    return { meta: g, sections: new Map([[-1, { ends, bytes }]]) };
+    return { meta: g, sections: new Map([[-1, { ends, bytes }]]), dicts: new Map() };
   };
   // With a limit and no filter, the rows needed are known: nothing is read ahead past them.
   const ahead = !filter && limit !== Infinity ? 0 : READ_AHEAD;
@@ -164,20 +200,53 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
       sent += n;
       return;
     }
-    const cols = filterCols.map((i) => lg.sections.get(i)!);
-    const byColumn: (Section | undefined)[] = new Array(width);
-    filterCols.forEach((c, k) => (byColumn[c] = cols[k]));
-    const cells = selected.map((i) => lg.sections.get(i));
+    const { sections, dicts } = lg;
+    // Row r's typed cell of column c, into `typed` (a dictionary's is looked up, a section's decoded).
+    const decode = (c: number, r: number) => {
+      const d = dicts.get(c);
+      if (d) typed[c] = d.typed[d.codes[r]];
+      else {
+        const s = sections.get(c)!;
+        typed[c] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+      }
+    };
+    // A part on one column with a dictionary is evaluated once per distinct value: per row, a lookup.
+    const masks = (parts ?? []).map((p) => {
+      const d = p.columns.length === 1 ? dicts.get(p.columns[0]) : undefined;
+      if (!d) return null;
+      const c = p.columns[0];
+      const mask = new Uint8Array(d.typed.length);
+      for (let k = 0; k < mask.length; k++) {
+        typed[c] = d.typed[k];
+        mask[k] = p.test(typed) ? 1 : 0;
+      }
+      return { mask, codes: d.codes };
+    });
+    // The dictionary parts first, for the whole group in one pass each (the parts are ANDed, so their
+    // order does not change which rows pass): the row loop below then visits only the rows they let by.
+    let candidates: Uint8Array | null = null;
+    for (const m of masks) {
+      if (!m) continue;
+      const { mask, codes } = m;
+      if (candidates === null) {
+        candidates = new Uint8Array(g.rows);
+        for (let r = 0; r < g.rows; r++) candidates[r] = mask[codes[r]];
+      } else for (let r = 0; r < g.rows; r++) candidates[r] &= mask[codes[r]];
+    }
+    const cellOf = selected.map((i) => dicts.get(i) ?? sections.get(i));
+    const codesOf = selected.map((i) => dicts.get(i)?.codes);
     for (let r = 0; r < g.rows && sent < limit; r++) {
+      if (candidates !== null && candidates[r] === 0) continue;
       if (parts) {
         // Part by part: a row fails at its first failing part, before the other columns are decoded.
         decodedRow++;
         let pass = true;
-        for (const p of parts) {
+        for (let k = 0; k < parts.length; k++) {
+          if (masks[k]) continue; // already applied
+          const p = parts[k];
           for (const c of p.columns) {
             if (decodedAt[c] === decodedRow) continue;
-            const s = byColumn[c]!;
-            typed[c] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+            decode(c, r);
             decodedAt[c] = decodedRow;
           }
           if (!p.test(typed)) {
@@ -189,15 +258,11 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
         // Selected columns written from their typed cell need it decoded even if no part read it… every filter column is some part's.
         for (const c of filterCols) {
           if (decodedAt[c] === decodedRow) continue;
-          const s = byColumn[c]!;
-          typed[c] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
+          decode(c, r);
           decodedAt[c] = decodedRow;
         }
       } else {
-        for (let k = 0; k < filterCols.length; k++) {
-          const s = cols[k];
-          typed[filterCols[k]] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
-        }
+        for (let k = 0; k < filterCols.length; k++) decode(filterCols[k], r);
         if (filter && !filter.test(typed)) continue;
       }
       sent++;
@@ -212,8 +277,11 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
         const i = selected[k];
         if (fromTyped[k] && numeric[i] && !g.stats[i].canonical) writeTyped(out, typed[i]);
         else {
-          const s = cells[k]!;
-          out.bytes(s.bytes.subarray(r === 0 ? 0 : s.ends[r - 1], s.ends[r]));
+          const codes = codesOf[k];
+          const cell = cellOf[k]!;
+          const at = codes ? codes[r] : r;
+          const s = codes ? (cell as Dict).values : (cell as Section);
+          out.bytes(s.bytes.subarray(at === 0 ? 0 : s.ends[at - 1], s.ends[at]));
         }
       }
       out.byte(93);
