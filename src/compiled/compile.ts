@@ -268,8 +268,9 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
       return { status: "skipped", reason: "the source changed while it was compiled" };
     }
     const meta: Meta = { layout: LAYOUT_VERSION, source: { key: src.key, etag, size: live.size }, description: descriptionId(description), rows: total, dataSize, groups };
-    await env.DATA.put(metaKey(folder, etag), JSON.stringify(meta), { httpMetadata: { contentType: "application/json" } });
-    await deleteOthers(env.DATA, folder, etag);
+    // The layout rides in the meta's custom metadata, so the cron's head (isCompiled) tells another layout's meta.
+    await env.DATA.put(metaKey(folder, etag), JSON.stringify(meta), { httpMetadata: { contentType: "application/json" }, customMetadata: { layout: String(LAYOUT_VERSION) } });
+    await deleteOthers(env.DATA, folder, etag, groups.length);
     return { status: "compiled", etag, rows: total, groups: groups.length, dataSize };
   } catch (err) {
     await deleteGroups(env.DATA, folder, etag, groups.length).catch(() => {});
@@ -283,10 +284,13 @@ async function deleteGroups(bucket: R2Bucket, folder: string, etag: string, n: n
   for (let g = 0; g < n; g += 1000) await bucket.delete(Array.from({ length: Math.min(1000, n - g) }, (_, k) => groupKey(folder, etag, g + k)));
 }
 
-/** Removes the compiled forms of other versions of the same key (layout 1's `.data` objects too). */
-function deleteOthers(bucket: R2Bucket, folder: string, etag: string): Promise<void> {
-  const own = versionPrefix(folder, etag);
-  return deleteListed(bucket, folder, (k) => !k.startsWith(own) || k.endsWith(".data"));
+/**
+ * Removes every object in the folder but this version's meta and its `groups` group objects: other
+ * versions, layout 1's `.data` objects, and groups past the end left by an earlier compile of this etag.
+ */
+function deleteOthers(bucket: R2Bucket, folder: string, etag: string, groups: number): Promise<void> {
+  const keep = new Set([metaKey(folder, etag), ...Array.from({ length: groups }, (_, g) => groupKey(folder, etag, g))]);
+  return deleteListed(bucket, folder, (k) => !keep.has(k));
 }
 
 /** Removes one compiled version: its meta first (it stops being served), then its groups, as listed. */
@@ -308,5 +312,7 @@ async function deleteListed(bucket: R2Bucket, prefix: string, which: (key: strin
 /** Whether the live version of an R2 table already has a compiled form. */
 export async function isCompiled(bucket: R2Bucket, key: string, etag: string): Promise<boolean> {
   const folder = compiledFolder(key);
-  return folder === null || (await bucket.head(metaKey(folder, etag))) !== null;
+  if (folder === null) return true;
+  // Another layout's meta (or one written before the layout was recorded) is not served: compiled again.
+  return (await bucket.head(metaKey(folder, etag)))?.customMetadata?.layout === String(LAYOUT_VERSION);
 }

@@ -344,6 +344,12 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
   const first = read.indexOf(true);
   if (first >= 0 && (await env.DATA.head(groupKey(folder, live.etag, first)))?.etag !== meta.groups[first].etag) {
     metaCache.delete(mkey);
+    // If the stored meta itself names the group that is not there (an aborted compile of the same etag
+    // deleted it), the compiled form is broken: its meta goes too, so the cron compiles the version again
+    // (it counts a version with a meta as compiled). A stale cached meta only falls back.
+    const stored = await loadMeta(env.DATA, mkey);
+    metaCache.delete(mkey);
+    if (stored && stored.groups[first]?.etag === meta.groups[first].etag) await env.DATA.delete(mkey);
     return null;
   }
   const changed = () => {
