@@ -79,6 +79,61 @@ describe("compiled vs streaming", () => {
     expect(rowsAnswered).toBeGreaterThan(500);
   });
 
+  it("review2: answers the same bytes when every column keeps a dictionary (few distinct cells per group)", async () => {
+    const cases = fc.sample(
+      fc.tuple(genTable, fc.integer({ min: 4, max: 20 }), fc.integer({ min: 1, max: 4 })).chain(([t, g, k]) => fc.tuple(fc.constant(t), fc.constant(g), fc.constant(k), fc.array(genRequest(t.columns), { minLength: 6, maxLength: 10 }))),
+      { seed: 2402, numRuns: 60 },
+    );
+    let compared = 0;
+    let dicts = 0;
+    for (const [n, [base, groupRows, k, requests]] of cases.entries()) {
+      if (base.rows.length === 0) continue;
+      // Few distinct cells per column: each column cycles through the first `k` cells of its own.
+      const pools = base.columns.map((_, c) => [...new Set(base.rows.map((r) => r[c]))].slice(0, k));
+      const rows = Array.from({ length: 45 }, (_, r) => base.columns.map((_, c) => pools[c][(r * (c + 1) + (r >> 2)) % pools[c].length]));
+      const table = { columns: base.columns, rows };
+      const key = `cmp/d${n}.csv`;
+      const { csv, sidecar } = tableFiles(table);
+      await env.DATA.put(key, csv);
+      await env.DATA.put(`${key}.schema.json`, JSON.stringify(sidecar));
+      const entry = entryOf(key);
+      expect((await compileTable(env, config, entry, { groupRows })).status).toBe("compiled");
+      const etag = (await env.DATA.head(key))!.etag;
+      dicts += Meta.parse(await (await env.DATA.get(metaKey(compiledFolder(key)!, etag)))!.json()).groups.flatMap((g) => g.dicts).filter((d) => d !== null).length;
+      for (const r of requests) {
+        const req = dataRequest(r);
+        const want = await streamed(entry, req, r.dateFormat);
+        const got = await compiled(entry, req, r.dateFormat);
+        if (got !== want) expect({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(got) }).toEqual({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(want) });
+        compared++;
+      }
+    }
+    expect(compared).toBeGreaterThan(300);
+    expect(dicts).toBeGreaterThan(200);
+  });
+
+  it("review2: two-byte dictionary codes (257+ distinct cells) and the 256/257 boundary", async () => {
+    for (const distinct of [256, 257, 300]) {
+      const lines = ["ID,V,S"];
+      for (let i = 0; i < 1400; i++) lines.push([i, i % distinct === 3 ? "" : `${(i * 37) % distinct}.50`, `s${(i * 11) % distinct}`].join(","));
+      const key = `cmp/u16-${distinct}.csv`;
+      await env.DATA.put(key, `${lines.join("\n")}\n`);
+      const entry = entryOf(key);
+      expect((await compileTable(env, config, entry, { groupRows: 700 })).status).toBe("compiled");
+      const meta = Meta.parse(await (await env.DATA.get(metaKey(compiledFolder(key)!, (await env.DATA.head(key))!.etag)))!.json());
+      expect(meta.groups.every((g) => g.dicts[1]?.entries !== undefined && g.dicts[2] !== null)).toBe(true);
+      const filters: Record<string, unknown>[] = [{ ">V": ["250"] }, { "=S": ["s255", "s256", "s299"] }, { ">V": ["100"], "<V": ["290"], "%S": "s2" }, { LOGIC: "OR", "=V": ["256.5"], "=S": ["s1"] }, { isnullV: true }];
+      for (const filter of filters)
+        for (const select of [undefined, ["V", "ID"], ["S", "V", "V"]])
+          for (const limit of [0, 5, 800]) {
+            const req = { table: "t", select, filter, limit } as DataRequest;
+            const want = await streamed(entry, req, "DD.MM.YYYY");
+            const got = await compiled(entry, req, "DD.MM.YYYY");
+            if (got !== want) expect({ distinct, filter, select, limit, got: got.slice(0, 300) }).toEqual({ distinct, filter, select, limit, got: want.slice(0, 300) });
+          }
+    }
+  });
+
   it("skips groups by min/max exactly: ranges on many-valued number and date columns", async () => {
     // 600 rows, dates ascending (a day each, some empty), 50 rows per group: more than 32 distinct values per group.
     const day = (i: number) => new Date(Date.UTC(2024, 0, 1) + i * 86400000).toISOString().slice(0, 10);
