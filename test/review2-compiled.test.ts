@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { compileTable } from "../src/compiled/compile";
+import { compileChanged } from "../src/compiled/triggers";
 import { compiledFolder, groupKey, metaKey } from "../src/compiled/layout";
 import { readConfig, type Config } from "../src/config/config";
 import type { TableEntry } from "../src/model";
@@ -39,6 +40,8 @@ describe("review2: compiled objects", () => {
     await cron();
     expect(await answer({ table: "sales" })).toEqual({ form: "compiled", text: before.text });
     expect(await keysIn(folder)).toEqual([groupKey(folder, live.etag, 0), metaKey(folder, live.etag)].sort());
+    // …and once compiled in this layout, the cron leaves it alone.
+    expect((await compileChanged(env, config)).filter((d) => d.code === "sales")).toEqual([]);
   });
 
   it("leaves no group objects behind when the same version is compiled again into fewer groups", async () => {
