@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import Papa from "papaparse";
 import { phpEncode } from "../test/helper-server";
-import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
+import { bundleWorker, DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const root = join(import.meta.dirname, "..");
@@ -98,17 +98,18 @@ interface Worker {
   stats: Record<string, unknown>[];
 }
 
-async function startWorker(persist: string): Promise<Worker> {
+/** The Worker on local R2; with `inMemory`, bench/isolate-r2.ts: the objects whose keys contain one of those, read from the isolate's memory. */
+async function startWorker(persist: string, inMemory?: string[]): Promise<Worker> {
   const stats: Record<string, unknown>[] = [];
   const mf = new Miniflare({
-    modules: await workerModules(),
+    modules: inMemory ? [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker(join(import.meta.dirname, "isolate-r2.ts")) }] : await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
     r2Buckets: ["DATA"],
     r2Persist: persist,
     durableObjects: DURABLE_OBJECTS,
     // The Cron Trigger (compiles tables) is run through /cdn-cgi/handler/scheduled.
     unsafeTriggerHandlers: true,
-    bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN, UPLOAD_KEEP_VERSIONS: "0", LOG_STATS: "1" },
+    bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN, UPLOAD_KEEP_VERSIONS: "0", LOG_STATS: "1", ...(inMemory ? { COPY_KEYS: JSON.stringify(inMemory) } : {}) },
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout, stderr) {
@@ -356,6 +357,12 @@ async function main(): Promise<void> {
   const smallCompiled = await freePlan();
   const sortedRange = await measure(w, "/data", selectiveParams("sorted"));
   const sortedDash = await measure(w, "/data", { ...dashboardParams, table: "sorted" });
+  await w.mf.dispose();
+  // The same small-table requests with R2 in the isolate's memory: what they cost the Worker itself.
+  const iso = await startWorker(persist, ["rows3k", "rows50k"]);
+  const isoFloor = await cpuPerRequest(iso, {}, "/check");
+  const isoCompiled = { full3k: await cpuPerRequest(iso, { table: "rows3k", limit: 0 }), range50k: await cpuPerRequest(iso, selectiveParams("rows50k")) };
+  await iso.mf.dispose();
 
   const scen: [string, string, Measure, number, number][] = [
     ["1. full scan, all columns", "bench.csv", s1, size(csvFile), 1_000_000],
@@ -393,11 +400,18 @@ async function main(): Promise<void> {
     "",
   );
   table(
-    ["table", "request", "streaming", "compiled"],
+    ["table", "request", "streaming", "compiled", "compiled, R2 in the isolate's memory"],
     [
-      ["rows3k.csv (3,000 rows, " + f1(size(join(data, "rows3k.csv")) / MB) + " MB)", "full load, all columns", `${smallStreaming.full3k.toFixed(1)} ms`, `${smallCompiled.full3k.toFixed(1)} ms`],
-      ["rows50k.csv (50,000 rows, " + f1(size(join(data, "rows50k.csv")) / MB) + " MB)", "one month + IN, 3 columns", `${smallStreaming.range50k.toFixed(1)} ms`, `${smallCompiled.range50k.toFixed(1)} ms`],
+      ["rows3k.csv (3,000 rows, " + f1(size(join(data, "rows3k.csv")) / MB) + " MB)", "full load, all columns", `${smallStreaming.full3k.toFixed(1)} ms`, `${smallCompiled.full3k.toFixed(1)} ms`, `${isoCompiled.full3k.toFixed(1)} ms`],
+      ["rows50k.csv (50,000 rows, " + f1(size(join(data, "rows50k.csv")) / MB) + " MB)", "one month + IN, 3 columns", `${smallStreaming.range50k.toFixed(1)} ms`, `${smallCompiled.range50k.toFixed(1)} ms`, `${isoCompiled.range50k.toFixed(1)} ms`],
+      ["-", "`POST /check` (reads nothing: Miniflare's own cost per request)", "-", `${floor.toFixed(1)} ms`, `${isoFloor.toFixed(1)} ms`],
     ],
+  );
+  lines.push(
+    "Miniflare's local R2 is a Durable Object with SQLite in the same workerd process, about a millisecond of CPU per R2 call " +
+      "(a compiled answer makes 5-15); on Cloudflare that work is R2's. The last column runs the same Worker with the same objects " +
+      "served from its own memory (bench/isolate-r2.ts, bodies copied out as the binding copies them): the Worker's own CPU, plus Miniflare's per-request cost in the /check row.",
+    "",
   );
   const sortedBytes = size(join(data, "sorted.csv"));
   lines.push(
@@ -489,14 +503,13 @@ async function main(): Promise<void> {
           ["date range + IN, compiled", `${fmtMs(c2.wallMs)}, ${c2.cpu.toFixed(2)} s`, fmtMs(d.d2), ...ratio(c2.wallMs, d.d2, 0.5)],
           ["dashboard, compiled (reported)", `${fmtMs(c5.wallMs)}, ${c5.cpu.toFixed(2)} s`, fmtMs(d.d5), f1(c5.wallMs / d.d5), "-", ""],
           ["one month of a date-sorted table: share of its bytes read", `${f1(sortedPct)}%`, "-", "-", "< 10%", sortedPct < 10 ? "met" : "missed"],
-          ["3,000 rows, full load, compiled: CPU", `${smallCompiled.full3k.toFixed(1)} ms`, "-", "-", "≤ 10 ms", smallCompiled.full3k <= 10 ? "met" : "missed"],
-          ["50,000 rows, one month + IN, compiled: CPU", `${smallCompiled.range50k.toFixed(1)} ms`, "-", "-", "≤ 10 ms", smallCompiled.range50k <= 10 ? "met" : "missed"],
+          ["3,000 rows, full load, compiled: the Worker's CPU (R2 in memory; with local R2)", `${isoCompiled.full3k.toFixed(1)} ms (${smallCompiled.full3k.toFixed(1)} ms)`, "-", "-", "≤ 10 ms", isoCompiled.full3k <= 10 ? "met" : "missed"],
+          ["50,000 rows, one month + IN, compiled: the Worker's CPU (R2 in memory; with local R2)", `${isoCompiled.range50k.toFixed(1)} ms (${smallCompiled.range50k.toFixed(1)} ms)`, "-", "-", "≤ 10 ms", isoCompiled.range50k <= 10 ? "met" : "missed"],
         ],
       );
     }
   }
 
-  await w.mf.dispose();
   rmSync(persist, { recursive: true, force: true });
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   const report = [

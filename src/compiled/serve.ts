@@ -44,6 +44,7 @@ async function loadMeta(bucket: R2Bucket, key: string): Promise<Meta | null> {
 }
 
 const decoder = new TextDecoder();
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** A stored cell's JSON → the typed cell the filter compares (what the converter made of its text). */
 function decodeCell(bytes: Uint8Array, start: number, end: number): Cell {
@@ -85,11 +86,64 @@ interface LoadedGroup {
   dicts: Map<number, Dict>; // by column: read instead of its section
 }
 
+/**
+ * The rows of a group that every dictionary part lets by, in order (null: no
+ * such part). Parts on the same column are ANDed into one mask first; the
+ * mask passing the fewest distinct values scans the group, the others only
+ * the rows left. One loop per code width, at module level, so each stays
+ * monomorphic and optimised across requests.
+ */
+function passingRows(masks: ({ mask: Uint8Array; codes: Uint8Array | Uint16Array } | null)[], rows: number): Int32Array | null {
+  const byColumn = new Map<Uint8Array | Uint16Array, Uint8Array>();
+  for (const m of masks) {
+    if (!m) continue;
+    const had = byColumn.get(m.codes);
+    if (!had) byColumn.set(m.codes, m.mask.slice());
+    else for (let k = 0; k < had.length; k++) had[k] &= m.mask[k];
+  }
+  if (byColumn.size === 0) return null;
+  const share = (mask: Uint8Array) => mask.reduce((n, b) => n + b, 0) / mask.length;
+  const order = [...byColumn].sort((a, b) => share(a[1]) - share(b[1]));
+  const list = new Int32Array(rows);
+  const [codes, mask] = order[0];
+  let n = codes instanceof Uint8Array ? scan8(list, mask, codes, rows) : scan16(list, mask, codes, rows);
+  for (let i = 1; i < order.length && n > 0; i++) {
+    const [c, m] = order[i];
+    n = c instanceof Uint8Array ? keep8(list, n, m, c) : keep16(list, n, m, c);
+  }
+  return list.subarray(0, n);
+}
+
+function scan8(list: Int32Array, mask: Uint8Array, codes: Uint8Array, rows: number): number {
+  let n = 0;
+  for (let r = 0; r < rows; r++) if (mask[codes[r]] === 1) list[n++] = r;
+  return n;
+}
+
+function scan16(list: Int32Array, mask: Uint8Array, codes: Uint16Array, rows: number): number {
+  let n = 0;
+  for (let r = 0; r < rows; r++) if (mask[codes[r]] === 1) list[n++] = r;
+  return n;
+}
+
+function keep8(list: Int32Array, n: number, mask: Uint8Array, codes: Uint8Array): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (mask[codes[list[i]]] === 1) list[k++] = list[i];
+  return k;
+}
+
+function keep16(list: Int32Array, n: number, mask: Uint8Array, codes: Uint16Array): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) if (mask[codes[list[i]]] === 1) list[k++] = list[i];
+  return k;
+}
+
 /** `raw`: the dictionary's codes, then (at `valuesAt`, after padding) its values section. */
 function readDict(raw: Uint8Array, rows: number, entries: number, valuesAt: number): Dict {
   const width = entries <= 256 ? 1 : 2;
   let codes: Uint8Array | Uint16Array;
   if (width === 1) codes = raw.subarray(0, rows);
+  else if (LITTLE_ENDIAN && raw.byteOffset % 2 === 0) codes = new Uint16Array(raw.buffer, raw.byteOffset, rows); // in place
   else {
     const view = new DataView(raw.buffer, raw.byteOffset, 2 * rows);
     codes = new Uint16Array(rows);
@@ -224,19 +278,12 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
     });
     // The dictionary parts first, for the whole group in one pass each (the parts are ANDed, so their
     // order does not change which rows pass): the row loop below then visits only the rows they let by.
-    let candidates: Uint8Array | null = null;
-    for (const m of masks) {
-      if (!m) continue;
-      const { mask, codes } = m;
-      if (candidates === null) {
-        candidates = new Uint8Array(g.rows);
-        for (let r = 0; r < g.rows; r++) candidates[r] = mask[codes[r]];
-      } else for (let r = 0; r < g.rows; r++) candidates[r] &= mask[codes[r]];
-    }
+    const list = passingRows(masks, g.rows);
+    const visit = list === null ? g.rows : list.length;
     const cellOf = selected.map((i) => dicts.get(i) ?? sections.get(i));
     const codesOf = selected.map((i) => dicts.get(i)?.codes);
-    for (let r = 0; r < g.rows && sent < limit; r++) {
-      if (candidates !== null && candidates[r] === 0) continue;
+    for (let v = 0; v < visit && sent < limit; v++) {
+      const r = list === null ? v : list[v];
       if (parts) {
         // Part by part: a row fails at its first failing part, before the other columns are decoded.
         decodedRow++;

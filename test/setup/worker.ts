@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { COMPATIBILITY_DATE } from "../../scripts/wrangler-config.mjs";
 
 /** The Worker bundled as wrangler would (ESM, workerd conditions). */
-export async function bundleWorker(): Promise<string> {
+export async function bundleWorker(entry = join(import.meta.dirname, "..", "..", "src", "index.ts")): Promise<string> {
   const out = await build({
-    entryPoints: [join(import.meta.dirname, "..", "..", "src", "index.ts")],
+    entryPoints: [entry],
     bundle: true,
     format: "esm",
     platform: "browser",
