@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { compiledFolder } from "../src/compiled/layout";
 import { call, clearBucket, post } from "./helpers";
+import { buildXlsx, typedRows } from "./xlsx-build";
 
 const AUTH = { authorization: "Bearer upload-token" };
 const upload = (key: string, body: string) => call(new Request(`https://c.test/files/${key}`, { method: "PUT", body, headers: { ...AUTH, "content-length": String(new TextEncoder().encode(body).byteLength) } }));
@@ -68,5 +69,17 @@ describe("compiled forms in service", () => {
     expect((await upload("sales.csv", CSV)).status).toBe(201);
     const list = (await (await post("/table_list", {})).json()) as { code: string }[];
     expect(list.map((t) => t.code).filter((c) => !c.startsWith("remote_"))).toEqual(["sales"]);
+  });
+
+  it("compiles a workbook too: after its upload and by the cron, answering the streaming path's bytes", async () => {
+    const book = await buildXlsx([{ name: "Sheet1", rows: typedRows([["id", "day", "amount"], ["1", "2024-03-01", "1.5"], ["2", "2024-03-15", "0.5"], ["3", "2024-04-02", "7"]]) }]);
+    const streamed = '[["ID","AMOUNT"],[1,1.5],[2,0.5]]';
+    await env.DATA.put("book.xlsx", book);
+    expect(await answer({ table: "book", ...FILTER })).toEqual({ form: "streaming", text: streamed });
+    await cron();
+    expect(await answer({ table: "book", ...FILTER })).toEqual({ form: "compiled", text: streamed });
+    const res = await call(new Request("https://c.test/files/book2.xlsx", { method: "PUT", body: book, headers: { ...AUTH, "content-length": String(book.byteLength) } }));
+    expect(res.status).toBe(201);
+    expect(await answer({ table: "book2", ...FILTER })).toEqual({ form: "compiled", text: streamed });
   });
 });

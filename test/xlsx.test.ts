@@ -134,9 +134,10 @@ describe("the export corpus, uploaded with PUT /files", () => {
     expect(body.columns.map(({ name: n, type }) => ({ name: n, type }))).toEqual(expected.columns);
     expect(body.notes).toEqual([]);
     expect((await dataOf(baseTableCode(name))).rows).toEqual(expected.rows);
-    // The staging object is gone; the live object is the upload, stored as a workbook.
+    // The staging object is gone; the live object is the upload, stored as a workbook (and compiled: the rows above came from that).
     const listed = await env.DATA.list();
-    expect(listed.objects.map((o) => o.key).filter((k) => !k.startsWith(".manifest/"))).toEqual([name]);
+    expect(listed.objects.map((o) => o.key).filter((k) => !k.startsWith(".manifest/") && !k.startsWith(".compiled/"))).toEqual([name]);
+    expect(listed.objects.filter((o) => o.key.startsWith(`.compiled/${encodeURIComponent(name)}/`)).length).toBeGreaterThan(1);
     const live = await env.DATA.get(name);
     expect(new Uint8Array(await live!.arrayBuffer())).toEqual(await corpus(name));
     expect(live!.httpMetadata?.contentType).toBe("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");

@@ -139,7 +139,8 @@ class GroupBuilder {
   constructor(private readonly d: Description, groupRows: number) {
     this.cells = d.columns.map(() => new ByteBuilder(64 * 1024));
     this.ends = d.columns.map(() => []);
-    this.dicts = d.columns.map(() => new DictBuilder(Math.min(groupRows, GROUP_ROWS)));
+    // Codes start small and grow (add): a wide table's dictionaries must not cost 32 KB a column up front.
+    this.dicts = d.columns.map(() => new DictBuilder(Math.min(groupRows, 1024)));
     this.stats = this.freshStats();
   }
 
@@ -190,7 +191,7 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
     return { status: "skipped", reason: "no etag" };
   }
   // Described the way describeTable does from a whole read (the serving path compares the result).
-  const { description, bytes } = await describeStream(entry, opened.bytes, declared.sidecar, { size: opened.size, read: opened.read, stream: opened.stream });
+  const { description, bytes, access } = await describeStream(entry, opened.bytes, declared.sidecar, { size: opened.size, read: opened.read, stream: opened.stream });
   const writers = cellWritersFor(description);
   const converters = convertersFor(description);
   const numeric = description.columns.map((c) => c.type === "int" || c.type === "double");
@@ -228,7 +229,8 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
   };
 
   try {
-    const rows = tableRows(bytes, description);
+    // Random access too: a workbook's rows are read from its zip by range reads (formats/xlsx).
+    const rows = tableRows(bytes, description, { access });
     for await (const batch of rows) {
       if (options.deadline !== undefined && Date.now() > options.deadline) {
         await rows.return(undefined);
