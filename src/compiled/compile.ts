@@ -77,17 +77,19 @@ class DictBuilder {
     return this.index !== null;
   }
 
-  /** Row `r`'s cell: its text (the key: the same text is always the same JSON) and its JSON bytes. */
-  add(r: number, text: string | null, json: Uint8Array): void {
+  /** Row `r`'s cell: its text (the key: the same text is always the same JSON) and its JSON, `cells`' bytes since `start`. */
+  add(r: number, text: string | null, cells: ByteBuilder, start: number): void {
     const index = this.index;
     if (index === null) return;
     let code = text === null ? this.nullCode : index.get(text);
     if (code === undefined || code < 0) {
       code = this.ends.length;
-      if (code >= DICT_MAX) return void (this.index = null);
+      // Past 1,024 values, a column still adding one for every other row will not end at half its rows
+      // or fewer: given up early (a unique column costs 1,025 inserts a group, not DICT_MAX).
+      if (code >= DICT_MAX || (code >= 1024 && code > r / 2)) return void (this.index = null);
       if (text === null) this.nullCode = code;
       else index.set(text, code);
-      this.values.bytes(json);
+      this.values.copyFrom(cells, start);
       this.ends.push(this.values.length);
     }
     if (r >= this.codes.length) {
@@ -247,14 +249,14 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
           const start = cells.length;
           writers[i](cells, t);
           group.ends[i].push(cells.length);
-          group.dicts[i].add(group.rows, t, cells.view(start));
+          group.dicts[i].add(group.rows, t, cells, start);
           const typed = converters[i](t);
           const stats = group.stats[i];
           stats.add(typed);
           // Numbers kept as written (`1.50`, `-0`) differ from the typed cell's JSON.
           if (numeric[i] && stats.canonical && t !== null && jsonNumberAsIs(t, true) && String(typed) !== t) stats.canonical = false;
           if (i > 0) rb.byte(44);
-          rb.bytes(cells.view(start));
+          rb.copyFrom(cells, start);
         }
         rb.byte(93);
         group.rowEnds.push(rb.length);

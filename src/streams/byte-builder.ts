@@ -51,6 +51,18 @@ export class ByteBuilder {
     return this.buf.slice(start, this.length);
   }
 
+  /** Appends `from`'s bytes since `start` (a short run byte by byte: cheaper than a subarray per cell). */
+  copyFrom(from: ByteBuilder, start: number): void {
+    const n = from.length - start;
+    const buf = this.room(n);
+    const src = from.buf;
+    if (n < 32) {
+      let p = this.length;
+      for (let i = start; i < from.length; i++) buf[p++] = src[i];
+    } else buf.set(src.subarray(start, from.length), this.length);
+    this.length += n;
+  }
+
   byte(b: number): void {
     this.room(1)[this.length++] = b;
   }
