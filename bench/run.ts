@@ -503,8 +503,19 @@ async function main(): Promise<void> {
           ["date range + IN, compiled", `${fmtMs(c2.wallMs)}, ${c2.cpu.toFixed(2)} s`, fmtMs(d.d2), ...ratio(c2.wallMs, d.d2, 0.5)],
           ["dashboard, compiled (reported)", `${fmtMs(c5.wallMs)}, ${c5.cpu.toFixed(2)} s`, fmtMs(d.d5), f1(c5.wallMs / d.d5), "-", ""],
           ["one month of a date-sorted table: share of its bytes read", `${f1(sortedPct)}%`, "-", "-", "< 10%", sortedPct < 10 ? "met" : "missed"],
-          ["3,000 rows, full load, compiled: the Worker's CPU (R2 in memory; with local R2)", `${isoCompiled.full3k.toFixed(1)} ms (${smallCompiled.full3k.toFixed(1)} ms)`, "-", "-", "≤ 10 ms", isoCompiled.full3k <= 10 ? "met" : "missed"],
-          ["50,000 rows, one month + IN, compiled: the Worker's CPU (R2 in memory; with local R2)", `${isoCompiled.range50k.toFixed(1)} ms (${smallCompiled.range50k.toFixed(1)} ms)`, "-", "-", "≤ 10 ms", isoCompiled.range50k <= 10 ? "met" : "missed"],
+          ...(
+            [
+              ["3,000 rows, full load, compiled", isoCompiled.full3k, smallCompiled.full3k],
+              ["50,000 rows, one month + IN, compiled", isoCompiled.range50k, smallCompiled.range50k],
+            ] as const
+          ).map(([name, inMemory, local]) => [
+            `${name}: the Worker's CPU (R2 in memory, less /check's ${isoFloor.toFixed(1)} ms of Miniflare; as measured; with local R2)`,
+            `${(inMemory - isoFloor).toFixed(1)} ms (${inMemory.toFixed(1)} ms; ${local.toFixed(1)} ms)`,
+            "-",
+            "-",
+            "≤ 10 ms",
+            inMemory - isoFloor <= 10 ? "met" : "missed",
+          ]),
         ],
       );
     }

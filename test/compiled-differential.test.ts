@@ -49,6 +49,25 @@ async function compiled(entry: TableEntry, req: DataRequest, dateFormat: GenRequ
   }
 }
 
+/** Puts `table` at `key`, compiles it into groups of `groupRows`, and answers every request both ways: the same text each time. */
+async function bothWays(key: string, table: Parameters<typeof tableFiles>[0], groupRows: number, requests: GenRequest[]): Promise<{ compared: number; rows: number }> {
+  const { csv, sidecar } = tableFiles(table);
+  await env.DATA.put(key, csv);
+  await env.DATA.put(`${key}.schema.json`, JSON.stringify(sidecar));
+  const entry = entryOf(key);
+  expect((await compileTable(env, config, entry, { groupRows })).status).toBe("compiled");
+  let rows = 0;
+  for (const r of requests) {
+    const req = dataRequest(r);
+    const want = await streamed(entry, req, r.dateFormat);
+    const got = await compiled(entry, req, r.dateFormat);
+    // Shown ASCII-only: a lone surrogate in a failure message breaks the test runner's socket.
+    if (got !== want) expect({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(got) }).toEqual({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(want) });
+    if (!want.startsWith("error")) rows += (JSON.parse(want) as unknown[]).length - 1;
+  }
+  return { compared: requests.length, rows };
+}
+
 describe("compiled vs streaming", () => {
   it("answers the same bytes for random tables, group sizes and requests", async () => {
     const cases = fc.sample(
@@ -58,22 +77,9 @@ describe("compiled vs streaming", () => {
     let compared = 0;
     let rowsAnswered = 0;
     for (const [n, [table, groupRows, requests]] of cases.entries()) {
-      const key = `cmp/t${n}.csv`;
-      const { csv, sidecar } = tableFiles(table);
-      await env.DATA.put(key, csv);
-      await env.DATA.put(`${key}.schema.json`, JSON.stringify(sidecar));
-      const entry = entryOf(key);
-      const result = await compileTable(env, config, entry, { groupRows });
-      expect(result.status).toBe("compiled");
-      for (const r of requests) {
-        const req = dataRequest(r);
-        const want = await streamed(entry, req, r.dateFormat);
-        const got = await compiled(entry, req, r.dateFormat);
-        // Shown ASCII-only: a lone surrogate in a failure message breaks the test runner's socket.
-        if (got !== want) expect({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(got) }).toEqual({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(want) });
-        compared++;
-        if (!want.startsWith("error")) rowsAnswered += (JSON.parse(want) as unknown[]).length - 1;
-      }
+      const answered = await bothWays(`cmp/t${n}.csv`, table, groupRows, requests);
+      compared += answered.compared;
+      rowsAnswered += answered.rows;
     }
     expect(compared).toBeGreaterThan(400);
     expect(rowsAnswered).toBeGreaterThan(500);
@@ -93,20 +99,9 @@ describe("compiled vs streaming", () => {
       const rows = Array.from({ length: 45 }, (_, r) => base.columns.map((_, c) => pools[c][(r * (c + 1) + (r >> 2)) % pools[c].length]));
       const table = { columns: base.columns, rows };
       const key = `cmp/d${n}.csv`;
-      const { csv, sidecar } = tableFiles(table);
-      await env.DATA.put(key, csv);
-      await env.DATA.put(`${key}.schema.json`, JSON.stringify(sidecar));
-      const entry = entryOf(key);
-      expect((await compileTable(env, config, entry, { groupRows })).status).toBe("compiled");
+      compared += (await bothWays(key, table, groupRows, requests)).compared;
       const etag = (await env.DATA.head(key))!.etag;
       dicts += Meta.parse(await (await env.DATA.get(metaKey(compiledFolder(key)!, etag)))!.json()).groups.flatMap((g) => g.dicts).filter((d) => d !== null).length;
-      for (const r of requests) {
-        const req = dataRequest(r);
-        const want = await streamed(entry, req, r.dateFormat);
-        const got = await compiled(entry, req, r.dateFormat);
-        if (got !== want) expect({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(got) }).toEqual({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(want) });
-        compared++;
-      }
     }
     expect(compared).toBeGreaterThan(300);
     expect(dicts).toBeGreaterThan(200);
