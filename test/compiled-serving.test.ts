@@ -5,7 +5,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { compiledFolder } from "../src/compiled/layout";
+import { attemptKey, compiledFolder } from "../src/compiled/layout";
+import { compileChanged } from "../src/compiled/triggers";
+import { readConfig } from "../src/config/config";
 import { call, clearBucket, post } from "./helpers";
 import { buildXlsx, typedRows } from "./xlsx-build";
 
@@ -81,5 +83,24 @@ describe("compiled forms in service", () => {
     const res = await call(new Request("https://c.test/files/book2.xlsx", { method: "PUT", body: book, headers: { ...AUTH, "content-length": String(book.byteLength) } }));
     expect(res.status).toBe(201);
     expect(await answer({ table: "book2", ...FILTER })).toEqual({ form: "compiled", text: streamed });
+  });
+
+  it("tries each version once: a failed compilation is not repeated by later cron runs, a changed file is compiled", async () => {
+    const config = readConfig(env);
+    // A quote that never closes: the file cannot be read, so it cannot be compiled.
+    await env.DATA.put("bad.csv", 'id,name\n1,"a\n2,b\n');
+    const etag = (await env.DATA.head("bad.csv"))!.etag;
+    expect((await compileChanged(env, config)).map((d) => [d.code, d.result.status])).toEqual([["bad", "failed"]]);
+    expect(JSON.parse(await (await env.DATA.get(attemptKey(compiledFolder("bad.csv")!, etag)))!.text())).toMatchObject({ failed: expect.stringContaining("never closed") });
+    expect(await compileChanged(env, config)).toEqual([]); // not tried again
+    // An invocation that died mid-compilation (the CPU limit) leaves its marker the same way.
+    await env.DATA.put("big.csv", CSV);
+    await env.DATA.put(attemptKey(compiledFolder("big.csv")!, (await env.DATA.head("big.csv"))!.etag), "{}", { customMetadata: { layout: "2" } });
+    expect(await compileChanged(env, config)).toEqual([]);
+    // The file fixed: a new version, compiled, and its folder holds only that version.
+    await env.DATA.put("bad.csv", "id,name\n1,a\n2,b\n");
+    expect((await compileChanged(env, config)).map((d) => [d.code, d.result.status])).toEqual([["bad", "compiled"]]);
+    const folder = compiledFolder("bad.csv")!;
+    expect((await env.DATA.list({ prefix: folder })).objects.map((o) => o.key.slice(folder.length).replace(/^[0-9a-f]+/, "<etag>"))).toEqual(["<etag>.g0", "<etag>.meta.json"]);
   });
 });

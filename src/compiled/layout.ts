@@ -62,6 +62,12 @@ export function compiledFolder(key: string): string | null {
 export const versionPrefix = (folder: string, etag: string) => `${folder}${etag}.`;
 export const groupKey = (folder: string, etag: string, group: number) => `${folder}${etag}.g${group}`;
 export const metaKey = (folder: string, etag: string) => `${folder}${etag}.meta.json`;
+/**
+ * Written by the cron before it compiles a version, removed once the version is compiled (or may be
+ * retried): present, it says an attempt failed, did not fit the run, or died with its invocation
+ * (a file too large for the CPU limit), and the cron does not try that version again.
+ */
+export const attemptKey = (folder: string, etag: string) => `${folder}${etag}.attempt.json`;
 
 const Stat = z.union([z.number(), z.string()]);
 const Range = z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]);

@@ -5,11 +5,19 @@
  * uploads, changed sidecars), within a time budget per run. Until a version is
  * compiled the streaming path serves it: nothing ever waits for compilation,
  * and a failed compilation only leaves the table on the streaming path.
+ *
+ * The cron tries each version once: a failure, a compilation that did not fit
+ * a whole run's budget, or one whose invocation died (the CPU limit: a file
+ * too large) leaves an attempt marker (layout.ts, attemptKey), and the version
+ * stays on the streaming path until the file changes. Without it such a file
+ * was compiled again, and lost, every ten minutes, and a run killed by the CPU
+ * limit compiled nothing after it.
  */
 import { listTables } from "../catalog/catalog";
 import type { Config, Env } from "../config/config";
 import type { TableEntry } from "../model";
 import { compileTable, isCompiled, type CompileResult } from "./compile";
+import { attemptKey, compiledFolder, LAYOUT_VERSION } from "./layout";
 
 /** Uploads up to this size are compiled before the upload's answer; larger ones by the next cron run. */
 export const COMPILE_ON_UPLOAD_BYTES = 16 * 1024 * 1024;
@@ -29,15 +37,27 @@ export async function compileAfterUpload(env: Env, config: Config, entry: TableE
 export async function compileChanged(env: Env, config: Config, budgetMs = CRON_BUDGET_MS): Promise<{ code: string; result: CompileResult | { status: "failed"; reason: string } }[]> {
   const deadline = Date.now() + budgetMs;
   const done: { code: string; result: CompileResult | { status: "failed"; reason: string } }[] = [];
+  let first = true;
   for (const entry of await listTables(env, config)) {
     if (entry.source.kind !== "r2" || Date.now() > deadline) continue;
+    const folder = compiledFolder(entry.source.key);
     const live = await env.DATA.head(entry.source.key);
-    if (!live || (await isCompiled(env.DATA, entry.source.key, live.etag))) continue;
+    if (!live || folder === null || (await isCompiled(env.DATA, entry.source.key, live.etag))) continue;
+    const marker = attemptKey(folder, live.etag);
+    if ((await env.DATA.head(marker))?.customMetadata?.layout === String(LAYOUT_VERSION)) continue; // tried: see above
+    const hadWholeBudget = first;
+    first = false;
+    await env.DATA.put(marker, JSON.stringify({ started: new Date().toISOString() }), { customMetadata: { layout: String(LAYOUT_VERSION) } });
+    let result: CompileResult | { status: "failed"; reason: string };
     try {
-      done.push({ code: entry.code, result: await compileTable(env, config, entry, { deadline }) });
+      result = await compileTable(env, config, entry, { deadline });
     } catch (err) {
-      done.push({ code: entry.code, result: { status: "failed", reason: (err as Error).message } });
+      result = { status: "failed", reason: (err as Error).message };
     }
+    if (result.status === "failed") await env.DATA.put(marker, JSON.stringify({ failed: result.reason }), { customMetadata: { layout: String(LAYOUT_VERSION) } });
+    // Out of time after others took part of the run, or the source changed meanwhile: the next run tries again.
+    else if (result.status === "skipped" && !(result.reason === "out of time" && hadWholeBudget)) await env.DATA.delete(marker);
+    done.push({ code: entry.code, result });
   }
   return done;
 }
