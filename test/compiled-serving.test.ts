@@ -103,4 +103,18 @@ describe("compiled forms in service", () => {
     const folder = compiledFolder("bad.csv")!;
     expect((await env.DATA.list({ prefix: folder })).objects.map((o) => o.key.slice(folder.length).replace(/^[0-9a-f]+/, "<etag>"))).toEqual(["<etag>.g0", "<etag>.meta.json"]);
   });
+
+  it("removes a deleted file's compiled forms; a restore is compiled again by the cron", async () => {
+    expect((await upload("sales.csv", CSV)).status).toBe(201);
+    const folder = compiledFolder("sales.csv")!;
+    expect((await env.DATA.list({ prefix: folder })).objects.length).toBe(2);
+    const del = await call(new Request("https://c.test/files/sales.csv", { method: "DELETE", headers: AUTH }));
+    expect(del.status).toBe(200);
+    expect((await env.DATA.list({ prefix: folder })).objects).toEqual([]);
+    const { previousVersion } = (await del.json()) as { previousVersion: string };
+    expect((await call(new Request(`https://c.test/files/sales.csv/restore?version=${encodeURIComponent(previousVersion)}`, { method: "POST", headers: AUTH }))).status).toBe(200);
+    expect((await answer({ table: "sales" })).form).toBe("streaming");
+    await cron();
+    expect((await answer({ table: "sales" })).form).toBe("compiled");
+  });
 });

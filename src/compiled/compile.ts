@@ -297,6 +297,12 @@ function deleteOthers(bucket: R2Bucket, folder: string, etag: string, groups: nu
   return deleteListed(bucket, folder, (k) => !keep.has(k));
 }
 
+/** Removes every compiled form of a key (the file was deleted: a restore gets compiled again by the cron). */
+export async function deleteCompiled(bucket: R2Bucket, key: string): Promise<void> {
+  const folder = compiledFolder(key);
+  if (folder !== null) await deleteListed(bucket, folder, () => true);
+}
+
 /** Removes one compiled version: its meta first (it stops being served), then its groups, as listed. */
 export async function deleteVersion(bucket: R2Bucket, folder: string, etag: string): Promise<void> {
   await bucket.delete(metaKey(folder, etag));
