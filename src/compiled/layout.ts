@@ -122,7 +122,8 @@ export interface Section {
   bytes: Uint8Array;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** Typed arrays are read in place only on little-endian machines (the layout is little-endian). */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export function readSection(raw: Uint8Array, rows: number): Section {
   const endsBytes = 4 * rows;

@@ -19,7 +19,7 @@ import { writeTyped } from "../query/project";
 import type { DataRequest } from "../request/schemas";
 import { ByteBuilder } from "../streams/byte-builder";
 import { PIECE_BYTES, urlDataBody, urlDataPiped } from "../write/urldata";
-import { compiledFolder, descriptionId, groupKey, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
+import { compiledFolder, descriptionId, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
 import { deleteVersion } from "./compile";
 import { filterParts, groupsToRead } from "./skip";
 
@@ -44,7 +44,6 @@ async function loadMeta(bucket: R2Bucket, key: string): Promise<Meta | null> {
 }
 
 const decoder = new TextDecoder();
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** A stored cell's JSON → the typed cell the filter compares (what the converter made of its text). */
 function decodeCell(bytes: Uint8Array, start: number, end: number): Cell {
