@@ -18,7 +18,6 @@
  * Copies stream R2 to R2 in constant memory.
  */
 import { carryManifest, pruneManifests } from "../catalog/manifest";
-import { deleteCompiled } from "../compiled/compile";
 import { AppError } from "../errors";
 import { listObjects } from "../streams/r2-list";
 
@@ -162,8 +161,6 @@ export async function deleteKeeping(bucket: R2Bucket, key: string, keepCount: nu
     throw err;
   }
   await bucket.delete(key);
-  // Its compiled forms are 2.6x the file: not kept for a restore that may never come (the cron compiles one).
-  await deleteCompiled(bucket, key);
   await pruneVersions(bucket, key, Math.max(1, keepCount));
   return version;
 }
