@@ -59,6 +59,25 @@ export type Bytes = AsyncGenerator<Uint8Array, void, undefined>;
 export type Records = AsyncGenerator<unknown[], void, undefined>;
 
 /**
+ * Positional records as ranges of the file's UTF-8 bytes (formats/byte-records.ts):
+ * record r's cells are cells `first[r]` to `first[r + 1] - 1`; cell c is
+ * `buf[start[c], end[c])`, written as `kind[c]` says (plain, quoted, or quoted
+ * with doubled quotes). The arrays are the reader's own: valid until the next batch is asked for.
+ */
+export interface ByteRecords {
+  buf: Uint8Array;
+  count: number;
+  cells: number;
+  first: Int32Array;
+  start: Int32Array;
+  end: Int32Array;
+  kind: Uint8Array;
+}
+
+/** Byte record batches; once the byte reader cannot go on, text records (string arrays) of the rest. */
+export type ByteRecordBatches = AsyncGenerator<ByteRecords | string[][], void, undefined>;
+
+/**
  * Random access to the one version of a file that a read is reading (R2
  * range reads pinned to the object's etag). Bound to that read's request:
  * handed to `records` per read, never kept in a Description (which is cached
@@ -94,6 +113,12 @@ export interface RecordReader {
    * looks like is refused (CSV: a last record with fewer fields than the header and no line break after it).
    */
   records(bytes: Bytes, truncated: boolean, options?: ReadOptions): Records;
+  /**
+   * The same records as byte ranges, for an answer that copies cells instead
+   * of making strings of them (CSV in UTF-8: formats/csv/scan.ts); absent when
+   * this file cannot be read so. Always the whole file, never an upload.
+   */
+  byteRecords?: (bytes: Bytes) => ByteRecordBatches;
   /** Makes text of a cell value that is not text (JSON numbers, nested values); null when every cell already is text (CSV). */
   cellText: ((value: unknown) => string | null) | null;
   /** Numbers read with a decimal comma unless a sidecar says otherwise (CSV with `;` or tab). */

@@ -39,9 +39,9 @@ function invalid(encoding: string, offset: number): AppError {
   return new AppError("FILE_ENCODING_INVALID", `The file is not valid ${encoding} (a bad byte sequence near byte ${offset}). ${FIX_ENCODING}`);
 }
 
-export async function* decodeText(bytes: Bytes, encoding: string): Text {
+/** `offset`: where `bytes` start in the file (for the error message). */
+export async function* decodeText(bytes: Bytes, encoding: string, offset = 0): Text {
   const decoder = makeDecoder(encoding);
-  let offset = 0;
   try {
     for await (const chunk of bytes) {
       const text = decoder.decode(chunk, { stream: true });

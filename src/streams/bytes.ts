@@ -6,17 +6,44 @@
 
 export type Bytes = AsyncGenerator<Uint8Array, void, undefined>;
 
+// R2 and fetch bodies arrive in 4 KiB chunks when read plainly: 31,000 reads
+// for a 122 MB file, each one an await, a timer and a parse call downstream
+// (0.8–1.1 s of a full scan's CPU, measured in workerd). Read into our own
+// buffers instead, at least READ_MIN bytes at a time (what is there once
+// READ_MIN arrived, up to READ_MAX): 500 reads, 0.1 s.
+const READ_MIN = 64 * 1024;
+const READ_MAX = 256 * 1024;
+
+type ByobReader = ReadableStreamBYOBReader & { readAtLeast?: ReadableStreamBYOBReader["readAtLeast"] };
+
+/** A BYOB reader when the stream is a byte stream (R2, fetch and request bodies are), else null. */
+function byobReader(stream: ReadableStream<Uint8Array>): ByobReader | null {
+  try {
+    return stream.getReader({ mode: "byob" }) as ByobReader;
+  } catch {
+    return null; // a stream made in JavaScript (a TransformStream's readable side): read it plainly
+  }
+}
+
 export async function* readStream(stream: ReadableStream<Uint8Array>): Bytes {
-  const reader = stream.getReader();
+  const byob = byobReader(stream);
+  const reader = byob ?? stream.getReader();
   let finished = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let result: ReadableStreamReadResult<Uint8Array>;
+      if (byob) {
+        // Each read gets a fresh buffer: a yielded chunk may be kept (peek, the decoder's tail).
+        const view = new Uint8Array(READ_MAX);
+        result = byob.readAtLeast ? await byob.readAtLeast(READ_MIN, view) : await byob.read(view);
+      } else result = await (reader as ReadableStreamDefaultReader<Uint8Array>).read();
+      const { done, value } = result;
+      // A short read is copied out of its buffer, so a kept chunk never pins 4x its size (uploads hold 8 MiB of chunks).
+      if (value && value.byteLength > 0) yield byob && 2 * value.byteLength < value.buffer.byteLength ? value.slice() : value;
       if (done) {
         finished = true;
         return;
       }
-      if (value.byteLength > 0) yield value;
     }
   } finally {
     if (!finished) await reader.cancel().catch(() => {});

@@ -44,11 +44,12 @@ const MAX_RECORD_CHARS = 16 * 1024 * 1024;
  * like any other (a cut cannot produce the line break). Files already stored
  * are served as before.
  */
-export async function* csvRecords(text: Text, dialect: CsvDialect, options: { truncated?: boolean; upload?: boolean } = {}): Records {
+export async function* csvRecords(text: Text, dialect: CsvDialect, options: { truncated?: boolean; upload?: boolean; recordsBefore?: number } = {}): Records {
   const parser = new Parser({ delimiter: dialect.delimiter, newline: dialect.newline, quoteChar: '"' });
   const stripCr = dialect.newline === "\n";
   let pending = "";
-  let recordsBefore = 0;
+  // A read that continues another (formats/csv/scan.ts) numbers its records after that one's.
+  let recordsBefore = options.recordsBefore ?? 0;
   /** Fields of the header (the first record that is not a blank line). */
   let headerFields = -1;
 

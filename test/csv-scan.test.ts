@@ -1,0 +1,155 @@
+// The byte scanner of UTF-8 CSV (formats/csv/scan.ts) reads every file as
+// papaparse's reader (formats/csv/parse.ts) does: the same records, cell for
+// cell, over generated files with quotes, doubled quotes, line breaks inside
+// quotes, CRLF, blank lines, a BOM, stray `\r`, malformed quoting and
+// multi-byte characters, cut into chunks anywhere; and the same error where
+// papaparse reports one.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { recordStrings } from "../src/formats/byte-records";
+import { csvRecords, type CsvDialect } from "../src/formats/csv/parse";
+import { csvByteRecords, CsvScanner, validUtf8 } from "../src/formats/csv/scan";
+import { decodeText } from "../src/formats/text";
+import { AppError } from "../src/errors";
+import type { ByteRecords } from "../src/model";
+
+const enc = new TextEncoder();
+
+async function* chunked(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array, void, undefined> {
+  let at = 0;
+  for (const c of [...cuts].sort((a, b) => a - b)) {
+    if (c <= at || c >= bytes.byteLength) continue;
+    yield bytes.slice(at, c);
+    at = c;
+  }
+  if (at < bytes.byteLength) yield bytes.slice(at);
+}
+
+type Outcome = { records: string[][] } | { error: string };
+
+async function viaPapa(bytes: Uint8Array, dialect: CsvDialect): Promise<Outcome> {
+  const records: string[][] = [];
+  try {
+    for await (const batch of csvRecords(decodeText(chunked(bytes, []), "utf-8"), dialect)) for (const r of batch) records.push(r as string[]);
+  } catch (err) {
+    return { error: err instanceof AppError ? `${err.code}: ${err.message}` : String(err) };
+  }
+  return { records };
+}
+
+/** Byte records as the text reader gives them: a blank line is `[]`, as csvRecords makes it. */
+function asText(rec: ByteRecords, r: number): string[] {
+  const cells = recordStrings(rec, r);
+  return cells.length === 1 && cells[0] === "" ? [] : cells;
+}
+
+async function viaScan(bytes: Uint8Array, dialect: CsvDialect, cuts: number[]): Promise<Outcome & { fellBack?: boolean }> {
+  const records: string[][] = [];
+  let fellBack = false;
+  try {
+    for await (const batch of csvByteRecords(chunked(bytes, cuts), dialect, "utf-8")) {
+      if (Array.isArray(batch)) {
+        fellBack = true;
+        for (const r of batch) records.push(r);
+      } else for (let r = 0; r < batch.count; r++) records.push(asText(batch, r));
+    }
+  } catch (err) {
+    return { error: err instanceof AppError ? `${err.code}: ${err.message}` : String(err) };
+  }
+  return { records, fellBack };
+}
+
+// Cells built of the pieces that make CSV hard.
+const piece = fc.constantFrom("a", "b", "7", "Ж", "€", "😀", " ", ",", ";", '"', '""', "\n", "\r", "\r\n", "\t", "x y");
+const cell = fc.oneof(
+  fc.array(piece, { maxLength: 4 }).map((p) => p.join("")),
+  fc.array(piece, { maxLength: 4 }).map((p) => `"${p.join("").replaceAll('"', '""')}"`), // well quoted
+  fc.array(piece, { maxLength: 4 }).map((p) => `"${p.join("")}"`), // quoted, maybe malformed
+  fc.constantFrom("", '""', '"a" ', '"a"b', 'a"b', '"', "Итого", "1,5"),
+);
+const file = (delimiter: string, newline: string) =>
+  fc
+    .tuple(
+      fc.boolean(),
+      fc.array(fc.array(cell, { minLength: 1, maxLength: 4 }).map((cells) => cells.join(delimiter)), { maxLength: 8 }),
+      fc.constantFrom("", newline, "\r", "\n"),
+    )
+    .map(([bom, lines, end]) => `${bom ? "\ufeff" : ""}${lines.join(newline)}${end}`);
+
+const dialects: CsvDialect[] = [
+  { delimiter: ",", newline: "\n" },
+  { delimiter: ";", newline: "\r\n" },
+  { delimiter: "\t", newline: "\n" },
+];
+
+describe("the byte scanner reads CSV as papaparse does", () => {
+  for (const dialect of dialects) {
+    it(`generated files, delimiter ${JSON.stringify(dialect.delimiter)}, line break ${JSON.stringify(dialect.newline)}`, async () => {
+      let scannedWhole = 0;
+      await fc.assert(
+        fc.asyncProperty(file(dialect.delimiter, dialect.newline), fc.array(fc.nat(200), { maxLength: 6 }), async (text, cuts) => {
+          const bytes = enc.encode(text);
+          const papa = await viaPapa(bytes, dialect);
+          const { fellBack, ...scanned } = await viaScan(bytes, dialect, cuts);
+          expect(scanned).toEqual(papa);
+          if (!fellBack && !("error" in scanned)) scannedWhole++;
+        }),
+        { seed: 1501, numRuns: 600 },
+      );
+      // The property is about the scanner, not only its fallback: most files are read by it alone.
+      expect(scannedWhole).toBeGreaterThan(150);
+    });
+  }
+
+  it("reads well-formed files itself, without falling back", async () => {
+    const text = 'id,name\n1,"a ""b"", c"\n2,"line\nbreak"\n3,Ж€😀\r\n\n4,\n';
+    const out = await viaScan(enc.encode(text), { delimiter: ",", newline: "\n" }, [9, 10, 11, 30]);
+    expect(out).toEqual({ records: [["id", "name"], ["1", 'a "b", c'], ["2", "line\nbreak"], ["3", "Ж€😀"], [], ["4", ""]], fellBack: false });
+  });
+
+  it("hands a malformed record and the rest to papaparse, which reports it with its record number", async () => {
+    const text = 'id,name\n1,ok\n2,"bad"x\n3,never read\n';
+    expect(await viaScan(enc.encode(text), { delimiter: ",", newline: "\n" }, [])).toEqual({
+      error: 'CSV_MALFORMED: CSV record 3 (the header is record 1) has text after a closing quote. Inside a quoted field a quote must be doubled ("").',
+    });
+    const lenient = 'id,name\n1,"spaced" \n2,b\n';
+    expect(await viaScan(enc.encode(lenient), { delimiter: ",", newline: "\n" }, [])).toEqual({ records: [["id", "name"], ["1", "spaced"], ["2", "b"]], fellBack: true });
+  });
+
+  it("refuses bytes that are not UTF-8 with the exact offset, as the decoder would refuse them", () => {
+    const ok = (bytes: number[]) => validUtf8(new Uint8Array(bytes), 0, bytes.length, true, 0, "utf-8");
+    for (const bad of [[0x80], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf0, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xe2, 0x82], [0xff]]) {
+      expect(() => ok([0x41, ...bad]), JSON.stringify(bad)).toThrow(/^The file is not valid utf-8 \(a bad byte sequence at byte 1\)/);
+      expect(() => new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(new Uint8Array(bad))).toThrow();
+    }
+    for (const good of [[0x7f], [0xc2, 0x80], [0xdf, 0xbf], [0xe0, 0xa0, 0x80], [0xed, 0x9f, 0xbf], [0xef, 0xbf, 0xbf], [0xf0, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbf]]) expect(ok(good)).toBe(good.length);
+    // Cut at the chunk's end: not an error until the file ends.
+    expect(validUtf8(new Uint8Array([0x41, 0xe2, 0x82]), 0, 3, false, 0, "utf-8")).toBe(1);
+  });
+
+  it("agrees with the decoder on random bytes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), (bytes) => {
+        let decoderOk = true;
+        try {
+          new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+        } catch {
+          decoderOk = false;
+        }
+        let ours = true;
+        try {
+          validUtf8(bytes, 0, bytes.length, true, 0, "utf-8");
+        } catch {
+          ours = false;
+        }
+        expect(ours).toBe(decoderOk);
+      }),
+      { seed: 1502, numRuns: 3000 },
+    );
+  });
+
+  it("leaves a record longer than 1 MiB to papaparse", () => {
+    const scanner = new CsvScanner({ delimiter: ",", newline: "\n" }, "utf-8");
+    expect(scanner.scan(enc.encode('a\n"' + "x".repeat(1024 * 1024 + 10))).anomalyAt).toBe(2);
+  });
+});
