@@ -9,7 +9,8 @@ import { describe, expect, it } from "vitest";
 import { recordStrings } from "../src/formats/byte-records";
 import { csvRecords, type CsvDialect } from "../src/formats/csv/parse";
 import { csvByteRecords, CsvScanner, validUtf8 } from "../src/formats/csv/scan";
-import { decodeText } from "../src/formats/text";
+import { decodeChosen, decodeText } from "../src/formats/text";
+import { cp1251 as encodeCp1251 } from "./cp1251";
 import { AppError } from "../src/errors";
 import type { ByteRecords } from "../src/model";
 
@@ -27,12 +28,16 @@ async function* chunked(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8
 
 type Outcome = { records: string[][] } | { error: string };
 
-async function viaPapa(bytes: Uint8Array, dialect: CsvDialect): Promise<Outcome> {
+// The text reader says where a bad byte is to a chunk ("near byte 262144"), the scanner exactly ("at byte 262203").
+const errorText = (err: unknown) => (err instanceof AppError ? `${err.code}: ${err.message}` : String(err)).replace(/a bad byte sequence (?:near|at) byte \d+/, "a bad byte sequence at byte …");
+
+async function viaPapa(bytes: Uint8Array, dialect: CsvDialect, how: "utf-8" | "ascii" = "utf-8"): Promise<Outcome> {
   const records: string[][] = [];
   try {
-    for await (const batch of csvRecords(decodeText(chunked(bytes, []), "utf-8"), dialect)) for (const r of batch) records.push(r as string[]);
+    const text = how === "ascii" ? decodeChosen(chunked(bytes, []), { choice: { encoding: "utf-8", how } }) : decodeText(chunked(bytes, []), "utf-8");
+    for await (const batch of csvRecords(text, dialect)) for (const r of batch) records.push(r as string[]);
   } catch (err) {
-    return { error: err instanceof AppError ? `${err.code}: ${err.message}` : String(err) };
+    return { error: errorText(err) };
   }
   return { records };
 }
@@ -43,18 +48,18 @@ function asText(rec: ByteRecords, r: number): string[] {
   return cells.length === 1 && cells[0] === "" ? [] : cells;
 }
 
-async function viaScan(bytes: Uint8Array, dialect: CsvDialect, cuts: number[]): Promise<Outcome & { fellBack?: boolean }> {
+async function viaScan(bytes: Uint8Array, dialect: CsvDialect, cuts: number[], how: "utf-8" | "ascii" = "utf-8"): Promise<Outcome & { fellBack?: boolean }> {
   const records: string[][] = [];
   let fellBack = false;
   try {
-    for await (const batch of csvByteRecords(chunked(bytes, cuts), dialect, "utf-8")) {
+    for await (const batch of csvByteRecords(chunked(bytes, cuts), dialect, { choice: { encoding: "utf-8", how } })) {
       if (Array.isArray(batch)) {
         fellBack = true;
         for (const r of batch) records.push(r);
       } else for (let r = 0; r < batch.count; r++) records.push(asText(batch, r));
     }
   } catch (err) {
-    return { error: err instanceof AppError ? `${err.code}: ${err.message}` : String(err) };
+    return { error: errorText(err) };
   }
   return { records, fellBack };
 }
@@ -146,6 +151,25 @@ describe("the byte scanner reads CSV as papaparse does", () => {
       }),
       { seed: 1502, numRuns: 3000 },
     );
+  });
+
+  it("reads an ASCII-so-far file as the text reader does: UTF-8 once a multi-byte character comes, single-byte once a byte is not UTF-8", async () => {
+    const dialect: CsvDialect = { delimiter: ";", newline: "\n" };
+    const head = enc.encode("id;name\n" + Array.from({ length: 300 }, (_, i) => `${i};plain ${i}`).join("\n") + "\n");
+    const cases: [string, Uint8Array][] = [
+      ["single-byte after ASCII", encodeCp1251("300;Москва\n301;Омск\n")],
+      ["UTF-8 after ASCII", enc.encode("300;Москва\n301;Омск\n")],
+      ["UTF-8, then a bad byte", new Uint8Array([...enc.encode("300;Москва\n301;"), 0xce, 0xec, 0x0a])],
+    ];
+    for (const [what, tail] of cases) {
+      const bytes = new Uint8Array([...head, ...tail]);
+      for (const cuts of [[], [100, 3000, head.byteLength + 2]]) {
+        const papa = await viaPapa(bytes, dialect, "ascii");
+        const { fellBack: _, ...scanned } = await viaScan(bytes, dialect, cuts, "ascii");
+        expect(scanned, what).toEqual(papa);
+      }
+    }
+    expect(await viaPapa(new Uint8Array([...head, ...cases[0][1]]), dialect, "ascii")).toMatchObject({ records: expect.arrayContaining([["300", "Москва"]]) });
   });
 
   it("leaves a record longer than 1 MiB to papaparse", () => {

@@ -245,4 +245,15 @@ describe("end to end", () => {
     ]);
     expect(await table(await post("/data", { table: "de", filter: { "=BETRAG": ["149.9"] } }))).toEqual([["ARTIKEL", "BETRAG"], ["B", 149.9]]);
   });
+
+  it("answers `1.234` in a column whose `.` groups thousands as 1234, not 1.234 (it was copied as it is)", async () => {
+    await put("de2.csv", "Artikel;Betrag\nA;1.234,56\nB;1.234\nC;149,90\nD;2.349\n");
+    expect(await table(await post("/data", { table: "de2" }))).toEqual([
+      ["ARTIKEL", "BETRAG"],
+      ["A", 1234.56],
+      ["B", 1234],
+      ["C", 149.9],
+      ["D", 2349],
+    ]);
+  });
 });

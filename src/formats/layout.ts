@@ -271,6 +271,20 @@ export class FooterFilter {
     this.emit(cells, row, out);
   }
 
+  /**
+   * A row known to be data (a data row by rowKind) when nothing is held or
+   * waiting to be taken: it would be emitted at once, so it passes — true,
+   * and the filter notes a data row — else false (push it instead).
+   */
+  passData(): boolean {
+    const rule = this.rule;
+    if (rule.kind === "count") return rule.rows === 0;
+    if (this.held.length > 0 || this.backlog.length > 0) return false;
+    this.overflow = false;
+    this.seenData = true;
+    return true;
+  }
+
   /** Whether released rows wait to be taken with `drain` (a long run of empty rows was released). */
   get backlogged(): boolean {
     return this.backlog.length > 0;

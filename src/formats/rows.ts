@@ -116,58 +116,127 @@ export interface RowOptions extends ReadOptions {
 }
 
 /**
+ * The steps from positional records to data rows, one record at a time:
+ * title rows skipped, the header checked, blank lines dropped, each row fitted
+ * to the table's width, the footer rule applied. Shared by the text reading
+ * (tableRows) and the byte reading (formats/byte-rows.ts).
+ */
+export class PositionalRows {
+  /** The file's row, blank lines counted (as layout reports rows). */
+  row = 0;
+  /** Records numbered from 0 (blank lines not counted): -1 until the header record. */
+  recordNo = -1;
+  private skip: number;
+  readonly width: number;
+  readonly footer: FooterFilter | null;
+  readonly perBatch: number;
+
+  constructor(private readonly shape: RowShape) {
+    this.width = shape.keys.length;
+    this.skip = recordsBeforeHeader(shape);
+    this.footer = shape.layout ? new FooterFilter(shape.layout.footer, this.width) : null;
+    this.perBatch = batchRows(this.width);
+  }
+
+  /** Whether the next data record would be the first after the header (none skipped or checked before it). */
+  get ready(): boolean {
+    return this.skip === 0 && this.recordNo >= 0;
+  }
+
+  /** One record; the rows it releases go to `out` (see `backlogged`). */
+  push(record: unknown, out: TextRow[]): void {
+    const { reader, header } = this.shape;
+    this.row++;
+    if (this.skip > 0) {
+      this.skip--;
+      return;
+    }
+    if (isBlank(record)) return;
+    this.recordNo++;
+    if (this.recordNo === 0) {
+      if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`);
+      if (header) checkHeader(record, header, reader.cellText);
+      return;
+    }
+    if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `Record ${this.recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`);
+    const cells = fitRecord(record, this.width, this.recordNo + 1, reader);
+    if (this.footer) this.footer.push(cells, this.row, out);
+    else out.push(cells);
+  }
+
+  /**
+   * A record known to be a data row as it is (as wide as the table, not
+   * blank, not a totals row): true when it passes straight on — counted,
+   * nothing held before it — else false, and the caller pushes its text.
+   */
+  passes(): boolean {
+    if (!this.ready || (this.footer && !this.footer.passData())) return false;
+    this.row++;
+    this.recordNo++;
+    return true;
+  }
+
+  /** Whether released rows wait (a long run of empty rows): take them with `drain` before the next push. */
+  get backlogged(): boolean {
+    return this.footer?.backlogged ?? false;
+  }
+
+  drain(out: TextRow[]): void {
+    this.footer?.drain(out, this.perBatch);
+  }
+
+  /** The footer's drops, once every record was pushed. */
+  end(onFooter?: (dropped: FooterDropped) => void): void {
+    if (this.footer) onFooter?.(this.footer.end());
+  }
+}
+
+/**
  * Data rows (title rows and header skipped, the footer dropped), each
  * exactly as wide as the columns. `options`: this read's random access
  * (XLSX), whether it checks an upload, who hears about the footer.
  */
 export async function* tableRows(bytes: Bytes, shape: RowShape, options: RowOptions = {}): RowBatches {
-  const { reader, keys, header, layout } = shape;
+  const { reader, keys, header } = shape;
   const { onFooter, ...read } = options;
-  const width = keys.length;
-  const objects = header === null;
-  let skip = recordsBeforeHeader(shape);
-  const footer = layout && !objects ? new FooterFilter(layout.footer, width) : null;
-  const perBatch = batchRows(width);
-  let row = 0; // the file's row, blank lines counted (as layout reports rows)
-  let recordNo = objects ? 0 : -1; // records numbered from 1 (blank lines not counted); positional files have a header record
+  if (header === null) {
+    // Objects (JSON): keyed cells, no header, no layout.
+    const perBatch = batchRows(keys.length);
+    let recordNo = 0;
+    for await (const batch of reader.records(bytes, false, read)) {
+      let out: TextRow[] = [];
+      for (const record of batch) {
+        recordNo++;
+        if (out.length >= perBatch) {
+          yield out;
+          out = [];
+        }
+        out.push(objectRow(record, keys, recordNo, reader));
+      }
+      if (out.length > 0) yield out;
+    }
+    return;
+  }
+  const rows = new PositionalRows(shape);
   for await (const batch of reader.records(bytes, false, read)) {
     let out: TextRow[] = [];
     for (const record of batch) {
-      row++;
-      if (skip > 0) {
-        skip--;
-        continue;
-      }
-      if (!objects && isBlank(record)) continue;
-      recordNo++;
-      if (recordNo === 0) {
-        if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`);
-        if (header) checkHeader(record, header, reader.cellText);
-        continue;
-      }
-      if (out.length >= perBatch) {
-        // A record is padded to the table's width here: a wide header over short lines must not make a reader batch's rows at once.
+      // A record is padded to the table's width by push: a wide header over short lines must not make a reader batch's rows at once.
+      if (out.length >= rows.perBatch) {
         yield out;
         out = [];
       }
-      if (objects) out.push(objectRow(record, keys, recordNo, reader));
-      else {
-        if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `Record ${recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`);
-        const cells = fitRecord(record, width, recordNo + 1, reader);
-        if (footer) {
-          footer.push(cells, row, out);
-          // A long run of empty rows released by a data row: handed out in batches, never made at once.
-          while (footer.backlogged) {
-            footer.drain(out, perBatch);
-            if (out.length >= perBatch) {
-              yield out;
-              out = [];
-            }
-          }
-        } else out.push(cells);
+      rows.push(record, out);
+      // A long run of empty rows released by a data row: handed out in batches, never made at once.
+      while (rows.backlogged) {
+        rows.drain(out);
+        if (out.length >= rows.perBatch) {
+          yield out;
+          out = [];
+        }
       }
     }
     if (out.length > 0) yield out;
   }
-  if (footer) onFooter?.(footer.end());
+  rows.end(onFooter);
 }

@@ -8,14 +8,17 @@
  * repeated. The limit stops reading the source.
  */
 import type { RowBatches } from "../formats/rows";
-import type { Cell, ColumnType, Description, TextRow } from "../model";
+import type { ByteRecords, Cell, ColumnType, Description, TextRow } from "../model";
 import { ByteBuilder } from "../streams/byte-builder";
 import { cellToJson, type Converter, type Emitter } from "../values/convert";
 import { convertersFor, emittersFor, type QueryPlan } from "./pipeline";
+import { byteWritersFor, numbersAsIs } from "./byte-cells";
+import { isByteBatch, type ByteRowBatch, type MixedRowBatches } from "../formats/byte-rows";
+import { cellString } from "../formats/byte-records";
 
 export interface AnswerOptions {
   /** The source's first batch when it was read already (before the answer started). */
-  first?: IteratorResult<TextRow[], void>;
+  first?: IteratorResult<TextRow[] | ByteRowBatch, void>;
   /** About how many bytes one piece holds (one cell may exceed it). */
   pieceBytes: number;
   /** Called with the size of every source batch read. */
@@ -61,7 +64,7 @@ export function jsonNumberAsIs(t: string, fraction: boolean): boolean {
   return i === n;
 }
 
-function writerFor(type: ColumnType, emit: Emitter, convert: Converter): CellWriter {
+function writerFor(type: ColumnType, emit: Emitter, convert: Converter, asIs: boolean): CellWriter {
   switch (type) {
     // Strings are the bulk of most answers: escaped and encoded in one pass,
     // exactly as the string emitter (`JSON.stringify`, empty is null) writes them.
@@ -69,6 +72,7 @@ function writerFor(type: ColumnType, emit: Emitter, convert: Converter): CellWri
       return (out, t) => (t === null || t === "" ? out.bytes(NULL) : out.jsonString(t));
     case "int":
     case "double": {
+      if (!asIs) return (out, t) => out.text(emit(t));
       const fraction = type === "double";
       return (out, t) => (t !== null && jsonNumberAsIs(t, fraction) ? out.ascii(t) : out.text(emit(t)));
     }
@@ -89,7 +93,7 @@ function writerFor(type: ColumnType, emit: Emitter, convert: Converter): CellWri
 export function cellWritersFor(description: Description): CellWriter[] {
   const converters = convertersFor(description);
   const emitters = emittersFor(description);
-  return description.columns.map((c, i) => writerFor(c.type, emitters[i], converters[i]));
+  return description.columns.map((c, i) => writerFor(c.type, emitters[i], converters[i], numbersAsIs(description, i)));
 }
 
 /** A typed cell (one the filter converted) → its JSON in the answer. */
@@ -98,13 +102,14 @@ export function writeTyped(out: ByteBuilder, cell: Cell): void {
   else out.text(cellToJson(cell));
 }
 
-export function answerRows(description: Description, plan: QueryPlan, rows: RowBatches, options: AnswerOptions): AnswerPump {
+export function answerRows(description: Description, plan: QueryPlan, rows: RowBatches | MixedRowBatches, options: AnswerOptions): AnswerPump {
   const { selected, filter, limit } = plan;
   const converters = convertersFor(description);
   const writers = cellWritersFor(description);
+  const byteWriters = byteWritersFor(description, writers);
   const filterCols = filter?.columns ?? [];
   // Per selected position: a column the filter already converted is written
-  // from its typed cell; any other goes straight from text to JSON.
+  // from its typed cell; any other goes straight from text (or bytes) to JSON.
   const fromTyped = selected.map((i) => filterCols.includes(i));
   const typed: Cell[] = new Array(description.columns.length).fill(null);
   const unique = [...new Set(selected)];
@@ -114,9 +119,15 @@ export function answerRows(description: Description, plan: QueryPlan, rows: RowB
   const full = options.pieceBytes;
   let first = options.first ?? null;
   let batch: TextRow[] = [];
+  /** The batch when it is byte records; `batch` is then empty and `order` says which row is next. */
+  let bytes: ByteRowBatch | null = null;
+  let size = 0; // rows in the batch
+  let row: TextRow = []; // the text row being written
+  let rec: ByteRecords | null = null; // or the byte records whose record is being written…
+  let c0 = 0; // …from this cell on
   let sent = 0;
-  let r = 0; // the row of `batch` to look at next
-  let col = -1; // position in `selected` while a row is being written; -1 between rows
+  let r = 0; // the row of the batch to look at next
+  let col = -1; // position in `selected` while a text row is being written; -1 between rows
   const finish = () => {
     options.onEnd?.(sent);
     return null;
@@ -125,7 +136,6 @@ export function answerRows(description: Description, plan: QueryPlan, rows: RowB
     let fetched = false;
     for (;;) {
       if (col >= 0) {
-        const row = batch[r];
         while (col < selected.length) {
           const i = selected[col];
           if (col > 0) out.byte(COMMA);
@@ -134,6 +144,7 @@ export function answerRows(description: Description, plan: QueryPlan, rows: RowB
           else {
             const start = out.length;
             if (fromTyped[col]) writeTyped(out, typed[i]);
+            else if (rec) byteWriters[i](out, rec, c0 + i);
             else writers[i](out, row[i]);
             if (dedupe) cellJson[i] = out.since(start);
           }
@@ -150,21 +161,38 @@ export function answerRows(description: Description, plan: QueryPlan, rows: RowB
         continue;
       }
       if (sent >= limit) return out.length > 0 ? out.take() : finish();
-      if (r >= batch.length) {
+      if (r >= size) {
         // One source batch per call: the writer gets control back between them.
         if (out.length > 0 || fetched) return out.take();
         const next = first ?? (await rows.next());
         first = null;
         if (next.done) return finish();
         fetched = true;
-        batch = next.value;
+        const value = next.value;
+        if (isByteBatch(value)) {
+          bytes = value;
+          batch = [];
+          size = value.order.length;
+        } else {
+          bytes = null;
+          batch = value;
+          size = value.length;
+        }
         r = 0;
-        options.onBatch?.(batch.length);
+        options.onBatch?.(size);
         continue;
       }
-      const row = batch[r];
+      rec = null;
+      if (bytes) {
+        const k = bytes.order[r];
+        if (k >= 0) {
+          rec = bytes.records;
+          c0 = rec.first[k];
+        } else row = bytes.texts[-1 - k];
+      } else row = batch[r];
       // Convert what the filter reads and test; only rows that pass are written.
-      for (const i of filterCols) typed[i] = converters[i](row[i]);
+      if (rec) for (const i of filterCols) typed[i] = converters[i](cellString(rec, c0 + i));
+      else for (const i of filterCols) typed[i] = converters[i](row[i]);
       if (filter && !filter.test(typed)) {
         r++;
         continue;

@@ -9,6 +9,7 @@ import type { Config, Env } from "../config/config";
 import { planQuery } from "../query/pipeline";
 import { answerRows } from "../query/project";
 import { tableRows } from "../formats/rows";
+import { tableByteRows } from "../formats/byte-rows";
 import { DataRequest, portalDateFormat, tableParam } from "../request/schemas";
 import { PIECE_BYTES, urlDataBody } from "../write/urldata";
 import { counting } from "../streams/bytes";
@@ -27,12 +28,14 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
   // Aborted when the client goes away, so a pending upstream read is cancelled at once.
   const gone = new AbortController();
   const { description, bytes, access } = await describeTable(env, config, entry, { signal: gone.signal });
-  let source: ReturnType<typeof tableRows> | undefined;
+  let source: ReturnType<typeof tableRows> | NonNullable<ReturnType<typeof tableByteRows>> | undefined;
   try {
     const plan = planQuery(description, req, dateFormat);
 
     const stats = { bytes: 0, rows: 0, started: Date.now(), logged: false };
-    source = tableRows(config.logStats ? counting(bytes, stats) : bytes, description, { access });
+    const read = config.logStats ? counting(bytes, stats) : bytes;
+    // UTF-8 CSV is read as byte records, copied into the answer without making strings of its cells (formats/csv/scan.ts).
+    source = tableByteRows(read, description) ?? tableRows(read, description, { access });
     const rows = source;
     // The first batch is read before the answer starts: it holds the header
     // check, so a file that changed under its ETag is a 409, not a 200 cut off.

@@ -14,6 +14,15 @@ const encoder = new TextEncoder();
 const NATIVE_FROM = 64;
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+// JSON.stringify's escapes of control characters: \b \t \n \f \r, the others \u00xx (lower-case hex).
+const SHORT_ESCAPES = new Uint8Array(32);
+SHORT_ESCAPES[8] = 98;
+SHORT_ESCAPES[9] = 116;
+SHORT_ESCAPES[10] = 110;
+SHORT_ESCAPES[12] = 102;
+SHORT_ESCAPES[13] = 114;
+const HEX = new TextEncoder().encode("0123456789abcdef");
+
 export class ByteBuilder {
   // Allocated at the first write after a take, so taking never wastes one.
   private buf = new Uint8Array(0);
@@ -61,6 +70,54 @@ export class ByteBuilder {
       for (let i = start; i < from.length; i++) buf[p++] = src[i];
     } else buf.set(src.subarray(start, from.length), this.length);
     this.length += n;
+  }
+
+  /** Appends `src[s, e)` (short runs byte by byte: cheaper than a subarray). */
+  copy(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    const buf = this.room(n);
+    if (n < 32) {
+      let p = this.length;
+      for (let i = s; i < e; i++) buf[p++] = src[i];
+    } else buf.set(src.subarray(s, e), this.length);
+    this.length += n;
+  }
+
+  /**
+   * The UTF-8 text `src[s, e)` as a JSON string, byte for byte what
+   * `JSON.stringify` of its text encodes to (the bytes are valid UTF-8, so no
+   * lone surrogates). `doubled`: `""` in it stands for one `"` (a quoted CSV cell).
+   */
+  jsonBytes(src: Uint8Array, s: number, e: number, doubled: boolean): void {
+    // At most 6 bytes per byte (\u001f) and the quotes.
+    const buf = this.room(6 * (e - s) + 2);
+    let p = this.length;
+    buf[p++] = 34;
+    for (let i = s; i < e; i++) {
+      const b = src[i];
+      if (b >= 0x20 && b !== 34 && b !== 92) {
+        buf[p++] = b;
+        continue;
+      }
+      buf[p++] = 92;
+      if (b === 34) {
+        buf[p++] = 34;
+        if (doubled) i++;
+      } else if (b === 92) buf[p++] = 92;
+      else {
+        const short = SHORT_ESCAPES[b];
+        if (short !== 0) buf[p++] = short;
+        else {
+          buf[p++] = 117; // u00XX
+          buf[p++] = 48;
+          buf[p++] = 48;
+          buf[p++] = HEX[b >> 4];
+          buf[p++] = HEX[b & 15];
+        }
+      }
+    }
+    buf[p++] = 34;
+    this.length = p;
   }
 
   byte(b: number): void {

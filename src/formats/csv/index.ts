@@ -3,7 +3,9 @@ import type { TableFormat } from "../format";
 import { decodeChosen, decodeSample } from "../text";
 import { containerRefusal } from "../xlsx";
 import { detectCharset, type EncodingChoice } from "../../values/charset";
+import { normalizeEncoding } from "../../values/encodings";
 import { csvRecords, detectDialect, type CsvDialect } from "./parse";
+import { csvByteRecords } from "./scan";
 
 /** What a CSV reader decided about its file (kept in the manifest). */
 interface CsvDecisions {
@@ -39,9 +41,13 @@ export const csv: TableFormat = {
     const detected = before?.dialect ?? detectDialect(decodeSample(sample, choice.encoding), name);
     const dialect = declared?.delimiter ? { ...detected, delimiter: declared.delimiter } : detected;
     const state = { choice };
+    // Byte records need UTF-8 (or an ASCII-so-far file, read as UTF-8 until a byte says otherwise: scan.ts),
+    // a one-byte delimiter and a line break the scanner knows.
+    const bytewise = normalizeEncoding(choice.encoding) === "utf-8" && /^[^"\r\n\ufeff\u0080-\uffff]$/.test(dialect.delimiter) && dialect.newline !== "\r";
     return {
       format: "CSV",
       records: (bytes, truncated, options) => csvRecords(decodeChosen(bytes, state), dialect, { truncated, upload: options?.upload }),
+      byteRecords: bytewise ? (bytes) => csvByteRecords(bytes, dialect, state) : undefined,
       cellText: null,
       decimalComma: dialect.delimiter !== ",",
       malformed: { code: "CSV_MALFORMED", extraCells: "Check that record for an unquoted delimiter or a missing header name." },

@@ -24,7 +24,8 @@
  */
 import { AppError } from "../../errors";
 import type { ByteRecordBatches, ByteRecords, Bytes } from "../../model";
-import { decodeText } from "../text";
+import { decodeChosen, decodeText } from "../text";
+import type { EncodingChoice } from "../../values/charset";
 import { CELL_ESCAPED as ESCAPED, CELL_PLAIN as PLAIN, CELL_QUOTED as QUOTED } from "../byte-records";
 import { csvRecords, type CsvDialect } from "./parse";
 
@@ -63,12 +64,11 @@ function grownBytes(a: Uint8Array, n: number): Uint8Array {
 }
 
 /**
- * Index of the first byte of `buf[from, end)` that does not start a whole,
- * valid UTF-8 sequence: `end` when all are valid; before `end` only when
- * the sequence there is cut by `end` (and `final` is false). Throws on an
- * invalid sequence, with its absolute offset (`base` is `buf[0]`'s).
+ * Where the valid UTF-8 of `buf[from, end)` ends: `end` when it is all
+ * valid; before `end` when the sequence there is cut by `end` and `final` is
+ * false; `-1 - i` when the sequence at i is invalid (or cut by the file's end).
  */
-export function validUtf8(buf: Uint8Array, from: number, end: number, final: boolean, base: number, encoding: string): number {
+export function utf8End(buf: Uint8Array, from: number, end: number, final: boolean): number {
   let i = from;
   while (i < end) {
     const b = buf[i];
@@ -88,18 +88,27 @@ export function validUtf8(buf: Uint8Array, from: number, end: number, final: boo
       need = 3;
       if (b === 0xf0) lo = 0x90;
       else if (b === 0xf4) hi = 0x8f;
-    } else throw badUtf8(base + i, encoding);
+    } else return -1 - i;
     for (let k = 1; k <= need; k++) {
-      if (i + k >= end) {
-        if (final) throw badUtf8(base + i, encoding);
-        return i;
-      }
+      if (i + k >= end) return final ? -1 - i : i;
       const c = buf[i + k];
-      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) throw badUtf8(base + i, encoding);
+      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return -1 - i;
     }
     i += need + 1;
   }
   return end;
+}
+
+/** utf8End that throws FILE_ENCODING_INVALID at an invalid sequence, with its absolute offset (`base` is `buf[0]`'s). */
+export function validUtf8(buf: Uint8Array, from: number, end: number, final: boolean, base: number, encoding: string): number {
+  const to = utf8End(buf, from, end, final);
+  if (to < 0) throw badUtf8(base - 1 - to, encoding);
+  return to;
+}
+
+function hasHighByte(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] >= 0x80) return true;
+  return false;
 }
 
 function badUtf8(offset: number, encoding: string): AppError {
@@ -129,12 +138,27 @@ export class CsvScanner {
   private kinds: Uint8Array = new Uint8Array(4096);
   private firsts: Int32Array = new Int32Array(1024);
 
+  /** A multi-byte character was read: an ASCII-so-far file is UTF-8. */
+  private settled = false;
+
+  /**
+   * `open`: the file's first bytes were all ASCII, so its encoding is still
+   * open (text.ts decodeOpen): a byte that is not UTF-8 before any multi-byte
+   * character means a single-byte encoding, read by the text reader from that
+   * record on. `onSettled` hears when a multi-byte character settles it as UTF-8.
+   */
   constructor(
     dialect: CsvDialect,
     private readonly encoding: string,
+    private readonly open = false,
+    private readonly onSettled?: () => void,
   ) {
     this.delim = dialect.delimiter.charCodeAt(0);
     this.crlf = dialect.newline === "\r\n";
+  }
+
+  get isSettled(): boolean {
+    return this.settled;
   }
 
   /** Absolute offset of the first byte not handed out as records yet. */
@@ -162,7 +186,20 @@ export class CsvScanner {
       return { records: this.records(buf, 0, 0), anomalyAt: -1 };
     }
     const end = buf.byteLength;
-    const validTo = validUtf8(buf, Math.max(p, this.valid), end, final, this.base, this.encoding);
+    const from = Math.max(p, this.valid);
+    let validTo = utf8End(buf, from, end, final);
+    /** An ASCII-so-far file turned out not to be UTF-8 at this byte: the text reader reads on from its record. */
+    let switchAt = -1;
+    if (validTo < 0) {
+      const bad = -1 - validTo;
+      // A multi-byte character before the bad byte settled the file as UTF-8 (text.ts decodeOpen): it is invalid.
+      if (!this.open || this.settled || hasHighByte(buf, from, bad)) throw badUtf8(this.base + bad, this.encoding);
+      switchAt = bad;
+      validTo = bad;
+    } else if (this.open && !this.settled && hasHighByte(buf, from, validTo)) {
+      this.settled = true;
+      this.onSettled?.();
+    }
     // Only validated bytes are scanned: a cut character is part of a record cut by the chunk.
     const limit = validTo;
     const { delim, crlf } = this;
@@ -290,6 +327,7 @@ export class CsvScanner {
     this.firsts = firsts;
     // A record still open this far is left to papaparse, which reports it (parse.ts MAX_RECORD_CHARS).
     if (anomalyAt < 0 && !final && end - done > MAX_RECORD_BYTES) anomalyAt = done;
+    if (switchAt >= 0 && anomalyAt < 0) anomalyAt = done;
     if (anomalyAt >= 0) {
       this.rest = new Uint8Array(0);
       return { records: this.records(buf, nRecords, nCells), anomalyAt };
@@ -311,8 +349,10 @@ export class CsvScanner {
  * A UTF-8 CSV file's records as byte ranges; from an anomaly on (see the
  * top of this file), papaparse's records of the rest, numbered after these.
  */
-export async function* csvByteRecords(bytes: Bytes, dialect: CsvDialect, encoding: string): ByteRecordBatches {
-  const scanner = new CsvScanner(dialect, encoding);
+export async function* csvByteRecords(bytes: Bytes, dialect: CsvDialect, state: { choice: EncodingChoice }): ByteRecordBatches {
+  const open = state.choice.how === "ascii";
+  const encoding = state.choice.encoding;
+  const scanner = new CsvScanner(dialect, encoding, open, () => (state.choice = { encoding: "utf-8", how: "utf-8" }));
   let recordsBefore = 0;
   try {
     for (;;) {
@@ -329,7 +369,8 @@ export async function* csvByteRecords(bytes: Bytes, dialect: CsvDialect, encodin
           yield from;
           if (!next.done) yield* bytes;
         }
-        yield* csvRecords(decodeText(rest(), encoding, offset), dialect, { recordsBefore });
+        const text = open && !scanner.isSettled ? decodeChosen(rest(), state) : decodeText(rest(), scanner.isSettled ? "utf-8" : encoding, offset);
+        yield* csvRecords(text, dialect, { recordsBefore });
         return;
       }
       if (next.done) return;
