@@ -5,7 +5,8 @@
 // multi-byte characters, cut into chunks anywhere; and the same error where
 // papaparse reports one.
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { clearBucket, post, put, table } from "./helpers";
 import { recordStrings } from "../src/formats/byte-records";
 import { csvRecords, type CsvDialect } from "../src/formats/csv/parse";
 import { csvByteRecords, CsvScanner, validUtf8 } from "../src/formats/csv/scan";
@@ -175,5 +176,26 @@ describe("the byte scanner reads CSV as papaparse does", () => {
   it("leaves a record longer than 1 MiB to papaparse", () => {
     const scanner = new CsvScanner({ delimiter: ",", newline: "\n" }, "utf-8");
     expect(scanner.scan(enc.encode('a\n"' + "x".repeat(1024 * 1024 + 10))).anomalyAt).toBe(2);
+  });
+});
+
+describe("a table read as byte records, through POST /data", () => {
+  beforeEach(clearBucket);
+
+  it("answers the rows the text reading answers when papaparse takes over mid-file: title lines, lenient quotes, totals at the end", async () => {
+    const lines = ["Отчёт о продажах", "", "id;city;amount;day", ...Array.from({ length: 400 }, (_, i) => `${i + 1};"Омск ""${i}""";${i},5;0${(i % 9) + 1}.03.2024`)];
+    lines.splice(200, 0, '200.5;"spaced" ;1,5;01.03.2024'); // a closing quote followed by a blank: papaparse's reading from here on
+    const csv = [...lines, "Итого;;80 200,00;", ""].join("\n");
+    await put("bytes/report.csv", csv);
+    const t = await table(await post("/data", { table: "bytes_report" }));
+    expect(t[0]).toEqual(["ID", "CITY", "AMOUNT", "DAY"]);
+    expect(t.length).toBe(1 + 401); // the totals row dropped
+    expect(t[1]).toEqual([1, 'Омск "0"', 0.5, "2024-03-01"]);
+    expect(t[197]).toEqual([197, 'Омск "196"', 196.5, "2024-03-08"]); // the last row the scanner read
+    expect(t[198]).toEqual([200.5, "spaced", 1.5, "2024-03-01"]); // papaparse's, from here on
+    expect(t[199]).toEqual([198, 'Омск "197"', 197.5, "2024-03-09"]);
+    expect(t[401]).toEqual([400, 'Омск "399"', 399.5, "2024-03-04"]);
+    const filtered = await table(await post("/data", { table: "bytes_report", select: ["ID"], filter: { "=DAY": "01.03.2024", ">ID": 390 } }));
+    expect(filtered).toEqual([["ID"], [397]]);
   });
 });

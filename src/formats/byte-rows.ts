@@ -10,7 +10,7 @@
  */
 import type { ByteRecords, Bytes, TextRow } from "../model";
 import { recordStrings } from "./byte-records";
-import { PositionalRows, type RowOptions, type RowShape } from "./rows";
+import { PositionalRows, rowsOf, type RowOptions, type RowShape } from "./rows";
 
 export interface ByteRowBatch {
   records: ByteRecords;
@@ -72,23 +72,7 @@ async function* byteRows(source: ReturnType<NonNullable<RowShape["reader"]["byte
   const width = rows.width;
   for await (const batch of source) {
     if (Array.isArray(batch)) {
-      // The reader fell back to text: the same steps as tableRows.
-      let out: TextRow[] = [];
-      for (const record of batch) {
-        if (out.length >= rows.perBatch) {
-          yield out;
-          out = [];
-        }
-        rows.push(record, out);
-        while (rows.backlogged) {
-          rows.drain(out);
-          if (out.length >= rows.perBatch) {
-            yield out;
-            out = [];
-          }
-        }
-      }
-      if (out.length > 0) yield out;
+      yield* rowsOf(batch, rows); // the reader fell back to text: the same steps as tableRows
       continue;
     }
     const rec = batch;

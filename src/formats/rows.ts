@@ -218,25 +218,28 @@ export async function* tableRows(bytes: Bytes, shape: RowShape, options: RowOpti
     return;
   }
   const rows = new PositionalRows(shape);
-  for await (const batch of reader.records(bytes, false, read)) {
-    let out: TextRow[] = [];
-    for (const record of batch) {
-      // A record is padded to the table's width by push: a wide header over short lines must not make a reader batch's rows at once.
+  for await (const batch of reader.records(bytes, false, read)) yield* rowsOf(batch, rows);
+  rows.end(onFooter);
+}
+
+/** The data rows of one batch of positional records, in batches of at most `rows.perBatch`. */
+export function* rowsOf(batch: readonly unknown[], rows: PositionalRows): Generator<TextRow[], void, undefined> {
+  let out: TextRow[] = [];
+  for (const record of batch) {
+    // A record is padded to the table's width by push: a wide header over short lines must not make a reader batch's rows at once.
+    if (out.length >= rows.perBatch) {
+      yield out;
+      out = [];
+    }
+    rows.push(record, out);
+    // A long run of empty rows released by a data row: handed out in batches, never made at once.
+    while (rows.backlogged) {
+      rows.drain(out);
       if (out.length >= rows.perBatch) {
         yield out;
         out = [];
       }
-      rows.push(record, out);
-      // A long run of empty rows released by a data row: handed out in batches, never made at once.
-      while (rows.backlogged) {
-        rows.drain(out);
-        if (out.length >= rows.perBatch) {
-          yield out;
-          out = [];
-        }
-      }
     }
-    if (out.length > 0) yield out;
   }
-  rows.end(onFooter);
+  if (out.length > 0) yield out;
 }
