@@ -40,6 +40,3 @@ export function recordStrings(rec: ByteRecords, r: number): string[] {
   for (let c = rec.first[r]; c < rec.first[r + 1]; c++) out.push(cellString(rec, c));
   return out;
 }
-
-/** Whether cell c is empty (no bytes between its delimiters or quotes). */
-export const cellEmpty = (rec: ByteRecords, c: number): boolean => rec.end[c] === rec.start[c];

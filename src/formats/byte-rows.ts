@@ -24,10 +24,10 @@ export type MixedRowBatches = AsyncGenerator<TextRow[] | ByteRowBatch, void, und
 
 export const isByteBatch = (batch: TextRow[] | ByteRowBatch): batch is ByteRowBatch => !Array.isArray(batch);
 
-const LF_T = 0x54; // T
-const LF_G = 0x47; // G
-const LF_S = 0x53; // S
-const LF_R = 0x52; // R
+const UPPER_T = 0x54; // T
+const UPPER_G = 0x47; // G
+const UPPER_S = 0x53; // S
+const UPPER_R = 0x52; // R
 
 /**
  * Whether a record's first cell rules out a totals row and an empty row
@@ -46,12 +46,12 @@ function plainlyData(rec: ByteRecords, c: number): boolean {
   const b1 = s + 1 < rec.end[c] ? buf[s + 1] : 0;
   if (b0 === 0xd0) return b1 !== 0x98 && b1 !== 0xb8 && b1 !== 0x92 && b1 !== 0xb2; // И и В в
   const upper = b0 & 0xdf; // ASCII letters, either case
-  if (upper !== LF_T && upper !== LF_G && upper !== LF_S && upper !== LF_R) return true;
+  if (upper !== UPPER_T && upper !== UPPER_G && upper !== UPPER_S && upper !== UPPER_R) return true;
   if (b1 >= 0x80 || b1 === 0) return false;
   const second = b1 | 0x20;
-  if (upper === LF_T) return second !== 0x6f; // o
-  if (upper === LF_G) return second !== 0x72 && second !== 0x65; // r, e
-  if (upper === LF_S) return second !== 0x75; // u
+  if (upper === UPPER_T) return second !== 0x6f; // o
+  if (upper === UPPER_G) return second !== 0x72 && second !== 0x65; // r, e
+  if (upper === UPPER_S) return second !== 0x75; // u
   return second !== 0x61; // a
 }
 
