@@ -20,7 +20,7 @@ import { normalizeEncoding, unsupportedEncoding } from "../values/encodings";
 
 export type Text = AsyncGenerator<string, void, undefined>;
 
-const FIX_ENCODING =
+export const FIX_ENCODING =
   "Save the file as UTF-8, or declare its encoding in a sidecar `<file>.schema.json` with {\"encoding\": \"windows-1251\"}.";
 
 /** How far an ASCII-so-far file is read ahead for evidence when its first non-UTF-8 byte comes. */

@@ -24,7 +24,7 @@
  */
 import { AppError } from "../../errors";
 import type { ByteRecordBatches, ByteRecords, Bytes } from "../../model";
-import { decodeChosen, decodeText } from "../text";
+import { decodeChosen, decodeText, FIX_ENCODING } from "../text";
 import type { EncodingChoice } from "../../values/charset";
 import { CELL_ESCAPED as ESCAPED, CELL_PLAIN as PLAIN, CELL_QUOTED as QUOTED } from "../byte-records";
 import { csvRecords, type CsvDialect } from "./parse";
@@ -112,10 +112,7 @@ function hasHighByte(buf: Uint8Array, from: number, to: number): boolean {
 }
 
 function badUtf8(offset: number, encoding: string): AppError {
-  return new AppError(
-    "FILE_ENCODING_INVALID",
-    `The file is not valid ${encoding} (a bad byte sequence at byte ${offset}). Save the file as UTF-8, or declare its encoding in a sidecar \`<file>.schema.json\` with {"encoding": "windows-1251"}.`,
-  );
+  return new AppError("FILE_ENCODING_INVALID", `The file is not valid ${encoding} (a bad byte sequence at byte ${offset}). ${FIX_ENCODING}`);
 }
 
 /**
