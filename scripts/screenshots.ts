@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { launchBrowser, openApp, portalContext } from "../test/setup/browser";
-import { FakePortal } from "../test/setup/fake-portal";
+import { LocalPortal } from "./local-portal/portal";
 import { freePort, startWorker } from "../test/setup/worker";
 
 const root = join(import.meta.dirname, "..");
@@ -14,7 +14,7 @@ mkdirSync(out, { recursive: true });
 
 const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
 
-const portal = new FakePortal({ modern: true });
+const portal = new LocalPortal({ modern: true });
 await portal.start();
 const host = new URL(portal.origin).host;
 const port = await freePort();
@@ -22,7 +22,7 @@ const worker = await startWorker(
   {
     CONNECTOR_TOKEN: "screenshots-token",
     PORTAL_URL: portal.origin,
-    BITRIX_CLIENT_ID: FakePortal.APP_CODE,
+    BITRIX_CLIENT_ID: LocalPortal.APP_CODE,
     WORKER_URL: `http://127.0.0.1:${port}`,
     UPLOAD_TOKEN: "screenshots-upload-token",
   },

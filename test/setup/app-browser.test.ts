@@ -5,13 +5,13 @@ import type { Miniflare } from "miniflare";
 import type { BrowserContext, Frame, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { launchBrowser, openApp, portalContext, type TestBrowser } from "./browser";
-import { FakePortal } from "./fake-portal";
+import { LocalPortal } from "../../scripts/local-portal/portal";
 import { freePort, startWorker } from "./worker";
 
 const TOKEN = "app-connector-token";
 const SALES = "id,day,amount\n1,31.01.2024,2.5\n2,01.02.2024,3\n";
 
-let portal: FakePortal;
+let portal: LocalPortal;
 let worker: { mf: Miniflare; url: string; bucket: R2Bucket };
 let tb: TestBrowser;
 let context: BrowserContext;
@@ -46,11 +46,11 @@ async function upload(frame: Frame, name: string, content: string | Buffer, key?
 }
 
 beforeAll(async () => {
-  portal = new FakePortal({ modern: true });
+  portal = new LocalPortal({ modern: true });
   await portal.start();
   host = new URL(portal.origin).host;
   const port = await freePort();
-  worker = await startWorker({ CONNECTOR_TOKEN: TOKEN, PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: FakePortal.APP_CODE, WORKER_URL: `http://127.0.0.1:${port}`, UPLOAD_KEEP_VERSIONS: "5" }, port);
+  worker = await startWorker({ CONNECTOR_TOKEN: TOKEN, PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: LocalPortal.APP_CODE, WORKER_URL: `http://127.0.0.1:${port}`, UPLOAD_KEEP_VERSIONS: "5" }, port);
   tb = await launchBrowser();
 }, 60_000);
 

@@ -2,10 +2,10 @@
 // over HTTP (no browser): what is verified, what is answered, which headers.
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakePortal } from "./fake-portal";
+import { LocalPortal } from "../../scripts/local-portal/portal";
 import { freePort, startWorker } from "./worker";
 
-let portal: FakePortal;
+let portal: LocalPortal;
 let worker: { mf: Miniflare; url: string; bucket: R2Bucket };
 let host: string;
 
@@ -16,11 +16,11 @@ const frame = (token: string, extra: Record<string, string> = {}) => ({ AUTH_ID:
 const bootOf = (html: string) => JSON.parse(/<script type="application\/json" id="boot">(.*?)<\/script>/s.exec(html)![1]);
 
 beforeAll(async () => {
-  portal = new FakePortal({ modern: true });
+  portal = new LocalPortal({ modern: true });
   await portal.start();
   host = new URL(portal.origin).host;
   const port = await freePort();
-  worker = await startWorker({ CONNECTOR_TOKEN: "frame-token", PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: FakePortal.APP_CODE, WORKER_URL: `http://127.0.0.1:${port}` }, port);
+  worker = await startWorker({ CONNECTOR_TOKEN: "frame-token", PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: LocalPortal.APP_CODE, WORKER_URL: `http://127.0.0.1:${port}` }, port);
 });
 afterAll(async () => {
   await worker.mf.dispose();

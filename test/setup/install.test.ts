@@ -3,11 +3,11 @@
 import { request as httpRequest } from "node:http";
 import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FakePortal } from "./fake-portal";
+import { LocalPortal } from "../../scripts/local-portal/portal";
 import { freePort, startWorker } from "./worker";
 
 const TOKEN = "install-connector-token";
-let portal: FakePortal;
+let portal: LocalPortal;
 let installer: { mf: Miniflare; url: string; bucket: R2Bucket };
 let host: string;
 let WORKER_URL: string;
@@ -36,13 +36,13 @@ function revealsNothing(text: string): void {
 }
 
 beforeAll(async () => {
-  portal = new FakePortal({ modern: true });
+  portal = new LocalPortal({ modern: true });
   await portal.start();
   host = new URL(portal.origin).host;
   // The Worker's configured address is its real loopback one, so the portal's urlCheck call reaches it.
   const port = await freePort();
   WORKER_URL = `http://127.0.0.1:${port}`;
-  installer = await startWorker({ CONNECTOR_TOKEN: TOKEN, PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: FakePortal.APP_CODE, WORKER_URL }, port);
+  installer = await startWorker({ CONNECTOR_TOKEN: TOKEN, PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: LocalPortal.APP_CODE, WORKER_URL }, port);
 });
 afterAll(async () => {
   await installer.mf.dispose();

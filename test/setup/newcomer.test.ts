@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error a plain .mjs script without types
 import { nodeProblem } from "../../scripts/check-node.mjs";
-import { FakePortal } from "./fake-portal";
+import { LocalPortal } from "../../scripts/local-portal/portal";
 
 const root = join(import.meta.dirname, "..", "..");
 const run = (cmd: string, args: string[], env: Record<string, string> = {}) =>
@@ -72,9 +72,9 @@ describe("README", () => {
 });
 
 describe("npm run setup -- --dry-run without a reachable Worker", () => {
-  let portal: FakePortal;
+  let portal: LocalPortal;
   beforeAll(async () => {
-    portal = new FakePortal({ modern: true });
+    portal = new LocalPortal({ modern: true });
     await portal.start();
   });
   afterAll(() => portal.stop());

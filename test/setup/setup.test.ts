@@ -7,14 +7,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Portal } from "../../src/register/portal";
 import { DEFAULT_LOGO, register, type RegisterOptions, type Summary } from "../../src/register/register";
 import { httpWorker } from "../../src/register/worker-http";
-import { FakePortal, type FakePortalOptions } from "./fake-portal";
+import { LocalPortal, type LocalPortalOptions } from "../../scripts/local-portal/portal";
 import { startWorker } from "./worker";
 
 const TOKEN = "setup-token";
 let mf: Miniflare;
 let workerUrl: string;
 let bucket: R2Bucket;
-let portal: FakePortal | undefined;
+let portal: LocalPortal | undefined;
 
 beforeAll(async () => {
   ({ mf, url: workerUrl, bucket } = await startWorker({ CONNECTOR_TOKEN: TOKEN }));
@@ -29,15 +29,15 @@ afterEach(async () => {
   for (const o of listed.objects) await bucket.delete(o.key);
 });
 
-async function freshPortal(options: FakePortalOptions = { modern: true }): Promise<FakePortal> {
-  portal = new FakePortal(options);
+async function freshPortal(options: LocalPortalOptions = { modern: true }): Promise<LocalPortal> {
+  portal = new LocalPortal(options);
   await portal.start();
   await bucket.put("sales.csv", "id,day,amount\n1,31.01.2024,10.5\n");
   await bucket.put("1c/stock.csv", "Артикул;Остаток\n007;5\n");
   return portal;
 }
 
-function run(p: FakePortal, over: Partial<RegisterOptions> = {}, accessToken = "good-access"): Promise<Summary> {
+function run(p: LocalPortal, over: Partial<RegisterOptions> = {}, accessToken = "good-access"): Promise<Summary> {
   const client = new Portal({
     auth: { kind: "oauth", portal: p.origin, accessToken, refreshToken: "good-refresh", clientId: "app", clientSecret: "secret", oauthServer: p.origin },
     retryBaseMs: 1,

@@ -13,10 +13,11 @@
  * INSTALLED turns true when the page calls BX24.installFinish().
  */
 import { createServer, type Server } from "node:http";
+import { BX24_STUB, framePage } from "./frame";
 
 type Item = Record<string, any>;
 
-export interface FakePortalOptions {
+export interface LocalPortalOptions {
   /** Newer portals know table.* and accept supportMapping/sourceCode. */
   modern?: boolean;
   /** Every n-th REST call answers 503 QUERY_LIMIT_EXCEEDED. */
@@ -29,7 +30,7 @@ const NAME_RE = /^[a-z][a-z0-9_]*$/;
 const FIELD_RE = /^[A-Z][A-Z0-9_]*$/;
 const TYPES = ["int", "string", "double", "date", "datetime", "money", "timezone"];
 
-export class FakePortal {
+export class LocalPortal {
   connectors: Item[] = [];
   sources: Item[] = [];
   datasets: Item[] = [];
@@ -40,7 +41,7 @@ export class FakePortal {
   static readonly APP_CODE = "local.ours.12345678";
   tokenApps = new Map<string, { app: string; admin: boolean }>([
     ["other-app-access", { app: "local.other.87654321", admin: true }],
-    ["non-admin-access", { app: FakePortal.APP_CODE, admin: false }],
+    ["non-admin-access", { app: LocalPortal.APP_CODE, admin: false }],
   ]);
   /** app.info's INSTALLED: false until the install page calls BX24.installFinish(). */
   installed = true;
@@ -66,7 +67,7 @@ export class FakePortal {
   private server?: Server;
   origin = "";
 
-  constructor(private readonly options: FakePortalOptions = {}) {}
+  constructor(private readonly options: LocalPortalOptions = {}) {}
 
   async start(): Promise<string> {
     this.server = createServer(async (req, res) => {
@@ -182,7 +183,7 @@ export class FakePortal {
   private async handle(method: string, p: Item): Promise<unknown> {
     const isTable = method.startsWith("biconnector.table.");
     if (isTable && !this.options.modern) this.fail("ERROR_METHOD_NOT_FOUND", "Method not found!", 404);
-    const who = this.tokenApps.get(p.auth) ?? { app: FakePortal.APP_CODE, admin: true };
+    const who = this.tokenApps.get(p.auth) ?? { app: LocalPortal.APP_CODE, admin: true };
     switch (method) {
       case "app.info":
         return { ID: "7", CODE: who.app, VERSION: 1, STATUS: "L", INSTALLED: this.installed, PAYMENT_EXPIRED: "N", DAYS: null, LICENSE: "en_project" };
@@ -256,65 +257,3 @@ export class FakePortal {
   }
 }
 
-/**
- * The BX24 library as the app's frame sees it: it asks the portal page (its
- * parent) for the auth by postMessage, as the real library does.
- */
-const BX24_STUB = `(function () {
-  var auth = null, seq = 0, waiting = {}, inited = false;
-  window.addEventListener("message", function (e) {
-    var m = e.data;
-    if (!m || m.bx24 !== "auth") return;
-    auth = m.auth;
-    var cb = waiting[m.id];
-    delete waiting[m.id];
-    if (cb) cb(auth);
-  });
-  function ask(kind, cb) { var id = ++seq; waiting[id] = cb; parent.postMessage({ bx24: kind, id: id }, "*"); }
-  window.BX24 = {
-    init: function (cb) { if (inited) return cb(); ask("init", function () { inited = true; cb(); }); },
-    installFinish: function () { parent.postMessage({ bx24: "installFinish" }, "*"); },
-    getAuth: function () { return auth; },
-    refreshAuth: function (cb) { ask("refreshAuth", cb); },
-  };
-})();`;
-
-/** GET /frame?app=<handler URL>&token=&lang=: the portal's page that opens the app in its iframe. */
-function framePage(q: URLSearchParams): string {
-  const app = q.get("app") ?? "";
-  const token = q.get("token") ?? "good-access";
-  const fields: Record<string, string> = {
-    AUTH_ID: token,
-    AUTH_EXPIRES: "3600",
-    REFRESH_ID: "good-refresh",
-    member_id: "member-1",
-    DOMAIN: q.get("domain") ?? "",
-    PROTOCOL: "0",
-    LANG: q.get("lang") ?? "en",
-    APP_SID: "sid-1",
-    PLACEMENT: "DEFAULT",
-    PLACEMENT_OPTIONS: "{}",
-  };
-  const attr = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  const inputs = Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${attr(k)}" value="${attr(v)}">`).join("");
-  return `<!doctype html><html><head><meta charset="utf-8"><title>Fake portal</title>
-<style>body{margin:0;font:14px sans-serif;background:#eef2f4}header{height:40px;background:#2fc6f6;color:#fff;padding:10px 16px;box-sizing:border-box}iframe{border:0;width:100%;height:${Number(q.get("height") ?? 1000)}px;display:block}</style></head>
-<body><header>Bitrix24 (fake portal) · Applications</header>
-<form id="f" method="POST" action="${attr(app)}" target="app">${inputs}</form>
-<iframe name="app" id="app"></iframe>
-<script>
-var current = { access_token: ${JSON.stringify(token)}, refresh_token: "good-refresh", expires_in: 3600, member_id: "member-1" };
-window.addEventListener("message", async function (e) {
-  var m = e.data;
-  if (!m || !m.bx24) return;
-  if (m.bx24 === "init") e.source.postMessage({ bx24: "auth", id: m.id, auth: current }, "*");
-  if (m.bx24 === "installFinish") await fetch("/_bx24/installFinish", { method: "POST" });
-  if (m.bx24 === "refreshAuth") {
-    var r = await fetch("/_bx24/refresh?token=" + encodeURIComponent(current.access_token), { method: "POST" });
-    current = await r.json();
-    e.source.postMessage({ bx24: "auth", id: m.id, auth: current }, "*");
-  }
-});
-document.getElementById("f").submit();
-</script></body></html>`;
-}
