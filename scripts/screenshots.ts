@@ -14,7 +14,7 @@ mkdirSync(out, { recursive: true });
 
 const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
 
-const portal = new LocalPortal({ modern: true });
+const portal = new LocalPortal();
 await portal.start();
 const host = new URL(portal.origin).host;
 const port = await freePort();
@@ -37,9 +37,7 @@ async function seed(): Promise<void> {
     const bytes = readFileSync(f);
     await worker.bucket.put(relative(data, f).split(sep).join("/"), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   }
-  portal.connectors = [];
-  portal.sources = [];
-  portal.datasets = [];
+  portal.rest.reset();
   portal.installed = false;
 }
 

@@ -6,6 +6,7 @@
  * once when a refresh token and client credentials were given.
  */
 import { parseJson } from "../values/json";
+import { itemsOf } from "./answers";
 
 export class PortalError extends Error {
   constructor(
@@ -37,6 +38,8 @@ export interface PortalOptions {
 
 const RETRYABLE = new Set(["QUERY_LIMIT_EXCEEDED", "OPERATION_TIME_LIMIT"]);
 export const PAGE_SIZE = 50;
+/** 10,000 items: far more connectors, sources or datasets than one application makes. */
+const MAX_PAGES = 200;
 
 function errorOf(body: unknown): { code: string; description: string } | null {
   if (body === null || typeof body !== "object") return null;
@@ -108,14 +111,19 @@ export class Portal {
   }
 
   /** All items of a list method, page by page (50 per page). */
-  async list<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T[]> {
-    const all: T[] = [];
-    for (let page = 1; ; page++) {
-      const result = await this.call<unknown>(method, { ...params, page });
-      const items = (Array.isArray(result) ? result : ((result as { items?: T[] })?.items ?? [])) as T[];
+  async list(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> {
+    const all: Record<string, unknown>[] = [];
+    let previous = "";
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const items = itemsOf(await this.call<unknown>(method, { ...params, page }));
+      // A portal that ignores `page` answers the first page again: stop rather than loop.
+      const first = JSON.stringify(items[0] ?? null);
+      if (page > 1 && first === previous) return all;
+      previous = first;
       all.push(...items);
       if (items.length < PAGE_SIZE) return all;
     }
+    throw new PortalError(method, "TOO_MANY_ITEMS", `more than ${MAX_PAGES * PAGE_SIZE} items`, 200);
   }
 
   private async refresh(): Promise<boolean> {

@@ -4,6 +4,7 @@
  * nothing. Shared by `npm run setup` (Node) and the Worker's /install route.
  */
 import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
+import { datasetFields, fieldNames, flagOf, idOf, itemOf, itemsOf, requiredFieldNames, sameValue, settingValues, sourceOf } from "./answers";
 import { PortalError, type Portal } from "./portal";
 import { COLUMN_TYPES, PORTAL_ENDPOINTS } from "../model";
 
@@ -68,6 +69,7 @@ export function explain(err: unknown): string {
   if (!(err instanceof PortalError)) return (err as Error).message;
   switch (err.code) {
     case "SOURCE_CREATE_CONNECTION_ERROR":
+    case "SOURCE_UPDATE_CONNECTION_ERROR":
       return `the Worker rejected the token: the portal called /check and did not get 200 (${err.description || "no details"}). Check --token against the Worker's CONNECTOR_TOKEN and that --worker-url is reachable from the portal.`;
     case "ACCESS_DENIED":
     case "insufficient_scope":
@@ -96,11 +98,12 @@ export function validateTable(name: string, fields: { name: string; externalCode
   return null;
 }
 
-const idOf = (result: unknown): number => Number(typeof result === "object" && result !== null ? ((result as Item).id ?? (result as Item).ID) : result);
-
 function differs(current: Item, desired: Item): string[] {
-  return Object.keys(desired).filter((k) => JSON.stringify(current[k]) !== JSON.stringify(desired[k]));
+  return Object.keys(desired).filter((k) => !sameValue(current[k], desired[k]));
 }
+
+/** What the connector must have whatever `connector.fields` says: without these the portal cannot call it. */
+const CONNECTOR_REQUIRED = ["title", "logo", "urlCheck", "urlTableList", "urlTableDescription", "urlData", "settings"];
 
 interface PlannedTable {
   code: string;
@@ -142,10 +145,29 @@ async function planTables(worker: WorkerApi, opts: RegisterOptions, note: Run["n
   return planned;
 }
 
-/** Phase 1: the connector, with only the fields this portal accepts (unknown keys are a validation error). */
+/**
+ * connector.add/update, sending the optional keys connector.fields does not
+ * list (supportMapping, sourceCode: the add page of current portals takes
+ * them, no revision of connector.fields names them) once more without them
+ * when this portal refuses unknown keys. Required keys are always sent.
+ */
+async function sendConnector(portal: Portal, method: string, params: Item, fields: Item, listed: Set<string> | null, required: Set<string>): Promise<unknown> {
+  try {
+    return await portal.call(method, { ...params, fields });
+  } catch (err) {
+    const unlisted = listed ? Object.keys(fields).filter((k) => !listed.has(k) && !required.has(k)) : [];
+    if (!(err instanceof PortalError) || err.code !== "VALIDATION_UNKNOWN_PARAMETERS" || unlisted.length === 0) throw err;
+    const known = Object.fromEntries(Object.entries(fields).filter(([k]) => !unlisted.includes(k)));
+    if (Object.keys(known).length === 0) return true;
+    return portal.call(method, { ...params, fields: known });
+  }
+}
+
+/** Phase 1: the connector. */
 async function registerConnector({ portal, opts, dry, base, note }: Run): Promise<{ connectorId: number; existed: boolean }> {
-  const fieldsResult = await portal.call<Item>("biconnector.connector.fields");
-  const accepted = new Set(Object.keys((fieldsResult?.fields as Item | undefined) ?? fieldsResult ?? {}));
+  const fieldsResult = await portal.call("biconnector.connector.fields");
+  const listed = fieldNames(fieldsResult);
+  const required = new Set([...CONNECTOR_REQUIRED, ...requiredFieldNames(fieldsResult)]);
   const desired: Item = {
     title: opts.title,
     logo: opts.logo,
@@ -159,19 +181,19 @@ async function registerConnector({ portal, opts, dry, base, note }: Run): Promis
     supportMapping: true,
     sourceCode: "files_connector",
   };
-  for (const k of Object.keys(desired)) if (accepted.size > 0 && !accepted.has(k)) delete desired[k];
 
-  const connectors = await portal.list<Item>("biconnector.connector.list");
+  const connectors = await portal.list("biconnector.connector.list");
   const existing = connectors.find((c) => c.urlCheck === desired.urlCheck) ?? connectors.find((c) => c.title === opts.title);
   let connectorId: number;
   if (!existing) {
-    connectorId = dry ? 0 : idOf(await portal.call("biconnector.connector.add", { fields: desired }));
+    connectorId = dry ? 0 : idOf(await sendConnector(portal, "biconnector.connector.add", {}, desired, listed, required));
     note("connector", dry ? "would create" : "created", `${opts.title} → ${base}`);
   } else {
     connectorId = idOf(existing);
-    const changed = differs(existing, desired).filter((k) => k !== "logo" || existing.logo !== undefined);
+    // A key the list does not show (the logo, a field of a newer portal) is not taken for a change.
+    const changed = differs(existing, desired).filter((k) => existing[k] !== undefined);
     if (changed.length > 0) {
-      if (!dry) await portal.call("biconnector.connector.update", { id: connectorId, fields: Object.fromEntries(changed.map((k) => [k, desired[k]])) });
+      if (!dry) await sendConnector(portal, "biconnector.connector.update", { id: connectorId }, Object.fromEntries(changed.map((k) => [k, desired[k]])), listed, required);
       note("connector", dry ? "would update" : "updated", changed.join(", "));
     } else note("connector", "unchanged");
   }
@@ -179,24 +201,37 @@ async function registerConnector({ portal, opts, dry, base, note }: Run): Promis
   return { connectorId, existed: existing !== undefined };
 }
 
+/** The source this application made for the connector, with its settings (source.get when the list does not carry them). */
+async function findSource(portal: Portal, connectorId: number, title: string): Promise<Item | undefined> {
+  const sources = (await portal.list("biconnector.source.list", { filter: { connectorId } })).map(sourceOf);
+  const mine = sources.filter((s) => s.connectorId === undefined || idOf(s.connectorId) === connectorId);
+  const found = mine.find((s) => s.title === title) ?? mine[0];
+  if (!found || settingValues(found.settings) !== null) return found;
+  const detail = itemOf(await portal.call("biconnector.source.get", { id: idOf(found) }));
+  return detail ? { ...found, ...sourceOf(detail) } : found;
+}
+
 /** Phase 2: the source; the portal calls /check synchronously on add and update. Null when it failed. */
 async function registerSource({ portal, opts, dry, base, note }: Run, connectorId: number, connectorExisted: boolean): Promise<{ sourceId: number; existed: boolean } | null> {
   const settings = { token: opts.token, date_format: opts.dateFormat };
-  const sources = dry && !connectorExisted ? [] : await portal.list<Item>("biconnector.source.list", { filter: { connectorId } });
-  const source = sources.find((s) => Number(s.connectorId) === connectorId);
   let sourceId: number;
+  let source: Item | undefined;
   try {
+    source = dry && !connectorExisted ? undefined : await findSource(portal, connectorId, opts.title);
     if (!source) {
       sourceId = dry ? 0 : idOf(await portal.call("biconnector.source.add", { fields: { title: opts.title, description: `Files served by ${base}`, active: true, connectorId, settings } }));
       note("source", dry ? "would create" : "created", opts.title);
     } else {
       sourceId = idOf(source);
-      const current = (source.settings ?? {}) as Item;
+      const current = settingValues(source.settings) ?? {};
       const changed = Object.keys(settings).filter((k) => current[k] !== settings[k as keyof typeof settings]);
-      if (changed.length > 0 || source.active === false || source.active === "N") {
-        if (!dry) await portal.call("biconnector.source.update", { id: sourceId, fields: { settings, active: true } });
-        note("source", dry ? "would update" : "updated", changed.length > 0 ? `settings: ${changed.join(", ")}` : "activated");
-      } else note("source", "unchanged");
+      // A source switched off in BI Builder stays off: that is the administrator's choice (and current portals do not take `active` over REST).
+      const off = flagOf(source.active) === false ? "switched off in BI Builder: switch it on there to use its datasets" : undefined;
+      if (changed.length > 0) {
+        // `title` goes with every update: one revision of source.update refuses an update without it.
+        if (!dry) await portal.call("biconnector.source.update", { id: sourceId, fields: { title: String(source.title ?? opts.title), settings } });
+        note("source", dry ? "would update" : "updated", `settings: ${changed.join(", ")}${off ? `; ${off}` : ""}`);
+      } else note("source", "unchanged", off);
     }
   } catch (err) {
     note("source", "failed", explain(err));
@@ -214,11 +249,11 @@ async function listDatasets({ portal, dry }: Run, sourceId: number, sourceExiste
   let datasets: Item[] = [];
   if (!(dry && !sourceExisted)) {
     try {
-      datasets = await portal.list<Item>("biconnector.table.list", { filter: { sourceId } });
+      datasets = await portal.list("biconnector.table.list", { filter: { sourceId } });
     } catch (err) {
-      if (!(err instanceof PortalError) || !/METHOD_NOT_FOUND|ERROR_METHOD_NOT_FOUND/.test(err.code)) throw err;
+      if (!(err instanceof PortalError) || !/METHOD_NOT_FOUND/.test(err.code)) throw err;
       tableApi = "dataset"; // older portals know only biconnector.dataset.*
-      datasets = await portal.list<Item>("biconnector.dataset.list", { filter: { sourceId } });
+      datasets = await portal.list("biconnector.dataset.list", { filter: { sourceId } });
     }
   }
   return { tableApi, datasets };
@@ -229,7 +264,7 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
   const { name, fields } = t;
   const object = `table ${name}`;
   try {
-    const found = datasets.find((d) => d.name === name || (d.externalCode === t.code && Number(d.sourceId) === sourceId));
+    const found = datasets.find((d) => d.name === name || (d.externalCode === t.code && idOf(d.sourceId) === sourceId));
     if (!found) {
       if (!dry) {
         const fieldsParam = { sourceId, name, externalName: t.title, externalCode: t.code, description: t.title, fields };
@@ -239,8 +274,7 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
       return;
     }
     // Existing dataset: add new columns; removed or retyped ones only with --prune.
-    const detail = (await portal.call<Item>(`biconnector.${tableApi}.get`, { id: idOf(found) })) ?? {};
-    const current = ((detail.fields ?? (detail.item as Item | undefined)?.fields ?? []) as Item[]).map((f) => ({ id: idOf(f), name: String(f.name), type: String(f.type).toLowerCase() }));
+    const current = datasetFields(itemOf(await portal.call(`biconnector.${tableApi}.get`, { id: idOf(found) })));
     const add = fields.filter((f) => !current.some((c) => c.name === f.name));
     const retyped = fields.filter((f) => current.some((c) => c.name === f.name && c.type !== f.type));
     const gone = current.filter((c) => !fields.some((f) => f.name === c.name));
@@ -253,8 +287,8 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
       return;
     }
     if (!dry) {
-      if (remove.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), delete: remove.map((r) => r.id) });
-      if (add.length || re.length) await portal.call("biconnector.dataset.fields.update", { id: idOf(found), add: [...add, ...re] });
+      if (remove.length) await portal.call(`biconnector.${tableApi}.fields.update`, { id: idOf(found), delete: remove.map((r) => r.id) });
+      if (add.length || re.length) await portal.call(`biconnector.${tableApi}.fields.update`, { id: idOf(found), add: [...add, ...re] });
     }
     const parts = [add.length ? `added ${add.map((a) => a.name).join(", ")}` : "", remove.length ? `removed ${remove.map((r) => r.name).join(", ")}` : ""].filter(Boolean);
     note(object, dry ? "would update" : "updated", parts.join("; "), changes);

@@ -46,7 +46,7 @@ async function upload(frame: Frame, name: string, content: string | Buffer, key?
 }
 
 beforeAll(async () => {
-  portal = new LocalPortal({ modern: true });
+  portal = new LocalPortal();
   await portal.start();
   host = new URL(portal.origin).host;
   const port = await freePort();

@@ -16,7 +16,7 @@ const frame = (token: string, extra: Record<string, string> = {}) => ({ AUTH_ID:
 const bootOf = (html: string) => JSON.parse(/<script type="application\/json" id="boot">(.*?)<\/script>/s.exec(html)![1]);
 
 beforeAll(async () => {
-  portal = new LocalPortal({ modern: true });
+  portal = new LocalPortal();
   await portal.start();
   host = new URL(portal.origin).host;
   const port = await freePort();
@@ -89,9 +89,7 @@ describe("POST /app", () => {
     // datasets are registered, so the installation is finished (the page offers that table's dataset later).
     await worker.bucket.put("broken.csv", 'a,b\n1,"never closed\n');
     portal.installed = false;
-    portal.connectors = [];
-    portal.sources = [];
-    portal.datasets = [];
+    portal.rest.reset();
     const partial = bootOf(await (await open(frame("good-access"))).text());
     expect(partial.install.failed).toBe(false);
     expect(partial.install.lines.find((l: { object: string }) => l.object === "table broken")).toMatchObject({ outcome: "failed", table: "broken", detail: expect.stringContaining("CSV record 2") });
@@ -99,9 +97,7 @@ describe("POST /app", () => {
 
     // Without the source (the Worker's /check refused by the portal) the installation is not finished.
     portal.installed = false;
-    portal.connectors = [];
-    portal.sources = [];
-    portal.datasets = [];
+    portal.rest.reset();
     portal.checkFails = true;
     try {
       const noSource = bootOf(await (await open(frame("good-access"))).text());

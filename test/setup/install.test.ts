@@ -36,7 +36,7 @@ function revealsNothing(text: string): void {
 }
 
 beforeAll(async () => {
-  portal = new LocalPortal({ modern: true });
+  portal = new LocalPortal();
   await portal.start();
   host = new URL(portal.origin).host;
   // The Worker's configured address is its real loopback one, so the portal's urlCheck call reaches it.

@@ -74,7 +74,7 @@ describe("README", () => {
 describe("npm run setup -- --dry-run without a reachable Worker", () => {
   let portal: LocalPortal;
   beforeAll(async () => {
-    portal = new LocalPortal({ modern: true });
+    portal = new LocalPortal();
     await portal.start();
   });
   afterAll(() => portal.stop());

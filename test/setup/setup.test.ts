@@ -8,6 +8,7 @@ import { Portal } from "../../src/register/portal";
 import { DEFAULT_LOGO, register, type RegisterOptions, type Summary } from "../../src/register/register";
 import { httpWorker } from "../../src/register/worker-http";
 import { LocalPortal, type LocalPortalOptions } from "../../scripts/local-portal/portal";
+import type { Generation } from "../../scripts/local-portal/rest";
 import { startWorker } from "./worker";
 
 const TOKEN = "setup-token";
@@ -29,7 +30,7 @@ afterEach(async () => {
   for (const o of listed.objects) await bucket.delete(o.key);
 });
 
-async function freshPortal(options: LocalPortalOptions = { modern: true }): Promise<LocalPortal> {
+async function freshPortalOf(options: LocalPortalOptions = {}): Promise<LocalPortal> {
   portal = new LocalPortal(options);
   await portal.start();
   await bucket.put("sales.csv", "id,day,amount\n1,31.01.2024,10.5\n");
@@ -48,7 +49,11 @@ function run(p: LocalPortal, over: Partial<RegisterOptions> = {}, accessToken = 
 
 const outcomes = (s: Summary) => s.lines.map((l) => `${l.object}: ${l.outcome}`);
 
-describe("setup", () => {
+const GENERATIONS: Generation[] = ["current", "older"];
+
+describe.each(GENERATIONS)("setup on a %s portal", (generation) => {
+  const freshPortal = (options: LocalPortalOptions = {}) => freshPortalOf({ generation, ...options });
+
   it("registers connector, source and one dataset per table on a fresh portal", async () => {
     const p = await freshPortal();
     const s = await run(p);
@@ -58,10 +63,17 @@ describe("setup", () => {
       title: "Files",
       urlCheck: `${workerUrl}/check`,
       urlData: `${workerUrl}/data`,
-      supportMapping: true,
       settings: [expect.objectContaining({ code: "token", type: "STRING" }), expect.objectContaining({ code: "date_format", type: "STRING" })],
     });
-    expect(p.sources[0]).toMatchObject({ active: true, settings: { token: TOKEN, date_format: "DD.MM.YYYY" } });
+    // supportMapping and sourceCode only where connector.fields lists them.
+    expect(p.connectors[0].supportMapping).toBe(generation === "current" ? true : undefined);
+    expect(p.connectors[0].sourceCode).toBe(generation === "current" ? "files_connector" : undefined);
+    expect(p.sources[0]).toMatchObject({ active: true, connectorId: p.connectors[0].id });
+    expect(p.sources[0].settings.map((x: { code: string; value: string }) => [x.code, x.value])).toEqual([
+      ["token", TOKEN],
+      ["date_format", "DD.MM.YYYY"],
+    ]);
+    expect(p.calls).toContain(generation === "current" ? "biconnector.table.add" : "biconnector.dataset.add");
     const sales = p.datasets.find((d) => d.name === "sales")!;
     expect(sales.fields.map((f: { name: string; externalCode: string; type: string }) => [f.name, f.externalCode, f.type])).toEqual([
       ["ID", "ID", "int"],
@@ -79,6 +91,45 @@ describe("setup", () => {
     const s = await run(p);
     expect(outcomes(s)).toEqual(["connector: unchanged", "source: unchanged", "table sales: unchanged", "table t_1c_stock: unchanged"]);
     expect(writes()).toBe(before);
+  });
+
+  it("updates a changed source setting with its title, and a changed connector address", async () => {
+    const p = await freshPortal();
+    await run(p);
+    p.sources[0].settings.find((x: { code: string }) => x.code === "date_format").value = "MM/DD/YYYY";
+    const s = await run(p);
+    expect(s.lines.find((l) => l.object === "source")).toEqual({ object: "source", outcome: "updated", detail: "settings: date_format" });
+    expect(p.sources[0]).toMatchObject({ title: "Files", active: true });
+    expect(p.sources[0].settings.find((x: { code: string }) => x.code === "date_format").value).toBe("DD.MM.YYYY");
+    p.connectors[0].urlData = "https://elsewhere.example/data";
+    const again = await run(p);
+    expect(again.lines[0]).toEqual({ object: "connector", outcome: "updated", detail: "urlData" });
+    expect(p.connectors[0].urlData).toBe(`${workerUrl}/data`);
+    expect(outcomes(await run(p)).every((o) => o.endsWith("unchanged"))).toBe(true);
+  });
+
+  it("leaves a source switched off in BI Builder off, and says so", async () => {
+    const p = await freshPortal();
+    await run(p);
+    p.sources[0].active = false;
+    const writes = p.calls.filter((c) => /\.(add|update|delete)$/.test(c)).length;
+    const s = await run(p);
+    expect(s.lines.find((l) => l.object === "source")).toEqual({ object: "source", outcome: "unchanged", detail: expect.stringContaining("switched off in BI Builder") });
+    expect(p.calls.filter((c) => /\.(add|update|delete)$/.test(c)).length).toBe(writes);
+  });
+
+  it("reads a module error where this portal puts it and reports it on its line", async () => {
+    const p = await freshPortal();
+    await run(p);
+    // The dataset is gone from the portal between the list and the get: DATASET_NOT_FOUND, in result (current) or top-level (older).
+    const get = p.rest.handle.bind(p.rest);
+    p.rest.handle = async (method, params, check) => {
+      if (/\.(table|dataset)\.get$/.test(method)) p.rest.datasets = p.rest.datasets.filter((d) => d.name !== "sales");
+      return get(method, params, check);
+    };
+    const s = await run(p);
+    expect(s.lines.find((l) => l.object === "table sales")).toMatchObject({ outcome: "failed", detail: expect.stringContaining("DATASET_NOT_FOUND") });
+    expect(s.failed).toBe(true);
   });
 
   it("adds a new column to an existing dataset, and removes old ones only with --prune", async () => {
@@ -119,7 +170,7 @@ describe("setup", () => {
 
   it("reports a dataset name taken by someone else, and --prefix avoids it", async () => {
     const p = await freshPortal();
-    p.datasets.push({ id: 999, name: "sales", sourceId: 12345, fields: [] });
+    p.datasets.push({ id: 999, name: "sales", sourceId: 12345, externalCode: "sales", fields: [] });
     const s = await run(p);
     expect(s.lines.find((l) => l.object === "table sales")).toMatchObject({ outcome: "failed", detail: expect.stringContaining("--prefix") });
     expect(s.lines.find((l) => l.object === "table t_1c_stock")!.outcome).toBe("created");
@@ -135,18 +186,8 @@ describe("setup", () => {
     expect(p.calls).toEqual([]);
   });
 
-  it("works with an older portal: no table.* methods, no supportMapping/sourceCode", async () => {
-    const p = await freshPortal({ modern: false });
-    const s = await run(p);
-    expect(s.failed).toBe(false);
-    expect(p.connectors[0].supportMapping).toBeUndefined();
-    expect(p.calls).toContain("biconnector.dataset.add");
-    expect(p.datasets.map((d) => d.name).sort()).toEqual(["sales", "t_1c_stock"]);
-    expect(outcomes(await run(p)).every((o) => o.endsWith("unchanged"))).toBe(true);
-  });
-
   it("retries rate-limited calls and refreshes an expired token", async () => {
-    const p = await freshPortal({ modern: true, rateLimitEvery: 3, expiredToken: "old-access" });
+    const p = await freshPortal({ rateLimitEvery: 3, expiredToken: "old-access" });
     const s = await run(p, {}, "old-access");
     expect(s.failed).toBe(false);
     expect(p.refreshes).toBe(1);
@@ -172,7 +213,7 @@ describe("npm run setup (CLI)", () => {
     });
 
   it("registers, masks secrets in a dry run, and exits non-zero on failure", async () => {
-    const p = await freshPortal();
+    const p = await freshPortalOf();
     const base = ["--portal", p.origin, "--access-token", "good-access", "--worker-url", workerUrl, "--token", TOKEN];
     const dry = await cli([...base, "--dry-run"]);
     expect(dry.code).toBe(0);
