@@ -15,7 +15,10 @@
 import { createServer, type Server } from "node:http";
 import { parse as parseForm } from "qs";
 import { BX24_STUB, framePage } from "./frame";
-import { documentedResult } from "./docs";
+import { doc, documentedResult } from "./docs";
+
+/** A documented answer that is not a REST `{result}` (the OAuth server's). */
+const documentedResultOf = (method: string): Item => structuredClone(doc(method).response!.body);
 import { PortalRest, RestFailure, type Generation } from "./rest";
 
 type Item = Record<string, any>;
@@ -84,7 +87,7 @@ export class LocalPortal {
         this.refreshes++;
         if (url.searchParams.get("refresh_token") !== "good-refresh") return send(400, { error: "invalid_grant" });
         this.validTokens.add("refreshed-access");
-        return send(200, { access_token: "refreshed-access", refresh_token: "good-refresh-2", expires_in: 3600 });
+        return send(200, this.oauthAnswer("refreshed-access", "good-refresh-2"));
       }
       if (url.pathname === "/api/v1/") return res.writeHead(200, { "content-type": "text/javascript" }).end(BX24_STUB);
       if (url.pathname === "/frame") return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(framePage(url.searchParams));
@@ -137,7 +140,7 @@ export class LocalPortal {
       this.validTokens.delete(params.auth);
       return send(401, { error: "expired_token", error_description: "The access token provided has expired." });
     }
-    if (!this.validTokens.has(params.auth)) return send(401, { error: "invalid_token", error_description: "Unable to authorize" });
+    if (!this.validTokens.has(params.auth)) return send(401, { error: "NO_AUTH_FOUND", error_description: "Wrong authorization data" });
     try {
       send(200, { result: await this.call(method, params), time: this.time() });
     } catch (err) {
@@ -146,6 +149,12 @@ export class LocalPortal {
       if (err.system || this.rest.generation === "older") send(err.status, error);
       else send(200, { result: { error } });
     }
+  }
+
+  /** The OAuth server's refresh answer (settings/oauth/auto-renewal.md), for this portal. */
+  private oauthAnswer(accessToken: string, refreshToken: string): Item {
+    const documented = documentedResultOf("oauth.token");
+    return { ...documented, access_token: accessToken, refresh_token: refreshToken, client_endpoint: `${this.origin}/rest/`, expires: Math.floor(Date.now() / 1000) + 3600, member_id: "member-1" };
   }
 
   private time(): Item {
