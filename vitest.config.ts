@@ -88,6 +88,7 @@ export default defineConfig({
                     { code: "remote_trickle", title: "Trickle", url: `${origin}/trickle/t1`, format: "csv" },
                     { code: "remote_slowstart", title: "Slow start", url: `${origin}/slowstart/s1`, format: "csv" },
                     { code: "remote_drip", title: "Drip", url: `${origin}/drip/d1`, format: "csv" },
+                    { code: "remote_drip_2", title: "Drip", url: `${origin}/drip/d2`, format: "csv" },
                     { code: "remote_endless_3", title: "Endless", url: `${origin}/endless/size`, format: "csv" },
                     { code: "remote_typed", title: "Declared", url: `${origin}/files/remote.csv`, format: "csv", schema: { columns: { amount: { type: "string" } } } },
                     // test/trust-url.test.ts: one URL as two formats; content changing under one ETag; broken answers.

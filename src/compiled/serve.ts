@@ -165,7 +165,10 @@ export interface CompiledSource {
  * The answer's pieces from a compiled table. `types` is the column types (to
  * know which columns' stored JSON can differ from their typed JSON).
  */
-export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], parts: CompiledFilter[] | null, onEnd?: (sent: number, bytesRead: number) => void): () => Promise<Uint8Array | null> {
+/** Pulls the next piece of a compiled answer (null at the end); `cancel` stops it for good. */
+export type CompiledPump = (() => Promise<Uint8Array | null>) & { cancel(): void };
+
+export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], parts: CompiledFilter[] | null, onEnd?: (sent: number, bytesRead: number) => void): CompiledPump {
   const { meta, description } = src;
   const { selected, filter, limit } = plan;
   const width = description.columns.length;
@@ -242,27 +245,26 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
     }
   };
 
-  /** Writes one group's passing rows; stops at the limit. */
-  const answerGroup = (lg: LoadedGroup) => {
+  /** A group being answered: where its rows stand, so a piece can end anywhere, even inside a row. */
+  interface Cursor {
+    lg: LoadedGroup;
+    rows: Section | undefined;
+    list: Int32Array | null;
+    visit: number;
+    /** The next entry of `list` (or row) to look at. */
+    v: number;
+    masks: ({ mask: Uint8Array; codes: Uint8Array | Uint16Array } | null)[];
+    cellOf: (Dict | Section | undefined)[];
+    codesOf: (Uint8Array | Uint16Array | undefined)[];
+  }
+  let cur: Cursor | null = null;
+  /** The row being written cell by cell, and the position in `selected` of its next cell (-1: none). */
+  let rowAt = 0;
+  let col = -1;
+
+  const start = (lg: LoadedGroup): Cursor => {
     const g = lg.meta;
-    const rows = lg.sections.get(-1);
-    if (!filter && rows) {
-      // Whole rows, no test: one copy (cut at the limit).
-      const n = Math.min(g.rows, limit - sent);
-      out.bytes(rows.bytes.subarray(0, n > 0 ? rows.ends[n - 1] : 0));
-      sent += n;
-      return;
-    }
     const { sections, dicts } = lg;
-    // Row r's typed cell of column c, into `typed` (a dictionary's is looked up, a section's decoded).
-    const decode = (c: number, r: number) => {
-      const d = dicts.get(c);
-      if (d) typed[c] = d.typed[d.codes[r]];
-      else {
-        const s = sections.get(c)!;
-        typed[c] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
-      }
-    };
     // A part on one column with a dictionary is evaluated once per distinct value: per row, a lookup.
     const masks = (parts ?? []).map((p) => {
       const d = p.columns.length === 1 ? dicts.get(p.columns[0]) : undefined;
@@ -276,41 +278,102 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
       return { mask, codes: d.codes };
     });
     // The dictionary parts first, for the whole group in one pass each (the parts are ANDed, so their
-    // order does not change which rows pass): the row loop below then visits only the rows they let by.
+    // order does not change which rows pass): the row loop then visits only the rows they let by.
     const list = passingRows(masks, g.rows);
-    const visit = list === null ? g.rows : list.length;
-    const cellOf = selected.map((i) => dicts.get(i) ?? sections.get(i));
-    const codesOf = selected.map((i) => dicts.get(i)?.codes);
-    for (let v = 0; v < visit && sent < limit; v++) {
-      const r = list === null ? v : list[v];
-      if (parts) {
-        // Part by part: a row fails at its first failing part, before the other columns are decoded.
-        decodedRow++;
-        let pass = true;
-        for (let k = 0; k < parts.length; k++) {
-          if (masks[k]) continue; // already applied
-          const p = parts[k];
-          for (const c of p.columns) {
-            if (decodedAt[c] === decodedRow) continue;
-            decode(c, r);
-            decodedAt[c] = decodedRow;
-          }
-          if (!p.test(typed)) {
-            pass = false;
-            break;
-          }
-        }
-        if (!pass) continue;
-        // Selected columns written from their typed cell need it decoded even if no part read it… every filter column is some part's.
-        for (const c of filterCols) {
-          if (decodedAt[c] === decodedRow) continue;
-          decode(c, r);
-          decodedAt[c] = decodedRow;
-        }
-      } else {
-        for (let k = 0; k < filterCols.length; k++) decode(filterCols[k], r);
-        if (filter && !filter.test(typed)) continue;
+    return {
+      lg,
+      rows: sections.get(-1),
+      list,
+      visit: list === null ? g.rows : list.length,
+      v: 0,
+      masks,
+      cellOf: selected.map((i) => dicts.get(i) ?? sections.get(i)),
+      codesOf: selected.map((i) => dicts.get(i)?.codes),
+    };
+  };
+
+  /** Whether row `r` of the group passes the filter (its filter columns decoded into `typed`). */
+  const passes = (c: Cursor, r: number): boolean => {
+    const { sections, dicts } = c.lg;
+    // Row r's typed cell of column k, into `typed` (a dictionary's is looked up, a section's decoded).
+    const decode = (k: number) => {
+      const d = dicts.get(k);
+      if (d) typed[k] = d.typed[d.codes[r]];
+      else {
+        const s = sections.get(k)!;
+        typed[k] = decodeCell(s.bytes, r === 0 ? 0 : s.ends[r - 1], s.ends[r]);
       }
+    };
+    if (parts) {
+      // Part by part: a row fails at its first failing part, before the other columns are decoded.
+      decodedRow++;
+      for (let k = 0; k < parts.length; k++) {
+        if (c.masks[k]) continue; // already applied
+        const p = parts[k];
+        for (const i of p.columns) {
+          if (decodedAt[i] === decodedRow) continue;
+          decode(i);
+          decodedAt[i] = decodedRow;
+        }
+        if (!p.test(typed)) return false;
+      }
+      // Selected columns written from their typed cell need it decoded even if no part read it… every filter column is some part's.
+      for (const i of filterCols) {
+        if (decodedAt[i] === decodedRow) continue;
+        decode(i);
+        decodedAt[i] = decodedRow;
+      }
+      return true;
+    }
+    for (let k = 0; k < filterCols.length; k++) decode(filterCols[k]);
+    return !filter || filter.test(typed);
+  };
+
+  /**
+   * Writes the group's passing rows into `out` until a piece is full, the
+   * group ends or the limit is reached; a row wider than a piece (a select
+   * that repeats a long column) is left part-written and resumed.
+   */
+  const advance = (c: Cursor): void => {
+    const g = c.lg.meta;
+    const rows = c.rows;
+    if (col >= 0) {
+      for (; col < selected.length; col++) {
+        if (out.length >= PIECE_BYTES) return;
+        if (col > 0) out.byte(44);
+        const i = selected[col];
+        if (fromTyped[col] && numeric[i] && !g.stats[i].canonical) writeTyped(out, typed[i]);
+        else {
+          const codes = c.codesOf[col];
+          const cell = c.cellOf[col]!;
+          const at = codes ? codes[rowAt] : rowAt;
+          const s = codes ? (cell as Dict).values : (cell as Section);
+          out.bytes(s.bytes.subarray(at === 0 ? 0 : s.ends[at - 1], s.ends[at]));
+        }
+      }
+      out.byte(93);
+      col = -1;
+    }
+    if (!filter && rows) {
+      // Whole rows, no test: copied a piece at a time (cut at the limit).
+      const n = Math.min(g.rows, limit - sent + c.v);
+      if (c.v >= n) {
+        c.v = c.visit;
+        return;
+      }
+      const from = c.v === 0 ? 0 : rows.ends[c.v - 1];
+      let to = c.v;
+      while (to < n && rows.ends[to] - from < PIECE_BYTES) to++;
+      if (to === c.v) to++; // one row longer than a piece
+      out.bytes(rows.bytes.subarray(from, rows.ends[to - 1]));
+      sent += to - c.v;
+      c.v = to >= n ? c.visit : to;
+      return;
+    }
+    while (c.v < c.visit && sent < limit && out.length < PIECE_BYTES) {
+      const r = c.list === null ? c.v : c.list[c.v];
+      c.v++;
+      if (!passes(c, r)) continue;
       sent++;
       if (rows) {
         out.bytes(rows.bytes.subarray(r === 0 ? 0 : rows.ends[r - 1], rows.ends[r]));
@@ -318,43 +381,51 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
       }
       out.byte(44);
       out.byte(91);
-      for (let k = 0; k < selected.length; k++) {
-        if (k > 0) out.byte(44);
-        const i = selected[k];
-        if (fromTyped[k] && numeric[i] && !g.stats[i].canonical) writeTyped(out, typed[i]);
-        else {
-          const codes = codesOf[k];
-          const cell = cellOf[k]!;
-          const at = codes ? codes[r] : r;
-          const s = codes ? (cell as Dict).values : (cell as Section);
-          out.bytes(s.bytes.subarray(at === 0 ? 0 : s.ends[at - 1], s.ends[at]));
-        }
-      }
-      out.byte(93);
+      rowAt = r;
+      col = 0;
+      return advance(c);
     }
+    if (sent >= limit) c.v = c.visit;
   };
 
   let ended = false;
-  return async () => {
+  const pump = async (): Promise<Uint8Array | null> => {
     if (ended) return null;
     for (;;) {
+      if (cur && (col >= 0 || cur.v < cur.visit)) {
+        advance(cur);
+        if (out.length >= PIECE_BYTES) return out.take();
+        continue;
+      }
+      cur = null;
       if (sent >= limit || (loading.length === 0 && next >= order.length)) {
         if (out.length > 0) return out.take();
         ended = true;
         onEnd?.(sent, bytesRead);
         return null;
       }
+      // One group per call at most: the writer gets control back between reads.
+      if (out.length > 0) return out.take();
       fill();
       const lg = await loading.shift()!;
       if (ahead > 0) fill(); // the next reads overlap this group's answer
-      answerGroup(lg);
-      if (out.length >= PIECE_BYTES) return out.take();
+      if (ended) return null;
+      cur = start(lg);
     }
   };
+  return Object.assign(pump, {
+    /** The client is gone: nothing more is read or written (reads in flight are dropped). */
+    cancel: () => {
+      ended = true;
+      cur = null;
+      next = order.length;
+      loading.length = 0;
+    },
+  });
 }
 
 /** The compiled answer to a /data request, or null when the table has no compiled form for its live version and description. */
-export async function compiledAnswer(env: Env, config: Config, entry: TableEntry, req: DataRequest, dateFormat: DateFormat): Promise<Response | null> {
+export async function compiledAnswer(env: Env, config: Config, entry: TableEntry, req: DataRequest, dateFormat: DateFormat, signal?: AbortSignal): Promise<Response | null> {
   const source = entry.source;
   if (source.kind !== "r2") return null;
   const folder = compiledFolder(source.key);
@@ -427,9 +498,9 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
       bytesRead += length - ends;
       return (await get(g++, at + ends, length - ends)).body;
     };
-    return new Response(urlDataPiped(plan.header, next, `table "${entry.code}" (compiled)`), { headers });
+    return new Response(urlDataPiped(plan.header, next, `table "${entry.code}" (compiled)`, { signal }), { headers });
   }
   const src: CompiledSource = { meta, description, read: async (g, offset, length) => new Uint8Array(await (await get(g, offset, length)).arrayBuffer()) };
   const pump = compiledRows(src, plan, read, parts, stats);
-  return new Response(urlDataBody(plan.header, pump, async () => {}, `table "${entry.code}" (compiled)`), { headers });
+  return new Response(urlDataBody(plan.header, pump, async () => pump.cancel(), `table "${entry.code}" (compiled)`, { signal }), { headers });
 }

@@ -17,16 +17,19 @@ import { compiledAnswer } from "../compiled/serve";
 import { endpoint } from "./endpoint";
 import { AppError } from "../errors";
 
-export const data = endpoint({ body: "form-or-json", auth: connectorToken, schema: DataRequest, handle: (req, { env, config }) => dataResponse(req, env, config) });
+export const data = endpoint({ body: "form-or-json", auth: connectorToken, schema: DataRequest, handle: (req, { request, env, config }) => dataResponse(req, env, config, request.signal) });
 
-async function dataResponse(req: DataRequest, env: Env, config: Config): Promise<Response> {
+async function dataResponse(req: DataRequest, env: Env, config: Config, signal: AbortSignal): Promise<Response> {
   const entry = await findTable(env, config, tableParam(req));
   const dateFormat = portalDateFormat(req.connection, config.defaultDateFormat);
   // A compiled form of the live version answers the same bytes without reading the file.
-  const compiled = await compiledAnswer(env, config, entry, req, dateFormat);
+  const compiled = await compiledAnswer(env, config, entry, req, dateFormat, signal);
   if (compiled) return compiled;
-  // Aborted when the client goes away, so a pending upstream read is cancelled at once.
+  // Aborted when the client goes away (the request's signal, or the answer's body cancelled), so a pending upstream read is cancelled at once.
   const gone = new AbortController();
+  const follow = () => gone.abort();
+  if (signal.aborted) gone.abort();
+  else signal.addEventListener("abort", follow, { once: true });
   const { description, bytes, access } = await describeTable(env, config, entry, { signal: gone.signal });
   let source: ReturnType<typeof tableRows> | NonNullable<ReturnType<typeof tableByteRows>> | undefined;
   try {
@@ -51,12 +54,14 @@ async function dataResponse(req: DataRequest, env: Env, config: Config): Promise
       },
     });
     const stop = async () => {
+      signal.removeEventListener("abort", follow);
       gone.abort();
       await rows.return(undefined);
     };
-    const body = urlDataBody(plan.header, pump, stop, `table "${entry.code}"`);
+    const body = urlDataBody(plan.header, pump, stop, `table "${entry.code}"`, { signal });
     return new Response(body, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
   } catch (err) {
+    signal.removeEventListener("abort", follow);
     if (err instanceof AppError && err.code === "FILE_CHANGED") forgetDescription(description);
     await (source ?? bytes).return(undefined);
     throw err;

@@ -8,6 +8,13 @@
  * A failure after the first byte cannot change the status any more. The body
  * then ends with an error line that makes it invalid JSON, so the portal can
  * never take a cut-off table for a complete one.
+ *
+ * Every answer is pulled: a piece is made only when the client's side asks
+ * for one (highWaterMark 0), so an answer holds at most one chunk being built
+ * (CHUNK_BYTES plus one piece) and the piece the source is on, however large
+ * the answer and however slowly (or never) the client reads. When the client
+ * goes away (the body is cancelled, or the request's signal aborts) nothing
+ * more is made and the source's read is cancelled.
  */
 import { errorBody, toAppError } from "../errors";
 import { ByteBuilder } from "../streams/byte-builder";
@@ -29,6 +36,20 @@ export type RowPump = () => Promise<Uint8Array | string | null>;
 
 export const PIECE_BYTES = 64 * 1024;
 
+/**
+ * What the writers are doing, for tests and figures: answers still open (not
+ * yet ended, failed or cancelled with their source released) and bytes
+ * handed to the runtime by urlDataBody.
+ */
+export const answerMeter = { open: 0, enqueued: 0 };
+
+export interface BodyOptions {
+  /** How often a space goes out while no row does (tests shorten it). */
+  keepaliveMs?: number;
+  /** The request's signal: when it aborts (the client is gone), the answer stops as if cancelled. */
+  signal?: AbortSignal;
+}
+
 const TICK = Symbol("tick");
 const SPACE = 32;
 const CLOSE = 93;
@@ -38,22 +59,55 @@ export function urlDataBody(
   pump: RowPump,
   cancel: () => Promise<void>,
   label: string,
-  timing: { keepaliveMs?: number } = {},
+  options: BodyOptions = {},
 ): ReadableStream<Uint8Array> {
-  const KEEPALIVE_MS = timing.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
+  const KEEPALIVE_MS = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
   const encoder = new TextEncoder();
   let first = true;
   let cancelled = false;
+  let ended = false;
   let lastSent = Date.now();
+  /** Ends the answer once: the meter counts it closed after its source was released. */
+  const end = async (release: boolean) => {
+    if (ended) return;
+    ended = true;
+    options.signal?.removeEventListener("abort", onAbort);
+    try {
+      if (release) await cancel();
+    } finally {
+      answerMeter.open--;
+    }
+  };
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: Uint8Array) => {
+    answerMeter.enqueued += chunk.byteLength;
+    controller.enqueue(chunk);
+  };
+  let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  function onAbort() {
+    if (cancelled) return;
+    cancelled = true;
+    try {
+      stream?.error(new Error("the client went away"));
+    } catch {
+      // already closed
+    }
+    void end(true).catch(() => {});
+  }
+  answerMeter.open++;
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(encoder.encode(`[${JSON.stringify(header)}`));
+        stream = controller;
+        if (options.signal?.aborted) return onAbort();
+        options.signal?.addEventListener("abort", onAbort);
+        send(controller, encoder.encode(`[${JSON.stringify(header)}`));
       },
       async pull(controller) {
+        if (cancelled) return;
         const buf = new ByteBuilder(CHUNK_BYTES + PIECE_BYTES);
         try {
           while (buf.length < CHUNK_BYTES) {
+            if (cancelled) return; // the client left while this chunk was being made
             // A slow source (a URL trickling bytes) keeps `pump` waiting: the
             // keep-alive must not wait with it.
             const next = pump();
@@ -67,14 +121,17 @@ export function urlDataBody(
                 piece = got;
                 break;
               }
+              if (cancelled) return;
               if (buf.length === 0) buf.byte(SPACE);
-              controller.enqueue(buf.take());
+              send(controller, buf.take());
               lastSent = Date.now();
             }
+            if (cancelled) return;
             if (piece === null) {
               buf.byte(CLOSE);
-              controller.enqueue(buf.take());
+              send(controller, buf.take());
               controller.close();
+              await end(false);
               return;
             }
             if (typeof piece === "string") buf.text(piece);
@@ -88,20 +145,20 @@ export function urlDataBody(
           }
           first = false;
           lastSent = Date.now();
-          controller.enqueue(buf.take());
+          send(controller, buf.take());
         } catch (err) {
           if (cancelled) return; // the client is gone: nobody to tell
           const e = toAppError(err);
           console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
           buf.text(`\n!ERROR ${JSON.stringify(errorBody(e))}\n`);
-          controller.enqueue(buf.take());
+          send(controller, buf.take());
           controller.close();
-          await cancel().catch(() => {});
+          await end(true).catch(() => {});
         }
       },
       async cancel() {
         cancelled = true;
-        await cancel();
+        await end(true);
       },
     },
     { highWaterMark: 0 },
@@ -116,8 +173,13 @@ export function urlDataBody(
  * a 143 MB answer for 0.1 s of CPU, against 0.4 s copying it through the
  * writer above). No keep-alive is needed: every stream is one R2 read away.
  * A failure ends the body with the same error line as urlDataBody's.
+ *
+ * Pulled too: a pipe moves a chunk only when the client's side took the last
+ * one (the identity stream holds none of its own), and R2 is read no faster.
+ * When the client goes away the pipe fails, which cancels the R2 read in
+ * flight, and no further stream is asked for.
  */
-export function urlDataPiped(header: readonly string[], next: () => Promise<ReadableStream<Uint8Array> | null>, label: string): ReadableStream<Uint8Array> {
+export function urlDataPiped(header: readonly string[], next: () => Promise<ReadableStream<Uint8Array> | null>, label: string, options: { signal?: AbortSignal } = {}): ReadableStream<Uint8Array> {
   // IdentityTransformStream is workerd's; Node (bench/compiled-node.ts) takes the standard one.
   const Identity = (globalThis as { IdentityTransformStream?: typeof TransformStream }).IdentityTransformStream ?? TransformStream;
   const { readable, writable } = new Identity<Uint8Array, Uint8Array>();
@@ -130,24 +192,41 @@ export function urlDataPiped(header: readonly string[], next: () => Promise<Read
       writer.releaseLock();
     }
   };
+  const { signal } = options;
+  /** Whether the readable side was cancelled: the writable is then errored (no desired size). */
+  const clientGone = () => {
+    const writer = writable.getWriter();
+    try {
+      return writer.desiredSize === null;
+    } finally {
+      writer.releaseLock();
+    }
+  };
+  answerMeter.open++;
   void (async () => {
     let started = false;
     try {
       await write(encoder.encode(`[${JSON.stringify(header)}`));
       started = true;
-      for (let part = await next(); part; part = await next()) await part.pipeTo(writable, { preventClose: true, preventAbort: true });
+      for (let part = signal?.aborted ? null : await next(); part; part = signal?.aborted ? null : await next()) {
+        await part.pipeTo(writable, { preventClose: true, preventAbort: true, signal });
+      }
+      if (signal?.aborted) throw new Error("the client went away");
       await write(new Uint8Array([CLOSE]));
       await writable.close();
     } catch (err) {
-      const e = toAppError(err);
       try {
-        if (!started) throw err; // the client is gone before the first byte
+        // The client went away (the request's signal, or its side cancelled, which errors the pipe's end): nobody to tell.
+        if (!started || signal?.aborted || clientGone()) throw err;
+        const e = toAppError(err);
         console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
         await write(encoder.encode(`\n!ERROR ${JSON.stringify(errorBody(e))}\n`));
         await writable.close();
       } catch {
         await writable.abort(err).catch(() => {}); // the client is gone: nobody to tell
       }
+    } finally {
+      answerMeter.open--;
     }
   })();
   return readable;
