@@ -14,7 +14,7 @@ import type { Bytes, FileAccess, Records } from "../../model";
 import { fileAccess, type TableFormat } from "../format";
 import { sheetRecords } from "./sheet";
 import { sniffContainer, unsupportedWorkbook } from "./sniff";
-import { readSharedStrings, type SharedStrings } from "./strings";
+import { readSharedStrings, STRINGS_XML_BYTES, stringsXmlTooLarge, type SharedStrings } from "./strings";
 import { partOf, readWorkbook, type Workbook } from "./workbook";
 import { malformed, openZip, partBytes, type Zip } from "./zip";
 
@@ -38,7 +38,8 @@ function sharedStrings(access: FileAccess, zip: Zip, book: Workbook): Promise<Sh
   let strings = stringsOfRead.get(access.read);
   if (!strings) {
     const part = book.sharedStringsPart ? partOf(zip, book.sharedStringsPart) : undefined;
-    strings = part ? readSharedStrings(partBytes(access, part), part.name) : Promise.resolve(null);
+    if (part && part.size > STRINGS_XML_BYTES) return Promise.reject(stringsXmlTooLarge(part.name, part.size));
+    strings = part ? readSharedStrings(partBytes(access, part, STRINGS_XML_BYTES), part.name) : Promise.resolve(null);
     stringsOfRead.set(access.read, strings);
     strings.catch(() => stringsOfRead.delete(access.read));
   }

@@ -5,6 +5,12 @@
  * plus 2 per char). A cell decodes its string when it is read, through a
  * small cache (columns repeat their values). Over STRINGS_BUDGET the
  * workbook is refused with the figure (docs/design/xlsx-and-exports.md §4).
+ *
+ * A read that is not compiled parses the whole table first, so what it costs
+ * is bounded by what is parsed, not by what is kept: at most STRINGS_XML_BYTES
+ * of XML and MAX_SHARED_STRINGS entries (about 2.5 s of CPU at both bounds;
+ * 2.8 M short strings in 53 MB of XML took 16 s a read while their text fit
+ * the budget several times over).
  */
 import { AppError } from "../../errors";
 import type { Bytes } from "../../model";
@@ -13,6 +19,20 @@ import { malformed } from "./zip";
 import { parseXml } from "./xml";
 
 export const STRINGS_BUDGET = 48 * 1024 * 1024;
+/** The shared strings part's inflated XML, at most (Excel's 1,000,000-row exports hold ~37 MB). */
+export const STRINGS_XML_BYTES = 48 * 1024 * 1024;
+/** Entries of the shared strings table, at most. */
+export const MAX_SHARED_STRINGS = 1_048_576;
+
+const CSV_INSTEAD = "Save the sheet as CSV UTF-8 and upload that (CSV is read as a stream, of any size).";
+
+/** The shared strings part is more XML than a read may parse. */
+export function stringsXmlTooLarge(part: string, bytes: number): AppError {
+  return new AppError(
+    "XLSX_TOO_LARGE",
+    `The workbook's shared strings (${part}) are ${(bytes / 1024 / 1024).toFixed(1)} MB of XML; at most ${STRINGS_XML_BYTES / 1024 / 1024} MB are read (every read of the sheet parses them whole): too large to serve. ${CSV_INSTEAD}`,
+  );
+}
 const CACHE_SIZE = 1024;
 /** Strings live in pages of this size (a string never spans two), so the table grows without copying. */
 const PAGE_BYTES = 1024 * 1024;
@@ -131,7 +151,7 @@ export class RichText {
   }
 }
 
-export async function readSharedStrings(bytes: Bytes, part: string, budget = STRINGS_BUDGET): Promise<SharedStrings> {
+export async function readSharedStrings(bytes: Bytes, part: string, budget = STRINGS_BUDGET, maxCount = MAX_SHARED_STRINGS): Promise<SharedStrings> {
   let strings = new SharedStrings(budget);
   const rich = new RichText();
   let inItem = false;
@@ -143,6 +163,12 @@ export async function readSharedStrings(bytes: Bytes, part: string, budget = STR
     },
     close(name) {
       if (name === "si") {
+        if (strings.count >= maxCount) {
+          throw new AppError(
+            "XLSX_TOO_LARGE",
+            `The workbook's shared strings (${part}) hold more than ${maxCount} entries; at most ${maxCount} are read (every read of the sheet parses them whole): too large to serve. ${CSV_INSTEAD}`,
+          );
+        }
         strings.add(rich.take());
         inItem = false;
       } else if (inItem) rich.close(name);
