@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
@@ -33,7 +34,7 @@ export async function startWorkerd(): Promise<Workerd> {
     bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN },
     host: "127.0.0.1",
     port: 0,
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.resume();
       stderr.resume();
     },
