@@ -8,6 +8,7 @@
  * off after CUTOFF_MS (reported as "> N s"). The select-10,000 case comes
  * last: on unfixed code it kills workerd.
  */
+import type { Readable } from "node:stream";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -56,7 +57,7 @@ const mf = new Miniflare({
   },
   host: "127.0.0.1",
   port: 0,
-  handleRuntimeStdio(stdout, stderr) {
+  handleRuntimeStdio(stdout: Readable, stderr: Readable) {
     stdout.resume();
     stderr.resume();
   },

@@ -13,6 +13,7 @@
  *
  *   npx tsx bench/xlsx-memory.ts 1000000 full put   # only these cases
  */
+import type { Readable } from "node:stream";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -50,7 +51,7 @@ async function fresh() {
     bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN },
     host: "127.0.0.1",
     port: 0,
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.resume();
       stderr.pipe(process.stderr);
     },
