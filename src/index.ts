@@ -3,6 +3,7 @@
  * route's handler runs the shared stages (routes/endpoint.ts): config →
  * decode → auth → validate → its handler.
  */
+import { logEvent } from "./log";
 import { Router, type IRequest } from "itty-router";
 import { readConfig, type Env } from "./config/config";
 import { compileChanged } from "./compiled/triggers";
@@ -67,6 +68,9 @@ router.all("*", (request) => {
   return errorResponse(new AppError("NOT_FOUND", `There is no endpoint ${path}. The connector answers POST ${list}.`));
 });
 
+/** The stable code at the head of an error message ("FILE_ENCODING_INVALID: …"), or "ERROR". */
+const errorCodeOf = (message: string): string => /^[A-Z][A-Z0-9_]{2,}\b/.exec(message)?.[0] ?? "ERROR";
+
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     // A body an early answer left half-read is read to its end first (see http/drain.ts).
@@ -78,6 +82,10 @@ export default {
   /** The Cron Trigger (wrangler.toml [triggers]): compiles tables whose live version has no compiled form yet. */
   async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
     const done = await compileChanged(env, readConfig(env));
-    for (const d of done) console.log(`compile ${d.code}: ${JSON.stringify(d.result)}`);
+    for (const { code, result } of done) {
+      // A failure's reason can quote the file's content: the log keeps its error code only.
+      const figures = result.status === "compiled" ? { rows: result.rows, groups: result.groups, bytes: result.dataSize } : result.status === "skipped" ? { reason: result.reason } : { error: errorCodeOf(result.reason) };
+      logEvent("compile", { table: code, status: result.status, ...figures }, result.status === "failed" ? "error" : "info");
+    }
   },
 } satisfies ExportedHandler<Env>;
