@@ -65,7 +65,7 @@ export default defineConfig({
           cloudflareTest(({ inject }) => {
             const origin = inject("helperOrigin");
             return {
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: "./wrangler.jsonc" },
               miniflare: {
                 bindings: {
                   CONNECTOR_TOKEN: `old-token, ${TEST_TOKEN}`,

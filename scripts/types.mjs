@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run types`: generates worker-configuration.d.ts (the Worker's Env type)
-// from wrangler.toml, with the secrets named in wrangler.secrets.env.
+// from wrangler.jsonc, with the secrets named in wrangler.secrets.env.
 // `npm run check:types` (in .ci/run): fails when the committed file is not
 // what this generates now. (wrangler 4.86's own `types --check` re-reads
 // neither --env-file nor --strict-vars, so it always says "out of date".)
@@ -38,7 +38,7 @@ if (!check) {
         .map((l) => l.replace(/import\("[^"]*\/src\/index"\)/g, 'import("src/index")'))
         .join("\n");
     if (body(fresh) !== body(target)) {
-      console.error("worker-configuration.d.ts is out of date with wrangler.toml / wrangler.secrets.env: run `npm run types` and commit it.");
+      console.error("worker-configuration.d.ts is out of date with wrangler.jsonc / wrangler.secrets.env: run `npm run types` and commit it.");
       process.exit(1);
     }
     console.log("worker-configuration.d.ts is up to date");

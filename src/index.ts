@@ -17,7 +17,7 @@ import { install } from "./routes/install";
 import { check, status, tableDescription, tableList } from "./routes/metadata";
 import { PORTAL_ENDPOINTS } from "./model";
 
-// The Durable Object class every table write locks (wrangler.toml binds it as TABLE_LOCK).
+// The Durable Object class every table write locks (wrangler.jsonc binds it as TABLE_LOCK).
 export { TableLock } from "./uploads/lock";
 
 interface Route {
@@ -79,7 +79,7 @@ export default {
     await guarded.drain();
     return response;
   },
-  /** The Cron Trigger (wrangler.toml [triggers]): compiles tables whose live version has no compiled form yet. */
+  /** The Cron Trigger (wrangler.jsonc "triggers"): compiles tables whose live version has no compiled form yet. */
   async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
     const done = await compileChanged(env, readConfig(env));
     for (const { code, result } of done) {

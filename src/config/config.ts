@@ -1,7 +1,7 @@
 /**
  * The Worker's configuration, from wrangler vars and secrets: the one place
  * that reads `env` variables. Validated on each request (cheap) so a typo in
- * wrangler.toml is a clear CONFIG_INVALID answer naming the variable, never a
+ * wrangler.jsonc is a clear CONFIG_INVALID answer naming the variable, never a
  * crash and never a silently ignored value. Messages name the variable and
  * what is wrong with it, but never echo its content: they may reach a caller
  * who is not entitled to see the configuration.
@@ -16,7 +16,7 @@ import type { DateFormat, UrlTable } from "../model";
 import { parseJson } from "../values/json";
 
 /**
- * The Worker's bindings, vars and secrets: generated from wrangler.toml (and
+ * The Worker's bindings, vars and secrets: generated from wrangler.jsonc (and
  * wrangler.secrets.env) by `npm run types` into worker-configuration.d.ts;
  * .ci/run checks that it is current. Everything in it is read by readConfig.
  */
@@ -66,7 +66,7 @@ export const DEFAULT_KEEP_VERSIONS = 5;
 export const DEFAULT_URL_MAX_BYTES = 1024 * 1024 * 1024;
 
 export function configError(variable: string, detail: string): AppError {
-  return new AppError("CONFIG_INVALID", `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) or with \`wrangler secret put\`, and redeploy.`);
+  return new AppError("CONFIG_INVALID", `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.jsonc ("vars") or with \`npm run deploy -- --set NAME=value\` (a secret), and redeploy.`);
 }
 
 const list = (value: string | undefined) =>

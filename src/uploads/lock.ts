@@ -91,7 +91,7 @@ export interface TableLease {
 
 function stub(env: Env, code: string): DurableObjectStub<TableLock> {
   const ns = env.TABLE_LOCK as DurableObjectNamespace<TableLock> | undefined;
-  if (!ns) throw new AppError("CONFIG_INVALID", "The TABLE_LOCK Durable Object binding is missing: wrangler.toml must bind the TableLock class as TABLE_LOCK (see [[durable_objects.bindings]] there).");
+  if (!ns) throw new AppError("CONFIG_INVALID", "The TABLE_LOCK Durable Object binding is missing: wrangler.jsonc must bind the TableLock class as TABLE_LOCK (see its durable_objects there).");
   return ns.get(ns.idFromName(code));
 }
 
