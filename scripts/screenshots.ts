@@ -61,7 +61,7 @@ async function upload(frame: Frame, name: string, content: string, key?: string)
 try {
   for (const lang of ["en", "ru"]) {
     await seed();
-    const context = await portalContext(tb.browser, portal.origin, lang === "ru" ? "ru-RU" : "en-GB");
+    const context = await portalContext(tb.browser, lang === "ru" ? "ru-RU" : "en-GB");
     const page = await context.newPage();
     const app = `${worker.url}/app`;
     let frame = await openApp(page, portal.origin, app, { domain: host, lang, height: "860" });
@@ -100,7 +100,7 @@ try {
   const bare = await startWorker({ CONNECTOR_TOKEN: "" });
   try {
     for (const lang of ["en", "ru"]) {
-      const context = await portalContext(tb.browser, portal.origin);
+      const context = await portalContext(tb.browser);
       const page = await context.newPage();
       const frame = await openApp(page, portal.origin, `${bare.url}/app`, { domain: host, lang, height: "520" });
       await frame.waitForSelector("main.message");

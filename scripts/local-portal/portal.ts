@@ -13,7 +13,7 @@
  * INSTALLED turns true when the page calls BX24.installFinish().
  */
 import { createServer, type Server } from "node:http";
-import { BX24_STUB, framePage } from "./frame";
+import { serveBrowserSide } from "./frame";
 
 type Item = Record<string, any>;
 
@@ -81,22 +81,7 @@ export class LocalPortal {
         this.validTokens.add("refreshed-access");
         return send(200, { access_token: "refreshed-access", refresh_token: "good-refresh-2", expires_in: 3600 });
       }
-      if (url.pathname === "/api/v1/") return res.writeHead(200, { "content-type": "text/javascript" }).end(BX24_STUB);
-      if (url.pathname === "/frame") return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(framePage(url.searchParams));
-      if (url.pathname === "/_bx24/installFinish") {
-        this.installFinishCalls++;
-        this.installed = true;
-        return send(200, { ok: true });
-      }
-      if (url.pathname === "/_bx24/refresh") {
-        // BX24.refreshAuth: a new access token for the same user of the same app.
-        const old = url.searchParams.get("token") ?? "";
-        const fresh = `fresh-access-${++this.freshTokens}`;
-        this.validTokens.add(fresh);
-        const who = this.tokenApps.get(old);
-        if (who) this.tokenApps.set(fresh, who);
-        return send(200, { access_token: fresh, refresh_token: "good-refresh", expires_in: 3600, domain: url.host, member_id: "member-1" });
-      }
+      if (serveBrowserSide(this, req, res, url)) return;
       const m = /^\/rest\/([\w.]+)\.json$/.exec(url.pathname);
       if (!m) return send(404, { error: "NOT_FOUND" });
       const method = m[1];
