@@ -15,7 +15,7 @@
  * false; BX24.installFinish() then reloads the frame into the handler path,
  * as the real library does (sdk/bx24-js-sdk/system-functions/bx24-install-finish.md).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { LocalPortal } from "./portal";
 
@@ -88,14 +88,18 @@ export function applicationTokenOf(portal: LocalPortal): string {
 
 /**
  * Makes GET / the portal's page for `app` (npm run portal): an administrator
- * of this portal with a token of that app, and a portal-wide member_id.
+ * of this portal with a token of that app. The member_id and the application
+ * token follow from the app's code, so every run is the same installation to
+ * the Worker's bucket (which keeps the recorded application token).
  */
 export function showLocalApp(portal: LocalPortal, app: LocalApp): void {
   const state = stateOf(portal);
   const token = hex(16);
+  const derived = (label: string) => createHash("sha256").update(`${label}:${app.code}`).digest("hex").slice(0, 32);
   portal.validTokens.add(token);
   portal.tokenApps.set(token, { app: app.code, admin: true });
-  state.memberId = hex(16);
+  state.memberId = derived("member_id");
+  state.applicationToken = derived("application_token");
   state.site = { ...app, token, refresh: hex(16) };
 }
 
