@@ -121,11 +121,12 @@ export async function framePage(request: Request, body: Record<string, unknown>,
     const domain = (form.DOMAIN ?? "").trim().toLowerCase();
     if (domain !== "" && domain !== portal.host) throw portalRefused();
     const user = await verifyPortalToken(config, form.AUTH_ID, { requireAdmin: true });
+    const member = (form.member_id ?? "").slice(0, 128);
     let install: Boot["install"];
     if (user.installed === false) {
       // Verified, and the first install: this installation's token (newer portals send it in the frame).
       const token = form.APPLICATION_TOKEN;
-      if (token !== undefined && APPLICATION_TOKEN_RE.test(token)) await recordApplicationToken(env.DATA, token, form.member_id);
+      if (token !== undefined && APPLICATION_TOKEN_RE.test(token)) await recordApplicationToken(env.DATA, token, member || undefined);
       try {
         // A file that cannot be described is reported and skipped: the connector, the source and the
         // other datasets are what the installation needs; that table gets its dataset from the page later.
@@ -135,7 +136,6 @@ export async function framePage(request: Request, body: Record<string, unknown>,
         install = { lines: [{ object: "portal", outcome: "failed", detail: explain(err) }], failed: true };
       }
     }
-    const member = (form.member_id ?? "").slice(0, 128);
     const session = await issueSession(env, portal, user.accessToken, member);
     const boot: Boot = { lang, session: session.token, expires: session.expires, portal: portal.origin, member, accept: UPLOAD_ACCEPT, ...(install ? { install } : {}) };
     return htmlResponse(shell(boot, config), 200, config);
