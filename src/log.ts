@@ -1,6 +1,6 @@
 /**
  * The Worker's log lines: one JSON object per event, so that Workers Logs
- * (wrangler.toml [observability]) can search them by field. A line carries the
+ * (wrangler.jsonc "observability") can search them by field. A line carries the
  * event's name and its figures (table code, sizes, counts, durations, error
  * codes) and never a secret, a token, a portal address with credentials or a
  * cell value.

@@ -114,7 +114,7 @@ describe("the app page's HTML answers", () => {
     expect(res.headers.get("content-security-policy")).toContain("frame-ancestors *");
     const html = await res.text();
     expect(html).toContain("<h1>The connector is not set up yet</h1>");
-    expect(html).toContain("<li>PORTAL_URL: the portal&#39;s address, in wrangler.toml [vars], like PORTAL_URL = &#34;https://example.bitrix24.com&#34;.</li>");
+    expect(html).toContain("<li>PORTAL_URL: the portal&#39;s address, set with `npm run deploy -- --set PORTAL_URL=https://example.bitrix24.com` (or `wrangler secret put PORTAL_URL`).</li>");
     expect(html).toContain("<li>BITRIX_CLIENT_ID: ");
     expect(html).toContain("<li>WORKER_URL: ");
     expect(html).not.toContain("<li>CONNECTOR_TOKEN");
