@@ -56,10 +56,12 @@ export function redirectTarget(from: URL, location: string | null, table: string
   if (location === null || location.trim() === "") {
     throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(from)} answered a redirect without a Location to follow. ${fix}`);
   }
-  if (!URL.canParse(location, from)) {
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
     throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(from)} redirects to ${JSON.stringify(shownUrl(location.slice(0, 200)))}, which is not a valid address. ${fix}`);
   }
-  const next = new URL(location, from);
   if (from.protocol === "https:" && next.protocol === "http:") {
     throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(from)} redirects to the unencrypted ${shownUrl(next)}; only https redirects are followed from an https address. Publish the file at an https address.`);
   }
