@@ -95,6 +95,12 @@ export interface ReadOptions {
   access?: FileAccess;
   /** The bytes are a whole upload being checked before it is stored. */
   upload?: boolean;
+  /**
+   * Hears a decision this read made that the reader had left open (CSV: the
+   * encoding of a file whose first bytes are ASCII), as the reader that reads
+   * with it. The read's own state: the reader itself never changes.
+   */
+  onDecided?: (reader: RecordReader) => void;
 }
 
 /**
@@ -129,8 +135,9 @@ export interface RecordReader {
    * What the format decided about the file (CSV: encoding and dialect), as
    * plain JSON: kept in the file's manifest and handed back to the format's
    * detect (DetectHints.decided) so that a later read decides nothing again.
-   * A function: a decision left open by the first bytes (an ASCII prefix) may
-   * be made while the file is read.
+   * Decided once, when the reader is made: a decision its first bytes left
+   * open (an ASCII prefix) is made by each read for itself, and reported by
+   * ReadOptions.onDecided, never written back here.
    */
   decisions?: () => ReaderDecisions;
 }
