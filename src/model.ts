@@ -48,8 +48,10 @@ export interface Column {
   name: string;
   type: ColumnType;
   slashOrder: SlashOrder;
-  /** How its numbers are written; absent: plain numbers (and `1 234,5` when the table reads a decimal comma). */
+  /** How its numbers are written; absent: the table's decimal separator, no thousands groups but spaces. */
   numberFormat?: NumberFormat;
+  /** The sidecar declares its type: a numeric column then also reads `007` and `1e5` (values/numbers.ts readNumber). */
+  declared?: boolean;
 }
 
 /** A byte stream (an R2 object, a URL body, an upload): see streams/bytes.ts. */
