@@ -153,6 +153,16 @@ const COLUMNS: { name: string; delimiter: string; sample: (i: number) => string;
 const zero = (v: unknown) => (v === 0 ? 0 : v);
 const bit = (f: NumberFormat) => 1 << NUMBER_FORMATS.findIndex((g) => g.decimal === f.decimal && g.group === f.group);
 
+/** The convention's rules are inference's: an inferred column's cell is a number exactly when inference reads it so; no integer is rounded. */
+function followsRules(c: (typeof COLUMNS)[number], t: string, value: unknown): void {
+  if (!c.declared) {
+    const shape = numberShape(t);
+    const fits = shape !== null && (shape.fits & bit(c.format)) !== 0;
+    expect(value !== null).toBe(fits && (c.type === "double" || Number.isInteger(value)));
+  }
+  if (typeof value === "number" && Number.isInteger(value)) expect(Math.abs(value)).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+}
+
 /** A one-column description as describe makes it (for the writers on their own). */
 function described(c: (typeof COLUMNS)[number]): Description {
   const column: Column = { code: "V", name: "v", type: c.type, slashOrder: "dmy", numberFormat: c.format, ...(c.declared ? { declared: true } : {}) };
@@ -186,14 +196,7 @@ describe("property: for any cell, the text writer, the byte writer and the filte
         const text = byTextWriter(d, t);
         expect(zero(JSON.parse(text))).toEqual(zero(value)); // JSON has one zero
         expect(byByteWriter(d, t)).toBe(text);
-        // The convention's rules are inference's: an inferred column's cell is a number exactly when inference would read it so.
-        if (!c.declared) {
-          const shape = numberShape(t);
-          const fits = shape !== null && (shape.fits & bit(c.format)) !== 0;
-          expect(value !== null).toBe(fits && (c.type === "double" || Number.isInteger(value)));
-        }
-        // Never a rounded integer.
-        if (typeof value === "number" && Number.isInteger(value)) expect(Math.abs(value)).toBeLessThanOrEqual(Number.MAX_SAFE_INTEGER);
+        followsRules(c, t, value);
       }),
       { seed: SEED, numRuns: 3000 },
     );
@@ -224,6 +227,7 @@ describe("property: for any cells after the sample, the text reading, the byte r
         expect(description.columns[1]).toMatchObject({ type: c.type, numberFormat: c.format });
         const convert = convertersFor(description)[1];
         const want = cells.map((t) => zero(convert(t)));
+        cells.forEach((t, k) => followsRules(c, t, want[k]));
         const late = (rows: unknown[][]) => rows.slice(1 + SAMPLE).map((r) => zero(r[1]));
         expect(late(await streamed(entry, false))).toEqual(want);
         expect(late(await streamed(entry, true))).toEqual(want);
