@@ -332,7 +332,10 @@ function applyDeclaredColumns(columns: Column[], keys: string[], declared: Sidec
     if (i < 0) throw schemaError(where, `columns: "${header}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
     if (override.code) columns[i].code = override.code;
     if (override.name) columns[i].name = override.name;
-    if (override.type) columns[i].type = override.type;
+    if (override.type) {
+      columns[i].type = override.type;
+      columns[i].declared = true;
+    }
   }
   const codes = new Set<string>();
   for (const c of columns) {
@@ -397,7 +400,11 @@ export async function fromManifest(entry: TableEntry, manifest: Manifest, declar
   const src = entry.source;
   const access = bucket && src.kind === "r2" && !src.gzip ? rangeAccess(bucket, src.key, manifest.etag) : {};
   const reader = await format.detect({ sample: new Uint8Array(0), complete: false, ...access }, { name, declared, decided: manifest.reader });
-  return { ...manifest.description, reader };
+  // The sidecar (whose version the manifest was kept for) says which types are declared: they read numbers as declared ones do.
+  const plain = manifest.description;
+  const typed = declaredTypeColumns(plain, declared);
+  const columns = plain.columns.map((c, i) => (typed.has(i) && !c.declared ? { ...c, declared: true } : c));
+  return { ...plain, columns, reader };
 }
 
 /**
