@@ -150,9 +150,11 @@ function main(argv) {
   }
 
   const shown = url ?? "https://<your worker>.workers.dev";
+  // In a build system (Workers Builds, CI) the log is kept: a made-up token is set, never printed.
+  const printable = !(process.env.CI || process.env.WORKERS_CI);
   console.log(`
 Done${dry ? " (dry run)" : ""}. The Worker: ${shown}
-${GENERATED.filter((n) => n in secrets && !dry).map((n) => `${n} was set to a new random value: ${secrets[n]}\n  (keep it: ${n === "CONNECTOR_TOKEN" ? "the app page registers it with the portal for you; the command line needs it" : "npm run upload needs it"}; it is not shown again)`).join("\n")}
+${GENERATED.filter((n) => n in secrets && !dry).map((n) => (printable ? `${n} was set to a new random value: ${secrets[n]}\n  (keep it: ${n === "CONNECTOR_TOKEN" ? "the app page registers it with the portal for you; the command line needs it" : "npm run upload needs it"}; it is not shown again)` : `${n} was set to a new random value (not printed here: set your own with --set ${n}=… if you need to know it)`)).join("\n")}
 In your portal: Developer resources → Other → Local application (Разработчикам → Другое → Локальное приложение):
   type:                     server-side, with a user interface ("Script only" unchecked)
   handler path:             ${shown}/app

@@ -45,9 +45,9 @@ if (args[0] === "whoami") {
   return { bin, calls: () => readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) };
 }
 
-function deploy(bin: string, args: string[] = []): Promise<{ code: number; out: string }> {
+function deploy(bin: string, args: string[] = [], env: Record<string, string | undefined> = { CI: undefined, WORKERS_CI: undefined }): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, "scripts", "deploy.mjs"), ...args], { cwd: root, env: { ...process.env, WRANGLER: bin } }, (err, stdout, stderr) =>
+    execFile(process.execPath, [join(root, "scripts", "deploy.mjs"), ...args], { cwd: root, env: { ...process.env, ...env, WRANGLER: bin } }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
   });
@@ -89,6 +89,17 @@ describe("npm run deploy", () => {
     expect(r.out).toContain(`handler path:             ${WORKER}/app`);
     expect(r.out).toContain(`initial installation path: ${WORKER}/install`);
     expect(r.out).toContain("permissions (scope):      biconnector");
+    expect(r.out).toContain(`CONNECTOR_TOKEN was set to a new random value: ${put("CONNECTOR_TOKEN")}`);
+  });
+
+  it("in a build system (Workers Builds, CI) the tokens it makes up are set, never printed", async () => {
+    const w = stubWrangler();
+    const r = await deploy(w.bin, [], { CI: undefined, WORKERS_CI: "1" });
+    expect(r.code).toBe(0);
+    const values = w.calls().filter((c) => c.args[0] === "secret" && c.args[1] === "put").map((c) => c.stdin);
+    expect(values.length).toBe(3);
+    for (const v of values.slice(1)) expect(r.out).not.toContain(v);
+    expect(r.out).toContain("CONNECTOR_TOKEN was set to a new random value (not printed here");
   });
 
   it("a second run keeps the existing bucket and secrets", async () => {
