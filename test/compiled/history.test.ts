@@ -136,7 +136,7 @@ async function freshAnswers(all: Table[]): Promise<string[]> {
   forgetDescriptions();
   forgetMetas();
   const metas: { key: string; body: ArrayBuffer; customMetadata?: Record<string, string> }[] = [];
-  for (const o of (await env.DATA.list({ prefix: COMPILED_PREFIX, include: ["customMetadata"] })).objects) {
+  for (const o of (await env.DATA.list({ prefix: COMPILED_PREFIX })).objects) {
     if (!o.key.endsWith(".meta.json")) continue;
     const obj = (await env.DATA.get(o.key))!;
     metas.push({ key: o.key, body: await obj.arrayBuffer(), customMetadata: obj.customMetadata });
