@@ -35,7 +35,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/config";
 import { AppError } from "../errors";
-import { baseTableCode, SIDECAR_SUFFIX } from "../rules/naming";
+import { baseTableCode, sidecarTable } from "../rules/naming";
 
 /** How long a lease lasts without renewal. */
 export const LEASE_MS = 30_000;
@@ -75,8 +75,7 @@ export class TableLock extends DurableObject<Env> {
 
 /** The lock's name for an object key: the base table code of the table file (a sidecar's is its table's). */
 export function lockName(key: string): string {
-  const table = key.toLowerCase().endsWith(SIDECAR_SUFFIX) ? key.slice(0, -SIDECAR_SUFFIX.length) : key;
-  return baseTableCode(table);
+  return baseTableCode(sidecarTable(key) ?? key);
 }
 
 /** A held lease, for the write running under it. */
