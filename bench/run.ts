@@ -149,7 +149,7 @@ const cpuSeconds = (pid: number) => {
  */
 async function load(w: Worker, key: string, file: string): Promise<void> {
   if (statSync(file).size > 256 * MB) return void (await upload(w, key, file));
-  const bucket = await w.mf.getR2Bucket("DATA");
+  const bucket = (await w.mf.getR2Bucket("DATA")) as unknown as R2Bucket;
   const buf = readFileSync(file);
   await bucket.put(key, buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }

@@ -59,7 +59,7 @@ async function fresh() {
   const url = (await mf.ready).href.replace(/\/$/, "");
   const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
   const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
-  return { mf, url, pid, bucket: await mf.getR2Bucket("DATA") };
+  return { mf, url, pid, bucket: (await mf.getR2Bucket("DATA")) as unknown as R2Bucket };
 }
 let { mf, url, pid, bucket } = await fresh();
 

@@ -16,9 +16,9 @@ import type { DateFormat, UrlTable } from "../model";
 import { parseJson } from "../values/json";
 
 /**
- * The Worker's bindings, vars and secrets: generated from wrangler.jsonc (and
- * wrangler.secrets.env) by `npm run types` into worker-configuration.d.ts;
- * .ci/run checks that it is current. Everything in it is read by readConfig.
+ * The Worker's bindings, vars and secrets: generated from wrangler.jsonc by
+ * `npm run types` into worker-configuration.d.ts, the secrets' names declared
+ * in src/secrets.d.ts; .ci/run checks that both are current. Everything in it is read by readConfig.
  */
 export type Env = Cloudflare.Env;
 
