@@ -68,9 +68,6 @@ router.all("*", (request) => {
   return errorResponse(new AppError("NOT_FOUND", `There is no endpoint ${path}. The connector answers POST ${list}.`));
 });
 
-/** The stable code at the head of an error message ("FILE_ENCODING_INVALID: …"), or "ERROR". */
-const errorCodeOf = (message: string): string => /^[A-Z][A-Z0-9_]{2,}\b/.exec(message)?.[0] ?? "ERROR";
-
 export default {
   async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
     // A body an early answer left half-read is read to its end first (see http/drain.ts).
@@ -84,7 +81,7 @@ export default {
     const done = await compileChanged(env, readConfig(env));
     for (const { code, result } of done) {
       // A failure's reason can quote the file's content: the log keeps its error code only.
-      const figures = result.status === "compiled" ? { rows: result.rows, groups: result.groups, bytes: result.dataSize } : result.status === "skipped" ? { reason: result.reason } : { error: errorCodeOf(result.reason) };
+      const figures = result.status === "compiled" ? { rows: result.rows, groups: result.groups, bytes: result.dataSize } : result.status === "skipped" ? { reason: result.reason } : { error: result.error };
       logEvent("compile", { table: code, status: result.status, ...figures }, result.status === "failed" ? "error" : "info");
     }
   },

@@ -22,6 +22,8 @@ import type { Config, Env } from "../config/config";
 import type { TableEntry } from "../model";
 import { compiledMetadata, compileTable, isCompiled, madeFrom, readingInputs, type CompileResult } from "./compile";
 import { attemptKey, compiledFolder } from "./layout";
+import { AppError } from "../errors";
+import { logEvent } from "../log";
 
 /** Uploads up to this size are compiled before the upload's answer; larger ones by the next cron run. */
 export const COMPILE_ON_UPLOAD_BYTES = 16 * 1024 * 1024;
@@ -33,14 +35,18 @@ export async function compileAfterUpload(env: Env, config: Config, entry: TableE
   try {
     await compileTable(env, config, entry);
   } catch (err) {
-    console.error(`compiling ${entry.code} after its upload failed (the cron run retries): ${(err as Error).message}`);
+    // The cron run retries; the message can quote the file, so the log keeps its code.
+    logEvent("compile", { table: entry.code, status: "failed", after: "upload", error: err instanceof AppError ? err.code : (err as Error).name }, "error");
   }
 }
 
 /** Compiles every R2 table whose live reading has no compiled form yet, oldest budget first; returns what was done. */
-export async function compileChanged(env: Env, config: Config, budgetMs = CRON_BUDGET_MS): Promise<{ code: string; result: CompileResult | { status: "failed"; reason: string } }[]> {
+/** A compilation that threw: its reason (kept in the attempt marker) and its error code (for the log, which never quotes a file). */
+export type CompileFailure = { status: "failed"; reason: string; error: string };
+
+export async function compileChanged(env: Env, config: Config, budgetMs = CRON_BUDGET_MS): Promise<{ code: string; result: CompileResult | CompileFailure }[]> {
   const deadline = Date.now() + budgetMs;
-  const done: { code: string; result: CompileResult | { status: "failed"; reason: string } }[] = [];
+  const done: { code: string; result: CompileResult | CompileFailure }[] = [];
   let first = true;
   for (const entry of await listTables(env, config)) {
     if (entry.source.kind !== "r2" || Date.now() > deadline) continue;
@@ -54,11 +60,11 @@ export async function compileChanged(env: Env, config: Config, budgetMs = CRON_B
     const hadWholeBudget = first;
     first = false;
     await env.DATA.put(marker, JSON.stringify({ started: new Date().toISOString() }), { customMetadata: compiledMetadata(inputs) });
-    let result: CompileResult | { status: "failed"; reason: string };
+    let result: CompileResult | CompileFailure;
     try {
       result = await compileTable(env, config, entry, { deadline });
     } catch (err) {
-      result = { status: "failed", reason: (err as Error).message };
+      result = { status: "failed", reason: (err as Error).message, error: err instanceof AppError ? err.code : (err as Error).name };
     }
     if (result.status === "failed") await env.DATA.put(marker, JSON.stringify({ failed: result.reason }), { customMetadata: compiledMetadata(inputs) });
     // Out of time after others took part of the run, or the source changed meanwhile: the next run tries again.

@@ -36,6 +36,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/config";
 import { AppError } from "../errors";
 import { baseTableCode, sidecarTable } from "../rules/naming";
+import { logEvent } from "../log";
 
 /** How long a lease lasts without renewal. */
 export const LEASE_MS = 30_000;
@@ -130,6 +131,6 @@ export async function withTableLock<T>(env: Env, key: string, write: (lease: Tab
     return await write(lease);
   } finally {
     // A release that fails only leaves the lease to expire.
-    await lock.release(holder).catch((err: unknown) => console.error("table lock release failed", err));
+    await lock.release(holder).catch((err: unknown) => logEvent("lock_release_failed", { error: (err as Error).name }, "error"));
   }
 }
