@@ -102,7 +102,7 @@ describe("item 4: leading zeros, exponents and long integers after the sample", 
     expect(await compiledLateValues("amounts.csv")).toEqual(want);
   });
 
-  it("a column declared int reads 00012 and 1e5 (README), and integers only while exact", async () => {
+  it("a column declared int reads 00012 and 1e5 (docs/formats.md), and integers only while exact", async () => {
     await put("declared.csv", csvOf(",", (i) => String(i), [...odd, "9007199254740991", "1e300"]));
     await put("declared.csv.schema.json", JSON.stringify({ columns: { v: { type: "int" } } }));
     const want = [null, 1234567890123456, 12, 100000, -7, 123456789012345, 42, 9007199254740991, null];
