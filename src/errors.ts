@@ -9,7 +9,7 @@
 
 import { logEvent } from "./log";
 
-/** Each error code's HTTP status: the README's Errors table. */
+/** Each error code's HTTP status: docs/reference.md's Errors table. */
 export const STATUS = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
