@@ -96,7 +96,11 @@ export class Portal {
       if (!parsed.ok) throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, res.status);
       const json = parsed.value;
       const err = errorOf(json);
-      if (err === null && res.ok) return (json as { result: T }).result;
+      if (err === null && res.ok) {
+        // A 200 without an object (an empty body, `null`, a bare value) is no answer: say so rather than fail on reading it.
+        if (json === null || typeof json !== "object") throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, no result object: ${text.slice(0, 200)}`, res.status);
+        return (json as { result: T }).result;
+      }
       const code = err?.code ?? `HTTP_${res.status}`;
       if ((RETRYABLE.has(code) || res.status === 503 || res.status === 429) && attempt < this.maxRetries) {
         await new Promise((r) => setTimeout(r, this.retryBaseMs * 2 ** attempt));
