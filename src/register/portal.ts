@@ -114,12 +114,16 @@ export class Portal {
     }
   }
 
-  /** All items of a list method, page by page (50 per page). */
+  /**
+   * All items of a list method, page by page (50 per page), in id order: the
+   * list pages say that without `order` nothing is sorted, so pages of an
+   * unsorted list could skip or repeat items.
+   */
   async list(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> {
     const all: Record<string, unknown>[] = [];
     let previous = "";
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const items = itemsOf(await this.call<unknown>(method, { ...params, page }));
+      const items = itemsOf(await this.call<unknown>(method, { order: { id: "ASC" }, ...params, page }));
       // A portal that ignores `page` answers the first page again: stop rather than loop.
       const first = JSON.stringify(items[0] ?? null);
       if (page > 1 && first === previous) return all;

@@ -62,3 +62,18 @@ describe("Portal.call", () => {
     expect((err as PortalError).code).toBe("BAD_RESPONSE");
   });
 });
+
+describe("Portal.list", () => {
+  it("asks for a stable order, so pages of a list the portal does not sort by itself neither skip nor repeat items", async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => i + 1);
+    const fetchFn = (async (_input: string | URL | Request, init?: RequestInit) => {
+      const p = JSON.parse(String(init?.body)) as { page: number; order?: Record<string, string> };
+      // Without `order` the portal does not sort (connector-list.md): here each query comes back in its own order.
+      const sorted = p.order?.id?.toUpperCase() === "ASC" ? ids : p.page % 2 ? [...ids].reverse() : ids;
+      return Response.json({ result: sorted.slice((p.page - 1) * 50, p.page * 50).map((id) => ({ id })) });
+    }) as typeof fetch;
+    const portal = new Portal({ auth: { kind: "oauth", portal: "https://example.bitrix24.com", accessToken: "t" }, fetch: fetchFn });
+    const got = (await portal.list("biconnector.table.list")).map((i) => i.id as number);
+    expect(got.sort((a, b) => a - b)).toEqual(ids);
+  });
+});
