@@ -47,7 +47,7 @@ function run(args, { input, quiet } = {}) {
   if (r.error) throw new Stop(`could not run wrangler (${WRANGLER}): ${r.error.message}. Run \`npm install\` first.`);
   const out = `${r.stdout ?? ""}${r.stderr ?? ""}`;
   if (!quiet && r.status !== 0) process.stderr.write(out);
-  return { ok: r.status === 0, out };
+  return { ok: r.status === 0, out, stdout: r.stdout ?? "" };
 }
 
 /** A command that changes something: run, or only printed in a dry run. */
@@ -83,15 +83,20 @@ function ensureBucket(dry) {
 const enableR2 = () =>
   "R2 is not enabled on this Cloudflare account. Open the Cloudflare dashboard → R2 Object Storage → enable it (the free tier needs no payment for small data, but Cloudflare asks for a payment method once), then run `npm run deploy` again.";
 
-/** The names of the secrets the Worker has (empty before its first deploy). */
+/**
+ * The names of the secrets the Worker has (empty before its first deploy), or
+ * null when wrangler could not say: then nothing may be taken for unset, or a
+ * token the portal's source and the upload CLI hold would be replaced. Only
+ * wrangler's stdout is JSON (its warnings, on stderr, carry brackets too).
+ */
 function secretNames() {
-  const { ok, out } = run(["secret", "list", "--format", "json"], { quiet: true });
-  if (!ok) return new Set();
-  const start = out.indexOf("[");
+  const { ok, stdout } = run(["secret", "list", "--format", "json"], { quiet: true });
+  if (!ok) return null;
   try {
-    return new Set(JSON.parse(out.slice(start, out.lastIndexOf("]") + 1)).map((s) => s.name));
+    const list = JSON.parse(stdout.slice(stdout.indexOf("["), stdout.lastIndexOf("]") + 1));
+    return Array.isArray(list) ? new Set(list.map((s) => s.name)) : null;
   } catch {
-    return new Set();
+    return null;
   }
 }
 
@@ -118,7 +123,8 @@ function main(argv) {
   for (const pair of values.set ?? []) {
     const eq = pair.indexOf("=");
     const name = pair.slice(0, eq);
-    if (eq < 1 || !SETTINGS.includes(name)) throw new Stop(`--set takes NAME=value with NAME one of ${SETTINGS.join(", ")} (got "${pair}").`);
+    // The value is never echoed: it may be a token.
+    if (eq < 1 || !SETTINGS.includes(name)) throw new Stop(`--set takes NAME=value with NAME one of ${SETTINGS.join(", ")} (got "${eq < 0 ? "a value without NAME=" : name}").`);
     given[name] = pair.slice(eq + 1);
   }
   if (values.portal) given.PORTAL_URL = values.portal;
@@ -138,7 +144,10 @@ function main(argv) {
     url = url ?? learned;
     if (!url && !dry) throw new Stop("wrangler printed no workers.dev address (is workers.dev switched off for this Worker?): give the Worker's address with --url https://….");
   }
-  const have = secretNames();
+  const listed = secretNames();
+  // Before the first deploy (a dry run) there is no Worker to list; after a deploy a failed list must not pass for "none set".
+  if (listed === null && !onlySet && !dry) throw new Stop("could not list the Worker's secrets (see `npx wrangler secret list`); nothing was set, so no existing token was replaced. Run `npm run deploy` again.");
+  const have = listed ?? new Set();
   const secrets = { ...given };
   if (!onlySet) {
     if (url && !given.WORKER_URL && !have.has("WORKER_URL")) secrets.WORKER_URL = url;

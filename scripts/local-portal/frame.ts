@@ -194,9 +194,12 @@ openApp(cfg.stage === "install" ? cfg.install : cfg.handler);
  * GET /frame?app=<handler URL>&install=<install URL>&token=&lang=&domain=&frame=older&height=:
  * the tests' portal page (DOMAIN defaults to the portal's own host).
  */
-function testFramePage(portal: LocalPortal, q: URLSearchParams, origin: string): string {
+function testFramePage(portal: LocalPortal, q: URLSearchParams, origin: string): string | null {
+  // Only http(s) addresses: the page posts a form to them in its own frame, where a javascript: or data: one would run as the portal.
+  const web = (v: string | null) => v === null || /^https?:\/\/[^/]/i.test(v);
+  if (!web(q.get("app")) || !web(q.get("install")) || q.get("app") === null) return null;
   return portalPage(portal, {
-    handler: q.get("app") ?? "",
+    handler: q.get("app")!,
     install: q.get("install") ?? undefined,
     token: q.get("token") ?? "good-access",
     refresh: "good-refresh",
@@ -246,9 +249,12 @@ export function serveBrowserSide(portal: LocalPortal, req: IncomingMessage, res:
       html(page);
       return true;
     }
-    case "/frame":
-      html(testFramePage(portal, url.searchParams, origin));
+    case "/frame": {
+      const page = testFramePage(portal, url.searchParams, origin);
+      if (page === null) res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("app and install must be http(s) addresses\n");
+      else html(page);
       return true;
+    }
     case "/api/v1/":
       res.writeHead(200, { "content-type": "text/javascript" }).end(BX24_STUB);
       return true;

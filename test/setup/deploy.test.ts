@@ -10,7 +10,7 @@ const root = join(import.meta.dirname, "..", "..");
 const WORKER = "https://bitrix24-bi-files-connector.acme.workers.dev";
 
 /** A wrangler that logs each call (argv and stdin) and answers as wrangler 4 prints. */
-function stubWrangler(state: { loggedIn?: boolean; r2?: "enabled" | "disabled"; bucket?: boolean; secrets?: string[] } = {}): { bin: string; calls: () => { args: string[]; stdin: string }[] } {
+function stubWrangler(state: { loggedIn?: boolean; r2?: "enabled" | "disabled"; bucket?: boolean; secrets?: string[]; secretListWarning?: string; secretListFails?: boolean } = {}): { bin: string; calls: () => { args: string[]; stdin: string }[] } {
   const dir = mkdtempSync(join(tmpdir(), "wrangler-stub-"));
   const log = join(dir, "calls.jsonl");
   writeFileSync(log, "");
@@ -35,6 +35,8 @@ if (args[0] === "whoami") {
 } else if (args[0] === "deploy") {
   console.log("Total Upload: 512.00 KiB / gzip: 120.00 KiB\\nUploaded bitrix24-bi-files-connector (3.10 sec)\\nDeployed bitrix24-bi-files-connector triggers (0.90 sec)\\n  ${WORKER}\\n  schedule: */10 * * * *\\nCurrent Version ID: 00000000-0000-0000-0000-000000000000");
 } else if (cmd === "secret list --format") {
+  if (s.secretListFails) { console.error("✘ [ERROR] A request to the Cloudflare API failed. [code: 10013]"); process.exit(1); }
+  if (s.secretListWarning) console.error(s.secretListWarning);
   console.log(JSON.stringify(s.secrets.map((name) => ({ name, type: "secret_text" }))));
 } else if (cmd === "secret put " + args[2]) {
   console.log("🌀 Creating the secret for the Worker \\"bitrix24-bi-files-connector\\"\\n✨ Success! Uploaded secret " + args[2]);
@@ -107,6 +109,30 @@ describe("npm run deploy", () => {
     const r = await deploy(w.bin);
     expect(r.code).toBe(0);
     expect(commands(w.calls())).toEqual(["whoami", "r2 bucket list", "deploy", "secret list --format json"]);
+  });
+
+  it("a warning wrangler writes next to the secret list does not make it replace the tokens the portal and the uploads use", async () => {
+    const w = stubWrangler({ bucket: true, secrets: ["CONNECTOR_TOKEN", "UPLOAD_TOKEN", "WORKER_URL"], secretListWarning: "▲ [WARNING] The version of Wrangler you are using is now out-of-date. [see https://developers.cloudflare.com]" });
+    const r = await deploy(w.bin);
+    expect(r.code).toBe(0);
+    expect(commands(w.calls())).toEqual(["whoami", "r2 bucket list", "deploy", "secret list --format json"]);
+  });
+
+  it("a secret list that fails after the deploy stops rather than replacing the tokens", async () => {
+    const w = stubWrangler({ bucket: true, secrets: ["CONNECTOR_TOKEN", "UPLOAD_TOKEN", "WORKER_URL"], secretListFails: true });
+    const r = await deploy(w.bin);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("could not list the Worker's secrets");
+    expect(commands(w.calls()).filter((c) => c.startsWith("secret put"))).toEqual([]);
+  });
+
+  it("a mistyped --set never echoes the value (it may be a token)", async () => {
+    const w = stubWrangler();
+    const r = await deploy(w.bin, ["--set", "CONECTOR_TOKEN=s3cr3t-value"]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("--set takes NAME=value");
+    expect(r.out).toContain("CONECTOR_TOKEN");
+    expect(r.out).not.toContain("s3cr3t-value");
   });
 
   it("--set gives a setting afterwards without deploying", async () => {
