@@ -21,7 +21,7 @@ describe("frameFields", () => {
 
 describe("the BX24 library", () => {
   it("comes from api.bitrix24.com for a real portal; the CSP allows its two hosts and nothing else", () => {
-    for (const portal of ["https://example.bitrix24.com", "https://portal.example.ru", "http://127.0.0.1.example.com", "http://10.0.0.5"]) {
+    for (const portal of ["https://example.bitrix24.com", "https://portal.example.ru", "https://127.0.0.1.example.com", "https://10.0.0.5"]) {
       expect([portal, bx24Script(configFor(portal))]).toEqual([portal, "//api.bitrix24.com/api/v1/"]);
       expect([portal, scriptSrc(portal)]).toEqual([portal, "'self' api.bitrix24.com api.bitrix24.tech"]);
     }

@@ -76,6 +76,11 @@ const list = (value: string | undefined) =>
     .filter((t) => t !== "");
 
 /** An http(s) origin, or a CONFIG_INVALID naming the variable (the value itself is not echoed). */
+/** A host on this machine: where `npm run portal` and the tests run a portal; no real portal or Worker is there. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
 function originOf(variable: string, value: string): URL {
   let url: URL;
   try {
@@ -83,7 +88,8 @@ function originOf(variable: string, value: string): URL {
   } catch {
     throw configError(variable, "it is not an absolute address; write it with the scheme, like https://example.bitrix24.com");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw configError(variable, "it must start with https:// (or http:// for local tests)");
+  // Administrators' portal tokens travel to and from these addresses: plain http only on this machine.
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) throw configError(variable, "it must start with https:// (http:// only for an address on this machine, like http://127.0.0.1:8790)");
   if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
     throw configError(variable, "it must be only the scheme and host (no path, query or credentials), like https://example.bitrix24.com");
   }

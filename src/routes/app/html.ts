@@ -3,7 +3,7 @@
  * frame-ancestors is PORTAL_URL only, nosniff, no referrer, no caching of
  * pages), and HTML built from escaped text only.
  */
-import type { Config } from "../../config/config";
+import { isLoopback, type Config } from "../../config/config";
 import { APP_CSS_HASH, APP_JS_HASH } from "./assets";
 import { say, type Lang, type MessageKey } from "./messages";
 
@@ -16,10 +16,6 @@ import { say, type Lang, type MessageKey } from "./messages";
  */
 export const BX24_SCRIPT = "//api.bitrix24.com/api/v1/";
 export const BX24_HOSTS = ["api.bitrix24.com", "api.bitrix24.tech"] as const;
-
-function isLoopback(hostname: string): boolean {
-  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
-}
 
 /**
  * The portal on this machine (`npm run portal`) serves its own copy of the
