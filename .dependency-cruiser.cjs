@@ -2,7 +2,7 @@
 // folders), and no stage importing a stage above it. The stages, from the
 // bottom: each may import only from its own stage and the ones before it.
 const STAGES = [
-  ["src/model\\.ts$", "src/errors\\.ts$"],
+  ["src/model\\.ts$", "src/errors\\.ts$", "src/log\\.ts$"],
   ["src/values/"],
   ["src/streams/"],
   ["src/formats/"],

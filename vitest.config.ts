@@ -65,7 +65,7 @@ export default defineConfig({
           cloudflareTest(({ inject }) => {
             const origin = inject("helperOrigin");
             return {
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: "./wrangler.jsonc" },
               miniflare: {
                 bindings: {
                   CONNECTOR_TOKEN: `old-token, ${TEST_TOKEN}`,
@@ -104,6 +104,14 @@ export default defineConfig({
                     { code: "remote_short", title: "Content-Length lie", url: `${origin}/short/40`, format: "csv" },
                     { code: "remote_encoded", title: "Content-Encoding gzip", url: `${origin}/encoded`, format: "csv" },
                     { code: "remote_short_big", title: "Content-Length lie past the sample", url: `${origin}/short/3000000`, format: "csv" },
+                    // test/values/late-encoding.test.ts: an ASCII-first file whose cp1251 rows come late.
+                    { code: "remote_late", title: "Late cp1251", url: `${origin}/mutable/late`, format: "csv" },
+                    // test/source/url-errors.test.ts: broken redirects, credentials in addresses.
+                    { code: "remote_bad_location", title: "Malformed Location", url: `${origin}/redirect/${encodeURIComponent("http://127.0.0.1%3A18082/s.csv")}`, format: "csv" },
+                    { code: "remote_empty_location", title: "Empty Location", url: `${origin}/redirect/`, format: "csv" },
+                    { code: "remote_creds_500", title: "Credentials, HTTP 500", url: origin.replace("//", "//user:s3cret@") + "/status/500", format: "csv" },
+                    { code: "remote_creds_redirect", title: "Redirect to credentials", url: `${origin}/redirect/${encodeURIComponent(origin.replace("//", "//u:pa55word@") + "/status/404")}`, format: "csv" },
+                    { code: "remote_creds_ok", title: "Credentials, a file", url: origin.replace("//", "//user:s3cret@") + "/files/remote.csv", format: "csv" },
                   ]),
                 },
               },

@@ -132,6 +132,8 @@ let portalLines: SummaryLine[] | null = null;
 let portalError: string | null = null;
 let view: "tables" | "upload" | "health" | { table: string } = "tables";
 let flash: HTMLElement | null = null;
+/** The first install's report: on every screen until the portal reloads the frame. */
+let installEl: HTMLElement | null = null;
 
 function datasetState(code: string): { key: MessageKey; kind: string; line?: SummaryLine } {
   if (portalError) return { key: "datasetFailed", kind: "error" };
@@ -325,7 +327,7 @@ function uploadScreen(): HTMLElement {
   return uploadEl;
 }
 function newUploadScreen(): HTMLElement {
-  const input = h("input", { type: "file", id: "file", accept: ".csv,.tsv,.json,.ndjson,.jsonl,.gz" }) as HTMLInputElement;
+  const input = h("input", { type: "file", id: "file", accept: boot.accept }) as HTMLInputElement;
   const keyInput = h("input", { type: "text", id: "key", value: uploadKey, size: "40" }) as HTMLInputElement;
   const bar = h("progress", { id: "progress", max: "1", value: "0", hidden: "" }) as HTMLProgressElement;
   const status = h("p", { id: "upload-status", class: "muted" });
@@ -441,7 +443,7 @@ let renderToken = 0;
 function render(): void {
   const mine = ++renderToken;
   const header = h("header", {}, h("h1", {}, t("title")), tabs());
-  const place = (body: HTMLElement) => void (mine === renderToken && show(header, flash, body));
+  const place = (body: HTMLElement) => void (mine === renderToken && show(header, installEl, flash, body));
   const fail = (err: unknown) => place(note("error", t("failed", { message: (err as Error).message })));
   if (view === "tables") place(tablesScreen());
   else if (view === "upload") place(uploadScreen());
@@ -454,16 +456,32 @@ function render(): void {
   }
 }
 
+/**
+ * The first install's report. BX24.installFinish() reloads the frame into the
+ * application, so it waits for the administrator's "Finish installation";
+ * an install without its connector or source offers no Finish (the next open
+ * tries again).
+ */
+function finishInstall(e: Event): void {
+  (e.currentTarget as HTMLButtonElement).disabled = true;
+  if (typeof BX24 !== "undefined") BX24.installFinish();
+}
+
 function installReport(install: NonNullable<Boot["install"]>): HTMLElement {
-  return h("section", { id: "install", class: install.failed ? "error" : "ok" }, h("h2", {}, t(install.failed ? "installFailedTitle" : "installedTitle")), h("p", {}, t("installIntro")), summaryList(install.lines));
+  const finish = install.failed
+    ? h("p", {}, t("installRetry"))
+    : h(
+        "p",
+        { class: "actions" },
+        h("button", { class: "primary", "data-action": "install-finish", click: finishInstall }, t("installFinish")),
+        " ",
+        h("span", { class: "muted" }, t("installFinishHint")),
+      );
+  return h("section", { id: "install", class: install.failed ? "error" : "ok" }, h("h2", {}, t(install.failed ? "installFailedTitle" : "installedTitle")), h("p", {}, t("installIntro")), summaryList(install.lines), finish);
 }
 
 function start(): void {
-  if (boot.install) {
-    flash = installReport(boot.install);
-    // Only the first install that succeeded tells the portal it is finished.
-    if (!boot.install.failed && typeof BX24 !== "undefined") BX24.installFinish();
-  }
+  if (boot.install) installEl = installReport(boot.install);
   refresh().catch((err) => show(note("error", t("failed", { message: (err as Error).message }))));
 }
 

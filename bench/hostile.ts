@@ -8,6 +8,7 @@
  * off after CUTOFF_MS (reported as "> N s"). The select-10,000 case comes
  * last: on unfixed code it kills workerd.
  */
+import type { Readable } from "node:stream";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -56,7 +57,7 @@ const mf = new Miniflare({
   },
   host: "127.0.0.1",
   port: 0,
-  handleRuntimeStdio(stdout, stderr) {
+  handleRuntimeStdio(stdout: Readable, stderr: Readable) {
     stdout.resume();
     stderr.resume();
   },
@@ -64,7 +65,7 @@ const mf = new Miniflare({
 const url = (await mf.ready).href.replace(/\/$/, "");
 const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
 const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
-const bucket = await mf.getR2Bucket("DATA");
+const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
 const put = async (key: string, data: string | Uint8Array) => {
   const buf = typeof data === "string" ? new TextEncoder().encode(data) : data;
   await bucket.put(key, buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);

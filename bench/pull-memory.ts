@@ -7,7 +7,7 @@
  * Defaults: 3,000 rows of a 1 KB column selected 400 times (1.2 GB answers),
  * a 48 MB table for the paths without a select, each client held 5 s. The
  * figures are in bench/PULL.md; test/setup/pull-memory.test.ts runs the same
- * cases with shorter holds and asserts the bounds the README states.
+ * cases with shorter holds and asserts the bounds docs/limits.md states.
  */
 import { describeOutcome, longRows, runClient, startWorkerd, type Case, type ClientKind } from "./pull-harness";
 

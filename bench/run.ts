@@ -35,7 +35,10 @@ function ensureTool(bin: string, pkg: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
 }
 
-type DuckDb = typeof import("@duckdb/node-api");
+/** What the bench uses of @duckdb/node-api (installed into bench/engines on first use, so not resolvable here). */
+interface DuckDb {
+  DuckDBInstance: { create(path: string): Promise<{ connect(): Promise<{ run(sql: string): Promise<unknown> }> }> };
+}
 
 // Reference engines live in their own folder with their own lockfile
 // (bench/engines), installed with `npm ci` on first use: deterministic, and
@@ -112,7 +115,7 @@ async function startWorker(persist: string, inMemory?: string[]): Promise<Worker
     bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN, UPLOAD_KEEP_VERSIONS: "0", LOG_STATS: "1", ...(inMemory ? { COPY_KEYS: JSON.stringify(inMemory) } : {}) },
     host: "127.0.0.1",
     port: 0,
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       let buf = "";
       stdout.on("data", (c: Buffer) => {
         buf += c.toString();
@@ -146,7 +149,7 @@ const cpuSeconds = (pid: number) => {
  */
 async function load(w: Worker, key: string, file: string): Promise<void> {
   if (statSync(file).size > 256 * MB) return void (await upload(w, key, file));
-  const bucket = await w.mf.getR2Bucket("DATA");
+  const bucket = (await w.mf.getR2Bucket("DATA")) as unknown as R2Bucket;
   const buf = readFileSync(file);
   await bucket.put(key, buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }

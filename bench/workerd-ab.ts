@@ -29,7 +29,7 @@ async function start(script: string) {
   const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString().split("\n").map((l) => l.trim().split(/\s+/));
   const pids = ps.filter((p) => Number(p[1]) === process.pid && p[2] === "workerd").map((p) => Number(p[0]));
   const buf = readFileSync(join(import.meta.dirname, "data", "bench.csv"));
-  await (await mf.getR2Bucket("DATA")).put("bench.csv", buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  await ((await mf.getR2Bucket("DATA")) as unknown as R2Bucket).put("bench.csv", buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   return { mf, url, pid: pids[pids.length - 1] };
 }
 

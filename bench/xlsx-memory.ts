@@ -13,6 +13,7 @@
  *
  *   npx tsx bench/xlsx-memory.ts 1000000 full put   # only these cases
  */
+import type { Readable } from "node:stream";
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -50,7 +51,7 @@ async function fresh() {
     bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN },
     host: "127.0.0.1",
     port: 0,
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.resume();
       stderr.pipe(process.stderr);
     },
@@ -58,7 +59,7 @@ async function fresh() {
   const url = (await mf.ready).href.replace(/\/$/, "");
   const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
   const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
-  return { mf, url, pid, bucket: await mf.getR2Bucket("DATA") };
+  return { mf, url, pid, bucket: (await mf.getR2Bucket("DATA")) as unknown as R2Bucket };
 }
 let { mf, url, pid, bucket } = await fresh();
 

@@ -47,6 +47,11 @@ if (process.argv.includes("--check")) {
   }
   console.log("src/routes/app/assets.ts is up to date");
 } else {
-  writeFileSync(target, source);
-  console.log(`src/routes/app/assets.ts written (script ${js.length} bytes, style ${css.length} bytes)`);
+  let current = "";
+  try {
+    current = readFileSync(target, "utf8");
+  } catch {}
+  // Unchanged, it is not rewritten: `npm start`/`npm run portal` run this while tests may be bundling the Worker.
+  if (current !== source) writeFileSync(target, source);
+  console.log(`src/routes/app/assets.ts ${current === source ? "up to date" : "written"} (script ${js.length} bytes, style ${css.length} bytes)`);
 }

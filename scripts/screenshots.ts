@@ -1,12 +1,14 @@
 // `npm run screenshots`: every screen of the app page, in English and
-// Russian, as the portal shows it (the fake portal's frame around the real
-// Worker, headless Debian chromium), into docs/app/<screen>-<lang>.png.
+// Russian, as `npm run portal` shows it (the local portal's page framing the
+// real Worker, with the same addresses and application code; headless Debian
+// chromium), into docs/app/<screen>-<lang>.png. PORT and PORTAL_PORT as for
+// `npm run portal` (8787 and 8790 by default; stop it first).
 import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Frame, Page } from "playwright-core";
-import { launchBrowser, openApp, portalContext } from "../test/setup/browser";
-import { LocalPortal } from "./local-portal/portal";
-import { freePort, startWorker } from "../test/setup/worker";
+import { appFrame, launchBrowser, openApp, portalContext } from "../test/setup/browser";
+import { DEFAULT_PORTAL_PORT, DEFAULT_WORKER_PORT, LOCAL_APP_CODE, startLocalSite } from "./local-portal/site";
+import { startWorker } from "../test/setup/worker";
 
 const root = join(import.meta.dirname, "..");
 const out = join(root, "docs", "app");
@@ -14,17 +16,16 @@ mkdirSync(out, { recursive: true });
 
 const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
 
-const portal = new LocalPortal();
-await portal.start();
-const host = new URL(portal.origin).host;
-const port = await freePort();
+const port = Number(process.env.PORT ?? DEFAULT_WORKER_PORT);
+const site = await startLocalSite({ port: Number(process.env.PORTAL_PORT ?? DEFAULT_PORTAL_PORT), workerUrl: `http://127.0.0.1:${port}` });
+const portal = site.portal;
 const worker = await startWorker(
   {
-    CONNECTOR_TOKEN: "screenshots-token",
-    PORTAL_URL: portal.origin,
-    BITRIX_CLIENT_ID: LocalPortal.APP_CODE,
+    CONNECTOR_TOKEN: "dev-token",
+    PORTAL_URL: site.origin,
+    BITRIX_CLIENT_ID: LOCAL_APP_CODE,
     WORKER_URL: `http://127.0.0.1:${port}`,
-    UPLOAD_TOKEN: "screenshots-upload-token",
+    UPLOAD_TOKEN: "dev-upload-token",
   },
   port,
 );
@@ -59,14 +60,16 @@ async function upload(frame: Frame, name: string, content: string, key?: string)
 try {
   for (const lang of ["en", "ru"]) {
     await seed();
-    const context = await portalContext(tb.browser, portal.origin, lang === "ru" ? "ru-RU" : "en-GB");
+    const context = await portalContext(tb.browser, lang === "ru" ? "ru-RU" : "en-GB");
     const page = await context.newPage();
     const app = `${worker.url}/app`;
-    let frame = await openApp(page, portal.origin, app, { domain: host, lang, height: "860" });
+    // The portal's page, as `npm run portal` prints it: the install path first, then Finish reloads into the app.
+    await page.goto(`${site.origin}/?lang=${lang}&height=860`);
+    let frame = await appFrame(page, `${worker.url}/install`);
     await frame.waitForSelector("#install");
     await frame.waitForSelector('#tables [data-state="datasetSynced"]');
     await shot(page, "1-first-install", lang);
-    frame = await openApp(page, portal.origin, app, { domain: host, lang, height: "860" });
+    await Promise.all([frame.waitForNavigation(), frame.click('[data-action="install-finish"]')]);
     await frame.waitForSelector('#tables [data-state="datasetSynced"]');
     await shot(page, "2-tables", lang);
     await frame.click('[data-table="sales"]');
@@ -89,7 +92,7 @@ try {
     await frame.click('[data-tab="health"]');
     await frame.waitForSelector("#health");
     await shot(page, "7-settings", lang);
-    frame = await openApp(page, portal.origin, app, { domain: host, lang, token: "non-admin-access", height: "400" });
+    frame = await openApp(page, site.origin, app, { lang, token: "non-admin-access", height: "400" });
     await frame.waitForSelector("main.message");
     await shot(page, "8-refused", lang);
     await context.close();
@@ -98,9 +101,9 @@ try {
   const bare = await startWorker({ CONNECTOR_TOKEN: "" });
   try {
     for (const lang of ["en", "ru"]) {
-      const context = await portalContext(tb.browser, portal.origin);
+      const context = await portalContext(tb.browser);
       const page = await context.newPage();
-      const frame = await openApp(page, portal.origin, `${bare.url}/app`, { domain: host, lang, height: "520" });
+      const frame = await openApp(page, site.origin, `${bare.url}/app`, { lang, height: "520" });
       await frame.waitForSelector("main.message");
       await shot(page, "9-not-set-up", lang);
       await context.close();
@@ -111,5 +114,5 @@ try {
 } finally {
   await tb.close();
   await worker.mf.dispose();
-  await portal.stop();
+  await site.stop();
 }

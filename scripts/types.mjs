@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// `npm run types`: generates worker-configuration.d.ts (the Worker's Env type)
-// from wrangler.toml, with the secrets named in wrangler.secrets.env.
+// `npm run types`: generates worker-configuration.d.ts with `wrangler types`:
+// the Worker's Env from wrangler.jsonc, and the workerd runtime's own types
+// for its compatibility date (no @cloudflare/workers-types package). The
+// secrets are declared by name in src/secrets.d.ts (wrangler sees only a
+// local .dev.vars), and must be the names .dev.vars.example lists.
 // `npm run check:types` (in .ci/run): fails when the committed file is not
-// what this generates now. (wrangler 4.86's own `types --check` re-reads
-// neither --env-file nor --strict-vars, so it always says "out of date".)
+// what this generates now, or when the two lists of secrets differ.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -14,12 +16,25 @@ const target = join(root, "worker-configuration.d.ts");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
 const check = process.argv.includes("--check");
 
+// The same command `wrangler dev` assumes when it checks the file (its header names it), so `npm start` finds it current.
 function generate(path) {
-  execFileSync(wrangler, ["types", path, "--include-runtime=false", "--strict-vars=false", "--env-file", "wrangler.secrets.env"], {
+  if (existsSync(join(root, ".dev.vars"))) {
+    console.error("A local .dev.vars exists: wrangler would type its secrets from it. Move it aside while generating the types.");
+    process.exit(1);
+  }
+  execFileSync(wrangler, ["types", path, "--strict-vars=false"], {
     cwd: root,
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
   });
+}
+
+const names = (text, re) => [...text.matchAll(re)].map((m) => m[1]).sort();
+const declared = names(readFileSync(join(root, "src", "secrets.d.ts"), "utf8"), /^\s+([A-Z][A-Z0-9_]*): string;$/gm);
+const listed = names(readFileSync(join(root, ".dev.vars.example"), "utf8"), /^([A-Z][A-Z0-9_]*)=/gm);
+if (declared.join() !== listed.join()) {
+  console.error(`src/secrets.d.ts declares ${declared.join(", ")} but .dev.vars.example lists ${listed.join(", ")}: make them the same names.`);
+  process.exit(1);
 }
 
 if (!check) {
@@ -38,7 +53,7 @@ if (!check) {
         .map((l) => l.replace(/import\("[^"]*\/src\/index"\)/g, 'import("src/index")'))
         .join("\n");
     if (body(fresh) !== body(target)) {
-      console.error("worker-configuration.d.ts is out of date with wrangler.toml / wrangler.secrets.env: run `npm run types` and commit it.");
+      console.error("worker-configuration.d.ts is out of date with wrangler.jsonc: run `npm run types` and commit it.");
       process.exit(1);
     }
     console.log("worker-configuration.d.ts is up to date");

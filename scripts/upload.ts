@@ -88,7 +88,8 @@ async function main(): Promise<number> {
   put(key, path, remote);
   if (declared) put(`${key}${SIDECAR_SUFFIX}`, localSidecar, remote);
   console.log(`Uploaded to ${where}.${declared ? ` Its schema ${basename(localSidecar)} too.` : ""}`);
-  console.log("If the columns changed, run `npm run setup` so the portal's dataset gets the new fields.");
+  // This command writes to R2 directly and never sees the columns the table had: the page (or setup) compares them.
+  console.log("The app page's Tables tab shows whether the portal's dataset still matches this file, and offers the sync (from a terminal: `npm run setup -- --dry-run`).");
   return 0;
 }
 

@@ -1,16 +1,11 @@
-// The values the scripts, tests and benchmark take from wrangler.toml (its
-// one home): the compatibility date and the bucket name. Read as text: the
-// keys are plain `key = "value"` lines.
+// The values the scripts, tests and benchmark take from wrangler.jsonc (its
+// one home): the compatibility date and the bucket name.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse } from "jsonc-parser";
 
-const toml = readFileSync(join(import.meta.dirname, "..", "wrangler.toml"), "utf8");
+export const WRANGLER_CONFIG = join(import.meta.dirname, "..", "wrangler.jsonc");
+const config = parse(readFileSync(WRANGLER_CONFIG, "utf8"));
 
-function value(key) {
-  const m = new RegExp(`^${key}\\s*=\\s*"([^"]+)"`, "m").exec(toml);
-  if (!m) throw new Error(`wrangler.toml has no ${key}`);
-  return m[1];
-}
-
-export const COMPATIBILITY_DATE = value("compatibility_date");
-export const BUCKET_NAME = value("bucket_name");
+export const COMPATIBILITY_DATE = config.compatibility_date;
+export const BUCKET_NAME = config.r2_buckets[0].bucket_name;

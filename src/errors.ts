@@ -7,7 +7,9 @@
  * is for the human reading logs, curl output or the setup script.
  */
 
-/** Each error code's HTTP status: the README's Errors table. */
+import { logEvent } from "./log";
+
+/** Each error code's HTTP status: docs/reference.md's Errors table. */
 export const STATUS = {
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
@@ -86,11 +88,14 @@ export function errorBody(err: AppError): { error: { code: ErrorCode; message: s
 /** Any thrown value becomes an AppError; unexpected ones never leak a stack trace. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  console.error("internal error", err);
+  const e = err instanceof Error ? err : new Error(String(err));
+  logEvent("internal_error", { name: e.name, message: e.message, stack: e.stack ?? null }, "error");
   return new AppError("INTERNAL", "Internal error while answering the request; the Worker log (`wrangler tail`) has the details.");
 }
 
 export function errorResponse(err: unknown): Response {
   const e = toAppError(err);
+  // The code and status only: a message can quote a request's values or a file's cells.
+  logEvent("refused", { code: e.code, status: e.status });
   return Response.json(errorBody(e), { status: e.status });
 }

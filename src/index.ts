@@ -3,6 +3,7 @@
  * route's handler runs the shared stages (routes/endpoint.ts): config →
  * decode → auth → validate → its handler.
  */
+import { logEvent } from "./log";
 import { Router, type IRequest } from "itty-router";
 import { readConfig, type Env } from "./config/config";
 import { compileChanged } from "./compiled/triggers";
@@ -16,7 +17,7 @@ import { install } from "./routes/install";
 import { check, status, tableDescription, tableList } from "./routes/metadata";
 import { PORTAL_ENDPOINTS } from "./model";
 
-// The Durable Object class every table write locks (wrangler.toml binds it as TABLE_LOCK).
+// The Durable Object class every table write locks (wrangler.jsonc binds it as TABLE_LOCK).
 export { TableLock } from "./uploads/lock";
 
 interface Route {
@@ -75,9 +76,13 @@ export default {
     await guarded.drain();
     return response;
   },
-  /** The Cron Trigger (wrangler.toml [triggers]): compiles tables whose live version has no compiled form yet. */
+  /** The Cron Trigger (wrangler.jsonc "triggers"): compiles tables whose live version has no compiled form yet. */
   async scheduled(_controller: ScheduledController, env: Env): Promise<void> {
     const done = await compileChanged(env, readConfig(env));
-    for (const d of done) console.log(`compile ${d.code}: ${JSON.stringify(d.result)}`);
+    for (const { code, result } of done) {
+      // A failure's reason can quote the file's content: the log keeps its error code only.
+      const figures = result.status === "compiled" ? { rows: result.rows, groups: result.groups, bytes: result.dataSize } : result.status === "skipped" ? { reason: result.reason } : { error: result.error };
+      logEvent("compile", { table: code, status: result.status, ...figures }, result.status === "failed" ? "error" : "info");
+    }
   },
 } satisfies ExportedHandler<Env>;

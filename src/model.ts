@@ -48,8 +48,10 @@ export interface Column {
   name: string;
   type: ColumnType;
   slashOrder: SlashOrder;
-  /** How its numbers are written; absent: plain numbers (and `1 234,5` when the table reads a decimal comma). */
+  /** How its numbers are written; absent: the table's decimal separator, no thousands groups but spaces. */
   numberFormat?: NumberFormat;
+  /** The sidecar declares its type: a numeric column then also reads `007` and `1e5` (values/numbers.ts readNumber). */
+  declared?: boolean;
 }
 
 /** A byte stream (an R2 object, a URL body, an upload): see streams/bytes.ts. */
@@ -95,6 +97,12 @@ export interface ReadOptions {
   access?: FileAccess;
   /** The bytes are a whole upload being checked before it is stored. */
   upload?: boolean;
+  /**
+   * Hears a decision this read made that the reader had left open (CSV: the
+   * encoding of a file whose first bytes are ASCII), as the reader that reads
+   * with it. The read's own state: the reader itself never changes.
+   */
+  onDecided?: (reader: RecordReader) => void;
 }
 
 /**
@@ -129,8 +137,9 @@ export interface RecordReader {
    * What the format decided about the file (CSV: encoding and dialect), as
    * plain JSON: kept in the file's manifest and handed back to the format's
    * detect (DetectHints.decided) so that a later read decides nothing again.
-   * A function: a decision left open by the first bytes (an ASCII prefix) may
-   * be made while the file is read.
+   * Decided once, when the reader is made: a decision its first bytes left
+   * open (an ASCII prefix) is made by each read for itself, and reported by
+   * ReadOptions.onDecided, never written back here.
    */
   decisions?: () => ReaderDecisions;
 }

@@ -78,6 +78,9 @@ describe("the app's API and /files accept the session", () => {
     const { tables } = (await list.json()) as { tables: Record<string, unknown>[] };
     // (The test configuration's URL tables are listed too, with no size or rows.)
     expect(tables.filter((t) => (t.source as { kind: string }).kind === "r2")).toEqual([{ code: "sales", title: "sales", source: { kind: "r2", key: "sales.csv" }, size: body.length, rows: 3, updated: expect.stringMatching(/^\d{4}-/) }]);
+    // A URL table's address is shown without the credentials it may carry.
+    expect(tables.find((t) => t.code === "remote_creds_ok")!.source).toEqual({ kind: "url", url: `${env.HELPER_ORIGIN}/files/remote.csv` });
+    expect(JSON.stringify(tables)).not.toContain("s3cret");
     // /files takes the session in place of the bearer token (the page never needs UPLOAD_TOKEN)…
     const files = await fetchWith(new Request("https://w/files/sales.csv/versions", { headers: { [SESSION_HEADER]: token } }), noUploadToken);
     expect(files.status).toBe(200);
@@ -114,7 +117,7 @@ describe("the app page's HTML answers", () => {
     expect(res.headers.get("content-security-policy")).toContain("frame-ancestors *");
     const html = await res.text();
     expect(html).toContain("<h1>The connector is not set up yet</h1>");
-    expect(html).toContain("<li>PORTAL_URL: the portal&#39;s address, in wrangler.toml [vars], like PORTAL_URL = &#34;https://example.bitrix24.com&#34;.</li>");
+    expect(html).toContain("<li>PORTAL_URL: the portal&#39;s address, set with `npm run deploy -- --set PORTAL_URL=https://example.bitrix24.com` (or `wrangler secret put PORTAL_URL`).</li>");
     expect(html).toContain("<li>BITRIX_CLIENT_ID: ");
     expect(html).toContain("<li>WORKER_URL: ");
     expect(html).not.toContain("<li>CONNECTOR_TOKEN");

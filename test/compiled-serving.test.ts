@@ -7,6 +7,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { attemptKey, compiledFolder } from "../src/compiled/layout";
 import { compileChanged } from "../src/compiled/triggers";
+import { compiledMetadata, readingInputs } from "../src/compiled/compile";
 import { readConfig } from "../src/config/config";
 import { call, clearBucket, post } from "./helpers";
 import { buildXlsx, typedRows } from "./xlsx-build";
@@ -95,7 +96,9 @@ describe("compiled forms in service", () => {
     expect(await compileChanged(env, config)).toEqual([]); // not tried again
     // An invocation that died mid-compilation (the CPU limit) leaves its marker the same way.
     await env.DATA.put("big.csv", CSV);
-    await env.DATA.put(attemptKey(compiledFolder("big.csv")!, (await env.DATA.head("big.csv"))!.etag), "{}", { customMetadata: { layout: "2" } });
+    const big = (await env.DATA.head("big.csv"))!.etag;
+    const bigEntry = { code: "big", title: "big", source: { kind: "r2" as const, key: "big.csv", extension: "csv", gzip: false } };
+    await env.DATA.put(attemptKey(compiledFolder("big.csv")!, big), "{}", { customMetadata: compiledMetadata(await readingInputs(env, config, bigEntry, big)) });
     expect(await compileChanged(env, config)).toEqual([]);
     // The file fixed: a new version, compiled, and its folder holds only that version.
     await env.DATA.put("bad.csv", "id,name\n1,a\n2,b\n");

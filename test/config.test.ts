@@ -23,6 +23,9 @@ describe("readConfig", () => {
     [{ PORTAL_URL: "zq-hidden.bitrix24.com" }, "PORTAL_URL"],
     [{ PORTAL_URL: "ftp://zq-hidden.bitrix24.com" }, "PORTAL_URL"],
     [{ PORTAL_URL: "https://zq-hidden.bitrix24.com/rest/1/abc/" }, "PORTAL_URL"],
+    // Plain http carries administrators' tokens in the clear: only an address on this machine may use it.
+    [{ PORTAL_URL: "http://zq-hidden.bitrix24.com" }, "PORTAL_URL"],
+    [{ WORKER_URL: "http://zq-hidden.workers.dev" }, "WORKER_URL"],
     [{ WORKER_URL: "zq-hidden.workers.dev" }, "WORKER_URL"],
     [{ BITRIX_CLIENT_ID: "local zq-hidden" }, "BITRIX_CLIENT_ID"],
     [{ URL_TABLES: "[{zq-hidden" }, "URL_TABLES"],

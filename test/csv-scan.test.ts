@@ -35,7 +35,7 @@ const errorText = (err: unknown) => (err instanceof AppError ? `${err.code}: ${e
 async function viaPapa(bytes: Uint8Array, dialect: CsvDialect, how: "utf-8" | "ascii" = "utf-8"): Promise<Outcome> {
   const records: string[][] = [];
   try {
-    const text = how === "ascii" ? decodeChosen(chunked(bytes, []), { choice: { encoding: "utf-8", how } }) : decodeText(chunked(bytes, []), "utf-8");
+    const text = how === "ascii" ? decodeChosen(chunked(bytes, []), { encoding: "utf-8", how }) : decodeText(chunked(bytes, []), "utf-8");
     for await (const batch of csvRecords(text, dialect)) for (const r of batch) records.push(r as string[]);
   } catch (err) {
     return { error: errorText(err) };
@@ -53,7 +53,7 @@ async function viaScan(bytes: Uint8Array, dialect: CsvDialect, cuts: number[], h
   const records: string[][] = [];
   let fellBack = false;
   try {
-    for await (const batch of csvByteRecords(chunked(bytes, cuts), dialect, { choice: { encoding: "utf-8", how } })) {
+    for await (const batch of csvByteRecords(chunked(bytes, cuts), dialect, { encoding: "utf-8", how })) {
       if (Array.isArray(batch)) {
         fellBack = true;
         for (const r of batch) records.push(r);

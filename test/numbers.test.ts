@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { inferTypes } from "../src/catalog/infer";
 import type { NumberFormat } from "../src/model";
 import { converterFor } from "../src/values/convert";
-import { MAX_NUMBER_CHARS, NUMBER_FORMATS, numberShape, parseFormatted } from "../src/values/numbers";
+import { MAX_NUMBER_CHARS, NUMBER_FORMATS, numberShape, readNumber } from "../src/values/numbers";
 import { clearBucket, post, put, table } from "./helpers";
 
 const SEED = 20261201;
@@ -39,10 +39,12 @@ describe("a cell under its column's convention", () => {
     ["(1 234,50)", RU, -1234.5],
     ["12 %", RU, 0.12],
     ["1'234.50", CH, 1234.5],
-    // Plain numbers read under any convention where `.` is no group (as declared columns always did).
-    ["1e3", EN, 1000],
-    ["007", RU, 7],
-    ["1.5", RU, 1.5],
+    // What inference takes for text is no number after the sample either; `.` is no decimal point where `,` is one.
+    ["1e3", EN, null],
+    ["007", RU, null],
+    ["1.5", RU, null],
+    ["1234567890123456", EN, null],
+    ["123456789012345", EN, 123456789012345],
     // Not numbers: a misfit, never a guess.
     ["1,23,456", EN, null],
     ["1,234.56", DE, null],
@@ -53,7 +55,22 @@ describe("a cell under its column's convention", () => {
     ["31.01.2024", DE, null],
     ["1 234", EN, null],
   ] as const)("%j (%j) → %s", (text, format, value) => {
-    expect(parseFormatted(text, format)).toBe(value);
+    expect(readNumber(text, format)).toBe(value);
+  });
+
+  it.each([
+    ["1e3", EN, 1000],
+    ["2.5E-3", EN, 0.0025],
+    ["2.5e-3", RU, null], // `.` is not this column's decimal separator
+    ["007", RU, 7],
+    ["-007,5", RU, -7.5],
+    ["1.5", RU, null],
+    ["1234567890123456", EN, 1234567890123456],
+    ["9007199254740991", EN, 9007199254740991],
+    ["9007199254740993", EN, null], // no double holds it: never rounded
+    ["1e300", EN, null],
+  ] as const)("a declared column also reads %j (%j) → %s", (text, format, value) => {
+    expect(readNumber(text, format, true)).toBe(value);
   });
 
   it("a sidecar-declared double column reads by the column's convention", () => {
@@ -153,7 +170,7 @@ describe("round trip (fast-check, fixed seed)", () => {
   it("a number formatted in any convention reads back exactly under it", () => {
     fc.assert(
       fc.property(written, ({ text, format, value }) => {
-        expect(parseFormatted(text, format)).toBe(value);
+        expect(readNumber(text, format)).toBe(value);
         const shape = numberShape(text);
         expect(shape).not.toBeNull();
         expect(shape!.fits & (1 << NUMBER_FORMATS.indexOf(format))).not.toBe(0);
@@ -186,7 +203,7 @@ describe("round trip (fast-check, fixed seed)", () => {
         fc.pre(format.group !== "");
         // Rewrite every cell in `format`, and add 1<group>234<decimal>5, which only `format` reads.
         const rewritten = cells.map((c) => {
-          const value = parseFormatted(c.text, c.format)!;
+          const value = readNumber(c.text, c.format)!;
           return { text: c.text, value, own: c.format === format };
         });
         const g = format.group === " " ? "\u00a0" : format.group;
@@ -212,11 +229,11 @@ describe("hostile tokens", () => {
     const started = Date.now();
     for (const s of shapes) {
       expect(numberShape(s)).toBeNull();
-      expect(parseFormatted(s, RU)).toBeNull();
+      expect(readNumber(s, RU)).toBeNull();
     }
     // Tokens at the cap, of every separator pattern.
     const atCap = ["1,".repeat(MAX_NUMBER_CHARS / 2 - 1) + "12", "1 234".repeat(12).slice(0, MAX_NUMBER_CHARS), `(${"9".repeat(MAX_NUMBER_CHARS - 2)})`];
-    for (let i = 0; i < 20_000; i++) for (const s of atCap) numberShape(s), parseFormatted(s, EN);
+    for (let i = 0; i < 20_000; i++) for (const s of atCap) numberShape(s), readNumber(s, EN);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });

@@ -1,6 +1,6 @@
 // Review: the session root (`.app/session-key`) was read once per isolate and
-// kept for its life. Deleting the object — the README's way to end every
-// session — left every warm isolate accepting the old sessions and signing
+// kept for its life. Deleting the object — docs/security.md's way to end
+// every session — left every warm isolate accepting the old sessions and signing
 // new ones with the deleted root, while a fresh isolate made another root:
 // each then refused the other's sessions. An isolate now re-reads the root
 // after ROOT_CACHE_MS.

@@ -1,5 +1,5 @@
-// Wire fidelity: what the portal's own code sends and reads (README "Endpoints",
-// "Connecting a portal"), with bodies encoded by PHP's http_build_query and
+// Wire fidelity: what the portal's own code sends and reads (docs/reference.md "Endpoints",
+// README "Connecting a portal"), with bodies encoded by PHP's http_build_query and
 // shaped like its two urlData callers: the dataset preview (limit=20,
 // mapFields, no select) and BI Builder reports (NAMEs in select, mapFields
 // restricted to them, the dashboard's date range at the top level).

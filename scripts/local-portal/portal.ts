@@ -14,14 +14,14 @@
  */
 import { createServer, type Server } from "node:http";
 import { parse as parseForm } from "qs";
-import { BX24_STUB, framePage } from "./frame";
+import { serveBrowserSide } from "./frame";
 import { doc, documentedResult } from "./docs";
-
-/** A documented answer that is not a REST `{result}` (the OAuth server's). */
-const documentedResultOf = (method: string): Item => structuredClone(doc(method).response!.body);
 import { PortalRest, RestFailure, type Generation } from "./rest";
 
 type Item = Record<string, any>;
+
+/** A documented answer that is not a REST `{result}` (the OAuth server's). */
+const documentedResultOf = (method: string): Item => structuredClone(doc(method).response!.body);
 
 export interface LocalPortalOptions {
   /** Which portal to be (rest.ts): "current" (default) or "older". */
@@ -69,7 +69,6 @@ export class LocalPortal {
     this.expiredTokens.clear();
     this.checkFails = false;
   }
-  private freshTokens = 0;
   private server?: Server;
   origin = "";
 
@@ -77,7 +76,8 @@ export class LocalPortal {
     this.rest = new PortalRest(options.generation ?? "current");
   }
 
-  async start(): Promise<string> {
+  /** Listens on loopback, on `port` (0: a free one); resolves to the origin. */
+  async start(port = 0): Promise<string> {
     this.server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
@@ -89,33 +89,23 @@ export class LocalPortal {
         this.validTokens.add("refreshed-access");
         return send(200, this.oauthAnswer("refreshed-access", "good-refresh-2"));
       }
-      if (url.pathname === "/api/v1/") return res.writeHead(200, { "content-type": "text/javascript" }).end(BX24_STUB);
-      if (url.pathname === "/frame") return res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(framePage(url.searchParams));
-      if (url.pathname === "/_bx24/installFinish") {
-        this.installFinishCalls++;
-        this.installed = true;
-        return send(200, { ok: true });
-      }
-      if (url.pathname === "/_bx24/refresh") {
-        // BX24.refreshAuth: a new access token for the same user of the same app.
-        const old = url.searchParams.get("token") ?? "";
-        const fresh = `fresh-access-${++this.freshTokens}`;
-        this.validTokens.add(fresh);
-        const who = this.tokenApps.get(old);
-        if (who) this.tokenApps.set(fresh, who);
-        return send(200, { access_token: fresh, refresh_token: "good-refresh", expires_in: 3600, domain: url.host, member_id: "member-1" });
-      }
+      if (serveBrowserSide(this, req, res, url)) return;
       const m = /^\/rest\/([\w.]+?)(?:\.json)?$/.exec(url.pathname);
       if (!m) return send(404, { error: "NOT_FOUND" });
       return this.restCall(m[1], Buffer.concat(chunks).toString("utf8"), String(req.headers["content-type"] ?? ""), send);
     });
-    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(port, "127.0.0.1", resolve);
+    });
     const a = this.server.address() as { port: number };
     this.origin = `http://127.0.0.1:${a.port}`;
     return this.origin;
   }
 
   stop(): Promise<void> {
+    // A browser's kept-alive connections would hold close() open.
+    this.server?.closeAllConnections();
     return new Promise((r) => this.server?.close(() => r()) ?? r());
   }
 

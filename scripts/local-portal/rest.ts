@@ -337,7 +337,7 @@ export class PortalRest {
 
   /** source.add/update's `settings`: `{code: value}` for the connector's declared settings. */
   private settingsParam(method: string, settings: unknown, connector: Item): Record<string, string> {
-    if (!settings || typeof settings !== "object" || Array.isArray(settings)) fail(method, "VALIDATION_SETTINGS_INVALID", "settings must be an object of code: value");
+    if (!settings || typeof settings !== "object" || Array.isArray(settings)) fail(method, "VALIDATION_INVALID_FIELD_TYPE", 'Field "settings" must be of type object.');
     const declared = (connector.settings ?? []) as Item[];
     const out: Record<string, string> = {};
     for (const s of declared) {

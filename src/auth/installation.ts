@@ -1,9 +1,11 @@
 /**
- * The installation record: the install event's `auth[application_token]`,
- * constant for one installation of the app (PROTOCOL §6). The first verified
- * install stores it; every later install event must carry the same one, so a
- * replayed or forged event cannot re-run the registration even with a valid
- * token. It lives in a dot-folder, which is never a table nor an upload target.
+ * The installation record: the application token, constant for one
+ * installation of the app (PROTOCOL §6). The first verified install stores
+ * it — from the install frame's APPLICATION_TOKEN (an app with a page; newer
+ * portals send it) or from the ONAPPINSTALL event's `auth[application_token]`
+ * (sent only to apps that use only the API); every later install event must
+ * carry the same one, so a replayed or forged event cannot re-run the
+ * registration even with a valid token. It lives in a dot-folder, which is never a table nor an upload target.
  */
 import * as z from "zod";
 import { validate } from "../request/schemas";
@@ -35,8 +37,12 @@ async function checkApplicationToken(bucket: R2Bucket, token: string | undefined
   if (known && !(token && (await tokenMatches(token, [known.applicationToken])))) throw portalRefused();
 }
 
-/** Records the application token of the first verified install event. */
-async function recordApplicationToken(bucket: R2Bucket, token: string | undefined, memberId: string | undefined): Promise<void> {
+/**
+ * Records the application token of the first verified install: the install
+ * event's `auth[application_token]`, or the install frame's APPLICATION_TOKEN
+ * (routes/app/frame.ts). Never replaces a recorded one.
+ */
+export async function recordApplicationToken(bucket: R2Bucket, token: string | undefined, memberId: string | undefined): Promise<void> {
   if (!token || (await read(bucket))) return;
   const record: Installation = { applicationToken: token, ...(memberId ? { memberId } : {}), installedAt: new Date().toISOString() };
   // onlyIf: a concurrent first install must not overwrite another's record.

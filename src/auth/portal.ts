@@ -41,7 +41,7 @@ export function requirePortal(config: Config): PortalConfig {
   if (config.portal) return config.portal;
   throw new AppError(
     "CONFIG_INVALID",
-    `The portal application is not configured: set ${config.portalMissing.join(" and ")} in wrangler.toml [vars] (PORTAL_URL = "https://<your portal>", BITRIX_CLIENT_ID = the local application's client_id) and redeploy.`,
+    `The portal application is not configured: set ${config.portalMissing.join(" and ")} with \`npm run deploy -- --set PORTAL_URL=https://<your portal> --set BITRIX_CLIENT_ID=<the local application's client_id>\` (or \`wrangler secret put NAME\`).`,
   );
 }
 

@@ -35,7 +35,7 @@ export const SESSION_KEY_OBJECT = ".app/session-key";
 
 export interface AppSession {
   portal: PortalConfig;
-  /** The portal's member_id as the verified frame sent it ("" when it sent none). */
+  /** The portal's member_id as the frame sent it ("" when it sent none): unverified (no portal method confirms it), so a label only, never a check. */
   member: string;
   /** The verified administrator's access token, for REST calls on PORTAL_URL. */
   accessToken: string;

@@ -12,12 +12,13 @@ import { cellTextOf, fitRecord, headerMatches } from "../formats/rows";
 import { peek, type Bytes } from "../streams/bytes";
 import { openTable, rangeAccess, type OpenOptions } from "../source/open";
 import { inferTypes } from "./infer";
-import { assignFieldCodes, phpNonEmpty, SIDECAR_SUFFIX } from "../rules/naming";
+import { assignFieldCodes, phpNonEmpty, sidecarKey } from "../rules/naming";
 import { parseSidecar, schemaError } from "../rules/sidecar";
 import { notATable, sniffContent } from "../formats/sniff";
 import { findHeader, FooterFilter, LAYOUT_ROWS, MAX_HELD_TOTALS, type HeaderFound } from "../formats/layout";
 import { isNumericType, slashOrderOf } from "../values/types";
-import { readManifest, type Manifest } from "./manifest";
+import { manifestWrites, readManifest, type Manifest } from "./manifest";
+import { readingIdentity, sourceOf, type ReadingParts } from "./identity";
 import type { Column, Description, FileAccess, FooterRow, FooterRule, Layout, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
 
 export const SAMPLE_BYTES = 1024 * 1024;
@@ -50,9 +51,9 @@ export function describedColumns(d: Description): Column[] {
 }
 
 // ---- cache -----------------------------------------------------------------
-// Keyed on everything that shapes a description: the source (for a URL table
-// its whole declaration: two tables on one URL with different formats differ),
-// the content version (ETag), and the declared schema's version. A version
+// Keyed by the reading's identity before it is described (identity.ts): the
+// source (for a URL table its whole declaration), the content version (ETag),
+// the sidecar's version and the configuration that changes reading. A version
 // that stays the same while the content changes is caught by the header check
 // of every read (parse/rows.ts), which evicts the entry.
 
@@ -69,18 +70,19 @@ function cacheGet(key: string | null): Description | undefined {
   return hit;
 }
 
-/** What, besides the content version, shapes a table's description. */
-function descriptionSource(entry: TableEntry): string {
-  const src = entry.source;
-  // An R2 key fixes the extension and gzip; a URL table declares them (and its schema).
-  if (src.kind === "r2") return `r2:${src.key}`;
-  const { url, format, gzip, schema } = src.table;
-  return `url:${entry.code}:${JSON.stringify([url, format, gzip ?? false, schema ?? null])}`;
-}
-
 /** Drops a description (its file changed under an unchanged version): the next read describes again. */
 export function forgetDescription(d: Description): void {
   for (const [key, value] of cache) if (value === d) cache.delete(key);
+}
+
+/**
+ * Forgets every description and every manifest found missing, as a new isolate starts: for tests that
+ * change stored objects behind the Worker's back (a manifest edited under an unchanged identity) or
+ * compare an answer with a fresh Worker's.
+ */
+export function forgetDescriptions(): void {
+  cache.clear();
+  noManifest.clear();
 }
 
 function cacheSet(key: string | null, d: Description): void {
@@ -99,7 +101,7 @@ interface Declared {
 export async function loadDeclared(env: Env, entry: TableEntry): Promise<Declared> {
   const src = entry.source;
   if (src.kind === "url") return { sidecar: src.table.schema, version: JSON.stringify(src.table.schema ?? null) };
-  const key = src.key + SIDECAR_SUFFIX;
+  const key = sidecarKey(src.key);
   const obj = await env.DATA.get(key);
   if (!obj) return { sidecar: undefined, version: "-" };
   return { sidecar: parseSidecar(await obj.text(), `in "${key}"`), version: obj.etag };
@@ -299,7 +301,7 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
 }
 
 function sidecarPlace(entry: TableEntry): string {
-  return entry.source.kind === "r2" ? `in "${entry.source.key}${SIDECAR_SUFFIX}"` : `of URL table "${entry.code}"`;
+  return entry.source.kind === "r2" ? `in "${sidecarKey(entry.source.key)}"` : `of URL table "${entry.code}"`;
 }
 
 /** The sidecar's `dateColumn` (header text, JSON key or code) as a column index; it must be a date or datetime. */
@@ -332,7 +334,10 @@ function applyDeclaredColumns(columns: Column[], keys: string[], declared: Sidec
     if (i < 0) throw schemaError(where, `columns: "${header}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
     if (override.code) columns[i].code = override.code;
     if (override.name) columns[i].name = override.name;
-    if (override.type) columns[i].type = override.type;
+    if (override.type) {
+      columns[i].type = override.type;
+      columns[i].declared = true;
+    }
   }
   const codes = new Set<string>();
   for (const c of columns) {
@@ -349,6 +354,8 @@ export interface Described {
   bytes: Bytes;
   /** Random access to the same version, for this request only (pass it to tableRows; never keep it). */
   access?: FileAccess;
+  /** What the reading's identity is made of, the description included (identity.ts); absent for a source without a version. */
+  reading?: ReadingParts;
 }
 
 /** A stream with nothing in it (a description answered without reading the file). */
@@ -358,34 +365,41 @@ async function* nothing(): Bytes {}
 // every read of such a file does not look again. Bounded, and forgotten after
 // a while: a manifest is written right after its object, so a read in between
 // must not hide it for long.
+// A manifest written by this isolate (manifest.ts counts them) ends every such entry at once.
 const NO_MANIFEST_MS = 60_000;
-const noManifest = new Map<string, number>();
+const noManifest = new Map<string, { at: number; writes: number }>();
+
+/** The identity a description of this version with this sidecar is made under (identity.ts). */
+function readingOf(entry: TableEntry, config: Config, version: string, declared: Declared): ReadingParts {
+  return { source: sourceOf(entry), version, sidecar: declared.version, config };
+}
 
 /**
  * The description an upload decided over the whole file, when its manifest
- * belongs to this version (`etag`) and this sidecar; null otherwise.
+ * was decided under the live identity (this version, this sidecar); null otherwise.
  */
-async function manifestDescription(env: Env, entry: TableEntry, etag: string, declared: Declared, formats: FormatRegistry = FORMATS): Promise<Description | null> {
+async function manifestDescription(env: Env, config: Config, entry: TableEntry, etag: string, declared: Declared, formats: FormatRegistry = FORMATS): Promise<Description | null> {
   if (entry.source.kind !== "r2") return null;
   const key = entry.source.key;
-  const cacheKey = `manifest|${descriptionSource(entry)}|${etag}|${declared.version}`;
+  const identity = readingIdentity(readingOf(entry, config, etag, declared));
+  const cacheKey = `manifest|${identity}`;
   const cached = cacheGet(cacheKey);
   if (cached) return cached;
   const missing = noManifest.get(cacheKey);
-  if (missing !== undefined && Date.now() - missing < NO_MANIFEST_MS) return null;
-  const manifest = await readManifest(env.DATA, key, etag, declared.version);
-  if (!manifest) {
-    noManifest.set(cacheKey, Date.now());
+  if (missing !== undefined && missing.writes === manifestWrites() && Date.now() - missing.at < NO_MANIFEST_MS) return null;
+  const none = () => {
+    noManifest.set(cacheKey, { at: Date.now(), writes: manifestWrites() });
     if (noManifest.size > CACHE_MAX) noManifest.delete(noManifest.keys().next().value!);
     return null;
-  }
+  };
+  const manifest = await readManifest(env.DATA, key, etag);
+  if (!manifest || readingIdentity({ source: sourceOf(entry), version: manifest.etag, sidecar: manifest.sidecar, config }) !== identity) return none();
   let description: Description;
   try {
     description = await fromManifest(entry, manifest, declared.sidecar, formats, env.DATA);
   } catch {
     // A format that cannot take its decisions back (or a manifest it does not understand): described from the file.
-    noManifest.set(cacheKey, Date.now());
-    return null;
+    return none();
   }
   cacheSet(cacheKey, description);
   return description;
@@ -397,7 +411,11 @@ export async function fromManifest(entry: TableEntry, manifest: Manifest, declar
   const src = entry.source;
   const access = bucket && src.kind === "r2" && !src.gzip ? rangeAccess(bucket, src.key, manifest.etag) : {};
   const reader = await format.detect({ sample: new Uint8Array(0), complete: false, ...access }, { name, declared, decided: manifest.reader });
-  return { ...manifest.description, reader };
+  // The sidecar (whose version the manifest was kept for) says which types are declared: they read numbers as declared ones do.
+  const plain = manifest.description;
+  const typed = declaredTypeColumns(plain, declared);
+  const columns = plain.columns.map((c, i) => (typed.has(i) && !c.declared ? { ...c, declared: true } : c));
+  return { ...plain, columns, reader };
 }
 
 /**
@@ -408,37 +426,39 @@ export async function fromManifest(entry: TableEntry, manifest: Manifest, declar
  */
 export async function describeTable(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean; signal?: AbortSignal } = {}): Promise<Described> {
   const declared = await loadDeclared(env, entry);
+  const reading = (version: string, description: Description): ReadingParts => ({ ...readingOf(entry, config, version, declared), description });
   if (options.prefixOnly && entry.source.kind === "r2") {
     const head = await env.DATA.head(entry.source.key);
-    const known = head ? await manifestDescription(env, entry, head.etag, declared) : null;
-    if (known) return { description: known, bytes: nothing() };
+    const known = head ? await manifestDescription(env, config, entry, head.etag, declared) : null;
+    if (known) return { description: known, bytes: nothing(), reading: reading(head!.etag, known) };
     // An R2 etag names one content, so a description cached for it needs no read (a URL's ETag may be
     // kept while the columns move: those are checked below). Every compiled answer asks this first.
-    const cached = head ? cacheGet(`${descriptionSource(entry)}|${head.etag}|${declared.version}`) : undefined;
-    if (cached) return { description: cached, bytes: nothing() };
+    const cached = head ? cacheGet(readingIdentity(readingOf(entry, config, head.etag, declared))) : undefined;
+    if (cached) return { description: cached, bytes: nothing(), reading: reading(head!.etag, cached) };
   }
   const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal, sampleBytes: SAMPLE_BYTES };
   const opened = await openTable(env, config, entry, open);
-  if (!options.prefixOnly && opened.version !== null) {
+  const version = opened.version;
+  const withReading = (d: Described): Described => (version === null ? d : { ...d, reading: reading(version, d.description) });
+  if (!options.prefixOnly && version !== null) {
     let known: Description | null;
     try {
-      known = await manifestDescription(env, entry, opened.version, declared);
+      known = await manifestDescription(env, config, entry, version, declared);
     } catch (err) {
       await opened.bytes.return(undefined);
       throw err;
     }
-    if (known) return { description: known, bytes: opened.bytes };
+    if (known) return withReading({ description: known, bytes: opened.bytes });
   }
-  const sourceId = descriptionSource(entry);
-  const cacheKey = opened.version === null ? null : `${sourceId}|${opened.version}|${declared.version}`;
+  const cacheKey = version === null ? null : readingIdentity(readingOf(entry, config, version, declared));
   const cached = cacheGet(cacheKey);
   let bytes = opened.bytes;
   const access = fileAccess(opened);
-  if (cached && !options.prefixOnly) return { description: cached, bytes, access }; // tableRows checks the header
+  if (cached && !options.prefixOnly) return withReading({ description: cached, bytes, access }); // tableRows checks the header
   if (cached) {
     // A description-only read checks the header here: the ETag may have stayed while the columns moved.
     const prefix = await peek(bytes, HEADER_PEEK_BYTES);
-    if (await headerMatches(once(prefix.bytes), cached, access)) return { description: cached, bytes: prefix.all, access };
+    if (await headerMatches(once(prefix.bytes), cached, access)) return withReading({ description: cached, bytes: prefix.all, access });
     forgetDescription(cached);
     bytes = prefix.all; // described again from the same read
   }
@@ -450,7 +470,7 @@ export async function describeTable(env: Env, config: Config, entry: TableEntry,
     stream: opened.stream,
   });
   cacheSet(cacheKey, described.description);
-  return described;
+  return withReading(described);
 }
 
 export interface DescribeOptions {

@@ -75,12 +75,17 @@ const ManifestSchema = z.looseObject({
   columns: z.array(z.looseObject({ code: z.string(), type: z.string(), example: z.string().nullable(), misfits: z.number() })),
 });
 
+// Manifests this isolate wrote: a read that found none before may find one now.
+let writes = 0;
+export const manifestWrites = () => writes;
+
 /**
- * The manifest of this version of `key`, decided with this sidecar version;
- * null when there is none or it does not apply (another layout version, a
- * changed sidecar, unreadable).
+ * The manifest of this version of `key`; null when there is none or it is
+ * of another layout version or unreadable. Whether it applies (the sidecar
+ * it was decided with) is the reader's to check, by the reading's identity
+ * (catalog/identity.ts).
  */
-export async function readManifest(bucket: R2Bucket, key: string, etag: string, sidecarVersion: string): Promise<Manifest | null> {
+export async function readManifest(bucket: R2Bucket, key: string, etag: string): Promise<Manifest | null> {
   const obj = await bucket.get(manifestKey(key, etag));
   if (!obj) return null;
   const parsed = parseJson(await obj.text());
@@ -88,7 +93,7 @@ export async function readManifest(bucket: R2Bucket, key: string, etag: string, 
   const result = ManifestSchema.safeParse(parsed.value);
   if (!result.success) return null;
   const m = result.data as unknown as Manifest;
-  return m.key === key && m.etag === etag && m.sidecar === sidecarVersion ? m : null;
+  return m.key === key && m.etag === etag ? m : null;
 }
 
 /** The row count an upload found in this version of `key` (whatever sidecar it was read with), null when none was kept. */
@@ -102,6 +107,7 @@ export async function manifestRows(bucket: R2Bucket, key: string, etag: string):
 
 /** Writes a manifest (after the object it describes was made live: keyed by its etag). */
 export async function writeManifest(bucket: R2Bucket, manifest: Manifest): Promise<void> {
+  writes++;
   await bucket.put(manifestKey(manifest.key, manifest.etag), JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
 }
 
@@ -112,6 +118,7 @@ export async function carryManifest(bucket: R2Bucket, key: string, from: string,
   if (!old) return;
   const parsed = parseJson(await old.text());
   if (!parsed.ok || typeof parsed.value !== "object" || parsed.value === null) return;
+  writes++;
   await bucket.put(manifestKey(key, to), JSON.stringify({ ...parsed.value, etag: to }), { httpMetadata: { contentType: "application/json" } });
 }
 

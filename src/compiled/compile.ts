@@ -8,16 +8,18 @@
  * was read. Older compiled versions of the key are deleted; so are this
  * version's groups when it cannot be completed.
  */
-import { describeStream, loadDeclared, SAMPLE_BYTES } from "../catalog/describe";
+import { describeTable } from "../catalog/describe";
+import { identityDigest, readingIdentity, sourceOf } from "../catalog/identity";
+import { manifestKey } from "../catalog/manifest";
 import type { Config, Env } from "../config/config";
 import { tableRows } from "../formats/rows";
 import type { Cell, Description, TableEntry } from "../model";
 import { convertersFor } from "../query/pipeline";
 import { cellWritersFor, jsonNumberAsIs } from "../query/project";
-import { openTable } from "../source/open";
+import { sidecarKey } from "../rules/naming";
 import { ByteBuilder } from "../streams/byte-builder";
 import { concat } from "../streams/bytes";
-import { compiledFolder, descriptionId, DICT_MAX, groupKey, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, versionPrefix, type ColumnStats, type GroupMeta, type Meta } from "./layout";
+import { compiledFolder, compiledIdentity, DICT_MAX, groupKey, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, versionPrefix, type ColumnStats, type GroupMeta, type Meta } from "./layout";
 
 export type CompileResult =
   | { status: "compiled"; etag: string; rows: number; groups: number; dataSize: number }
@@ -179,21 +181,36 @@ export interface CompileOptions {
   groupRows?: number;
 }
 
-/** Compiles the R2 table `entry` (never a URL table). */
+/**
+ * The digest of what the reading of this version of an R2 table is decided
+ * from, read without reading the file: its etag, its sidecar's version, the
+ * manifest an upload left for it (catalog/identity.ts), in this layout. The
+ * same inputs give the same description, so the cron compiles a table again
+ * exactly when they changed (the serving path compares the whole reading).
+ */
+export async function readingInputs(env: Env, config: Config, entry: TableEntry, etag: string): Promise<string> {
+  const key = (entry.source as { key: string }).key;
+  const [sidecar, manifest] = await Promise.all([env.DATA.head(sidecarKey(key)), env.DATA.head(manifestKey(key, etag))]);
+  return identityDigest(readingIdentity({ source: sourceOf(entry), version: etag, sidecar: sidecar?.etag ?? "-", manifest: manifest?.etag ?? "-", config, layout: LAYOUT_VERSION }));
+}
+
+/** Compiles the R2 table `entry` (never a URL table), from the description the Worker serves it with. */
 export async function compileTable(env: Env, config: Config, entry: TableEntry, options: CompileOptions = {}): Promise<CompileResult> {
   const src = entry.source;
   if (src.kind !== "r2") return { status: "skipped", reason: "not an R2 table" };
   const folder = compiledFolder(src.key);
   if (folder === null) return { status: "skipped", reason: "key too long" };
-  const declared = await loadDeclared(env, entry);
-  const opened = await openTable(env, config, entry, { sampleBytes: SAMPLE_BYTES });
-  const etag = opened.version;
-  if (etag === null) {
-    await opened.bytes.return(undefined);
-    return { status: "skipped", reason: "no etag" };
+  const head = await env.DATA.head(src.key);
+  if (!head) return { status: "skipped", reason: "the source is gone" };
+  // Taken before the description: if they change meanwhile, the next cron run sees inputs newer than these.
+  const inputs = await readingInputs(env, config, entry, head.etag);
+  // Described as /data describes it (the manifest when it applies), from the same whole read.
+  const { description, bytes, access, reading } = await describeTable(env, config, entry);
+  const etag = reading?.version ?? null;
+  if (reading === undefined || etag !== head.etag) {
+    await bytes.return(undefined);
+    return { status: "skipped", reason: "the source changed while it was compiled" };
   }
-  // Described the way describeTable does from a whole read (the serving path compares the result).
-  const { description, bytes, access } = await describeStream(entry, opened.bytes, declared.sidecar, { size: opened.size, read: opened.read, stream: opened.stream });
   const writers = cellWritersFor(description);
   const converters = convertersFor(description);
   const numeric = description.columns.map((c) => c.type === "int" || c.type === "double");
@@ -271,9 +288,9 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
       await deleteGroups(env.DATA, folder, etag, groups.length);
       return { status: "skipped", reason: "the source changed while it was compiled" };
     }
-    const meta: Meta = { layout: LAYOUT_VERSION, source: { key: src.key, etag, size: live.size }, description: descriptionId(description), rows: total, dataSize, groups };
-    // The layout rides in the meta's custom metadata, so the cron's head (isCompiled) tells another layout's meta.
-    await env.DATA.put(metaKey(folder, etag), JSON.stringify(meta), { httpMetadata: { contentType: "application/json" }, customMetadata: { layout: String(LAYOUT_VERSION) } });
+    const meta: Meta = { layout: LAYOUT_VERSION, source: { key: src.key, etag, size: live.size }, identity: compiledIdentity(reading), inputs, rows: total, dataSize, groups };
+    // The layout and inputs ride in the meta's custom metadata, so the cron's head (isCompiled) tells a stale meta.
+    await env.DATA.put(metaKey(folder, etag), JSON.stringify(meta), { httpMetadata: { contentType: "application/json" }, customMetadata: compiledMetadata(inputs) });
     await deleteOthers(env.DATA, folder, etag, groups.length);
     return { status: "compiled", etag, rows: total, groups: groups.length, dataSize };
   } catch (err) {
@@ -319,10 +336,16 @@ async function deleteListed(bucket: R2Bucket, prefix: string, which: (key: strin
   } while (cursor);
 }
 
-/** Whether the live version of an R2 table already has a compiled form. */
-export async function isCompiled(bucket: R2Bucket, key: string, etag: string): Promise<boolean> {
+/** The custom metadata of a meta or attempt marker made from these inputs in this layout. */
+export const compiledMetadata = (inputs: string) => ({ layout: String(LAYOUT_VERSION), inputs });
+
+/** Whether an object's custom metadata says it was made from these inputs in this layout. */
+export const madeFrom = (obj: R2Object | null, inputs: string) => obj?.customMetadata?.layout === String(LAYOUT_VERSION) && obj.customMetadata.inputs === inputs;
+
+/** Whether the live version of an R2 table has a compiled form made from these inputs (readingInputs). */
+export async function isCompiled(bucket: R2Bucket, key: string, etag: string, inputs: string): Promise<boolean> {
   const folder = compiledFolder(key);
   if (folder === null) return true;
-  // Another layout's meta (or one written before the layout was recorded) is not served: compiled again.
-  return (await bucket.head(metaKey(folder, etag)))?.customMetadata?.layout === String(LAYOUT_VERSION);
+  // Another layout's meta, or one made from other inputs (a sidecar changed, a manifest came), is compiled again.
+  return madeFrom(await bucket.head(metaKey(folder, etag)), inputs);
 }

@@ -7,9 +7,13 @@
  *   .compiled/<encodeURIComponent(key)>/<etag>.g<n>       row group n, one object each
  *
  * The meta object is written last: a compiled form exists only once it is
- * complete. It names the source's etag and the Description it was compiled
- * with; it is served only while both still hold for the live object. It also
- * names each group object's etag, and every read is pinned to it.
+ * complete. It names the identity of the reading it was compiled from
+ * (catalog/identity.ts: the source's etag, its sidecar, the reader's
+ * decisions, the description, this layout); it is served only while that is
+ * the live table's. Its custom metadata carries the digest of what the
+ * reading was decided from (compile.ts, readingInputs), which the cron
+ * compares without reading the file. It also names each group object's
+ * etag, and every read is pinned to it.
  *
  * A group object of up to GROUP_ROWS rows holds, in this order, one section
  * per column and then the rows:
@@ -33,9 +37,10 @@
  * objects in JavaScript on every ranged read: 2-4x the CPU of a compiled answer).
  */
 import * as z from "zod";
-import type { Description } from "../model";
+import { readingIdentity, type ReadingParts } from "../catalog/identity";
 
-export const LAYOUT_VERSION = 2;
+/** 3: the meta names the reading's identity (catalog/identity.ts), not only the columns. */
+export const LAYOUT_VERSION = 3;
 export const COMPILED_PREFIX = ".compiled/";
 
 /** Rows per group: small enough that a month of a date-sorted year is a few groups, large enough for few reads. */
@@ -99,8 +104,10 @@ const Group = z.object({
 export const Meta = z.object({
   layout: z.literal(LAYOUT_VERSION),
   source: z.object({ key: z.string(), etag: z.string(), size: z.number() }),
-  /** The description's identity (see descriptionId): served only while the live one is equal. */
-  description: z.string(),
+  /** The reading's identity (compiledIdentity): served only while the live one is equal. */
+  identity: z.string(),
+  /** The digest of what the reading was decided from (compile.ts, readingInputs); also in the meta's custom metadata. */
+  inputs: z.string(),
   rows: z.number().int().nonnegative(),
   /** Bytes of all group objects. */
   dataSize: z.number().int().nonnegative(),
@@ -111,9 +118,9 @@ export type Meta = z.infer<typeof Meta>;
 export type GroupMeta = z.infer<typeof Group>;
 export type ColumnStats = z.infer<typeof ColumnStats>;
 
-/** Everything of a Description that decides the answer's bytes, as one string to compare. */
-export function descriptionId(d: Description): string {
-  return JSON.stringify({ format: d.reader.format, keys: d.keys, header: d.header, columns: d.columns, decimalComma: d.decimalComma, dateColumn: d.dateColumn ?? null });
+/** The identity of a reading in this layout: a compiled form is served only while the live reading's is equal. */
+export function compiledIdentity(reading: ReadingParts): string {
+  return readingIdentity({ ...reading, layout: LAYOUT_VERSION });
 }
 
 /** A section's parts: `ends[i]` is where cell i's JSON ends within `bytes`. */

@@ -19,7 +19,7 @@ import { writeTyped } from "../query/project";
 import type { DataRequest } from "../request/schemas";
 import { ByteBuilder } from "../streams/byte-builder";
 import { PIECE_BYTES, urlDataBody, urlDataPiped } from "../write/urldata";
-import { compiledFolder, descriptionId, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
+import { compiledFolder, compiledIdentity, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
 import { deleteVersion } from "./compile";
 import { filterParts, groupsToRead } from "./skip";
 
@@ -30,6 +30,11 @@ const READ_AHEAD = 2;
 
 const metaCache = new Map<string, Meta>();
 const META_CACHE_SIZE = 32;
+
+/** Forgets the metas this isolate read, as a new isolate starts (tests comparing with a fresh Worker). */
+export function forgetMetas(): void {
+  metaCache.clear();
+}
 
 async function loadMeta(bucket: R2Bucket, key: string): Promise<Meta | null> {
   const hit = metaCache.get(key);
@@ -435,17 +440,18 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
   const mkey = metaKey(folder, live.etag);
   let meta = await loadMeta(env.DATA, mkey);
   if (!meta || meta.source.etag !== live.etag) return null;
-  // The description the streaming path would use (cached per version): the compiled one must be it.
-  const { description, bytes } = await describeTable(env, config, entry, { prefixOnly: true });
+  // The reading the streaming path would use (its description cached per identity): the compiled one must be it.
+  const { description, bytes, reading } = await describeTable(env, config, entry, { prefixOnly: true });
   await bytes.return(undefined);
-  const id = descriptionId(description);
-  if (id !== meta.description) {
+  if (reading?.version !== live.etag) return null; // replaced meanwhile
+  const id = compiledIdentity(reading);
+  if (id !== meta.identity) {
     metaCache.delete(mkey); // this isolate's copy may predate a recompilation
     meta = await loadMeta(env.DATA, mkey);
     if (!meta) return null;
-    if (id !== meta.description) {
-      // Compiled with another description (a sidecar changed, or inference did in a new release):
-      // removed, so the next cron run compiles the table again. Until then the streaming path serves.
+    if (id !== meta.identity) {
+      // Compiled from another reading (a sidecar changed, a manifest came, or inference did in a new
+      // release): removed, so the next cron run compiles the table again. Until then the streaming path serves.
       metaCache.delete(mkey);
       await deleteVersion(env.DATA, folder, live.etag);
       return null;

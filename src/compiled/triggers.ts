@@ -6,18 +6,24 @@
  * compiled the streaming path serves it: nothing ever waits for compilation,
  * and a failed compilation only leaves the table on the streaming path.
  *
- * The cron tries each version once: a failure, a compilation that did not fit
+ * A table is compiled again when what its reading is decided from changed
+ * (compile.ts, readingInputs: the file, its sidecar, its manifest), not only
+ * its file: a sidecar put, changed or deleted is followed by the next run.
+ *
+ * The cron tries each reading once: a failure, a compilation that did not fit
  * a whole run's budget, or one whose invocation died (the CPU limit: a file
- * too large) leaves an attempt marker (layout.ts, attemptKey), and the version
- * stays on the streaming path until the file changes. Without it such a file
+ * too large) leaves an attempt marker (layout.ts, attemptKey) naming those
+ * inputs, and the table stays on the streaming path until they change. Without it such a file
  * was compiled again, and lost, every ten minutes, and a run killed by the CPU
  * limit compiled nothing after it.
  */
 import { listTables } from "../catalog/catalog";
 import type { Config, Env } from "../config/config";
 import type { TableEntry } from "../model";
-import { compileTable, isCompiled, type CompileResult } from "./compile";
-import { attemptKey, compiledFolder, LAYOUT_VERSION } from "./layout";
+import { compiledMetadata, compileTable, isCompiled, madeFrom, readingInputs, type CompileResult } from "./compile";
+import { attemptKey, compiledFolder } from "./layout";
+import { AppError } from "../errors";
+import { logEvent } from "../log";
 
 /** Uploads up to this size are compiled before the upload's answer; larger ones by the next cron run. */
 export const COMPILE_ON_UPLOAD_BYTES = 16 * 1024 * 1024;
@@ -29,32 +35,38 @@ export async function compileAfterUpload(env: Env, config: Config, entry: TableE
   try {
     await compileTable(env, config, entry);
   } catch (err) {
-    console.error(`compiling ${entry.code} after its upload failed (the cron run retries): ${(err as Error).message}`);
+    // The cron run retries; the message can quote the file, so the log keeps its code.
+    logEvent("compile", { table: entry.code, status: "failed", after: "upload", error: err instanceof AppError ? err.code : (err as Error).name }, "error");
   }
 }
 
-/** Compiles every R2 table whose live version has no compiled form yet, oldest budget first; returns what was done. */
-export async function compileChanged(env: Env, config: Config, budgetMs = CRON_BUDGET_MS): Promise<{ code: string; result: CompileResult | { status: "failed"; reason: string } }[]> {
+/** Compiles every R2 table whose live reading has no compiled form yet, oldest budget first; returns what was done. */
+/** A compilation that threw: its reason (kept in the attempt marker) and its error code (for the log, which never quotes a file). */
+export type CompileFailure = { status: "failed"; reason: string; error: string };
+
+export async function compileChanged(env: Env, config: Config, budgetMs = CRON_BUDGET_MS): Promise<{ code: string; result: CompileResult | CompileFailure }[]> {
   const deadline = Date.now() + budgetMs;
-  const done: { code: string; result: CompileResult | { status: "failed"; reason: string } }[] = [];
+  const done: { code: string; result: CompileResult | CompileFailure }[] = [];
   let first = true;
   for (const entry of await listTables(env, config)) {
     if (entry.source.kind !== "r2" || Date.now() > deadline) continue;
     const folder = compiledFolder(entry.source.key);
     const live = await env.DATA.head(entry.source.key);
-    if (!live || folder === null || (await isCompiled(env.DATA, entry.source.key, live.etag))) continue;
+    if (!live || folder === null) continue;
+    const inputs = await readingInputs(env, config, entry, live.etag);
+    if (await isCompiled(env.DATA, entry.source.key, live.etag, inputs)) continue;
     const marker = attemptKey(folder, live.etag);
-    if ((await env.DATA.head(marker))?.customMetadata?.layout === String(LAYOUT_VERSION)) continue; // tried: see above
+    if (madeFrom(await env.DATA.head(marker), inputs)) continue; // tried: see above
     const hadWholeBudget = first;
     first = false;
-    await env.DATA.put(marker, JSON.stringify({ started: new Date().toISOString() }), { customMetadata: { layout: String(LAYOUT_VERSION) } });
-    let result: CompileResult | { status: "failed"; reason: string };
+    await env.DATA.put(marker, JSON.stringify({ started: new Date().toISOString() }), { customMetadata: compiledMetadata(inputs) });
+    let result: CompileResult | CompileFailure;
     try {
       result = await compileTable(env, config, entry, { deadline });
     } catch (err) {
-      result = { status: "failed", reason: (err as Error).message };
+      result = { status: "failed", reason: (err as Error).message, error: err instanceof AppError ? err.code : (err as Error).name };
     }
-    if (result.status === "failed") await env.DATA.put(marker, JSON.stringify({ failed: result.reason }), { customMetadata: { layout: String(LAYOUT_VERSION) } });
+    if (result.status === "failed") await env.DATA.put(marker, JSON.stringify({ failed: result.reason }), { customMetadata: compiledMetadata(inputs) });
     // Out of time after others took part of the run, or the source changed meanwhile: the next run tries again.
     else if (result.status === "skipped" && !(result.reason === "out of time" && hadWholeBudget)) await env.DATA.delete(marker);
     done.push({ code: entry.code, result });

@@ -1,7 +1,7 @@
 /**
  * The Worker's configuration, from wrangler vars and secrets: the one place
  * that reads `env` variables. Validated on each request (cheap) so a typo in
- * wrangler.toml is a clear CONFIG_INVALID answer naming the variable, never a
+ * wrangler.jsonc is a clear CONFIG_INVALID answer naming the variable, never a
  * crash and never a silently ignored value. Messages name the variable and
  * what is wrong with it, but never echo its content: they may reach a caller
  * who is not entitled to see the configuration.
@@ -16,9 +16,9 @@ import type { DateFormat, UrlTable } from "../model";
 import { parseJson } from "../values/json";
 
 /**
- * The Worker's bindings, vars and secrets: generated from wrangler.toml (and
- * wrangler.secrets.env) by `npm run types` into worker-configuration.d.ts;
- * .ci/run checks that it is current. Everything in it is read by readConfig.
+ * The Worker's bindings, vars and secrets: generated from wrangler.jsonc by
+ * `npm run types` into worker-configuration.d.ts, the secrets' names declared
+ * in src/secrets.d.ts; .ci/run checks that both are current. Everything in it is read by readConfig.
  */
 export type Env = Cloudflare.Env;
 
@@ -66,7 +66,7 @@ export const DEFAULT_KEEP_VERSIONS = 5;
 export const DEFAULT_URL_MAX_BYTES = 1024 * 1024 * 1024;
 
 export function configError(variable: string, detail: string): AppError {
-  return new AppError("CONFIG_INVALID", `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.toml ([vars]) or with \`wrangler secret put\`, and redeploy.`);
+  return new AppError("CONFIG_INVALID", `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.jsonc ("vars") or with \`npm run deploy -- --set NAME=value\` (a secret), and redeploy.`);
 }
 
 const list = (value: string | undefined) =>
@@ -76,6 +76,11 @@ const list = (value: string | undefined) =>
     .filter((t) => t !== "");
 
 /** An http(s) origin, or a CONFIG_INVALID naming the variable (the value itself is not echoed). */
+/** A host on this machine: where `npm run portal` and the tests run a portal; no real portal or Worker is there. */
+export function isLoopback(hostname: string): boolean {
+  return hostname === "localhost" || hostname === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
 function originOf(variable: string, value: string): URL {
   let url: URL;
   try {
@@ -83,7 +88,8 @@ function originOf(variable: string, value: string): URL {
   } catch {
     throw configError(variable, "it is not an absolute address; write it with the scheme, like https://example.bitrix24.com");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") throw configError(variable, "it must start with https:// (or http:// for local tests)");
+  // Administrators' portal tokens travel to and from these addresses: plain http only on this machine.
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) throw configError(variable, "it must start with https:// (http:// only for an address on this machine, like http://127.0.0.1:8790)");
   if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
     throw configError(variable, "it must be only the scheme and host (no path, query or credentials), like https://example.bitrix24.com");
   }

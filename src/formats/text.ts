@@ -162,12 +162,10 @@ async function* switchToSingleByte(first: Uint8Array, it: AsyncIterator<Uint8Arr
   if (last !== "") yield last;
 }
 
-/** Text by an encoding choice: a decided encoding, or the open ASCII-so-far reading. */
-export function decodeChosen(bytes: Bytes, state: { choice: EncodingChoice }): Text {
-  if (state.choice.how !== "ascii") return decodeText(bytes, state.choice.encoding);
-  return decodeOpen(bytes, (choice) => {
-    state.choice = choice;
-  });
+/** Text by an encoding choice: a decided encoding, or the open ASCII-so-far reading (`decided` hears how it ends). */
+export function decodeChosen(bytes: Bytes, choice: EncodingChoice, decided: (choice: EncodingChoice) => void = () => {}): Text {
+  if (choice.how !== "ascii") return decodeText(bytes, choice.encoding);
+  return decodeOpen(bytes, decided);
 }
 
 export function decodeSample(sample: Uint8Array, encoding: string): string {

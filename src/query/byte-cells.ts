@@ -10,6 +10,7 @@
 import { cellString, CELL_ESCAPED } from "../formats/byte-records";
 import type { ByteRecords, ColumnType, Description } from "../model";
 import type { ByteBuilder } from "../streams/byte-builder";
+import { numberFormatOf } from "../values/convert";
 import { daysInMonth } from "../values/dates";
 
 /** A column's text writer (project.ts CellWriter). */
@@ -91,13 +92,13 @@ function numberAsIs(buf: Uint8Array, s: number, e: number, fraction: boolean): b
     if (i === e) return true;
   } else if (lead < 49 || lead > 57) return false;
   else while (i < e && buf[i] >= 48 && buf[i] <= 57) i++;
-  if (i === e) return fraction || n - neg <= 15;
+  if (i === e) return n - neg <= 15;
   if (!fraction || buf[i] !== DOT || ++i === e) return false;
   while (i < e && buf[i] >= 48 && buf[i] <= 57) i++;
   return i === e;
 }
 
-function byteWriterFor(type: ColumnType, text: CellWriter, asIs: boolean): ByteCellWriter {
+function byteWriterFor(type: ColumnType, text: CellWriter, fractions: boolean): ByteCellWriter {
   const slow: ByteCellWriter = (out, rec, c) => text(out, cellString(rec, c));
   switch (type) {
     case "string":
@@ -109,8 +110,7 @@ function byteWriterFor(type: ColumnType, text: CellWriter, asIs: boolean): ByteC
       };
     case "int":
     case "double": {
-      if (!asIs) return slow;
-      const fraction = type === "double";
+      const fraction = type === "double" && fractions;
       return (out, rec, c) => {
         const s = rec.start[c];
         const e = rec.end[c];
@@ -137,12 +137,15 @@ function byteWriterFor(type: ColumnType, text: CellWriter, asIs: boolean): ByteC
 
 /** Per column: a byte record's cell → the same JSON its text writer answers. */
 export function byteWritersFor(description: Description, textWriters: CellWriter[]): ByteCellWriter[] {
-  return description.columns.map((c, i) => byteWriterFor(c.type, textWriters[i], numbersAsIs(description, i)));
+  return description.columns.map((c, i) => byteWriterFor(c.type, textWriters[i], fractionsAsIs(description, i)));
 }
 
-/** Whether a number column's text that already is JSON is answered as it is (values/convert.ts emitterFor). */
-export function numbersAsIs(description: Description, i: number): boolean {
+/**
+ * Whether a number column's text with a `.` fraction that already is JSON
+ * (`12.5`) is answered as it is (values/convert.ts emitterFor): only where `.`
+ * is the column's decimal point. Integers of at most 15 digits always are.
+ */
+export function fractionsAsIs(description: Description, i: number): boolean {
   const c = description.columns[i];
-  // Where `.` groups thousands (`1.234` is 1234), no text passes as it is.
-  return !(c.type === "double" && c.numberFormat?.group === ".");
+  return numberFormatOf({ decimalComma: description.decimalComma, numberFormat: c.numberFormat }).decimal === ".";
 }

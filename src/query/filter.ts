@@ -1,5 +1,5 @@
 /**
- * The filter engine (README, "Filters"), compiled once per request into a
+ * The filter engine (docs/reference.md, "Filters"), compiled once per request into a
  * predicate over a row of typed cells and applied while streaming, before
  * projection.
  *

@@ -15,7 +15,7 @@ import { tableRows, type FooterDropped } from "../formats/rows";
 import type { Bytes } from "../streams/bytes";
 import { CharsetEvidence, type EncodingChoice } from "../values/charset";
 import { convertersFor } from "./pipeline";
-import type { Column, Description, FileAccess, Sidecar } from "../model";
+import type { Column, Description, FileAccess, RecordReader, Sidecar } from "../model";
 
 export interface Misfits {
   code: string;
@@ -62,6 +62,8 @@ export interface InspectOptions {
   declaredDecimal?: "." | ",";
   /** This read's random access (XLSX). */
   access?: FileAccess;
+  /** Hears the reader of a decision the read made (see ReadOptions.onDecided). */
+  onDecided?: (reader: RecordReader) => void;
 }
 
 export async function inspectRows(description: Description, bytes: Bytes, options: InspectOptions = {}): Promise<Inspection> {
@@ -81,7 +83,7 @@ export async function inspectRows(description: Description, bytes: Bytes, option
   // A column every value so far fits only as text learns nothing more: it is not observed again.
   const settled = columns.map(() => false);
   // As an upload: a file that looks cut off is refused (formats decide what that looks like).
-  for await (const batch of tableRows(bytes, description, { access: options.access, upload: true, onFooter: (dropped) => (footer = dropped) })) {
+  for await (const batch of tableRows(bytes, description, { access: options.access, upload: true, onDecided: options.onDecided, onFooter: (dropped) => (footer = dropped) })) {
     for (const row of batch) {
       rows++;
       for (let i = 0; i < row.length; i++) {
@@ -150,12 +152,15 @@ export async function inspectUpload(prefix: Description, bytes: Bytes, declared:
   // An encoding guessed from the first MiB is checked against the whole file's evidence.
   const guessed = encodingOf(prefix);
   const evidence = guessed?.how === "guessed" ? new CharsetEvidence() : null;
-  const inspection = await inspectRows(prefix, evidence ? feeding(bytes, evidence) : bytes, { declaredTypes, declaredOrder: declared?.dateFormat !== undefined, declaredDecimal: declared?.decimalSeparator, access });
+  // A decision the whole read made (an encoding left open by an ASCII prefix) is the stored description's.
+  let reader = prefix.reader;
+  const onDecided = (decided: RecordReader) => void (reader = decided);
+  const inspection = await inspectRows(prefix, evidence ? feeding(bytes, evidence) : bytes, { declaredTypes, declaredOrder: declared?.dateFormat !== undefined, declaredDecimal: declared?.decimalSeparator, access, onDecided });
   if (evidence && guessed) {
     const whole = evidence.result(true);
     if (whole.how === "detected" && whole.encoding !== guessed.encoding) inspection.wholeFileEncoding = whole.encoding;
   }
-  return { description: { ...prefix, columns: inspection.columns }, inspection };
+  return { description: { ...prefix, reader, columns: inspection.columns }, inspection };
 }
 
 const encodingOf = (d: Description) => (d.reader.decisions?.() as { encoding?: EncodingChoice } | undefined)?.encoding;

@@ -16,7 +16,7 @@ import { compileFilter, type CompiledFilter } from "./filter";
 export const MAX_SELECT = 1000;
 
 function valueOptions(d: Description, c: Column): ValueOptions {
-  return { decimalComma: d.decimalComma, slashOrder: c.slashOrder, ...(c.numberFormat ? { numberFormat: c.numberFormat } : {}) };
+  return { decimalComma: d.decimalComma, slashOrder: c.slashOrder, ...(c.numberFormat ? { numberFormat: c.numberFormat } : {}), ...(c.declared ? { declared: true } : {}) };
 }
 
 /** Per column: text → typed cell (what filters compare, and what inspection checks). */

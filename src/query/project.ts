@@ -12,7 +12,7 @@ import type { ByteRecords, Cell, ColumnType, Description, TextRow } from "../mod
 import { ByteBuilder } from "../streams/byte-builder";
 import { cellToJson, type Converter, type Emitter } from "../values/convert";
 import { convertersFor, emittersFor, type QueryPlan } from "./pipeline";
-import { byteWritersFor, numbersAsIs } from "./byte-cells";
+import { byteWritersFor, fractionsAsIs } from "./byte-cells";
 import { isByteBatch, type ByteRowBatch, type MixedRowBatches } from "../formats/byte-rows";
 import { cellString } from "../formats/byte-records";
 
@@ -42,8 +42,8 @@ const NULL = new TextEncoder().encode("null");
 
 // The emitters' as-is number shapes, checked by character codes: text that
 // already is canonical JSON for the same number is copied, no call, no string.
-// int: -?(0|[1-9]\d{0,14}); double: the same without the digit bound plus an
-// optional .\d+, under 17 characters (see emitterFor).
+// -?(0|[1-9]\d{0,14}), and with `fraction` (a double column whose decimal is
+// `.`) also -?(0|[1-9]\d*)\.\d+, under 17 characters (see emitterFor).
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -58,13 +58,13 @@ export function jsonNumberAsIs(t: string, fraction: boolean): boolean {
     if (i === n) return true;
   } else if (lead < 49 || lead > 57) return false;
   else while (i < n && isDigit(t.charCodeAt(i))) i++;
-  if (i === n) return fraction || n - (t.charCodeAt(0) === 45 ? 1 : 0) <= 15;
+  if (i === n) return n - (t.charCodeAt(0) === 45 ? 1 : 0) <= 15;
   if (!fraction || t.charCodeAt(i) !== 46 || ++i === n) return false;
   while (i < n && isDigit(t.charCodeAt(i))) i++;
   return i === n;
 }
 
-function writerFor(type: ColumnType, emit: Emitter, convert: Converter, asIs: boolean): CellWriter {
+function writerFor(type: ColumnType, emit: Emitter, convert: Converter, fractions: boolean): CellWriter {
   switch (type) {
     // Strings are the bulk of most answers: escaped and encoded in one pass,
     // exactly as the string emitter (`JSON.stringify`, empty is null) writes them.
@@ -72,8 +72,7 @@ function writerFor(type: ColumnType, emit: Emitter, convert: Converter, asIs: bo
       return (out, t) => (t === null || t === "" ? out.bytes(NULL) : out.jsonString(t));
     case "int":
     case "double": {
-      if (!asIs) return (out, t) => out.text(emit(t));
-      const fraction = type === "double";
+      const fraction = type === "double" && fractions;
       return (out, t) => (t !== null && jsonNumberAsIs(t, fraction) ? out.ascii(t) : out.text(emit(t)));
     }
     // Canonical dates are ASCII and hold nothing JSON escapes (as the emitter relies on).
@@ -93,7 +92,7 @@ function writerFor(type: ColumnType, emit: Emitter, convert: Converter, asIs: bo
 export function cellWritersFor(description: Description): CellWriter[] {
   const converters = convertersFor(description);
   const emitters = emittersFor(description);
-  return description.columns.map((c, i) => writerFor(c.type, emitters[i], converters[i], numbersAsIs(description, i)));
+  return description.columns.map((c, i) => writerFor(c.type, emitters[i], converters[i], fractionsAsIs(description, i)));
 }
 
 /** A typed cell (one the filter converted) → its JSON in the answer. */

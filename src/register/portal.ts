@@ -96,7 +96,11 @@ export class Portal {
       if (!parsed.ok) throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, not JSON: ${text.slice(0, 200)}`, res.status);
       const json = parsed.value;
       const err = errorOf(json);
-      if (err === null && res.ok) return (json as { result: T }).result;
+      if (err === null && res.ok) {
+        // A 200 without an object (an empty body, `null`, a bare value) is no answer: say so rather than fail on reading it.
+        if (json === null || typeof json !== "object") throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, no result object: ${text.slice(0, 200)}`, res.status);
+        return (json as { result: T }).result;
+      }
       const code = err?.code ?? `HTTP_${res.status}`;
       if ((RETRYABLE.has(code) || res.status === 503 || res.status === 429) && attempt < this.maxRetries) {
         await new Promise((r) => setTimeout(r, this.retryBaseMs * 2 ** attempt));
@@ -110,12 +114,16 @@ export class Portal {
     }
   }
 
-  /** All items of a list method, page by page (50 per page). */
+  /**
+   * All items of a list method, page by page (50 per page), in id order: the
+   * list pages say that without `order` nothing is sorted, so pages of an
+   * unsorted list could skip or repeat items.
+   */
   async list(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> {
     const all: Record<string, unknown>[] = [];
     let previous = "";
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const items = itemsOf(await this.call<unknown>(method, { ...params, page }));
+      const items = itemsOf(await this.call<unknown>(method, { order: { id: "ASC" }, ...params, page }));
       // A portal that ignores `page` answers the first page again: stop rather than loop.
       const first = JSON.stringify(items[0] ?? null);
       if (page > 1 && first === previous) return all;

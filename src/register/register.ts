@@ -259,12 +259,17 @@ async function listDatasets({ portal, dry }: Run, sourceId: number, sourceExiste
   return { tableApi, datasets };
 }
 
+/** The source's dataset a planned table is registered as: by name, or by externalCode within the source (a changed prefix). */
+function datasetOf(datasets: Item[], t: PlannedTable, sourceId: number): Item | undefined {
+  return datasets.find((d) => d.name === t.name || (d.externalCode === t.code && idOf(d.sourceId) === sourceId));
+}
+
 /** Phase 3: one dataset per table, created or given its new columns (removed or retyped ones only with --prune). */
 async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, datasets: Item[], tableApi: TableApi, sourceId: number): Promise<void> {
   const { name, fields } = t;
   const object = `table ${name}`;
   try {
-    const found = datasets.find((d) => d.name === name || (d.externalCode === t.code && idOf(d.sourceId) === sourceId));
+    const found = datasetOf(datasets, t, sourceId);
     if (!found) {
       if (!dry) {
         const fieldsParam = { sourceId, name, externalName: t.title, externalCode: t.code, description: t.title, fields };
@@ -298,10 +303,13 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
 }
 
 /** Phase 4 (--prune): datasets of tables the Worker no longer serves are deleted. */
-async function pruneTables({ portal, opts, dry, note }: Run, planned: PlannedTable[], datasets: Item[], tableApi: TableApi): Promise<void> {
+async function pruneTables({ portal, opts, dry, note }: Run, planned: PlannedTable[], datasets: Item[], tableApi: TableApi, sourceId: number): Promise<void> {
   if (opts.prune) {
+    const kept = new Set(planned.map((t) => datasetOf(datasets, t, sourceId)));
     for (const d of datasets) {
-      if (planned.some((t) => t.name === d.name)) continue;
+      if (kept.has(d) || planned.some((t) => t.name === d.name)) continue;
+      // Only this source's datasets: a list that ignored its filter must not cost another source its datasets.
+      if (idOf(d.sourceId) !== sourceId) continue;
       if (opts.tables?.length) continue; // a partial run never deletes what it did not look at
       if (!dry) await portal.call(`biconnector.${tableApi}.delete`, { id: idOf(d) });
       note(`table ${String(d.name)}`, dry ? "would delete" : "deleted", "no longer served by the Worker");
@@ -323,7 +331,7 @@ export async function register(portal: Portal, worker: WorkerApi, opts: Register
   if (!source) return { lines, failed: true };
   const { tableApi, datasets } = await listDatasets(run, source.sourceId, source.existed);
   for (const t of planned) await syncTable(run, t, datasets, tableApi, source.sourceId);
-  await pruneTables(run, planned, datasets, tableApi);
+  await pruneTables(run, planned, datasets, tableApi, source.sourceId);
   return { lines, failed: lines.some((l) => l.outcome === "failed") };
 }
 

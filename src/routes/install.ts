@@ -1,7 +1,9 @@
 /**
  * POST /install: the local application's install path. The portal posts
  * either the ONAPPINSTALL event (`auth[access_token]`, `auth[application_token]`)
- * or opens the install page in its frame (`AUTH_ID`, `DOMAIN`, `LANG`, …).
+ * (only to apps that use only the API) or opens the install page in its
+ * frame (an app with a page, like this one: `AUTH_ID`, `APPLICATION_TOKEN`
+ * in the body, `DOMAIN`, `LANG` in the query string, …).
  * Nothing in either is signed, so before anything is done or shown the token
  * is verified with the portal (auth/portal.ts: our application, an
  * administrator), and an install event's application token must match the
@@ -19,7 +21,7 @@ import { readConfig, type Env } from "../config/config";
 import { explain, formatSummary } from "../register/register";
 import { readBodyText } from "../request/body";
 import { parsePhpForm } from "../request/php-form";
-import { acceptLang, framePage } from "./app/frame";
+import { framePage } from "./app/frame";
 import { installSettings, runRegistration } from "./app/registration";
 import type { RouteHandler } from "./endpoint";
 
@@ -45,5 +47,5 @@ export const install: RouteHandler = async (request, env) => {
   // A body too large or not a form is refused as before (JSON): the portal never sends one.
   const body = parsePhpForm(await readBodyText(request));
   if (body.event !== undefined || body.auth !== undefined) return installEvent(request, body, env);
-  return framePage(body, env, acceptLang(request));
+  return framePage(request, body, env);
 };

@@ -15,7 +15,27 @@ export const FIELD_CODE_RE = /^[A-Z][A-Z0-9_]{0,31}$/;
 
 /** Extensions that make an object a table (the formats' own, formats/registry.ts); `.gz` may follow any of them. */
 const TABLE_KEY_RE = new RegExp(`\\.(${FORMATS.extensions.join("|")})(\\.gz)?$`, "i");
+
+/**
+ * A table's sidecar is `<table key>.schema.json`, the suffix in lower case:
+ * R2 keys are case-sensitive, and the Worker reads exactly that key. These
+ * functions are the one place sidecar keys are matched.
+ */
 export const SIDECAR_SUFFIX = ".schema.json";
+const SIDECAR_ANY_CASE = /\.schema\.json$/i;
+
+/** The sidecar key of a table key: `sales.csv` → `sales.csv.schema.json`. */
+export const sidecarKey = (tableKey: string) => tableKey + SIDECAR_SUFFIX;
+
+/** The table key a sidecar key belongs to (`sales.csv.schema.json` → `sales.csv`); null for any other key. */
+export function sidecarTable(key: string): string | null {
+  return key.endsWith(SIDECAR_SUFFIX) ? key.slice(0, -SIDECAR_SUFFIX.length) : null;
+}
+
+/** A key with the sidecar suffix in another case (`.Schema.json`): no sidecar the Worker reads, and no table either. */
+export function miscasedSidecar(key: string): boolean {
+  return SIDECAR_ANY_CASE.test(key) && sidecarTable(key) === null;
+}
 
 export interface TableKeyInfo {
   extension: string;
@@ -32,7 +52,7 @@ export function storedContentType(info: TableKeyInfo): string {
  * a dot-folder (`.versions/…`) are not tables.
  */
 export function tableKeyInfo(key: string): TableKeyInfo | null {
-  if (key.toLowerCase().endsWith(SIDECAR_SUFFIX)) return null;
+  if (SIDECAR_ANY_CASE.test(key)) return null;
   if (key.split("/").some((part) => part.startsWith("."))) return null;
   const m = TABLE_KEY_RE.exec(key);
   if (!m) return null;

@@ -8,6 +8,7 @@ import { AppError } from "../errors";
 import type { Bytes } from "../streams/bytes";
 import { FORMATS } from "../formats/registry";
 import type { UrlTable } from "../model";
+import { shownUrl } from "./url";
 
 // Bytes looked at to recognise an HTML page (after a BOM and blank space).
 const SNIFF_BYTES = 256;
@@ -22,7 +23,7 @@ function publishing(format: UrlTable["format"]): { kind: string; hint: string } 
 }
 
 function unavailable(table: string, url: string, detail: string): AppError {
-  return new AppError("URL_UNAVAILABLE", `Table "${table}": ${url} ${detail}`);
+  return new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(url)} ${detail}`);
 }
 
 function htmlPage(table: string, url: string, format: UrlTable["format"], servedAs: string): AppError {

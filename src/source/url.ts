@@ -8,6 +8,8 @@ import type { Config } from "../config/config";
 import { AppError } from "../errors";
 
 const MAX_REDIRECTS = 5;
+/** The statuses whose Location is followed (304 and 300 are no redirect to follow). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
  * Whether URL_ALLOWED_HOSTS lets the Worker fetch `url`. An entry without a
@@ -26,15 +28,42 @@ export function hostAllowed(url: URL, allowed: ReadonlySet<string>): boolean {
   return allowed.has(`${url.hostname.toLowerCase()}:${defaultPort}`);
 }
 
+// `scheme://user:pass@` anywhere in a text (an address that does not parse, a runtime's error message).
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
+
+/**
+ * An address as messages show it: without the credentials (`user:pass@`)
+ * it may carry, since messages reach portal users. For text (an address that
+ * may not parse, an error message quoting one): every such part removed.
+ */
+export function shownUrl(url: URL | string): string {
+  if (typeof url === "string") return url.replace(USERINFO, "$1");
+  if (url.username === "" && url.password === "") return url.href;
+  const shown = new URL(url.href);
+  shown.username = "";
+  shown.password = "";
+  return shown.href;
+}
+
 /**
  * Where a redirect leads: never from https down to plain http (the file would
  * then travel unencrypted, open to tampering on the way). The host is checked
- * against the allowlist on the next hop like the first one.
+ * against the allowlist on the next hop like the first one. A Location that
+ * is empty or no address is the server's fault, answered as URL_UNAVAILABLE.
  */
-export function redirectTarget(from: URL, location: string, table: string): URL {
-  const next = new URL(location, from);
+export function redirectTarget(from: URL, location: string | null, table: string): URL {
+  const fix = "Check the server that publishes the file.";
+  if (location === null || location.trim() === "") {
+    throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(from)} answered a redirect without a Location to follow. ${fix}`);
+  }
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(from)} redirects to ${JSON.stringify(shownUrl(location.slice(0, 200)))}, which is not a valid address. ${fix}`);
+  }
   if (from.protocol === "https:" && next.protocol === "http:") {
-    throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${from.href} redirects to the unencrypted ${next.href}; only https redirects are followed from an https address. Publish the file at an https address.`);
+    throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(from)} redirects to the unencrypted ${shownUrl(next)}; only https redirects are followed from an https address. Publish the file at an https address.`);
   }
   return next;
 }
@@ -48,12 +77,12 @@ export async function fetchAllowed(
   let url = new URL(rawUrl);
   for (let hop = 0; ; hop++) {
     if (url.protocol !== "https:" && url.protocol !== "http:") {
-      throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${url.href} is not an http(s) address.`);
+      throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(url)} is not an http(s) address.`);
     }
     if (!hostAllowed(url, config.allowedHosts)) {
       throw new AppError(
         "URL_HOST_NOT_ALLOWED",
-        `Table "${table}": the host ${url.host} is not in URL_ALLOWED_HOSTS${hop > 0 ? ` (reached by a redirect from ${rawUrl})` : ""}. Add "${url.host}" to URL_ALLOWED_HOSTS if you trust it (an entry without a port allows only the scheme's default port).`,
+        `Table "${table}": the host ${url.host} is not in URL_ALLOWED_HOSTS${hop > 0 ? ` (reached by a redirect from ${shownUrl(rawUrl)})` : ""}. Add "${url.host}" to URL_ALLOWED_HOSTS if you trust it (an entry without a port allows only the scheme's default port).`,
       );
     }
     const abort = new AbortController();
@@ -67,22 +96,22 @@ export async function fetchAllowed(
         timedOut ? "URL_TIMEOUT" : "URL_UNAVAILABLE",
         timedOut
           ? `Table "${table}": ${url.host} did not answer within ${config.fetchTimeoutMs} ms. Try again later or raise URL_FETCH_TIMEOUT_MS.`
-          : `Table "${table}": fetching ${url.href} failed (${(err as Error).message}).`,
+          : `Table "${table}": fetching ${shownUrl(url)} failed (${shownUrl((err as Error).message)}).`,
       );
     } finally {
       clearTimeout(timer);
     }
-    if (res.status >= 300 && res.status < 400 && res.headers.has("location")) {
+    if (REDIRECTS.has(res.status)) {
       await res.body?.cancel();
       if (hop >= MAX_REDIRECTS) {
-        throw new AppError("URL_UNAVAILABLE", `Table "${table}": more than ${MAX_REDIRECTS} redirects starting at ${rawUrl}.`);
+        throw new AppError("URL_UNAVAILABLE", `Table "${table}": more than ${MAX_REDIRECTS} redirects starting at ${shownUrl(rawUrl)}.`);
       }
-      url = redirectTarget(url, res.headers.get("location")!, table);
+      url = redirectTarget(url, res.headers.get("location"), table);
       continue;
     }
     if (res.status !== 200 && res.status !== 206) {
       await res.body?.cancel();
-      throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${url.href} answered HTTP ${res.status}. Check that the file is still published at that address.`);
+      throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(url)} answered HTTP ${res.status}. Check that the file is still published at that address.`);
     }
     // A part of the file is only an answer to a range request, and only from its first byte:
     // otherwise it would be served as the whole table.
@@ -90,7 +119,7 @@ export async function fetchAllowed(
       await res.body?.cancel();
       throw new AppError(
         "URL_UNAVAILABLE",
-        `Table "${table}": ${url.href} answered 206 Partial Content (${res.headers.get("content-range") ?? "no Content-Range"}) ${headers.range === undefined ? "to a request for the whole file" : "not starting at the file's first byte"}: serving it would cut the table. Check the server that publishes the file.`,
+        `Table "${table}": ${shownUrl(url)} answered 206 Partial Content (${res.headers.get("content-range") ?? "no Content-Range"}) ${headers.range === undefined ? "to a request for the whole file" : "not starting at the file's first byte"}: serving it would cut the table. Check the server that publishes the file.`,
       );
     }
     return res;

@@ -6,7 +6,7 @@
 import { FORMATS } from "../formats/registry";
 import { refusedWorkbookKey } from "../formats/xlsx";
 import { AppError } from "../errors";
-import { SIDECAR_SUFFIX, tableKeyInfo } from "../rules/naming";
+import { miscasedSidecar, SIDECAR_SUFFIX, sidecarKey, sidecarTable, tableKeyInfo } from "../rules/naming";
 
 export type KeyKind = "table" | "sidecar";
 
@@ -28,9 +28,14 @@ export function checkKey(raw: string): { key: string; kind: KeyKind } {
   const parts = key.split("/");
   if (parts.some((p) => p === "" || p === "." || p === "..")) throw fail("empty, . and .. path segments are not allowed");
   if (parts.some((p) => p.startsWith("."))) throw fail("names starting with a dot are reserved (.versions/ keeps old versions)");
-  if (key.toLowerCase().endsWith(SIDECAR_SUFFIX)) {
-    if (!tableKeyInfo(key.slice(0, -SIDECAR_SUFFIX.length))) throw fail(`a schema must sit next to a table file, as <file>${SIDECAR_SUFFIX}`);
+  const table = sidecarTable(key);
+  if (table !== null) {
+    if (!tableKeyInfo(table)) throw fail(`a schema must sit next to a table file, as <file>${SIDECAR_SUFFIX}`);
     return { key, kind: "sidecar" };
+  }
+  if (miscasedSidecar(key)) {
+    const meant = sidecarKey(key.slice(0, -SIDECAR_SUFFIX.length));
+    throw fail(`a schema's suffix is ${SIDECAR_SUFFIX} in lower case (keys are case-sensitive, and the connector reads only that key): upload it as "${meant}"`);
   }
   // Workbooks the connector does not read get a conversion hint, not "not a table".
   const refused = refusedWorkbookKey(key);

@@ -35,7 +35,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/config";
 import { AppError } from "../errors";
-import { baseTableCode, SIDECAR_SUFFIX } from "../rules/naming";
+import { baseTableCode, sidecarTable } from "../rules/naming";
+import { logEvent } from "../log";
 
 /** How long a lease lasts without renewal. */
 export const LEASE_MS = 30_000;
@@ -75,8 +76,7 @@ export class TableLock extends DurableObject<Env> {
 
 /** The lock's name for an object key: the base table code of the table file (a sidecar's is its table's). */
 export function lockName(key: string): string {
-  const table = key.toLowerCase().endsWith(SIDECAR_SUFFIX) ? key.slice(0, -SIDECAR_SUFFIX.length) : key;
-  return baseTableCode(table);
+  return baseTableCode(sidecarTable(key) ?? key);
 }
 
 /** A held lease, for the write running under it. */
@@ -91,7 +91,7 @@ export interface TableLease {
 
 function stub(env: Env, code: string): DurableObjectStub<TableLock> {
   const ns = env.TABLE_LOCK as DurableObjectNamespace<TableLock> | undefined;
-  if (!ns) throw new AppError("CONFIG_INVALID", "The TABLE_LOCK Durable Object binding is missing: wrangler.toml must bind the TableLock class as TABLE_LOCK (see [[durable_objects.bindings]] there).");
+  if (!ns) throw new AppError("CONFIG_INVALID", "The TABLE_LOCK Durable Object binding is missing: wrangler.jsonc must bind the TableLock class as TABLE_LOCK (see its durable_objects there).");
   return ns.get(ns.idFromName(code));
 }
 
@@ -131,6 +131,6 @@ export async function withTableLock<T>(env: Env, key: string, write: (lease: Tab
     return await write(lease);
   } finally {
     // A release that fails only leaves the lease to expire.
-    await lock.release(holder).catch((err: unknown) => console.error("table lock release failed", err));
+    await lock.release(holder).catch((err: unknown) => logEvent("lock_release_failed", { error: (err as Error).name }, "error"));
   }
 }

@@ -48,7 +48,6 @@ function newVersionId(): string {
 
 async function listFolder(bucket: R2Bucket, prefix: string, ids: RegExp[]): Promise<StoredVersion[]> {
   const out: StoredVersion[] = [];
-  // `include` is honoured at this compatibility date; the default workers-types lack it.
   for await (const o of listObjects(bucket, { prefix, include: ["customMetadata"] } as R2ListOptions)) {
     const version = o.key.slice(prefix.length);
     if (!ids.some((re) => re.test(version))) continue;

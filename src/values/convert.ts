@@ -4,14 +4,21 @@
  * must never fail a whole report.
  */
 import { parseDate, parseDateTime } from "./dates";
-import { parseFormatted, parseInteger, parseNumber } from "./numbers";
+import { readNumber } from "./numbers";
 import type { Cell, ColumnType, NumberFormat, SlashOrder } from "../model";
 
 export interface ValueOptions {
   decimalComma: boolean;
   slashOrder: SlashOrder;
-  /** The column's number convention (catalog/infer.ts); without it, plain numbers and `decimalComma`. */
+  /** The column's number convention (catalog/infer.ts); without it, the table's decimal separator and no groups but spaces. */
   numberFormat?: NumberFormat;
+  /** A sidecar declares the column's type: numbers also as `007` and `1e5` (values/numbers.ts readNumber). */
+  declared?: boolean;
+}
+
+/** The one convention a numeric column's every cell is read by. */
+export function numberFormatOf(opts: Pick<ValueOptions, "decimalComma" | "numberFormat">): NumberFormat {
+  return opts.numberFormat ?? (opts.decimalComma ? { decimal: ",", group: " " } : { decimal: ".", group: "" });
 }
 
 const asInteger = (n: number | null) => (n !== null && Number.isInteger(n) ? n : null);
@@ -19,14 +26,14 @@ const asInteger = (n: number | null) => (n !== null && Number.isInteger(n) ? n :
 export type Converter = (text: string | null) => Cell;
 
 export function converterFor(type: ColumnType, opts: ValueOptions): Converter {
-  const { decimalComma, slashOrder, numberFormat: nf } = opts;
+  const { slashOrder } = opts;
+  const nf = numberFormatOf(opts);
+  const declared = opts.declared === true;
   switch (type) {
     case "int":
-      if (nf) return (t) => (t === null || t === "" ? null : asInteger(parseFormatted(t, nf)));
-      return (t) => (t === null || t === "" ? null : parseInteger(t, decimalComma));
+      return (t) => (t === null || t === "" ? null : asInteger(readNumber(t, nf, declared)));
     case "double":
-      if (nf) return (t) => (t === null || t === "" ? null : parseFormatted(t, nf));
-      return (t) => (t === null || t === "" ? null : parseNumber(t, decimalComma));
+      return (t) => (t === null || t === "" ? null : readNumber(t, nf, declared));
     case "date":
       return (t) => (t === null || t === "" ? null : parseDate(t, slashOrder));
     case "datetime":
@@ -36,9 +43,11 @@ export function converterFor(type: ColumnType, opts: ValueOptions): Converter {
   }
 }
 
-// Number text that is already valid JSON and means the same number.
+// Number text that is already valid JSON and means the same number under every
+// convention's rules: an integer of at most 15 digits, no leading zero.
 const JSON_INT = /^-?(?:0|[1-9]\d{0,14})$/;
-const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+// With a `.` fraction: only where `.` is the column's decimal point.
+const JSON_FRACTION = /^-?(?:0|[1-9]\d*)\.\d+$/;
 
 /** Text → JSON fragment for the output, for columns the filter does not read. */
 export type Emitter = (text: string | null) => string;
@@ -54,9 +63,9 @@ export function emitterFor(type: ColumnType, opts: ValueOptions): Emitter {
     case "int":
       return (t) => (t !== null && JSON_INT.test(t) ? t : cellToJson(convert(t)));
     case "double":
-      // Where `.` groups thousands (`1.234` is 1234), no text passes as it is.
-      if (opts.numberFormat?.group === ".") return (t) => cellToJson(convert(t));
-      return (t) => (t !== null && t.length < 17 && JSON_NUMBER.test(t) ? t : cellToJson(convert(t)));
+      // Where `.` is no decimal point (`1.234` is 1234, or a misfit), only integers pass as they are.
+      if (numberFormatOf(opts).decimal !== ".") return (t) => (t !== null && JSON_INT.test(t) ? t : cellToJson(convert(t)));
+      return (t) => (t !== null && t.length < 17 && (JSON_INT.test(t) || JSON_FRACTION.test(t)) ? t : cellToJson(convert(t)));
     case "string":
       return (t) => (t === null || t === "" ? "null" : JSON.stringify(t));
     case "date":

@@ -1,10 +1,14 @@
-// Issue 13: the app page in a real headless Chromium, framed by the fake
-// portal exactly as the portal does (a form POST into an iframe), against the
-// real Worker in workerd. One browser for the whole file.
+// The app page in a real headless Chromium, framed by the local portal
+// exactly as the portal does (a form POST into an iframe: DOMAIN, PROTOCOL,
+// LANG, APP_SID in the action URL's query string, or all in the body for the
+// older form), against the real Worker in workerd. One browser for the whole file.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import type { BrowserContext, Frame, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchBrowser, openApp, portalContext, type TestBrowser } from "./browser";
+import { appFrame, launchBrowser, openApp, portalContext, type TestBrowser } from "./browser";
+import { applicationTokenOf } from "../../scripts/local-portal/frame";
 import { LocalPortal } from "../../scripts/local-portal/portal";
 import { freePort, startWorker } from "./worker";
 
@@ -28,18 +32,31 @@ async function open(params: Record<string, string> = {}): Promise<Frame> {
   return openApp(page, portal.origin, `${worker.url}/app`, { domain: host, ...params });
 }
 
-/** The first install through the page (the portal's INSTALLED is false), then the page as an admin sees it. */
-async function installed(): Promise<Frame> {
+/** The first install through the page (the portal's INSTALLED is false): the report, then Finish reloads the frame into the app. */
+async function installed(params: Record<string, string> = {}): Promise<Frame> {
   portal.installed = false;
-  const frame = await open();
+  const frame = await open(params);
   await frame.waitForSelector("#install");
   await frame.waitForSelector('#tables [data-state="datasetSynced"]');
+  await finish(frame);
   return frame;
 }
 
+/** Presses "Finish installation" and waits for the frame the portal reloads into the app. */
+async function finish(frame: Frame): Promise<void> {
+  const before = portal.installFinishCalls;
+  await Promise.all([frame.waitForNavigation(), frame.click('[data-action="install-finish"]')]);
+  expect(portal.installFinishCalls).toBe(before + 1);
+  await frame.waitForSelector('#tables [data-state="datasetSynced"]');
+  expect(await frame.$("#install")).toBeNull();
+}
+
+/** The types a browser gives these files (the XHR sends the File with it). */
+const MIME: Record<string, string> = { csv: "text/csv", xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xls: "application/vnd.ms-excel" };
+
 async function upload(frame: Frame, name: string, content: string | Buffer, key?: string): Promise<void> {
   await frame.click('[data-tab="upload"]');
-  await frame.setInputFiles("#file", { name, mimeType: "text/csv", buffer: Buffer.isBuffer(content) ? content : Buffer.from(content) });
+  await frame.setInputFiles("#file", { name, mimeType: MIME[name.slice(name.lastIndexOf(".") + 1)] ?? "application/octet-stream", buffer: Buffer.isBuffer(content) ? content : Buffer.from(content) });
   if (key) await frame.fill("#key", key);
   await frame.click("#upload");
   await frame.waitForSelector('[data-result="upload"], [data-result="upload-failed"]', { timeout: 30_000 });
@@ -65,7 +82,7 @@ beforeEach(async () => {
   for (const o of (await worker.bucket.list()).objects) await worker.bucket.delete(o.key);
   await worker.bucket.put("sales.csv", SALES);
   await context?.close();
-  context = await portalContext(tb.browser, portal.origin);
+  context = await portalContext(tb.browser);
   page = await context.newPage();
   complaints = [];
   page.on("console", (m) => void (m.type() === "error" && !/Failed to load resource: the server responded with a status of (4|5)\d\d/.test(m.text()) && complaints.push(m.text())));
@@ -77,11 +94,26 @@ afterEach(() => {
 });
 
 describe("the app page in the portal's frame", () => {
-  it("first install registers once and calls BX24.installFinish() once; reopening registers nothing", async () => {
-    const frame = await installed();
+  it("first install registers once, keeps its report until Finish, then calls BX24.installFinish() once; reopening registers nothing", async () => {
+    portal.installed = false;
+    const frame = await open();
+    await frame.waitForSelector('#tables [data-state="datasetSynced"]');
     expect(await frame.textContent("#install h2")).toBe("Connected to the portal");
     expect(await frame.textContent("#install")).toContain("table sales: created");
-    await expect.poll(() => portal.installFinishCalls).toBe(1);
+    expect(await frame.textContent('#install [data-action="install-finish"]')).toBe("Finish installation");
+    // The report stays on other screens, and nothing tells the portal the installation is over until Finish.
+    await frame.click('[data-tab="upload"]');
+    await frame.click('[data-tab="tables"]');
+    await frame.waitForTimeout(300);
+    expect(await frame.textContent("#install h2")).toBe("Connected to the portal");
+    expect(portal.installFinishCalls).toBe(0);
+    expect(portal.installed).toBe(false);
+    // The current frame form carries the installation's APPLICATION_TOKEN: recorded once the token was verified.
+    expect(JSON.parse((await text(worker.bucket, ".app/installation.json"))!)).toEqual({ applicationToken: applicationTokenOf(portal), memberId: "member-1", installedAt: expect.any(String) });
+
+    await finish(frame);
+    expect(frame.url()).toMatch(new RegExp(`^${worker.url}/app\\?DOMAIN=`));
+    expect(portal.installFinishCalls).toBe(1);
     expect(portal.installed).toBe(true);
     expect(portal.connectors).toHaveLength(1);
     expect(portal.sources).toHaveLength(1);
@@ -96,6 +128,46 @@ describe("the app page in the portal's frame", () => {
     expect(writes()).toEqual([]);
     expect(portal.installFinishCalls).toBe(1);
     expect(portal.connectors).toHaveLength(1);
+  });
+
+  it("the install path opens first, and Finish reloads the frame into the handler path", async () => {
+    portal.installed = false;
+    const frame = await open({ install: `${worker.url}/install` });
+    expect(frame.url()).toMatch(new RegExp(`^${worker.url}/install\\?DOMAIN=`));
+    await frame.waitForSelector("#install");
+    await finish(frame);
+    expect(frame.url()).toMatch(new RegExp(`^${worker.url}/app\\?DOMAIN=`));
+    expect(writes()).toEqual(["biconnector.connector.add", "biconnector.source.add", "biconnector.table.add"]);
+  });
+
+  it("an install without its source shows the report and no Finish", async () => {
+    portal.installed = false;
+    portal.checkFails = true;
+    const frame = await open();
+    await frame.waitForSelector("#install");
+    expect(await frame.textContent("#install h2")).toBe("The connector could not be fully connected");
+    expect(await frame.textContent("#install")).toContain("The installation is not finished");
+    expect(await frame.$('[data-action="install-finish"]')).toBeNull();
+    await frame.waitForTimeout(300);
+    expect(portal.installFinishCalls).toBe(0);
+  });
+
+  it("the older frame form (everything in the body) installs too; it has no APPLICATION_TOKEN to record", async () => {
+    const frame = await installed({ frame: "older" });
+    expect(frame.url()).toBe(`${worker.url}/app`);
+    expect(portal.installFinishCalls).toBe(1);
+    expect(writes()).toEqual(["biconnector.connector.add", "biconnector.source.add", "biconnector.table.add"]);
+    expect(await worker.bucket.head(".app/installation.json")).toBeNull();
+  });
+
+  it("another portal's DOMAIN, in the query string or in the older body, is refused before the portal is asked", async () => {
+    for (const generation of ["current", "older"]) {
+      portal.calls = [];
+      const frame = await open({ domain: "evil.example.com", frame: generation });
+      await frame.waitForSelector("main.message h1");
+      expect(await frame.textContent("h1")).toBe("This application is for the portal's administrators");
+      expect(portal.calls).toEqual([]);
+    }
   });
 
   it("a non-admin and another application's token see a polite refusal and no data", async () => {
@@ -226,12 +298,56 @@ describe("the app page in the portal's frame", () => {
     expect(portal.validTokens.has("fresh-access-1")).toBe(true);
   });
 
-  it("speaks Russian when the portal's LANG is ru", async () => {
+  it("speaks the portal's LANG, whatever the browser's language, from either frame form", async () => {
     portal.installed = false;
     const frame = await open({ lang: "ru" });
     await frame.waitForSelector('#tables [data-state="datasetSynced"]');
     expect(await frame.textContent("#install h2")).toBe("Коннектор подключён к порталу");
+    expect(await frame.textContent('#install [data-action="install-finish"]')).toBe("Завершить установку");
     expect(await frame.textContent('[data-tab="upload"]')).toBe("Загрузка");
     expect(await frame.textContent('#tables [data-state="datasetSynced"]')).toBe("поля совпадают");
+    await Promise.all([frame.waitForNavigation(), frame.click('[data-action="install-finish"]')]);
+    expect(portal.installFinishCalls).toBe(1);
+    await frame.waitForSelector('#tables [data-state="datasetSynced"]');
+    expect(await frame.$("#install")).toBeNull();
+    expect(await frame.textContent('[data-tab="tables"]')).toBe("Таблицы");
+
+    for (const [locale, lang, tab] of [
+      ["ru-RU", "en", "Upload"],
+      ["en-GB", "ru", "Загрузка"],
+    ]) {
+      for (const generation of ["current", "older"]) {
+        const ctx = await portalContext(tb.browser, locale);
+        try {
+          const p = await ctx.newPage();
+          const f = await openApp(p, portal.origin, `${worker.url}/app`, { domain: host, lang, frame: generation });
+          await f.waitForSelector('[data-tab="upload"]');
+          expect([locale, generation, await f.textContent('[data-tab="upload"]'), await f.getAttribute("html", "lang")]).toEqual([locale, generation, tab, lang]);
+        } finally {
+          await ctx.close();
+        }
+      }
+    }
+  });
+
+  it("an Excel workbook uploaded through the page is listed with its row count; an .xls is refused with how to convert it", async () => {
+    const frame = await installed();
+    await frame.click('[data-tab="upload"]');
+    expect((await frame.getAttribute("#file", "accept"))?.split(",")).toEqual([".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".xlsx", ".xlsm", ".gz"]);
+    expect(await frame.textContent("#dropzone")).toContain("Excel workbooks .xlsx and .xlsm");
+    expect(await frame.textContent("#dropzone")).toContain("Refused: .xls (Excel 97–2003), .xlsb and .ods");
+    // XlsxWriter's report: a title row, the header on row 3, a totals row; 4 data rows.
+    const report = readFileSync(join(import.meta.dirname, "..", "fixtures", "exports", "xlsxwriter-report.xlsx"));
+    await upload(frame, "xlsxwriter-report.xlsx", report, "report.xlsx");
+    expect(await frame.textContent('[data-result="upload"]')).toBe("Uploaded: 4 rows, 9 columns.");
+    await frame.click('[data-action="sync-create"]');
+    await frame.waitForSelector('[data-result="sync"]');
+    await frame.click('[data-tab="tables"]');
+    const row = await frame.waitForSelector('#tables tr:has([data-table="report"])');
+    expect((await row.$$eval("td", (tds) => tds.map((td) => td.textContent))).slice(0, 5)).toEqual(["report", "report", "report.xlsx", expect.stringMatching(/ KB$/), "4"]);
+
+    const xls = readFileSync(join(import.meta.dirname, "..", "fixtures", "exports", "libreoffice-sales.xls"));
+    await upload(frame, "libreoffice-sales.xls", xls);
+    expect(await frame.textContent("pre.error-detail")).toContain("this is an Excel 97-2003 binary workbook (OLE2/BIFF8); save it as .xlsx (Excel Workbook) or .csv and upload that.");
   });
 });

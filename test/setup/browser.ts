@@ -1,7 +1,8 @@
 /**
  * Headless Chromium (the Debian package, never a download) driven by
- * playwright-core, with the fake portal's BX24 stub served for
- * //api.bitrix24.com/api/v1/ as the portal's frame would load it.
+ * playwright-core. The Worker under test has a loopback PORTAL_URL, so its
+ * page loads the BX24 library from the local portal (routes/app/html.ts);
+ * Bitrix24's own library hosts are never reached.
  */
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from "playwright-core";
 
@@ -38,25 +39,33 @@ export async function launchBrowser(): Promise<TestBrowser> {
   };
 }
 
-/** A new page with the BX24 library answered from the fake portal. */
-export async function portalContext(browser: Browser, portalOrigin: string, locale = "en-GB"): Promise<BrowserContext> {
+/** A browser context in `locale`; a request to Bitrix24's library hosts fails (the page must not need them). */
+export async function portalContext(browser: Browser, locale = "en-GB"): Promise<BrowserContext> {
   const context = await browser.newContext({ locale, viewport: { width: 1280, height: 900 } });
-  const stub = await (await fetch(`${portalOrigin}/api/v1/`)).text();
-  await context.route(/^https?:\/\/api\.bitrix24\.com\/api\/v1\/?/, (route) => route.fulfill({ status: 200, contentType: "text/javascript", body: stub }));
+  await context.route(/^https?:\/\/api\.bitrix24\.(com|tech)\//, (route) => route.abort());
   return context;
 }
 
-/** Opens the portal's page that frames the app at `appUrl`, and returns that frame once its script started. */
-export async function openApp(page: Page, portalOrigin: string, appUrl: string, params: Record<string, string> = {}): Promise<Frame> {
-  const q = new URLSearchParams({ app: appUrl, ...params });
-  await page.goto(`${portalOrigin}/frame?${q}`);
+/** The portal page's app frame, once it shows a page from `prefix` (the Worker's origin or a path under it). */
+export async function appFrame(page: Page, prefix: string): Promise<Frame> {
   const handle = await page.waitForSelector("iframe#app");
   let frame = await handle.contentFrame();
-  for (let i = 0; i < 100 && (!frame || !frame.url().startsWith(appUrl)); i++) {
+  for (let i = 0; i < 100 && (!frame || !frame.url().startsWith(prefix)); i++) {
     await page.waitForTimeout(50);
     frame = await handle.contentFrame();
   }
-  if (!frame) throw new Error("the app frame did not load");
+  if (!frame || !frame.url().startsWith(prefix)) throw new Error("the app frame did not load");
   await frame.waitForLoadState("domcontentloaded");
   return frame;
+}
+
+/**
+ * Opens the local portal's page that frames the app at `appUrl` (GET /frame:
+ * `install`, `token`, `lang`, `domain`, `frame=older`, `height`), and returns
+ * that frame once its script started.
+ */
+export async function openApp(page: Page, portalOrigin: string, appUrl: string, params: Record<string, string> = {}): Promise<Frame> {
+  const q = new URLSearchParams({ app: appUrl, ...params });
+  await page.goto(`${portalOrigin}/frame?${q}`);
+  return appFrame(page, new URL(appUrl).origin);
 }

@@ -17,7 +17,7 @@ beforeAll(async () => {
   process.env.WRANGLER_SEND_METRICS = "false";
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   worker = await unstable_dev(join(ROOT, "src", "index.ts"), {
-    config: join(ROOT, "wrangler.toml"),
+    config: join(ROOT, "wrangler.jsonc"),
     local: true,
     ip: "127.0.0.1",
     vars: { CONNECTOR_TOKEN: "x", UPLOAD_TOKEN: "up" },

@@ -1,5 +1,5 @@
 // A newcomer's first hour, checked in Node: the Node minimum, the README's
-// requirements, `npm run setup -- --dry-run` without a reachable Worker, the
+// requirements and length, what moved from it to docs/, `npm run setup -- --dry-run` without a reachable Worker, the
 // upload CLI's messages, and no citation of a file the tree does not have.
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -19,6 +19,7 @@ const run = (cmd: string, args: string[], env: Record<string, string> = {}) =>
   );
 const tsx = (script: string, args: string[], env?: Record<string, string>) => run(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", script), ...args], env);
 const readme = readFileSync(join(root, "README.md"), "utf8");
+const doc = (name: string) => readFileSync(join(root, "docs", name), "utf8");
 
 describe("Node version", () => {
   it("states and enforces 20.19 as the minimum", () => {
@@ -57,9 +58,14 @@ describe("README", () => {
     expect(section).toMatch(/1,000,000 rows/); // CPU figures from bench/RESULTS.md
   });
 
-  it("documents PORT, INSPECTOR_PORT, dateColumn, money and the listing of empty files", () => {
-    for (const s of ["`PORT`", "`INSPECTOR_PORT`", "--inspector-port", "`dateColumn`", "synonym of `double`", "GET /files/<key>"]) expect(readme).toContain(s);
-    expect(readme).toContain("Empty objects are not listed");
+  it("is at most 300 lines: reference and explanation live in docs/", () => {
+    expect(readme.trimEnd().split("\n").length).toBeLessThanOrEqual(300);
+  });
+
+  it("docs/ documents PORT, INSPECTOR_PORT, dateColumn, money and the listing of empty files", () => {
+    for (const s of ["`PORT`", "`INSPECTOR_PORT`", "--inspector-port"]) expect(doc("local.md")).toContain(s);
+    for (const s of ["{ \"dateColumn\": \"paid_at\" }", "GET /files/<key>", "Empty objects are not listed"]) expect(doc("guide.md")).toContain(s);
+    for (const s of ["`dateColumn`", "synonym of `double`"]) expect(doc("formats.md")).toContain(s);
   });
 
   it("cites no file the tree does not have", () => {

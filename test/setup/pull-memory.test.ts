@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cases, setupTables } from "../../bench/pull-memory";
 import { describeOutcome, runClient, startWorkerd, type Workerd } from "../../bench/pull-harness";
 
-/** What one answer may add to workerd's RSS, whatever its size and its client (README, Limits). */
+/** What one answer may add to workerd's RSS, whatever its size and its client (docs/limits.md). */
 const RSS_BOUND = 64 * 1024 * 1024;
 /** workerd's CPU in the second after a client left one second before, at most (an idle workerd: 0). */
 const CPU_AFTER = 0.1;

@@ -28,7 +28,7 @@ export async function workerModules(): Promise<{ type: "ESModule"; path: string;
   return [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker() }];
 }
 
-/** The Durable Objects wrangler.toml binds (the table write lock), as Miniflare options. */
+/** The Durable Objects wrangler.jsonc binds (the table write lock), as Miniflare options. */
 export const DURABLE_OBJECTS = { TABLE_LOCK: { className: "TableLock", useSQLite: true } };
 
 /** A loopback port that was free a moment ago (for a Worker that must know its own address). */

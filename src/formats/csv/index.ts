@@ -1,4 +1,5 @@
 /** CSV and TSV: delimiter and line ending detected (`.tsv` is always tab), encoding detected or declared. */
+import type { Bytes, ReadOptions, RecordReader } from "../../model";
 import type { TableFormat } from "../format";
 import { decodeChosen, decodeSample } from "../text";
 import { containerRefusal } from "../xlsx";
@@ -8,14 +9,38 @@ import { csvRecords, detectDialect, type CsvDialect } from "./parse";
 import { csvByteRecords } from "./scan";
 
 /** What a CSV reader decided about its file (kept in the manifest). */
-interface CsvDecisions {
+type CsvDecisions = {
   encoding: EncodingChoice;
   dialect: CsvDialect;
-}
+};
 
 function decidedOf(value: Record<string, unknown> | undefined): CsvDecisions | undefined {
   const d = value as Partial<CsvDecisions> | undefined;
   return d && typeof d.encoding?.encoding === "string" && typeof d.dialect?.delimiter === "string" ? (d as CsvDecisions) : undefined;
+}
+
+/**
+ * The reader of one file's decisions. A frozen value: a read of a file whose
+ * encoding is still open (`how: "ascii"`) decides it for itself, and reports
+ * the reader of that decision through `onDecided` (an upload keeps it in the
+ * manifest); the next read starts from these same decisions.
+ */
+function csvReader(choice: EncodingChoice, dialect: CsvDialect): RecordReader {
+  const decisions: CsvDecisions = Object.freeze({ encoding: Object.freeze({ ...choice }), dialect: Object.freeze({ ...dialect }) });
+  // Byte records need UTF-8 (or an ASCII-so-far file, read as UTF-8 until a byte says otherwise: scan.ts),
+  // a one-byte delimiter and a line break the scanner knows.
+  const bytewise = normalizeEncoding(choice.encoding) === "utf-8" && /^[^"\r\n\ufeff\u0080-\uffff]$/.test(dialect.delimiter) && dialect.newline !== "\r";
+  const decidedBy = (onDecided: ReadOptions["onDecided"]) => (onDecided ? (c: EncodingChoice) => onDecided(csvReader(c, dialect)) : undefined);
+  return Object.freeze({
+    format: "CSV",
+    records: (bytes: Bytes, truncated: boolean, options?: ReadOptions) =>
+      csvRecords(decodeChosen(bytes, decisions.encoding, decidedBy(options?.onDecided)), dialect, { truncated, upload: options?.upload }),
+    byteRecords: bytewise ? (bytes: Bytes) => csvByteRecords(bytes, dialect, decisions.encoding) : undefined,
+    cellText: null,
+    decimalComma: dialect.delimiter !== ",",
+    malformed: { code: "CSV_MALFORMED" as const, extraCells: "Check that record for an unquoted delimiter or a missing header name." },
+    decisions: () => decisions,
+  });
 }
 
 export const csv: TableFormat = {
@@ -40,18 +65,6 @@ export const csv: TableFormat = {
     const choice: EncodingChoice = declared?.encoding ? { encoding: declared.encoding, how: "declared" } : (before?.encoding ?? detectCharset(sample, complete));
     const detected = before?.dialect ?? detectDialect(decodeSample(sample, choice.encoding), name);
     const dialect = declared?.delimiter ? { ...detected, delimiter: declared.delimiter } : detected;
-    const state = { choice };
-    // Byte records need UTF-8 (or an ASCII-so-far file, read as UTF-8 until a byte says otherwise: scan.ts),
-    // a one-byte delimiter and a line break the scanner knows.
-    const bytewise = normalizeEncoding(choice.encoding) === "utf-8" && /^[^"\r\n\ufeff\u0080-\uffff]$/.test(dialect.delimiter) && dialect.newline !== "\r";
-    return {
-      format: "CSV",
-      records: (bytes, truncated, options) => csvRecords(decodeChosen(bytes, state), dialect, { truncated, upload: options?.upload }),
-      byteRecords: bytewise ? (bytes) => csvByteRecords(bytes, dialect, state) : undefined,
-      cellText: null,
-      decimalComma: dialect.delimiter !== ",",
-      malformed: { code: "CSV_MALFORMED", extraCells: "Check that record for an unquoted delimiter or a missing header name." },
-      decisions: () => ({ encoding: state.choice, dialect }),
-    };
+    return csvReader(choice, dialect);
   },
 };

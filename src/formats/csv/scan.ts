@@ -346,10 +346,10 @@ export class CsvScanner {
  * A UTF-8 CSV file's records as byte ranges; from an anomaly on (see the
  * top of this file), papaparse's records of the rest, numbered after these.
  */
-export async function* csvByteRecords(bytes: Bytes, dialect: CsvDialect, state: { choice: EncodingChoice }): ByteRecordBatches {
-  const open = state.choice.how === "ascii";
-  const encoding = state.choice.encoding;
-  const scanner = new CsvScanner(dialect, encoding, open, () => (state.choice = { encoding: "utf-8", how: "utf-8" }));
+export async function* csvByteRecords(bytes: Bytes, dialect: CsvDialect, choice: EncodingChoice): ByteRecordBatches {
+  const open = choice.how === "ascii";
+  const encoding = choice.encoding;
+  const scanner = new CsvScanner(dialect, encoding, open);
   let recordsBefore = 0;
   try {
     for (;;) {
@@ -366,7 +366,7 @@ export async function* csvByteRecords(bytes: Bytes, dialect: CsvDialect, state: 
           yield from;
           if (!next.done) yield* bytes;
         }
-        const text = open && !scanner.isSettled ? decodeChosen(rest(), state) : decodeText(rest(), scanner.isSettled ? "utf-8" : encoding, offset);
+        const text = open && !scanner.isSettled ? decodeChosen(rest(), choice) : decodeText(rest(), scanner.isSettled ? "utf-8" : encoding, offset);
         yield* csvRecords(text, dialect, { recordsBefore });
         return;
       }

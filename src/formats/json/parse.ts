@@ -7,6 +7,7 @@ import { JSONParser } from "@streamparser/json";
 import { AppError } from "../../errors";
 import type { Bytes } from "../../streams/bytes";
 import { decodeText } from "../text";
+import { numberText } from "../xlsx/cells";
 
 /** One array of records, or one record per line. */
 export type JsonShape = "array" | "ndjson";
@@ -111,10 +112,15 @@ async function* ndjsonElements(bytes: Bytes, truncated: boolean): Elements {
   if (!truncated && pending.trim() !== "") yield parseLines([pending]);
 }
 
-/** A JSON value as cell text: nested objects and arrays as JSON text. */
+/**
+ * A JSON value as cell text: nested objects and arrays as JSON text; numbers
+ * as a CSV holds them, without exponents for usual magnitudes (`1e-7` is
+ * `0.0000001`), as XLSX numbers are: a numeric column reads no exponent.
+ */
 export function jsonCellText(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (typeof value === "number") return numberText(value);
+  if (typeof value === "boolean") return String(value);
   return JSON.stringify(value);
 }

@@ -14,6 +14,7 @@
  * Restoring and deleting go to /files/<key>/restore and DELETE /files/<key>
  * with the same session header.
  */
+import { shownUrl } from "../../source/url";
 import * as z from "zod";
 import { verifyPortalToken } from "../../auth/portal";
 import { appSession, issueSession, type AppSession } from "../../auth/session";
@@ -54,7 +55,7 @@ async function tables(env: Env, config: Config): Promise<Response> {
   const counts = await Promise.all(entries.map((t) => (t.source.kind === "r2" && objects.has(t.source.key) ? manifestRows(env.DATA, t.source.key, objects.get(t.source.key)!.etag) : null)));
   return Response.json({
     tables: entries.map((t, i) => {
-      if (t.source.kind === "url") return { code: t.code, title: t.title, source: { kind: "url", url: t.source.table.url }, size: null, rows: null, updated: null };
+      if (t.source.kind === "url") return { code: t.code, title: t.title, source: { kind: "url", url: shownUrl(t.source.table.url) }, size: null, rows: null, updated: null };
       const o = objects.get(t.source.key);
       return {
         code: t.code,
@@ -101,7 +102,7 @@ async function table(env: Env, config: Config, code: string): Promise<Response> 
   return Response.json({
     code: entry.code,
     title: entry.title,
-    source: entry.source.kind === "r2" ? { kind: "r2", key } : { kind: "url", url: entry.source.table.url },
+    source: entry.source.kind === "r2" ? { kind: "r2", key } : { kind: "url", url: shownUrl(entry.source.table.url) },
     columns: describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type, example: example(c.code) })),
     preview: rows,
     versions: key ? (await listVersions(env.DATA, key)).reverse() : [],

@@ -20,6 +20,8 @@ export interface Boot {
   expires: number;
   portal: string;
   member: string;
+  /** The file picker's `accept`: every table extension the Worker reads (formats/registry.ts), and `.gz`. */
+  accept: string;
   /** The first install's registration, when this open did it. */
   install?: { lines: SummaryLine[]; failed: boolean };
 }

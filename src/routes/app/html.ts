@@ -3,12 +3,36 @@
  * frame-ancestors is PORTAL_URL only, nosniff, no referrer, no caching of
  * pages), and HTML built from escaped text only.
  */
-import type { Config } from "../../config/config";
+import { isLoopback, type Config } from "../../config/config";
 import { APP_CSS_HASH, APP_JS_HASH } from "./assets";
 import { say, type Lang, type MessageKey } from "./messages";
 
-/** The BX24 library the portal's frame loads (scheme-relative: the page's own scheme). */
+/**
+ * The BX24 library the portal's frame loads, scheme-relative (the page's own
+ * scheme), from the host every page of Bitrix24's docs names
+ * (sdk/bx24-js-sdk/index.md). Its Russian docs moved it to api.bitrix24.tech
+ * in 2026: the CSP allows both hosts, so a library that moves or redirects
+ * there still runs.
+ */
 export const BX24_SCRIPT = "//api.bitrix24.com/api/v1/";
+export const BX24_HOSTS = ["api.bitrix24.com", "api.bitrix24.tech"] as const;
+
+/**
+ * The portal on this machine (`npm run portal`) serves its own copy of the
+ * library at PORTAL_URL/api/v1/, which a browser cannot get from
+ * api.bitrix24.com; no real portal is on a loopback address, so a deployed
+ * Worker always loads Bitrix24's library.
+ */
+export function localPortalOrigin(config: Config | null): string | null {
+  const origin = config?.portal?.origin;
+  return origin && isLoopback(new URL(origin).hostname) ? origin : null;
+}
+
+/** Where the page loads the BX24 library from. */
+export function bx24Script(config: Config | null): string {
+  const local = localPortalOrigin(config);
+  return local ? `${local}/api/v1/` : BX24_SCRIPT;
+}
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -20,7 +44,8 @@ export function jsonForHtml(value: unknown): string {
 }
 
 /**
- * Scripts only from the Worker and the portal's BX24 library, no inline
+ * Scripts only from the Worker and the portal's BX24 library (its two hosts;
+ * a loopback PORTAL_URL's own copy, see bx24Script), no inline
  * script or style, no plugins, calls only to the Worker, and only the
  * configured portal may frame the page. Without PORTAL_URL there is no portal
  * to name: API answers may then be framed by nobody, while the page that says
@@ -29,10 +54,11 @@ export function jsonForHtml(value: unknown): string {
  */
 export function securityHeaders(config: Config | null, unconfigured: "*" | "'none'" = "'none'"): Record<string, string> {
   const ancestors = config?.portal ? config.portal.origin : unconfigured;
+  const local = localPortalOrigin(config);
   return {
     "content-security-policy": [
       "default-src 'none'",
-      "script-src 'self' api.bitrix24.com",
+      `script-src 'self' ${[...BX24_HOSTS, ...(local ? [local] : [])].join(" ")}`,
       "style-src 'self'",
       "img-src 'self' data:",
       "connect-src 'self'",
@@ -53,9 +79,9 @@ export function withAppHeaders(response: Response, config: Config | null, unconf
   return out;
 }
 
-/** A whole page: `body` must already be escaped HTML. */
-export function page(lang: Lang, title: string, body: string, options: { script?: boolean } = {}): string {
-  const scripts = options.script ? `<script src="${BX24_SCRIPT}"></script>\n<script type="module" src="/app/app.js?v=${APP_JS_HASH}"></script>\n` : "";
+/** A whole page: `body` must already be escaped HTML; `script` is where the BX24 library comes from (bx24Script), for the app's page. */
+export function page(lang: Lang, title: string, body: string, options: { script?: string } = {}): string {
+  const scripts = options.script ? `<script src="${escapeHtml(options.script)}"></script>\n<script type="module" src="/app/app.js?v=${APP_JS_HASH}"></script>\n` : "";
   return `<!doctype html>
 <html lang="${lang}">
 <head>

@@ -8,14 +8,13 @@ import { readBodyText } from "../../request/body";
 import { parsePhpForm } from "../../request/php-form";
 import type { RouteHandler } from "../endpoint";
 import { APP_CSS, APP_JS } from "./assets";
-import { acceptLang, errorPage, framePage, outsidePortal } from "./frame";
+import { errorPage, framePage, outsidePortal, requestLang } from "./frame";
 import { withAppHeaders } from "./html";
 
 export { appApi } from "./api";
 
 export const appPage: RouteHandler = async (request, env) => {
   if (request.method !== "POST") return outsidePortal(request, env);
-  const lang = acceptLang(request);
   let body: Record<string, unknown>;
   try {
     body = parsePhpForm(await readBodyText(request));
@@ -24,9 +23,9 @@ export const appPage: RouteHandler = async (request, env) => {
     try {
       config = readConfig(env);
     } catch {}
-    return errorPage(err, lang, config);
+    return errorPage(err, requestLang(request), config);
   }
-  return framePage(body, env, lang);
+  return framePage(request, body, env);
 };
 
 /** GET /app/app.js and /app/app.css: versioned by their hash in the page's links, so they may be cached. */

@@ -31,7 +31,7 @@ export function installSettings(config: Config): { token: string; workerUrl: str
     throw new AppError("TOKEN_NOT_CONFIGURED", "Set CONNECTOR_TOKEN (`wrangler secret put CONNECTOR_TOKEN`) before installing: the portal's source needs it.");
   }
   if (!config.workerUrl) {
-    throw new AppError("CONFIG_INVALID", "Installing needs WORKER_URL, the Worker's public address (e.g. https://bitrix24-bi-files-connector.<you>.workers.dev), in wrangler.toml [vars]: the connector's URLs are registered with it.");
+    throw new AppError("CONFIG_INVALID", "Installing needs WORKER_URL, the Worker's public address (e.g. https://bitrix24-bi-files-connector.<you>.workers.dev), set with `npm run deploy` (or `wrangler secret put WORKER_URL`): the connector's URLs are registered with it.");
   }
   return { token: config.tokens[0], workerUrl: config.workerUrl };
 }

@@ -1,7 +1,7 @@
 /** GET /files: table files and sidecars (not kept versions or manifests), with their table codes. */
 import { listTables } from "../../catalog/catalog";
 import type { Config, Env } from "../../config/config";
-import { SIDECAR_SUFFIX, tableKeyInfo } from "../../rules/naming";
+import { sidecarTable, tableKeyInfo } from "../../rules/naming";
 import { listObjects } from "../../streams/r2-list";
 import { MANIFEST_PREFIX } from "../../catalog/manifest";
 import { VERSIONS_PREFIX } from "../../uploads/versions";
@@ -12,7 +12,7 @@ export async function listFiles(env: Env, config: Config): Promise<Response> {
   for await (const o of listObjects(env.DATA)) {
     if (o.key.startsWith(VERSIONS_PREFIX) || o.key.startsWith(MANIFEST_PREFIX)) continue;
     const table = tables.find((t) => t.source.kind === "r2" && t.source.key === o.key);
-    const sidecar = o.key.toLowerCase().endsWith(SIDECAR_SUFFIX);
+    const sidecar = sidecarTable(o.key) !== null;
     if (!table && !sidecar && !tableKeyInfo(o.key)) continue; // an empty table file is listed, with table null
     files.push({ key: o.key, table: table?.code ?? null, kind: sidecar ? "schema" : "table", size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() });
   }

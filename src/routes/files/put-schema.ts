@@ -1,11 +1,10 @@
 /** PUT /files/<key>.schema.json: a declared schema, validated (also against the file it describes) before it is stored. */
-import { describeStream } from "../../catalog/describe";
+import { describeStream, SAMPLE_BYTES } from "../../catalog/describe";
 import type { Config, Env } from "../../config/config";
 import { readBodyText } from "../../request/body";
-import { SIDECAR_SUFFIX, tableKeyInfo } from "../../rules/naming";
+import { sidecarTable } from "../../rules/naming";
 import { parseSidecar } from "../../rules/sidecar";
-import { gunzip } from "../../source/open";
-import { readStream } from "../../streams/bytes";
+import { openTable } from "../../source/open";
 import type { TableLease } from "../../uploads/lock";
 import { replaceKeeping } from "../../uploads/versions";
 import { entryFor } from "./entry";
@@ -15,14 +14,12 @@ export async function putSidecar(request: Request, env: Env, config: Config, key
   // JSON cannot be cut at a valid boundary, so no declared length is needed here.
   const text = await readBodyText(request);
   const sidecar = parseSidecar(text, `uploaded as "${key}"`);
-  // Check it against the table file it describes, when that exists.
-  const tableKey = key.slice(0, -SIDECAR_SUFFIX.length);
-  const obj = await env.DATA.get(tableKey);
-  if (obj) {
+  // Check it against the table file it describes, when that exists: read as /data reads it (a workbook with range reads).
+  const tableKey = sidecarTable(key)!;
+  if (await env.DATA.head(tableKey)) {
     const entry = await entryFor(env, config, tableKey);
-    const info = tableKeyInfo(tableKey)!;
-    const raw = readStream(obj.body);
-    const { bytes } = await describeStream(entry, info.gzip ? gunzip(raw) : raw, sidecar);
+    const opened = await openTable(env, config, entry, { sampleBytes: SAMPLE_BYTES });
+    const { bytes } = await describeStream(entry, opened.bytes, sidecar, { size: opened.size, read: opened.read, stream: opened.stream });
     await bytes.return(undefined);
   }
   // The body and the check can outlast the table lock's lease (a slow client): it must still be ours when the schema is made live.

@@ -23,6 +23,7 @@ import { stage, stagingWriter, sweepStaging, type Staged } from "../../uploads/s
 import { ObjectWriter } from "../../uploads/writer";
 import { entryFor } from "./entry";
 import { compileAfterUpload } from "../../compiled/triggers";
+import { logEvent } from "../../log";
 
 /** What an upload declared about its body: its length, its SHA-256, or both. */
 interface Declared {
@@ -201,14 +202,15 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   } catch (err) {
     // The table is live and correct; without its manifest it is described from its first rows.
     kept = false;
-    console.error(`the manifest of "${key}" could not be written: ${(err as Error).message}`);
+    logEvent("manifest_failed", { table: entry.code, error: (err as Error).name }, "error");
   }
   // Compiled after the manifest: the compiled form is made from the description serving uses (catalog/describe.ts).
   await compileAfterUpload(env, config, entry, object.size);
   const change = schemaChange(before, description.columns);
   const notes: string[] = [];
-  if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: run \`npm run setup\` to add them to the portal's dataset.`);
-  if (change && (change.removed.length || change.retyped.length)) notes.push("Removed or retyped columns change the dataset: run `npm run setup -- --prune` to apply.");
+  if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: the app page's table offers "Add fields" for the portal's dataset (from a terminal: \`npm run setup\`).`);
+  if (change && (change.removed.length || change.retyped.length)) notes.push('Removed or retyped columns change the dataset: the app page\'s table offers "Remove fields" (from a terminal: `npm run setup -- --prune`).');
+  logEvent("upload", { table: entry.code, bytes: object.size, rows: inspection.rows, columns: description.columns.length, replaced: previous !== undefined && previous !== null, added: change?.added.length ?? 0, removed: change?.removed.length ?? 0, retyped: change?.retyped.length ?? 0 });
   const layout = description.layout;
   if (layout && layout.headerRow > 1) notes.push(`The header is row ${layout.headerRow}; the ${layout.headerRow - 1} row(s) above it (title lines, blank lines) are skipped.`);
   if (inspection.footer && inspection.footer.count > 0) {
