@@ -43,7 +43,7 @@ export async function startWorkerd(): Promise<Workerd> {
   const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
   const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
   if (!pid) throw new Error("workerd's process was not found");
-  const bucket = await mf.getR2Bucket("DATA");
+  const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
   return {
     mf,
     url,
