@@ -16,7 +16,7 @@ import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { phpEncode } from "../test/helper-server";
 import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
-import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 
 const TOKEN = "bench-token";
 const CUTOFF_MS = Number(process.env.CUTOFF_MS ?? 70_000);
@@ -47,6 +47,7 @@ const mf = new Miniflare({
   // Listed, not discovered: Miniflare refuses to walk a bundle with a dynamic import (unzipit's worker_threads branch, never taken in workerd).
   modules: await workerModules(),
   compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
   r2Buckets: ["DATA"],
   durableObjects: DURABLE_OBJECTS,
   bindings: {

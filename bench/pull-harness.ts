@@ -10,7 +10,7 @@ import { connect, type Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
-import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 
 export const TOKEN = "pull-token";
 
@@ -28,6 +28,7 @@ export async function startWorkerd(): Promise<Workerd> {
   const mf = new Miniflare({
     modules: await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
     r2Buckets: ["DATA"],
     durableObjects: DURABLE_OBJECTS,
     unsafeTriggerHandlers: true,

@@ -17,7 +17,7 @@ import { Miniflare } from "miniflare";
 import Papa from "papaparse";
 import { phpEncode } from "../test/helper-server";
 import { bundleWorker, DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
-import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 
 const root = join(import.meta.dirname, "..");
 const data = join(import.meta.dirname, "data");
@@ -107,6 +107,7 @@ async function startWorker(persist: string, inMemory?: string[]): Promise<Worker
   const mf = new Miniflare({
     modules: inMemory ? [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker(join(import.meta.dirname, "isolate-r2.ts")) }] : await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
     r2Buckets: ["DATA"],
     r2Persist: persist,
     durableObjects: DURABLE_OBJECTS,

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
-import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 
 const TOKEN = "bench-token";
@@ -27,6 +27,7 @@ async function measure(file: string): Promise<string> {
   const mf = new Miniflare({
     modules: await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
     r2Buckets: ["DATA"],
     r2Persist: persist,
     durableObjects: DURABLE_OBJECTS,

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { phpEncode } from "../test/helper-server";
-import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 
 const [other, runs = "3"] = process.argv.slice(2);
 const TOKEN = "t";
@@ -24,7 +24,7 @@ const cpuOf = (pid: number) => {
 };
 
 async function start(script: string) {
-  const mf = new Miniflare({ modules: true, script, compatibilityDate: COMPATIBILITY_DATE, r2Buckets: ["DATA"], r2Persist: mkdtempSync(join(tmpdir(), "ab-r2-")), bindings: { CONNECTOR_TOKEN: TOKEN }, host: "127.0.0.1", port: 0 });
+  const mf = new Miniflare({ modules: true, script, compatibilityDate: COMPATIBILITY_DATE, compatibilityFlags: COMPATIBILITY_FLAGS, r2Buckets: ["DATA"], r2Persist: mkdtempSync(join(tmpdir(), "ab-r2-")), bindings: { CONNECTOR_TOKEN: TOKEN }, host: "127.0.0.1", port: 0 });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString().split("\n").map((l) => l.trim().split(/\s+/));
   const pids = ps.filter((p) => Number(p[1]) === process.pid && p[2] === "workerd").map((p) => Number(p[0]));

@@ -504,9 +504,9 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
       bytesRead += length - ends;
       return (await get(g++, at + ends, length - ends)).body;
     };
-    return new Response(urlDataPiped(plan.header, next, `table "${entry.code}" (compiled)`, { signal }), { headers });
+    return new Response(urlDataPiped(plan.header, next, entry.code, { signal }), { headers });
   }
   const src: CompiledSource = { meta, description, read: async (g, offset, length) => new Uint8Array(await (await get(g, offset, length)).arrayBuffer()) };
   const pump = compiledRows(src, plan, read, parts, stats);
-  return new Response(urlDataBody(plan.header, pump, async () => pump.cancel(), `table "${entry.code}" (compiled)`, { signal }), { headers });
+  return new Response(urlDataBody(plan.header, pump, async () => pump.cancel(), entry.code, { signal }), { headers });
 }

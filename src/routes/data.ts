@@ -58,7 +58,7 @@ async function dataResponse(req: DataRequest, env: Env, config: Config, signal: 
       gone.abort();
       await rows.return(undefined);
     };
-    const body = urlDataBody(plan.header, pump, stop, `table "${entry.code}"`, { signal });
+    const body = urlDataBody(plan.header, pump, stop, entry.code, { signal });
     return new Response(body, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" } });
   } catch (err) {
     signal.removeEventListener("abort", follow);

@@ -16,6 +16,7 @@
  * goes away (the body is cancelled, or the request's signal aborts) nothing
  * more is made and the source's read is cancelled.
  */
+import { logEvent } from "../log";
 import { errorBody, toAppError } from "../errors";
 import { ByteBuilder } from "../streams/byte-builder";
 
@@ -58,7 +59,8 @@ export function urlDataBody(
   header: readonly string[],
   pump: RowPump,
   cancel: () => Promise<void>,
-  label: string,
+  /** The table's code, for the log line of an answer cut short. */
+  table: string,
   options: BodyOptions = {},
 ): ReadableStream<Uint8Array> {
   const KEEPALIVE_MS = options.keepaliveMs ?? DEFAULT_KEEPALIVE_MS;
@@ -149,7 +151,7 @@ export function urlDataBody(
         } catch (err) {
           if (cancelled) return; // the client is gone: nobody to tell
           const e = toAppError(err);
-          console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
+          answerFailed(table, e.code);
           buf.text(`\n!ERROR ${JSON.stringify(errorBody(e))}\n`);
           send(controller, buf.take());
           controller.close();
@@ -179,7 +181,12 @@ export function urlDataBody(
  * When the client goes away the pipe fails, which cancels the R2 read in
  * flight, and no further stream is asked for.
  */
-export function urlDataPiped(header: readonly string[], next: () => Promise<ReadableStream<Uint8Array> | null>, label: string, options: { signal?: AbortSignal } = {}): ReadableStream<Uint8Array> {
+/** An answer cut short after it started: its table and error code (the message can quote the file's cells). */
+function answerFailed(table: string, code: string): void {
+  logEvent("answer_failed", { table, code }, "error");
+}
+
+export function urlDataPiped(header: readonly string[], next: () => Promise<ReadableStream<Uint8Array> | null>, table: string, options: { signal?: AbortSignal } = {}): ReadableStream<Uint8Array> {
   // IdentityTransformStream is workerd's; Node (bench/compiled-node.ts) takes the standard one.
   const Identity = (globalThis as { IdentityTransformStream?: typeof TransformStream }).IdentityTransformStream ?? TransformStream;
   const { readable, writable } = new Identity<Uint8Array, Uint8Array>();
@@ -219,7 +226,7 @@ export function urlDataPiped(header: readonly string[], next: () => Promise<Read
         // The client went away (the request's signal, or its side cancelled, which errors the pipe's end): nobody to tell.
         if (!started || signal?.aborted || clientGone()) throw err;
         const e = toAppError(err);
-        console.error(`urlData for ${label} failed after the response started: ${e.code}: ${e.message}`);
+        answerFailed(table, e.code);
         await write(encoder.encode(`\n!ERROR ${JSON.stringify(errorBody(e))}\n`));
         await writable.close();
       } catch {

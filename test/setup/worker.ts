@@ -2,7 +2,7 @@
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { join } from "node:path";
-import { COMPATIBILITY_DATE } from "../../scripts/wrangler-config.mjs";
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../../scripts/wrangler-config.mjs";
 
 /** The Worker bundled as wrangler would (ESM, workerd conditions). */
 export async function bundleWorker(entry = join(import.meta.dirname, "..", "..", "src", "index.ts")): Promise<string> {
@@ -46,6 +46,7 @@ export async function startWorker(bindings: Record<string, string>, port = 0): P
   const mf = new Miniflare({
     modules: await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
+    compatibilityFlags: COMPATIBILITY_FLAGS,
     r2Buckets: ["DATA"],
     durableObjects: DURABLE_OBJECTS,
     bindings,
