@@ -14,7 +14,7 @@ import type { Cell, ColumnType, Description } from "../model";
 import type { Answer, AnswerOptions, OpenForm, TableForm, TableRef } from "../query/answer";
 import type { FilterPart } from "../query/filter";
 import type { QueryPlan } from "../query/pipeline";
-import { writeTyped } from "../query/project";
+import { writeTyped } from "../query/cells";
 import { ByteBuilder } from "../streams/byte-builder";
 import { PIECE_BYTES } from "../write/urldata";
 import { compiledFolder, compiledIdentity, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
