@@ -169,7 +169,7 @@ export interface FooterRow {
  */
 export type FooterRule = { kind: "totals"; numeric: number[]; maxHeld: number } | { kind: "count"; rows: number };
 
-/** Where a positional table's header and data are in its file (formats/layout.ts). Plain data: stored as it is. */
+/** Where a positional table's header and data are in its file (formats/report-layout.ts). Plain data: stored as it is. */
 export interface Layout {
   /** 1-based row of the header record, blank lines counted; the rows above it are skipped. */
   headerRow: number;

@@ -19,7 +19,7 @@ import { writeTyped } from "../query/project";
 import type { DataRequest } from "../request/schemas";
 import { ByteBuilder } from "../streams/byte-builder";
 import { PIECE_BYTES, urlDataBody, urlDataPiped } from "../write/urldata";
-import { compiledFolder, compiledIdentity, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
+import { compiledFolder, compiledIdentity, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./storage";
 import { deleteVersion } from "./compile";
 import { filterParts, groupsToRead } from "./skip";
 

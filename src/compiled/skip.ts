@@ -15,7 +15,7 @@ import type { FieldResolver } from "../query/fields";
 import { compileFilter, type CompiledFilter } from "../query/filter";
 import { parseKey } from "../query/operators";
 import type { DateFormat } from "../model";
-import type { GroupMeta } from "./layout";
+import type { GroupMeta } from "./storage";
 
 interface Part {
   column: number;

@@ -31,7 +31,7 @@ const UPPER_R = 0x52; // R
 
 /**
  * Whether a record's first cell rules out a totals row and an empty row
- * (layout.ts rowKind): it starts with a byte that is not blank (nor the
+ * (report-layout.ts rowKind): it starts with a byte that is not blank (nor the
  * first byte of U+00A0 or U+202F, which count as blank), and not the start
  * of a totals label (итого, всего, total, grand total, gesamt, summe, suma,
  * razem) as far as its first two letters tell. False only sends the record

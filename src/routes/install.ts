@@ -5,7 +5,7 @@
  * frame (an app with a page, like this one: `AUTH_ID`, `APPLICATION_TOKEN`
  * in the body, `DOMAIN`, `LANG` in the query string, …).
  * Nothing in either is signed, so before anything is done or shown the token
- * is verified with the portal (auth/portal.ts: our application, an
+ * is verified with the portal (auth/portal-token.ts: our application, an
  * administrator), and an install event's application token must match the
  * one recorded at the first install.
  *
@@ -16,7 +16,7 @@
  * the first install, and answers HTML.
  */
 import { installer } from "../auth/installation";
-import { requirePortal } from "../auth/portal";
+import { requirePortal } from "../auth/portal-token";
 import { readConfig, type Env } from "../config/config";
 import { explain, formatSummary } from "../register/register";
 import { readBodyText } from "../request/body";

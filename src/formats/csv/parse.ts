@@ -11,7 +11,7 @@
  */
 import Papa from "papaparse";
 import { AppError } from "../../errors";
-import type { Text } from "../text";
+import type { Text } from "../decode";
 
 /** The delimiter and line ending of a CSV file. */
 export interface CsvDialect {
@@ -73,7 +73,7 @@ export async function* csvRecords(text: Text, dialect: CsvDialect, options: { tr
       const row = rows[r];
       if (row.length === 1 && (row[0] === "" || (stripCr && row[0] === "\r"))) {
         // A blank line: kept as an empty record, so that rows are numbered as
-        // lines (formats/layout.ts); the "line" after the file's final newline is none.
+        // lines (formats/report-layout.ts); the "line" after the file's final newline is none.
         if (!(last && r === rows.length - 1)) out.push([]);
         continue;
       }

@@ -1,6 +1,6 @@
 /** JSON: an array of objects or of arrays (header first), or NDJSON (`.ndjson`, `.jsonl`, or `.json` starting with `{`). */
 import type { TableFormat } from "../format";
-import { decodeSample } from "../text";
+import { decodeSample } from "../decode";
 import { containerRefusal } from "../xlsx";
 import { detectJsonShape, jsonCellText, jsonElements, type JsonShape } from "./parse";
 

@@ -16,14 +16,14 @@
  */
 import { shownUrl } from "../../source/url";
 import * as z from "zod";
-import { verifyPortalToken } from "../../auth/portal";
+import { verifyPortalToken } from "../../auth/portal-token";
 import { appSession, issueSession, type AppSession } from "../../auth/session";
 import { findTable, listTables } from "../../catalog/catalog";
 import { describeTable, describedColumns } from "../../catalog/describe";
 import { manifestRows } from "../../catalog/manifest";
 import { readConfig, type Config, type Env } from "../../config/config";
 import { AppError, errorResponse } from "../../errors";
-import { PortalError } from "../../register/portal";
+import { PortalError } from "../../register/rest-client";
 import { explain, type Summary } from "../../register/register";
 import { listObjects } from "../../streams/r2-list";
 import { checkKey } from "../../uploads/key";

@@ -7,7 +7,7 @@
  * the portal's LANG, whatever the browser's language.
  *
  * Before anything is shown, AUTH_ID is verified with PORTAL_URL (app.info
- * names BITRIX_CLIENT_ID, user.admin is true: auth/portal.ts). Every answer
+ * names BITRIX_CLIENT_ID, user.admin is true: auth/portal-token.ts). Every answer
  * is an HTML page, never raw JSON: a refusal says nothing about the data, a
  * missing setting is named with how to set it (names only, never values).
  *
@@ -22,7 +22,7 @@
  */
 import * as z from "zod";
 import { recordApplicationToken } from "../../auth/installation";
-import { portalRefused, verifyPortalToken } from "../../auth/portal";
+import { portalRefused, verifyPortalToken } from "../../auth/portal-token";
 import { issueSession } from "../../auth/session";
 import { readConfig, type Config, type Env } from "../../config/config";
 import { toAppError } from "../../errors";

@@ -27,7 +27,7 @@ import { endpoint } from "../endpoint";
 import { deleteFile } from "./delete";
 import { getFile } from "./get";
 import { listFiles } from "./list";
-import { putSidecar } from "./put-schema";
+import { putSidecar } from "./put-sidecar";
 import { putTable } from "./put-table";
 import { restoreFile } from "./restore";
 

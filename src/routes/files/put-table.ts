@@ -7,7 +7,7 @@
  * sender that died between two records would otherwise leave a valid but
  * partial table.
  */
-import { describeTable, describeStream, loadDeclared, SAMPLE_BYTES } from "../../catalog/describe";
+import { describeTable, describeStream, loadSidecar, SAMPLE_BYTES } from "../../catalog/describe";
 import { MANIFEST_VERSION, plainDescription, writeManifest, type Manifest } from "../../catalog/manifest";
 import { FORMATS } from "../../formats/registry";
 import { inspectUpload, schemaChange, understood, understoodNotes, type Inspection } from "../../query/inspect";
@@ -116,7 +116,7 @@ export async function putTable(request: Request, env: Env, config: Config, key: 
   const entry = await entryFor(env, config, key);
   // The live object this upload replaces: a change after this point is a conflict.
   const startEtag = (await env.DATA.head(key))?.etag ?? null;
-  const declared = await loadDeclared(env, entry);
+  const declared = await loadSidecar(env, entry);
   const before = await currentColumns(env, config, entry);
   const info = tableKeyInfo(key)!;
   const contentType = storedContentType(info);
