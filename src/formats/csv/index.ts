@@ -2,7 +2,7 @@
 import type { Bytes, ReadOptions, RecordReader } from "../../model";
 import type { TableFormat } from "../format";
 import { decodeChosen, decodeSample } from "../decode";
-import { containerRefusal } from "../xlsx";
+import { containerRefusal } from "../sniff";
 import { detectCharset, type EncodingChoice } from "../../values/charset";
 import { normalizeEncoding } from "../../values/encodings";
 import { csvRecords, detectDialect, type CsvDialect } from "./parse";

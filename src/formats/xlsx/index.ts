@@ -13,12 +13,11 @@ import { AppError } from "../../errors";
 import type { Bytes, FileAccess, Records } from "../../model";
 import { fileAccess, type TableFormat } from "../format";
 import { sheetRecords } from "./sheet";
-import { sniffContainer, unsupportedWorkbook } from "./sniff";
+import { sniffContainer, unsupportedWorkbook } from "../sniff";
 import { readSharedStrings, STRINGS_XML_BYTES, stringsXmlTooLarge, type SharedStrings } from "./strings";
 import { partOf, readWorkbook, type Workbook } from "./workbook";
 import { malformed, openZip, partBytes, type Zip } from "./zip";
 
-export { containerRefusal, refusedWorkbookKey } from "./sniff";
 
 function needsAccess(): AppError {
   return new AppError(
