@@ -19,6 +19,7 @@ import * as z from "zod";
 import { verifyPortalToken } from "../../auth/portal-token";
 import { appSession, issueSession, type AppSession } from "../../auth/session";
 import { findTable, listTables } from "../../catalog/catalog";
+import { compileAfterUpload } from "../../compiled/triggers";
 import { describeTable, describedColumns } from "../../catalog/describe";
 import { manifestRows } from "../../catalog/manifest";
 import { readConfig, type Config, type Env } from "../../config/config";
@@ -28,11 +29,11 @@ import { explain, type Summary } from "../../register/register";
 import { listObjects } from "../../streams/r2-list";
 import { checkKey } from "../../uploads/key";
 import { withTableLock } from "../../uploads/lock";
+import { uploadTable } from "../../uploads/upload-table";
 import { listVersions } from "../../uploads/versions";
 import { jsonObject, parseJson } from "../../values/json";
 import { data } from "../data";
 import { endpoint, type RouteHandler } from "../endpoint";
-import { putTable } from "../files/put-table";
 import { withAppHeaders } from "./html";
 import { runRegistration } from "./registration";
 
@@ -113,8 +114,11 @@ async function upload(request: Request, env: Env, config: Config, url: URL): Pro
   // The query is decoded already; checkKey decodes a path's percent-encoding, so the name is encoded once more for it.
   const { key, kind } = checkKey(encodeURIComponent(url.searchParams.get("key") ?? ""));
   if (kind !== "table") throw new AppError("KEY_INVALID", `The page uploads table files; put "${key}" with PUT /files/${key}.`);
-  // Under the table's write lock, as PUT /files (routes/files/index.ts).
-  return withTableLock(env, key, (lease) => putTable(request, env, config, key, lease));
+  // Under the table's write lock and compiled afterwards, as PUT /files (routes/files/put-table.ts).
+  return withTableLock(env, key, async (lease) => {
+    const { report, created } = await uploadTable(request, env, config, key, lease, (entry, size) => compileAfterUpload(env, config, entry, size));
+    return Response.json(report, { status: created ? 201 : 200 });
+  });
 }
 
 const SyncRequest = z.strictObject({ tables: z.array(z.string().max(230)).max(1000).optional(), prune: z.boolean().optional() });

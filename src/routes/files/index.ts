@@ -13,7 +13,7 @@
  * under its table code's lock (uploads/lock.ts), so two writes of one table
  * never interleave. Replacing keeps the old object as a version with a
  * conditional write (uploads/versions.ts), and an upload never changes
- * another table's code (entry.ts).
+ * another table's code (uploads/entry.ts).
  */
 import * as z from "zod";
 import { sessionOr } from "../../auth/session";

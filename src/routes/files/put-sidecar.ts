@@ -1,31 +1,9 @@
-/** PUT /files/<key>.schema.json: a declared schema, validated (also against the file it describes) before it is stored. */
-import { describeStream, SAMPLE_BYTES } from "../../catalog/describe";
+/** PUT /files/<key>.schema.json: a sidecar upload (uploads/upload-sidecar.ts). */
 import type { Config, Env } from "../../config/config";
-import { readBodyText } from "../../request/body";
-import { sidecarTable } from "../../rules/naming";
-import { parseSidecar } from "../../rules/sidecar";
-import { openTable } from "../../source/open";
 import type { TableLease } from "../../uploads/lock";
-import { replaceKeeping } from "../../uploads/versions";
-import { entryFor } from "./entry";
+import { uploadSidecar } from "../../uploads/upload-sidecar";
 
 export async function putSidecar(request: Request, env: Env, config: Config, key: string, lease: TableLease): Promise<Response> {
-  const startEtag = (await env.DATA.head(key))?.etag ?? null;
-  // JSON cannot be cut at a valid boundary, so no declared length is needed here.
-  const text = await readBodyText(request);
-  const sidecar = parseSidecar(text, `uploaded as "${key}"`);
-  // Check it against the table file it describes, when that exists: read as /data reads it (a workbook with range reads).
-  const tableKey = sidecarTable(key)!;
-  if (await env.DATA.head(tableKey)) {
-    const entry = await entryFor(env, config, tableKey);
-    const opened = await openTable(env, config, entry, { sampleBytes: SAMPLE_BYTES });
-    const { bytes } = await describeStream(entry, opened.bytes, sidecar, { size: opened.size, read: opened.read, stream: opened.stream });
-    await bytes.return(undefined);
-  }
-  // The body and the check can outlast the table lock's lease (a slow client): it must still be ours when the schema is made live.
-  const { object, previous } = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, async (onlyIf) => {
-    await lease.confirm();
-    return env.DATA.put(key, text, { httpMetadata: { contentType: "application/json" }, onlyIf });
-  });
-  return Response.json({ key, size: object.size, etag: object.etag, previousVersion: previous }, { status: previous ? 200 : 201 });
+  const { report, created } = await uploadSidecar(request, env, config, key, lease);
+  return Response.json(report, { status: created ? 201 : 200 });
 }
