@@ -34,6 +34,7 @@ import { listVersions } from "../../uploads/versions";
 import { jsonObject, parseJson } from "../../values/json";
 import { data } from "../data";
 import { endpoint, type RouteHandler } from "../endpoint";
+import { methodNotAllowed, router, type Route } from "../router";
 import { withAppHeaders } from "./html";
 import { runRegistration } from "./registration";
 
@@ -164,38 +165,41 @@ const renew = endpoint({
 const get = (handle: (session: AppSession, ctx: { request: Request; env: Env; config: Config; url: URL }) => Promise<Response> | Response) =>
   endpoint({ body: "none", auth: appSession, schema: z.unknown(), handle: (_req, { request, env, config, principal }) => handle(principal, { request, env, config, url: new URL(request.url) }) });
 
-const ROUTES: Record<string, Record<string, RouteHandler>> = {
-  tables: { GET: get((_s, { env, config }) => tables(env, config)) },
-  portal: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse)) },
-  table: { GET: get((_s, { env, config, url }) => table(env, config, url.searchParams.get("code") ?? "")) },
-  upload: { PUT: get((_s, { request, env, config, url }) => upload(request, env, config, url)) },
-  sync: {
-    POST: endpoint({
-      body: "form-or-json",
-      auth: appSession,
-      schema: SyncRequest,
-      handle: (req, { env, config, principal }) => portalCall(() => runRegistration(env, config, principal.portal, principal.accessToken, req)).then(summaryResponse),
-    }),
-  },
-  health: { GET: get((_s, { config }) => health(config)) },
-  session: { POST: renew },
-};
+/** One app call: its path, matched exactly. */
+const call = (name: string) => new RegExp(`^/app/api/${name}$`);
 
+const ROUTES: readonly Route<[Env]>[] = [
+  { path: call("tables"), handle: { GET: get((_s, { env, config }) => tables(env, config)) } },
+  { path: call("portal"), handle: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse)) } },
+  { path: call("table"), handle: { GET: get((_s, { env, config, url }) => table(env, config, url.searchParams.get("code") ?? "")) } },
+  { path: call("upload"), handle: { PUT: get((_s, { request, env, config, url }) => upload(request, env, config, url)) } },
+  {
+    path: call("sync"),
+    handle: {
+      POST: endpoint({
+        body: "form-or-json",
+        auth: appSession,
+        schema: SyncRequest,
+        handle: (req, { env, config, principal }) => portalCall(() => runRegistration(env, config, principal.portal, principal.accessToken, req)).then(summaryResponse),
+      }),
+    },
+  },
+  { path: call("health"), handle: { GET: get((_s, { config }) => health(config)) } },
+  { path: call("session"), handle: { POST: renew } },
+];
+
+const apiRoutes = router<[Env]>(ROUTES, (request, allowed) => {
+  if (allowed) throw methodNotAllowed(request, allowed);
+  const name = new URL(request.url).pathname.replace(/^\/app\/api\//, "");
+  throw new AppError("NOT_FOUND", `There is no app call /app/api/${name}.`);
+});
+
+/** Every answer of the app's API, a refusal too, carries the page's security headers. */
 export const appApi: RouteHandler = async (request, env) => {
   let config: Config | null = null;
   try {
     config = readConfig(env);
   } catch {}
-  const name = new URL(request.url).pathname.replace(/^\/app\/api\//, "");
-  const route = ROUTES[name];
-  let response: Response;
-  try {
-    if (!route) throw new AppError("NOT_FOUND", `There is no app call /app/api/${name}.`);
-    const handler = route[request.method];
-    if (!handler) throw new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on /app/api/${name}; use ${Object.keys(route).join(" or ")}.`);
-    response = await handler(request, env);
-  } catch (err) {
-    response = errorResponse(err);
-  }
+  const response = await apiRoutes(request, env).catch(errorResponse);
   return withAppHeaders(response, config);
 };
