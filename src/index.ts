@@ -4,13 +4,12 @@
  * decode → auth → validate → its handler.
  */
 import { logEvent } from "./log";
-import { readConfig, type Env } from "./config/config";
+import { readConfig, readRequestConfig, type Env, type RequestConfig } from "./config/config";
 import { compileChanged } from "./compiled/triggers";
 import { guardBody } from "./request/drain";
 import { AppError, errorResponse } from "./errors";
 import { data } from "./routes/data";
-import type { RouteHandler } from "./routes/endpoint";
-import { methodNotAllowed, router, type Route } from "./routes/router";
+import { methodNotAllowed, router, type Handler, type Route } from "./routes/router";
 import { files } from "./routes/files/index";
 import { appApi, appAsset, appPage } from "./routes/app/index";
 import { install } from "./routes/install";
@@ -20,15 +19,18 @@ import { PORTAL_ENDPOINTS } from "./model";
 // The Durable Object class every table write locks (wrangler.jsonc binds it as TABLE_LOCK).
 export { TableLock } from "./uploads/lock";
 
+/** What every route is called with after the request: the bindings and the configuration, read once. */
+type Args = [Env, RequestConfig];
+
 /** HEAD (monitors probe with it): the GET answer's status and headers, no body. */
 const headOf = (response: Response) => new Response(null, { status: response.status, headers: response.headers });
-const withHead = (handler: RouteHandler): RouteHandler => async (request, env) => {
-  const response = await handler(request, env);
+const withHead = (handler: Handler<Args>): Handler<Args> => async (request, env, config) => {
+  const response = await handler(request, env, config);
   return request.method === "HEAD" ? headOf(response) : response;
 };
 
 /** Every endpoint the Worker answers; /files and /app/api are sub-routers (routes/router.ts). */
-const ROUTES: readonly Route<[Env]>[] = [
+const ROUTES: readonly Route<Args>[] = [
   { path: "/", handle: { GET: status, HEAD: withHead(status) } },
   { path: PORTAL_ENDPOINTS.urlCheck, handle: { POST: check } },
   { path: PORTAL_ENDPOINTS.urlTableList, handle: { POST: tableList } },
@@ -45,7 +47,7 @@ const ROUTES: readonly Route<[Env]>[] = [
 
 const PORTAL_PATHS = Object.values(PORTAL_ENDPOINTS);
 
-const routes = router<[Env]>(ROUTES, (request, allowed) => {
+const routes = router<Args>(ROUTES, (request, allowed) => {
   if (allowed) throw methodNotAllowed(request, allowed);
   const path = new URL(request.url).pathname;
   const list = `${PORTAL_PATHS.slice(0, -1).join(", ")} and ${PORTAL_PATHS[PORTAL_PATHS.length - 1]}`;
@@ -53,10 +55,12 @@ const routes = router<[Env]>(ROUTES, (request, allowed) => {
 });
 
 export default {
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+  async fetch(request: Request, env: Env, _ctx: ExecutionContext): Promise<Response> {
     // A body an early answer left half-read is read to its end first (request/drain.ts).
     const guarded = guardBody(request);
-    const response = await routes(guarded.request, env).catch(errorResponse);
+    // Read once here and passed down to every route.
+    const config = readRequestConfig(env);
+    const response = await routes(guarded.request, env, config).catch(errorResponse);
     await guarded.drain();
     return response;
   },

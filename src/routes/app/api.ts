@@ -22,7 +22,7 @@ import { findTable, listTables } from "../../catalog/catalog";
 import { compileAfterUpload } from "../../compiled/triggers";
 import { describeTable, describedColumns } from "../../catalog/describe";
 import { manifestRows } from "../../catalog/manifest";
-import { readConfig, type Config, type Env } from "../../config/config";
+import type { Config, Env, RequestConfig } from "../../config/config";
 import { AppError, errorResponse } from "../../errors";
 import { PortalError } from "../../register/rest-client";
 import { explain, type Summary } from "../../register/register";
@@ -168,7 +168,7 @@ const get = (handle: (session: AppSession, ctx: { request: Request; env: Env; co
 /** One app call: its path, matched exactly. */
 const call = (name: string) => new RegExp(`^/app/api/${name}$`);
 
-const ROUTES: readonly Route<[Env]>[] = [
+const ROUTES: readonly Route<[Env, RequestConfig]>[] = [
   { path: call("tables"), handle: { GET: get((_s, { env, config }) => tables(env, config)) } },
   { path: call("portal"), handle: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse)) } },
   { path: call("table"), handle: { GET: get((_s, { env, config, url }) => table(env, config, url.searchParams.get("code") ?? "")) } },
@@ -188,18 +188,14 @@ const ROUTES: readonly Route<[Env]>[] = [
   { path: call("session"), handle: { POST: renew } },
 ];
 
-const apiRoutes = router<[Env]>(ROUTES, (request, allowed) => {
+const apiRoutes = router<[Env, RequestConfig]>(ROUTES, (request, allowed) => {
   if (allowed) throw methodNotAllowed(request, allowed);
   const name = new URL(request.url).pathname.replace(/^\/app\/api\//, "");
   throw new AppError("NOT_FOUND", `There is no app call /app/api/${name}.`);
 });
 
 /** Every answer of the app's API, a refusal too, carries the page's security headers. */
-export const appApi: RouteHandler = async (request, env) => {
-  let config: Config | null = null;
-  try {
-    config = readConfig(env);
-  } catch {}
-  const response = await apiRoutes(request, env).catch(errorResponse);
-  return withAppHeaders(response, config);
+export const appApi = async (request: Request, env: Env, config: RequestConfig): Promise<Response> => {
+  const response = await apiRoutes(request, env, config).catch(errorResponse);
+  return withAppHeaders(response, config.config);
 };
