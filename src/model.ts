@@ -202,7 +202,7 @@ export interface Description {
   layout?: Layout;
 }
 
-/** A declared schema (`<key>.schema.json`, or a URL table's `schema`); see catalog/sidecar.ts. */
+/** A sidecar (`<key>.schema.json`, or a URL table's `schema`); see rules/sidecar.ts. */
 export interface Sidecar {
   format?: string;
   encoding?: string;

@@ -55,7 +55,7 @@ export function describedColumns(d: Description): Column[] {
 // source (for a URL table its whole declaration), the content version (ETag),
 // the sidecar's version and the configuration that changes reading. A version
 // that stays the same while the content changes is caught by the header check
-// of every read (parse/rows.ts), which evicts the entry.
+// of every read (formats/rows.ts), which evicts the entry.
 
 const CACHE_MAX = 256;
 const cache = new Map<string, Description>();

@@ -6,7 +6,7 @@
  * record itself, for the answer to copy (query/byte-cells.ts). Every other
  * record (title rows, the header, blank lines, short or long records, rows
  * that may be totals, all records after the reader fell back to text) is
- * made text and goes through the same PositionalRows steps as before.
+ * made text and goes through the PositionalRows steps of formats/rows.ts.
  */
 import type { ByteRecords, Bytes, TextRow } from "../model";
 import { recordStrings } from "./byte-records";
