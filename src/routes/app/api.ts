@@ -33,7 +33,7 @@ import { uploadTable } from "../../uploads/upload-table";
 import { listVersions } from "../../uploads/versions";
 import { jsonObject, parseJson } from "../../values/json";
 import { data } from "../data";
-import { endpoint, type RouteHandler } from "../endpoint";
+import { endpoint } from "../endpoint";
 import { methodNotAllowed, router, type Route } from "../router";
 import { withAppHeaders } from "./html";
 import { runRegistration } from "./registration";
