@@ -41,12 +41,16 @@ const WORKERD_NOISE = [
   "disconnected: premature EOF in HTTP entity body",
   "source = Uncaught (in promise); stack = Error: Network connection lost.",
 ];
+// 3. The Worker's own log lines (src/log.ts: one JSON object per event) for
+//    the refusals, uploads and compilations the tests cause on purpose;
+//    test/setup/logs.test.ts reads them itself. An internal error still shows.
+const WORKER_EVENT = /\{"event":"(?!internal_error")/;
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream);
   let dropNextStack = false;
   stream.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
     const text = String(chunk);
-    const known = WORKERD_NOISE.some((m) => text.includes(m));
+    const known = WORKERD_NOISE.some((m) => text.includes(m)) || WORKER_EVENT.test(text);
     const noise = known || (dropNextStack && /^stack: \S*workerd@/.test(text));
     dropNextStack = known && !text.includes("stack: ");
     return noise ? true : write(chunk, ...rest);

@@ -9,7 +9,9 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { compileTable } from "../src/compiled/compile";
-import { compiledAnswer } from "../src/compiled/serve";
+import { compiledForm } from "../src/compiled/serve";
+import { answerQuery } from "../src/query/answer";
+import { answerStream } from "../src/write/urldata";
 import { readConfig, type Env } from "../src/config/config";
 import type { TableEntry } from "../src/model";
 import type { DataRequest } from "../src/request/schemas";
@@ -46,11 +48,12 @@ for (const [scenario, params] of Object.entries(REQUESTS)) {
     r2.gets = 0;
     c0 = cpu();
     t0 = performance.now();
-    const res = await compiledAnswer(env, config, entry, { table: "bench", ...params } as DataRequest, "DD.MM.YYYY");
-    if (!res) throw new Error("not served compiled");
+    const answer = await answerQuery({ env, config, entry }, { table: "bench", ...params, connection: { date_format: "DD.MM.YYYY" } } as DataRequest, { forms: [compiledForm] });
+    if (answer.form !== "compiled") throw new Error("not served compiled");
+    const body = answerStream(answer.header, answer.rows, entry.code);
     const hash = createHash("sha256");
     let outBytes = 0;
-    for await (const chunk of res.body!) {
+    for await (const chunk of body) {
       hash.update(chunk);
       outBytes += chunk.byteLength;
     }

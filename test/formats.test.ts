@@ -213,7 +213,7 @@ describe("bad files", () => {
     const text = await res.text();
     expect(() => JSON.parse(text)).toThrow();
     expect(text).toContain('!ERROR {"error":{"code":"FILE_ENCODING_INVALID"');
-    expect(logged).toHaveBeenCalledWith(expect.stringContaining('urlData for table "e" failed after the response started: FILE_ENCODING_INVALID'));
+    expect(logged).toHaveBeenCalledWith(JSON.stringify({ event: "answer_failed", table: "e", code: "FILE_ENCODING_INVALID" }));
     logged.mockRestore();
   });
 
@@ -224,7 +224,7 @@ describe("bad files", () => {
     const text = await (await post("/data", { table: "e" })).text();
     expect(() => JSON.parse(text)).toThrow();
     expect(text).toMatch(/!ERROR .*"CSV_MALFORMED".*Record 100002 \(the header is record 1\) has 3 fields but the header has 2/);
-    expect(logged).toHaveBeenCalledWith(expect.stringContaining('urlData for table "e" failed after the response started: CSV_MALFORMED'));
+    expect(logged).toHaveBeenCalledWith(JSON.stringify({ event: "answer_failed", table: "e", code: "CSV_MALFORMED" }));
     logged.mockRestore();
   });
 });

@@ -168,7 +168,7 @@ describe("a CSV record is bounded without re-parsing it", () => {
         return { status: r.status, text: await r.text() };
       }),
     );
-    expect(log).toContain('urlData for table "tl_quote2" failed after the response started: CSV_MALFORMED');
+    expect(log).toContain('{"event":"answer_failed","table":"tl_quote2","code":"CSV_MALFORMED"}');
     expect(res.status).toBe(200);
     expect(res.text).toMatch(/^\[\["A","B"\],\[1,2\]\n!ERROR \{"error":\{"code":"CSV_MALFORMED"/);
     expect(ms).toBeLessThan(5000);
@@ -185,7 +185,7 @@ describe("a CSV record is bounded without re-parsing it", () => {
     await put("tl/elem.json", `[{"a":1},{"a":"${"x".repeat(17 * 1024 * 1024)}`);
     for (const code of ["tl_line", "tl_elem"]) {
       const [[text, ms], log] = await capturingErrors(() => timed(async () => (await post("/data", { table: code })).text()));
-      expect(log).toContain(`urlData for table "${code}" failed after the response started: JSON_MALFORMED`);
+      expect(log).toContain(`{"event":"answer_failed","table":"${code}","code":"JSON_MALFORMED"}`);
       expect(text).toMatch(/^\[\["A"\],\[1\]\n!ERROR \{"error":\{"code":"JSON_MALFORMED","message":"The JSON file is not valid: record 2 is longer than 16 MB/);
       expect(ms).toBeLessThan(5000);
     }
@@ -353,7 +353,7 @@ describe("URL bodies are read with a time and size limit", () => {
 
   it("stops an endless body at URL_MAX_BYTES with the !ERROR trailer", async () => {
     const [text, log] = await capturingErrors(async () => (await post("/data", { table: "remote_endless_3", select: ["N"] })).text());
-    expect(log).toContain('urlData for table "remote_endless_3" failed after the response started: URL_TOO_LARGE');
+    expect(log).toContain('{"event":"answer_failed","table":"remote_endless_3","code":"URL_TOO_LARGE"}');
     expect(text).toMatch(/\n!ERROR \{"error":\{"code":"URL_TOO_LARGE","message":"Table \\"remote_endless_3\\": 127\.0\.0\.1:\d+ sent more than 8388608 bytes \(URL_MAX_BYTES\)/);
     await until(async () => (await stats("size"))?.closed === true);
     const s = await stats("size");

@@ -168,7 +168,7 @@ describe("URL tables: broken answers are clear URL_UNAVAILABLE errors", () => {
       const r = await post("/data", { table: "remote_short_big" });
       return [r, await r.text()] as const;
     });
-    expect(log).toContain('urlData for table "remote_short_big" failed after the response started: URL_UNAVAILABLE');
+    expect(log).toContain('{"event":"answer_failed","table":"remote_short_big","code":"URL_UNAVAILABLE"}');
     expect(res.status).toBe(200);
     const line = text.slice(text.lastIndexOf("\n!ERROR ")).trim();
     expect(JSON.parse(line.slice("!ERROR ".length))).toEqual({

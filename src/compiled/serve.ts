@@ -10,18 +10,16 @@
  */
 import { AppError } from "../errors";
 import { describeTable } from "../catalog/describe";
-import type { Config, Env } from "../config/config";
-import type { Cell, ColumnType, DateFormat, Description, TableEntry } from "../model";
-import { FieldResolver } from "../query/fields";
-import type { CompiledFilter } from "../query/filter";
-import { planQuery, type QueryPlan } from "../query/pipeline";
-import { writeTyped } from "../query/project";
-import type { DataRequest } from "../request/schemas";
+import type { Cell, ColumnType, Description } from "../model";
+import type { Answer, AnswerOptions, OpenForm, TableForm, TableRef } from "../query/answer";
+import type { FilterPart } from "../query/filter";
+import type { QueryPlan } from "../query/pipeline";
+import { writeTyped } from "../query/cells";
 import { ByteBuilder } from "../streams/byte-builder";
-import { PIECE_BYTES, urlDataBody, urlDataPiped } from "../write/urldata";
+import { PIECE_BYTES } from "../write/urldata";
 import { compiledFolder, compiledIdentity, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./storage";
 import { deleteVersion } from "./compile";
-import { filterParts, groupsToRead } from "./skip";
+import { groupsToRead } from "./skip";
 
 // Sections closer than this are read with one request (the gap is read and dropped).
 const MERGE_GAP = 64 * 1024;
@@ -173,9 +171,10 @@ export interface CompiledSource {
 /** Pulls the next piece of a compiled answer (null at the end); `cancel` stops it for good. */
 export type CompiledPump = (() => Promise<Uint8Array | null>) & { cancel(): void };
 
-export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], parts: CompiledFilter[] | null, onEnd?: (sent: number, bytesRead: number) => void): CompiledPump {
+export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], onEnd?: (sent: number, bytesRead: number) => void): CompiledPump {
   const { meta, description } = src;
   const { selected, filter, limit } = plan;
+  const parts: FilterPart[] | null = filter?.parts ?? null;
   const width = description.columns.length;
   const filterCols = filter?.columns ?? [];
   const identity = selected.length === width && selected.every((c, i) => c === i);
@@ -429,8 +428,14 @@ export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean
   });
 }
 
-/** The compiled answer to a /data request, or null when the table has no compiled form for its live version and description. */
-export async function compiledAnswer(env: Env, config: Config, entry: TableEntry, req: DataRequest, dateFormat: DateFormat, signal?: AbortSignal): Promise<Response | null> {
+/**
+ * The compiled form of a table's live version, when it has one made from
+ * the reading the file's path would use (catalog/identity.ts); answers the
+ * plans answerQuery (query/answer.ts) makes.
+ */
+export const compiledForm: TableForm = { open: openCompiled };
+
+async function openCompiled({ env, config, entry }: TableRef): Promise<OpenForm | null> {
   const source = entry.source;
   if (source.kind !== "r2") return null;
   const folder = compiledFolder(source.key);
@@ -457,44 +462,53 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
       return null;
     }
   }
-  const plan = planQuery(description, req, dateFormat);
-  const fields = new FieldResolver(description.columns, req.mapFields);
-  const read = groupsToRead(meta.groups, req.filter, description, fields, dateFormat);
-  const parts = plan.filter ? filterParts(req.filter, description, fields, dateFormat) : null;
+  const found = meta;
+  return { description, answer: (plan, options) => answerCompiled(env.DATA, entry.code, folder, live.etag, mkey, found, description, plan, options) };
+}
+
+async function answerCompiled(
+  bucket: R2Bucket,
+  code: string,
+  folder: string,
+  etag: string,
+  mkey: string,
+  meta: Meta,
+  description: Description,
+  plan: QueryPlan,
+  { onStats }: Pick<AnswerOptions, "onStats">,
+): Promise<Answer | null> {
+  const read = groupsToRead(meta.groups, plan.filter, description);
   // This isolate's cached meta may outlive its objects (a recompilation or a prune removed them): the
   // first group to be read must be there, as the meta says, before the answer starts. Every read is
   // pinned to its group's etag; a change after this is FILE_CHANGED, at the end of the answer.
   const first = read.indexOf(true);
-  if (first >= 0 && (await env.DATA.head(groupKey(folder, live.etag, first)))?.etag !== meta.groups[first].etag) {
+  if (first >= 0 && (await bucket.head(groupKey(folder, etag, first)))?.etag !== meta.groups[first].etag) {
     metaCache.delete(mkey);
     // If the stored meta itself names the group that is not there (an aborted compile of the same etag
     // deleted it), the compiled form is broken: its meta goes too, so the cron compiles the version again
     // (it counts a version with a meta as compiled). A stale cached meta only falls back.
-    const stored = await loadMeta(env.DATA, mkey);
+    const stored = await loadMeta(bucket, mkey);
     metaCache.delete(mkey);
-    if (stored && stored.groups[first]?.etag === meta.groups[first].etag) await env.DATA.delete(mkey);
+    if (stored && stored.groups[first]?.etag === meta.groups[first].etag) await bucket.delete(mkey);
     return null;
   }
   const changed = () => {
     metaCache.delete(mkey);
-    return new AppError("FILE_CHANGED", `The compiled form of table "${entry.code}" changed while it was read; retry: the next request reads the table again.`);
+    return new AppError("FILE_CHANGED", `The compiled form of table "${code}" changed while it was read; retry: the next request reads the table again.`);
   };
   const groups = meta.groups;
   const get = async (g: number, offset: number, length: number) => {
-    const part = await env.DATA.get(groupKey(folder, live.etag, g), { range: { offset, length }, onlyIf: { etagMatches: groups[g].etag } });
+    const part = await bucket.get(groupKey(folder, etag, g), { range: { offset, length }, onlyIf: { etagMatches: groups[g].etag } });
     if (!part || !("body" in part)) throw changed();
     return part;
   };
-  const headers = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "x-table-form": "compiled" };
   const started = Date.now();
-  const stats = (sent: number, bytesRead: number) => {
-    if (config.logStats) console.log(`bench-stats ${JSON.stringify({ table: entry.code, compiled: true, bytesRead, rowsSent: sent, ms: Date.now() - started })}`);
-  };
+  const stats = (sent: number, bytesRead: number) => onStats?.({ form: "compiled", bytesRead, rowsSent: sent, ms: Date.now() - started });
   if (!plan.filter && plan.limit >= meta.rows && plan.selected.length === description.columns.length && plan.selected.every((c, i) => c === i)) {
     // Every row, every column in file order: the stored rows sections, piped from R2 as they are.
     let g = 0;
     let bytesRead = 0;
-    const next = async () => {
+    const streams = async () => {
       if (g >= groups.length) {
         stats(meta.rows, bytesRead);
         return null;
@@ -504,9 +518,9 @@ export async function compiledAnswer(env: Env, config: Config, entry: TableEntry
       bytesRead += length - ends;
       return (await get(g++, at + ends, length - ends)).body;
     };
-    return new Response(urlDataPiped(plan.header, next, entry.code, { signal }), { headers });
+    return { form: "compiled", header: plan.header, rows: { streams } };
   }
   const src: CompiledSource = { meta, description, read: async (g, offset, length) => new Uint8Array(await (await get(g, offset, length)).arrayBuffer()) };
-  const pump = compiledRows(src, plan, read, parts, stats);
-  return new Response(urlDataBody(plan.header, pump, async () => pump.cancel(), entry.code, { signal }), { headers });
+  const pump = compiledRows(src, plan, read, stats);
+  return { form: "compiled", header: plan.header, rows: { pump, cancel: async () => pump.cancel() } };
 }

@@ -2,7 +2,7 @@
  * Cells of byte records (model.ts ByteRecords) as text, for the few that
  * need it: a header to check, a row that may be a totals row, a cell a
  * filter compares or a number written unusually. Every other cell is copied
- * as bytes (query/byte-cells.ts).
+ * as bytes (query/cells.ts).
  */
 import type { ByteRecords } from "../model";
 

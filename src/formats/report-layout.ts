@@ -141,10 +141,13 @@ export function findHeader(records: readonly TextRow[]): HeaderFound {
   return { index: winner, skipped: skippedAbove(rows, winner) };
 }
 
+/** The labels a totals row starts with, in lower case (matched in any case). */
+export const TOTAL_LABELS = ["итого", "всего", "total", "grand total", "gesamt", "summe", "suma", "razem"] as const;
 // `Итого`, `Итого:`, `Итого по складу`, `Total`, `Grand total:`…: the label, then the end or a non-letter.
-const TOTAL_LABEL = /^(?:итого|всего|total|grand total|gesamt|summe|suma|razem)(?![\p{L}\p{N}])/iu;
+const TOTAL_LABEL = new RegExp(`^(?:${TOTAL_LABELS.join("|")})(?![\\p{L}\\p{N}])`, "iu");
 const MAX_LABEL_CHARS = 200;
-const LABEL_INITIALS = "ИиВвTtGgSsRr";
+/** The letters a label starts with, in either case. */
+const LABEL_INITIALS = [...new Set(TOTAL_LABELS.flatMap((l) => [l[0], l[0].toUpperCase()]))].join("");
 
 const DATA = 0;
 const EMPTY = 1;

@@ -1,7 +1,9 @@
 /**
- * The filter engine (docs/reference.md, "Filters"), compiled once per request into a
- * predicate over a row of typed cells and applied while streaming, before
- * projection.
+ * The filter engine (docs/reference.md, "Filters"), parsed once per request
+ * into a FilterPlan: a predicate over a row of typed cells, and its top-level
+ * parts (column, operator, negation, test) for the readers that look at one
+ * part at a time (row tests that stop at the first failing part, group
+ * skipping from stats, dictionary evaluation in compiled tables).
  *
  *   filter = { cond-key: value, …, "0": group, …, "LOGIC"?: "AND" | "OR" }
  *   group  = the same shape, nested to any depth; default logic AND
@@ -35,10 +37,26 @@ import type { Cell, Column, DateFormat, Description, SlashOrder } from "../model
 
 export type Predicate = (row: readonly Cell[]) => boolean;
 
-export interface CompiledFilter {
-  /** Columns the predicate reads (they must be converted before it runs). */
+/** One top-level part of a filter whose parts are ANDed. */
+export interface FilterPart {
+  /** Columns the part reads. */
   columns: number[];
   test: Predicate;
+  /** The part is one condition: its column, operator and negation (null: a nested group). */
+  condition: { column: number; op: Operator; negate: boolean } | null;
+}
+
+export interface FilterPlan {
+  /** Columns the predicate reads (they must be converted before it runs). */
+  columns: number[];
+  /** The whole filter; a row passes when it holds. */
+  test: Predicate;
+  /**
+   * The top-level parts when they are ANDed (a row passes when each holds),
+   * in request order, those that match everything left out; null when the
+   * top level is an OR.
+   */
+  parts: FilterPart[] | null;
 }
 
 export interface FilterContext {
@@ -98,8 +116,18 @@ function readValues(raw: unknown, path: string): Values | null {
   return v === null ? null : { list: false, items: [v] };
 }
 
+/** What the compiler reports of the node it compiled last, for the top level's parts. */
+interface Compiled {
+  test: Test;
+  condition: FilterPart["condition"];
+}
+
 class Compiler {
   readonly used = new Set<number>();
+  /** Columns read by the top-level part being compiled. */
+  private partUsed = new Set<number>();
+  /** The top level's parts, filled by `top`. */
+  parts: FilterPart[] | null = null;
   private values = 0;
   private scanned = 0;
   private readonly slashOrder: SlashOrder;
@@ -109,6 +137,7 @@ class Compiler {
     this.slashOrder = slashOrderOf(ctx.dateFormat, "mdy");
   }
 
+  /** A group; at depth 0 its parts are kept in `parts` when they are ANDed. */
   node(node: unknown, path: string, depth = 0): Test {
     if (depth > MAX_DEPTH) throw invalid(path, `groups nest deeper than ${MAX_DEPTH} levels`);
     if (node === null || typeof node !== "object") {
@@ -117,6 +146,7 @@ class Compiler {
     const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
     let or = false;
     const parts: Predicate[] = [];
+    const top: FilterPart[] = [];
     let matchAll = false;
     for (const [key, value] of entries) {
       if (key.toUpperCase() === "LOGIC") {
@@ -126,10 +156,15 @@ class Compiler {
         continue;
       }
       const childPath = `${path}[${key}]`;
-      const test = isIndex(key) ? this.node(value, childPath, depth + 1) : this.condition(key, value, childPath);
+      if (depth === 0) this.partUsed = new Set();
+      const { test, condition } = isIndex(key) ? { test: this.node(value, childPath, depth + 1), condition: null } : this.condition(key, value, childPath);
       if (test === null) matchAll = true;
-      else parts.push(test);
+      else {
+        parts.push(test);
+        if (depth === 0) top.push({ columns: [...this.partUsed].sort((a, b) => a - b), test, condition });
+      }
     }
+    if (depth === 0) this.parts = or ? null : top;
     if (or) {
       if (matchAll || parts.length === 0) return null;
       return parts.length === 1 ? parts[0] : (row) => parts.some((p) => p(row));
@@ -138,19 +173,20 @@ class Compiler {
     return parts.length === 1 ? parts[0] : (row) => parts.every((p) => p(row));
   }
 
-  condition(key: string, raw: unknown, path: string): Test {
+  condition(key: string, raw: unknown, path: string): Compiled {
     const { negate, op, field } = parseKey(key, path);
     const index = this.ctx.fields.resolve(field, `filter key ${path}`);
     const values = readValues(raw, path);
-    if (values === null) return null; // an empty list PHP dropped: no restriction
+    if (values === null) return { test: null, condition: null }; // an empty list PHP dropped: no restriction
     this.values += values.items.length;
     if (this.values > MAX_FILTER_VALUES) {
       throw invalid(path, `the filter holds more than ${MAX_FILTER_VALUES} values in all; narrow the dashboard filter`);
     }
     this.used.add(index);
+    this.partUsed.add(index);
     const column = this.ctx.description.columns[index];
     const test = this.operator(op, index, column, values, path);
-    return negate ? (row) => !test(row) : test;
+    return { test: negate ? (row) => !test(row) : test, condition: { column: index, op, negate } };
   }
 
   /** Counts values that every row is tested against one by one. */
@@ -282,10 +318,11 @@ class Compiler {
   }
 }
 
-export function compileFilter(filter: Record<string, unknown> | undefined, ctx: FilterContext): CompiledFilter | null {
+/** The request's filter, parsed once; null when it matches every row. */
+export function planFilter(filter: Record<string, unknown> | undefined, ctx: FilterContext): FilterPlan | null {
   if (filter === undefined) return null;
   const compiler = new Compiler(ctx);
   const test = compiler.node(filter, "filter");
   if (test === null) return null;
-  return { columns: [...compiler.used].sort((a, b) => a - b), test };
+  return { columns: [...compiler.used].sort((a, b) => a - b), test, parts: compiler.parts };
 }

@@ -3,14 +3,14 @@
  * inspection: rows of cell text → typed cells (converters) or JSON text
  * (emitters); and for /data, the plan of a request: which columns are
  * selected (resolved through mapFields, codes or header text), the filter
- * compiled once, the limit, and the header row the answer starts with.
+ * parsed once, the limit, and the header row the answer starts with.
  */
 import { AppError } from "../errors";
 import type { Column, DateFormat, Description } from "../model";
 import type { DataRequest } from "../request/schemas";
 import { converterFor, emitterFor, type Converter, type Emitter, type ValueOptions } from "../values/convert";
 import { FieldResolver } from "./fields";
-import { compileFilter, type CompiledFilter } from "./filter";
+import { planFilter, type FilterPlan } from "./filter";
 
 // Far more than any dataset has fields; a wide table may select all its columns.
 export const MAX_SELECT = 1000;
@@ -32,7 +32,7 @@ export function emittersFor(d: Description): Emitter[] {
 export interface QueryPlan {
   /** Column indexes in answer order (a column may appear twice). */
   selected: number[];
-  filter: CompiledFilter | null;
+  filter: FilterPlan | null;
   limit: number;
   /** The answer's header row: the select names exactly as requested (BI Builder pairs them with its field names), or every column code. */
   header: string[];
@@ -48,7 +48,7 @@ export function planQuery(description: Description, req: DataRequest, dateFormat
     );
   }
   const selected = req.select && req.select.length > 0 ? req.select.map((id) => fields.resolve(id, "select")) : description.columns.map((_, i) => i);
-  const filter = compileFilter(req.filter, { description, fields, dateFormat });
+  const filter = planFilter(req.filter, { description, fields, dateFormat });
   const limit = req.limit && req.limit > 0 ? req.limit : Infinity;
   const header = req.select && req.select.length > 0 ? req.select : selected.map((i) => description.columns[i].code);
   return { selected, filter, limit, header };

@@ -5,16 +5,16 @@
  * (no intermediate strings: see streams/byte-builder.ts), cut into pieces of
  * about `pieceBytes`, so a wide select of long cells never builds one huge
  * buffer. A column selected twice is encoded once per row and its bytes
- * repeated. The limit stops reading the source.
+ * repeated. The limit stops reading the source. Batches of every reading
+ * come through one interface (batch.ts).
  */
 import type { RowBatches } from "../formats/rows";
-import type { ByteRecords, Cell, ColumnType, Description, TextRow } from "../model";
+import type { ByteRowBatch, MixedRowBatches } from "../formats/byte-rows";
+import type { Cell, Description, TextRow } from "../model";
 import { ByteBuilder } from "../streams/byte-builder";
-import { cellToJson, type Converter, type Emitter } from "../values/convert";
-import { convertersFor, emittersFor, type QueryPlan } from "./pipeline";
-import { byteWritersFor, fractionsAsIs } from "./byte-cells";
-import { isByteBatch, type ByteRowBatch, type MixedRowBatches } from "../formats/byte-rows";
-import { cellString } from "../formats/byte-records";
+import { columnCells, rowBatch, type RowBatch } from "./batch";
+import { writeTyped } from "./cells";
+import type { QueryPlan } from "./pipeline";
 
 export interface AnswerOptions {
   /** The source's first batch when it was read already (before the answer started). */
@@ -31,81 +31,14 @@ export interface AnswerOptions {
 export type AnswerPump = () => Promise<Uint8Array | null>;
 
 const COMMA = 44;
-const QUOTE = 34;
 const OPEN = 91;
 const CLOSE = 93;
 
-/** Writes one cell's text as JSON, exactly as the column's emitter would (values/convert.ts). */
-export type CellWriter = (out: ByteBuilder, text: string | null) => void;
-
-const NULL = new TextEncoder().encode("null");
-
-// The emitters' as-is number shapes, checked by character codes: text that
-// already is canonical JSON for the same number is copied, no call, no string.
-// -?(0|[1-9]\d{0,14}), and with `fraction` (a double column whose decimal is
-// `.`) also -?(0|[1-9]\d*)\.\d+, under 17 characters (see emitterFor).
-function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
-export function jsonNumberAsIs(t: string, fraction: boolean): boolean {
-  const n = t.length;
-  if (n === 0 || n > 16) return false;
-  let i = t.charCodeAt(0) === 45 ? 1 : 0;
-  if (i === n) return false;
-  const lead = t.charCodeAt(i++);
-  if (lead === 48) {
-    if (i === n) return true;
-  } else if (lead < 49 || lead > 57) return false;
-  else while (i < n && isDigit(t.charCodeAt(i))) i++;
-  if (i === n) return n - (t.charCodeAt(0) === 45 ? 1 : 0) <= 15;
-  if (!fraction || t.charCodeAt(i) !== 46 || ++i === n) return false;
-  while (i < n && isDigit(t.charCodeAt(i))) i++;
-  return i === n;
-}
-
-function writerFor(type: ColumnType, emit: Emitter, convert: Converter, fractions: boolean): CellWriter {
-  switch (type) {
-    // Strings are the bulk of most answers: escaped and encoded in one pass,
-    // exactly as the string emitter (`JSON.stringify`, empty is null) writes them.
-    case "string":
-      return (out, t) => (t === null || t === "" ? out.bytes(NULL) : out.jsonString(t));
-    case "int":
-    case "double": {
-      const fraction = type === "double" && fractions;
-      return (out, t) => (t !== null && jsonNumberAsIs(t, fraction) ? out.ascii(t) : out.text(emit(t)));
-    }
-    // Canonical dates are ASCII and hold nothing JSON escapes (as the emitter relies on).
-    case "date":
-    case "datetime":
-      return (out, t) => {
-        const v = convert(t);
-        if (v === null) return out.bytes(NULL);
-        out.byte(QUOTE);
-        out.text(v as string);
-        out.byte(QUOTE);
-      };
-  }
-}
-
-/** Per column: cell text → its JSON in the answer (compiled tables store exactly this). */
-export function cellWritersFor(description: Description): CellWriter[] {
-  const converters = convertersFor(description);
-  const emitters = emittersFor(description);
-  return description.columns.map((c, i) => writerFor(c.type, emitters[i], converters[i], fractionsAsIs(description, i)));
-}
-
-/** A typed cell (one the filter converted) → its JSON in the answer. */
-export function writeTyped(out: ByteBuilder, cell: Cell): void {
-  if (typeof cell === "string") out.jsonString(cell);
-  else out.text(cellToJson(cell));
-}
+const NO_ROWS: RowBatch = { size: 0, typed: () => null, write: () => {} };
 
 export function answerRows(description: Description, plan: QueryPlan, rows: RowBatches | MixedRowBatches, options: AnswerOptions): AnswerPump {
   const { selected, filter, limit } = plan;
-  const converters = convertersFor(description);
-  const writers = cellWritersFor(description);
-  const byteWriters = byteWritersFor(description, writers);
+  const cells = columnCells(description);
   const filterCols = filter?.columns ?? [];
   // Per selected position: a column the filter already converted is written
   // from its typed cell; any other goes straight from text (or bytes) to JSON.
@@ -116,17 +49,13 @@ export function answerRows(description: Description, plan: QueryPlan, rows: RowB
   const cellJson: (Uint8Array | undefined)[] = new Array(description.columns.length);
   const out = new ByteBuilder(options.pieceBytes + 4096);
   const full = options.pieceBytes;
+  // Where the answer stands: the batch, its next row, the position in
+  // `selected` of the row being written (-1 between rows), the rows sent.
   let first = options.first ?? null;
-  let batch: TextRow[] = [];
-  /** The batch when it is byte records; `batch` is then empty and `order` says which row is next. */
-  let bytes: ByteRowBatch | null = null;
-  let size = 0; // rows in the batch
-  let row: TextRow = []; // the text row being written
-  let rec: ByteRecords | null = null; // or the byte records whose record is being written…
-  let c0 = 0; // …from this cell on
+  let batch = NO_ROWS;
+  let r = 0;
+  let col = -1;
   let sent = 0;
-  let r = 0; // the row of the batch to look at next
-  let col = -1; // position in `selected` while a text row is being written; -1 between rows
   const finish = () => {
     options.onEnd?.(sent);
     return null;
@@ -143,8 +72,7 @@ export function answerRows(description: Description, plan: QueryPlan, rows: RowB
           else {
             const start = out.length;
             if (fromTyped[col]) writeTyped(out, typed[i]);
-            else if (rec) byteWriters[i](out, rec, c0 + i);
-            else writers[i](out, row[i]);
+            else batch.write(out, r, i);
             if (dedupe) cellJson[i] = out.since(start);
           }
           col++;
@@ -160,38 +88,20 @@ export function answerRows(description: Description, plan: QueryPlan, rows: RowB
         continue;
       }
       if (sent >= limit) return out.length > 0 ? out.take() : finish();
-      if (r >= size) {
+      if (r >= batch.size) {
         // One source batch per call: the writer gets control back between them.
         if (out.length > 0 || fetched) return out.take();
         const next = first ?? (await rows.next());
         first = null;
         if (next.done) return finish();
         fetched = true;
-        const value = next.value;
-        if (isByteBatch(value)) {
-          bytes = value;
-          batch = [];
-          size = value.order.length;
-        } else {
-          bytes = null;
-          batch = value;
-          size = value.length;
-        }
+        batch = rowBatch(next.value, cells);
         r = 0;
-        options.onBatch?.(size);
+        options.onBatch?.(batch.size);
         continue;
       }
-      rec = null;
-      if (bytes) {
-        const k = bytes.order[r];
-        if (k >= 0) {
-          rec = bytes.records;
-          c0 = rec.first[k];
-        } else row = bytes.texts[-1 - k];
-      } else row = batch[r];
       // Convert what the filter reads and test; only rows that pass are written.
-      if (rec) for (const i of filterCols) typed[i] = converters[i](cellString(rec, c0 + i));
-      else for (const i of filterCols) typed[i] = converters[i](row[i]);
+      for (const i of filterCols) typed[i] = batch.typed(r, i);
       if (filter && !filter.test(typed)) {
         r++;
         continue;

@@ -7,7 +7,7 @@
  */
 import type * as z from "zod";
 import type { AuthStrategy } from "../auth/strategy";
-import { configOf, readRequestConfig, type Config, type Env, type RequestConfig } from "../config/config";
+import { configOf, type Config, type Env, type RequestConfig } from "../config/config";
 import { decodeBody, readBodyText } from "../request/body";
 import { parsePhpForm } from "../request/php-form";
 import { validate } from "../request/schemas";
@@ -35,12 +35,8 @@ export interface EndpointSpec<S extends z.ZodType, Principal> {
   handle: (req: z.infer<S>, ctx: Context<Principal>) => Promise<Response> | Response;
 }
 
-/**
- * A route's handler. `config` is the request's configuration as the Worker's
- * entry read it; a handler called in-process without it (the app page's
- * preview calls /data's) reads it itself.
- */
-export type RouteHandler = (request: Request, env: Env, config?: RequestConfig) => Promise<Response>;
+/** A route's handler. `config` is the request's configuration as the Worker's entry read it. */
+export type RouteHandler = (request: Request, env: Env, config: RequestConfig) => Promise<Response>;
 
 async function readBody(request: Request, kind: BodyKind): Promise<Record<string, unknown>> {
   if (kind === "none") return {};
@@ -51,7 +47,7 @@ async function readBody(request: Request, kind: BodyKind): Promise<Record<string
 export function endpoint<S extends z.ZodType, Principal>(spec: EndpointSpec<S, Principal>): RouteHandler {
   return async (request, env, read) => {
     try {
-      const config = configOf(read ?? readRequestConfig(env));
+      const config = configOf(read);
       spec.ready?.(config);
       const body = await readBody(request, spec.body);
       const principal = await spec.auth({ request, body, config, env });

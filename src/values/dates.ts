@@ -79,7 +79,9 @@ export const formatDateTime = (p: DateParts) =>
 
 // Fast paths for the shapes that make up nearly every real file, checked by
 // character codes: `YYYY-MM-DD`, `DD.MM.YYYY`, `YYYY-MM-DD HH:MM:SS`. Anything
-// else goes through the full regex above.
+// else goes through the full regex above. Each has a twin on UTF-8 bytes (the
+// byte records of query/cells.ts), kept here next to it and held to it by
+// test/values/twins.test.ts.
 const d2 = (s: string, i: number) => {
   const a = s.charCodeAt(i) - 48;
   const b = s.charCodeAt(i + 1) - 48;
@@ -87,7 +89,7 @@ const d2 = (s: string, i: number) => {
 };
 
 /** `Y-m-d` for `YYYY-MM-DD` or `DD.MM.YYYY` (exactly), else undefined (not decided here). */
-function fastDate(t: string): string | null | undefined {
+export function fastDate(t: string): string | null | undefined {
   if (t.length !== 10) return undefined;
   const iso = t.charCodeAt(4) === 45 && t.charCodeAt(7) === 45;
   if (!iso && !(t.charCodeAt(2) === 46 && t.charCodeAt(5) === 46)) return undefined;
@@ -104,7 +106,7 @@ function fastDate(t: string): string | null | undefined {
 }
 
 /** `Y-m-d H:i:s` for `YYYY-MM-DD HH:MM:SS` (exactly), else undefined. */
-function fastDateTime(t: string): string | null | undefined {
+export function fastDateTime(t: string): string | null | undefined {
   if (t.length !== 19 || t.charCodeAt(10) !== 32 || t.charCodeAt(13) !== 58 || t.charCodeAt(16) !== 58) return undefined;
   const date = fastDate(t.slice(0, 10));
   if (date === undefined) return undefined;
@@ -113,6 +115,46 @@ function fastDateTime(t: string): string | null | undefined {
   const ss = d2(t, 17);
   if (hh < 0 || mm < 0 || ss < 0) return undefined;
   return date === null || hh > 23 || mm > 59 || ss > 59 ? null : `${date}${t.slice(10)}`;
+}
+
+/** What the byte twins say: fastDate's undefined, its null, or a date whose `Y-m-d` is the bytes as they are (ISO) or reordered from `DD.MM.YYYY`. */
+export const DATE_UNDECIDED = -1;
+export const DATE_INVALID = 0;
+export const DATE_ISO = 1;
+export const DATE_DOTTED = 2;
+
+/** d2 on bytes. */
+function d2At(buf: Uint8Array, i: number): number {
+  const a = buf[i] - 48;
+  const b = buf[i + 1] - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/** fastDate on the 10 bytes at `s`. */
+export function fastDateAt(buf: Uint8Array, s: number): number {
+  const iso = buf[s + 4] === 45 && buf[s + 7] === 45;
+  if (!iso && !(buf[s + 2] === 46 && buf[s + 5] === 46)) return DATE_UNDECIDED;
+  const yAt = s + (iso ? 0 : 6);
+  const hi = d2At(buf, yAt);
+  const lo = d2At(buf, yAt + 2);
+  if (hi < 0 || lo < 0) return DATE_UNDECIDED;
+  const y = hi * 100 + lo;
+  const m = d2At(buf, s + (iso ? 5 : 3));
+  const d = d2At(buf, s + (iso ? 8 : 0));
+  if (m < 1 || m > 12 || d < 1 || y < 1 || d > daysInMonth(y, m)) return DATE_INVALID;
+  return buf[s + 4] === 45 ? DATE_ISO : DATE_DOTTED;
+}
+
+/** fastDateTime on the 19 bytes at `s` (its time is the bytes from s + 10 as they are). */
+export function fastDateTimeAt(buf: Uint8Array, s: number): number {
+  if (buf[s + 10] !== 32 || buf[s + 13] !== 58 || buf[s + 16] !== 58) return DATE_UNDECIDED;
+  const date = fastDateAt(buf, s);
+  if (date === DATE_UNDECIDED) return DATE_UNDECIDED;
+  const hh = d2At(buf, s + 11);
+  const mm = d2At(buf, s + 14);
+  const ss = d2At(buf, s + 17);
+  if (hh < 0 || mm < 0 || ss < 0) return DATE_UNDECIDED;
+  return date === DATE_INVALID || hh > 23 || mm > 59 || ss > 59 ? DATE_INVALID : date;
 }
 
 /** `Y-m-d`, or null. A datetime value keeps only its date. */

@@ -336,3 +336,44 @@ function parseDecorated(s: string, format: NumberFormat, declared: boolean): num
   if (!decimal && !d.percent && !Number.isSafeInteger(n)) return null; // never a rounded integer
   return d.negative ? -n : n;
 }
+
+// The answer's as-is number shapes (values/convert.ts emitterFor): text that
+// already is canonical JSON for the same number is copied, no call, no string.
+// -?(0|[1-9]\d{0,14}), and with `fraction` (a double column whose decimal is
+// `.`) also -?(0|[1-9]\d*)\.\d+, under 17 characters. jsonNumberAsIs reads
+// text, jsonNumberAsIsAt the UTF-8 bytes of a byte record's cell: twins held
+// to each other by test/values/twins.test.ts.
+
+export function jsonNumberAsIs(t: string, fraction: boolean): boolean {
+  const n = t.length;
+  if (n === 0 || n > 16) return false;
+  let i = t.charCodeAt(0) === 45 ? 1 : 0;
+  if (i === n) return false;
+  const lead = t.charCodeAt(i++);
+  if (lead === 48) {
+    if (i === n) return true;
+  } else if (lead < 49 || lead > 57) return false;
+  else while (i < n && isDigit(t.charCodeAt(i))) i++;
+  if (i === n) return n - (t.charCodeAt(0) === 45 ? 1 : 0) <= 15;
+  if (!fraction || t.charCodeAt(i) !== 46 || ++i === n) return false;
+  while (i < n && isDigit(t.charCodeAt(i))) i++;
+  return i === n;
+}
+
+/** jsonNumberAsIs on the bytes from `s` to `e`. */
+export function jsonNumberAsIsAt(buf: Uint8Array, s: number, e: number, fraction: boolean): boolean {
+  const n = e - s;
+  if (n === 0 || n > 16) return false;
+  const neg = buf[s] === 45 ? 1 : 0;
+  let i = s + neg;
+  if (i === e) return false;
+  const lead = buf[i++];
+  if (lead === 48) {
+    if (i === e) return true;
+  } else if (lead < 49 || lead > 57) return false;
+  else while (i < e && isDigit(buf[i])) i++;
+  if (i === e) return n - neg <= 15;
+  if (!fraction || buf[i] !== 46 || ++i === e) return false;
+  while (i < e && isDigit(buf[i])) i++;
+  return i === e;
+}

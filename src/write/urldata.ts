@@ -55,6 +55,18 @@ const TICK = Symbol("tick");
 const SPACE = 32;
 const CLOSE = 93;
 
+/**
+ * The rows of an answer: pieces pulled one at a time (`cancel` stops their
+ * production and releases the source's read), or whole streams of answer
+ * bytes piped as they are (a compiled table's stored rows).
+ */
+export type AnswerRows = { pump: RowPump; cancel: () => Promise<void> } | { streams: () => Promise<ReadableStream<Uint8Array> | null> };
+
+/** The urlData body of an answer's rows, whichever shape they come in. */
+export function answerStream(header: readonly string[], rows: AnswerRows, table: string, options: BodyOptions = {}): ReadableStream<Uint8Array> {
+  return "pump" in rows ? urlDataBody(header, rows.pump, rows.cancel, table, options) : urlDataPiped(header, rows.streams, table, options);
+}
+
 export function urlDataBody(
   header: readonly string[],
   pump: RowPump,

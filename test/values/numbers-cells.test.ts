@@ -9,15 +9,16 @@ import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
 import { describeTable } from "../../src/catalog/describe";
 import { compileTable } from "../../src/compiled/compile";
-import { compiledAnswer } from "../../src/compiled/serve";
+import { compiledForm } from "../../src/compiled/serve";
+import { answerQuery, answerValues } from "../../src/query/answer";
 import { readConfig, type Config } from "../../src/config/config";
 import { CELL_ESCAPED, CELL_PLAIN } from "../../src/formats/byte-records";
 import { tableByteRows } from "../../src/formats/byte-rows";
 import { tableRows } from "../../src/formats/rows";
 import type { ByteRecords, Column, Description, NumberFormat, TableEntry } from "../../src/model";
-import { byteWritersFor } from "../../src/query/byte-cells";
+import { byteWritersFor, cellWritersFor } from "../../src/query/cells";
 import { convertersFor, planQuery } from "../../src/query/pipeline";
-import { answerRows, cellWritersFor } from "../../src/query/project";
+import { answerRows } from "../../src/query/project";
 import type { DataRequest } from "../../src/request/schemas";
 import { ByteBuilder } from "../../src/streams/byte-builder";
 import { NUMBER_FORMATS, numberShape } from "../../src/values/numbers";
@@ -45,11 +46,14 @@ async function lateValues(key: string, filter?: Record<string, string>): Promise
   return rows.slice(1).filter((r) => (r[0] as number) > SAMPLE).map((r) => r[1]);
 }
 
+/** The whole table answered by answerQuery with the compiled form (dates as YYYY-MM-DD). */
+const compiledAnswer = (entry: TableEntry) => answerQuery({ env, config, entry }, { table: entry.code, connection: { date_format: "YYYY-MM-DD" } } as DataRequest, { forms: [compiledForm] });
+
 async function compiledLateValues(key: string): Promise<unknown[]> {
   expect((await compileTable(env, config, entryOf(key))).status).toBe("compiled");
-  const res = await compiledAnswer(env, config, entryOf(key), { table: entryOf(key).code } as DataRequest, "YYYY-MM-DD");
-  expect(res).not.toBeNull();
-  const rows = JSON.parse(await res!.text()) as unknown[][];
+  const answer = await compiledAnswer(entryOf(key));
+  expect(answer.form).toBe("compiled");
+  const rows = await answerValues(answer);
   return rows.slice(1).filter((r) => (r[0] as number) > SAMPLE).map((r) => r[1]);
 }
 
@@ -232,8 +236,9 @@ describe("property: for any cells after the sample, the text reading, the byte r
         expect(late(await streamed(entry, false))).toEqual(want);
         expect(late(await streamed(entry, true))).toEqual(want);
         expect((await compileTable(env, config, entry)).status).toBe("compiled");
-        const res = await compiledAnswer(env, config, entry, { table: entry.code } as DataRequest, "YYYY-MM-DD");
-        expect(late(JSON.parse(await res!.text()) as unknown[][])).toEqual(want);
+        const answer = await compiledAnswer(entry);
+        expect(answer.form).toBe("compiled");
+        expect(late(await answerValues(answer))).toEqual(want);
       }),
       { seed: SEED, numRuns: 4 },
     );

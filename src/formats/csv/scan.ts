@@ -5,7 +5,7 @@
  * making 12 million strings is the floor of any parser that does (a bare
  * `split` over bench.csv takes 1.96 s in Node, papaparse 2.17 s, DuckDB's
  * whole query 2.08 s). A cell of a UTF-8 file already is its answer's bytes,
- * so the answer can copy it without ever making a string (query/byte-cells.ts).
+ * so the answer can copy it without ever making a string (query/cells.ts).
  *
  * This scanner reads only the strict, well-formed subset of CSV: fields
  * separated by the delimiter, records by the dialect's line break, a field

@@ -19,11 +19,14 @@ import * as z from "zod";
 import { verifyPortalToken } from "../../auth/portal-token";
 import { appSession, issueSession, type AppSession } from "../../auth/session";
 import { findTable, listTables } from "../../catalog/catalog";
+import { compiledForm } from "../../compiled/serve";
 import { compileAfterUpload } from "../../compiled/triggers";
+import type { TableEntry } from "../../model";
+import { answerQuery, answerValues } from "../../query/answer";
 import { describeTable, describedColumns } from "../../catalog/describe";
 import { manifestRows } from "../../catalog/manifest";
 import type { Config, Env, RequestConfig } from "../../config/config";
-import { AppError, errorResponse } from "../../errors";
+import { AppError, errorBody, errorResponse, toAppError } from "../../errors";
 import { PortalError } from "../../register/rest-client";
 import { explain, type Summary } from "../../register/register";
 import { listObjects } from "../../streams/r2-list";
@@ -31,8 +34,6 @@ import { checkKey } from "../../uploads/key";
 import { withTableLock } from "../../uploads/lock";
 import { uploadTable } from "../../uploads/upload-table";
 import { listVersions } from "../../uploads/versions";
-import { jsonObject, parseJson } from "../../values/json";
-import { data } from "../data";
 import { endpoint } from "../endpoint";
 import { methodNotAllowed, router, type Route } from "../router";
 import { withAppHeaders } from "./html";
@@ -71,29 +72,21 @@ async function tables(env: Env, config: Config): Promise<Response> {
   });
 }
 
-/** The first 20 rows exactly as the portal's dataset preview gets them: /data's own code, limit=20. */
-async function preview(env: Env, config: Config, code: string): Promise<{ rows: unknown[][] } | { error: { code: string; message: string } }> {
-  const request = new Request("https://worker.internal/data", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ table: code, limit: 20, connection: { token: config.tokens[0] } }),
-  });
-  const res = await data(request, env).catch((err) => errorResponse(err));
-  const text = await res.text();
-  const cut = text.indexOf("\n!ERROR ");
-  const parsed = parseJson(cut >= 0 ? text.slice(cut + 8) : text);
-  if (res.status !== 200 || cut >= 0) {
-    const e = parsed.ok ? jsonObject(jsonObject(parsed.value)?.error) : null;
-    return { error: { code: String(e?.code ?? "INTERNAL"), message: String(e?.message ?? text.slice(0, 300)) } };
+/** The first 20 rows exactly as the portal's dataset preview gets them: /data's own answer, limit=20. */
+async function preview(env: Env, config: Config, entry: TableEntry): Promise<{ rows: unknown[][] } | { error: { code: string; message: string } }> {
+  try {
+    const answer = await answerQuery({ env, config, entry }, { table: entry.code, limit: 20 }, { forms: [compiledForm] });
+    return { rows: await answerValues(answer) };
+  } catch (err) {
+    return errorBody(toAppError(err));
   }
-  return { rows: parsed.ok && Array.isArray(parsed.value) ? (parsed.value as unknown[][]) : [] };
 }
 
 async function table(env: Env, config: Config, code: string): Promise<Response> {
   const entry = await findTable(env, config, code);
   const { description, bytes } = await describeTable(env, config, entry, { prefixOnly: true });
   await bytes.return(undefined);
-  const rows = await preview(env, config, entry.code);
+  const rows = await preview(env, config, entry);
   const header = "rows" in rows ? ((rows.rows[0] ?? []) as string[]) : [];
   const body = "rows" in rows ? rows.rows.slice(1) : [];
   const example = (c: string) => {
