@@ -6,7 +6,7 @@
  */
 import { createReadStream } from "node:fs";
 import { csvRecords } from "../src/formats/csv/parse";
-import { decodeText } from "../src/formats/text";
+import { decodeText } from "../src/formats/decode";
 import { emitterFor } from "../src/values/convert";
 import type { ColumnType } from "../src/model";
 

@@ -10,7 +10,7 @@
 import "./check-node.mjs"; // first: a clear message on a too old Node
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { Portal, type PortalAuth } from "../src/register/portal";
+import { Portal, type PortalAuth } from "../src/register/rest-client";
 import { DEFAULT_LOGO, explain, formatSummary, register } from "../src/register/register";
 import { httpWorker, WorkerUnreachableError } from "../src/register/worker-http";
 import { localWorker } from "./local-tables";

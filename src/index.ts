@@ -4,13 +4,12 @@
  * decode → auth → validate → its handler.
  */
 import { logEvent } from "./log";
-import { Router, type IRequest } from "itty-router";
-import { readConfig, type Env } from "./config/config";
+import { readConfig, readRequestConfig, type Env, type RequestConfig } from "./config/config";
 import { compileChanged } from "./compiled/triggers";
 import { guardBody } from "./request/drain";
 import { AppError, errorResponse } from "./errors";
 import { data } from "./routes/data";
-import type { RouteHandler } from "./routes/endpoint";
+import { methodNotAllowed, router, type Handler, type Route } from "./routes/router";
 import { files } from "./routes/files/index";
 import { appApi, appAsset, appPage } from "./routes/app/index";
 import { install } from "./routes/install";
@@ -20,59 +19,48 @@ import { PORTAL_ENDPOINTS } from "./model";
 // The Durable Object class every table write locks (wrangler.jsonc binds it as TABLE_LOCK).
 export { TableLock } from "./uploads/lock";
 
-interface Route {
-  path: string;
-  /** null: any method (the handler routes the methods itself). */
-  methods: readonly string[] | null;
-  handler: RouteHandler;
-}
+/** What every route is called with after the request: the bindings and the configuration, read once. */
+type Args = [Env, RequestConfig];
 
-/** Every endpoint the Worker answers. */
-const ROUTES: readonly Route[] = [
-  { path: "/", methods: ["GET", "HEAD"], handler: status },
-  { path: PORTAL_ENDPOINTS.urlCheck, methods: ["POST"], handler: check },
-  { path: PORTAL_ENDPOINTS.urlTableList, methods: ["POST"], handler: tableList },
-  { path: PORTAL_ENDPOINTS.urlTableDescription, methods: ["POST"], handler: tableDescription },
-  { path: PORTAL_ENDPOINTS.urlData, methods: ["POST"], handler: data },
-  { path: "/install", methods: ["POST"], handler: install },
-  { path: "/app", methods: ["GET", "POST"], handler: appPage },
-  { path: "/app/app.js", methods: ["GET"], handler: appAsset },
-  { path: "/app/app.css", methods: ["GET"], handler: appAsset },
-  { path: "/app/api/*", methods: null, handler: appApi },
-  { path: "/files", methods: null, handler: files },
-  { path: "/files/*", methods: null, handler: files },
+/** HEAD (monitors probe with it): the GET answer's status and headers, no body. */
+const headOf = (response: Response) => new Response(null, { status: response.status, headers: response.headers });
+const withHead = (handler: Handler<Args>): Handler<Args> => async (request, env, config) => {
+  const response = await handler(request, env, config);
+  return request.method === "HEAD" ? headOf(response) : response;
+};
+
+/** Every endpoint the Worker answers; /files and /app/api are sub-routers (routes/router.ts). */
+const ROUTES: readonly Route<Args>[] = [
+  { path: "/", handle: { GET: status, HEAD: withHead(status) } },
+  { path: PORTAL_ENDPOINTS.urlCheck, handle: { POST: check } },
+  { path: PORTAL_ENDPOINTS.urlTableList, handle: { POST: tableList } },
+  { path: PORTAL_ENDPOINTS.urlTableDescription, handle: { POST: tableDescription } },
+  { path: PORTAL_ENDPOINTS.urlData, handle: { POST: data } },
+  { path: "/install", handle: { POST: install } },
+  { path: "/app", handle: { GET: appPage, POST: appPage } },
+  { path: "/app/app.js", handle: { GET: appAsset } },
+  { path: "/app/app.css", handle: { GET: appAsset } },
+  { path: "/app/api/*", handle: withHead(appApi) },
+  { path: "/files", handle: withHead(files) },
+  { path: "/files/*", handle: withHead(files) },
 ];
 
 const PORTAL_PATHS = Object.values(PORTAL_ENDPOINTS);
 
-const router = Router<IRequest, [Env, ExecutionContext]>({ catch: errorResponse });
-
-/** HEAD (monitors probe with it): the GET answer's status and headers, no body. */
-const headOf = (response: Response) => new Response(null, { status: response.status, headers: response.headers });
-
-for (const route of ROUTES) {
-  router.all(route.path, async (request, env) => {
-    if (route.methods !== null && !route.methods.includes(request.method)) return undefined;
-    const response = await route.handler(request, env);
-    return request.method === "HEAD" ? headOf(response) : response;
-  });
-}
-
-router.all("*", (request) => {
+const routes = router<Args>(ROUTES, (request, allowed) => {
+  if (allowed) throw methodNotAllowed(request, allowed);
   const path = new URL(request.url).pathname;
-  const allowed = ROUTES.find((r) => r.path === path)?.methods;
-  if (allowed) {
-    return errorResponse(new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${path}; use ${allowed.join(" or ")}.`));
-  }
   const list = `${PORTAL_PATHS.slice(0, -1).join(", ")} and ${PORTAL_PATHS[PORTAL_PATHS.length - 1]}`;
-  return errorResponse(new AppError("NOT_FOUND", `There is no endpoint ${path}. The connector answers POST ${list}.`));
+  throw new AppError("NOT_FOUND", `There is no endpoint ${path}. The connector answers POST ${list}.`);
 });
 
 export default {
-  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
-    // A body an early answer left half-read is read to its end first (see http/drain.ts).
+  async fetch(request: Request, env: Env, _ctx: ExecutionContext): Promise<Response> {
+    // A body an early answer left half-read is read to its end first (request/drain.ts).
     const guarded = guardBody(request);
-    const response = await router.fetch(guarded.request, env, ctx);
+    // Read once here and passed down to every route.
+    const config = readRequestConfig(env);
+    const response = await routes(guarded.request, env, config).catch(errorResponse);
     await guarded.drain();
     return response;
   },

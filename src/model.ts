@@ -169,7 +169,7 @@ export interface FooterRow {
  */
 export type FooterRule = { kind: "totals"; numeric: number[]; maxHeld: number } | { kind: "count"; rows: number };
 
-/** Where a positional table's header and data are in its file (formats/layout.ts). Plain data: stored as it is. */
+/** Where a positional table's header and data are in its file (formats/report-layout.ts). Plain data: stored as it is. */
 export interface Layout {
   /** 1-based row of the header record, blank lines counted; the rows above it are skipped. */
   headerRow: number;
@@ -202,7 +202,7 @@ export interface Description {
   layout?: Layout;
 }
 
-/** A declared schema (`<key>.schema.json`, or a URL table's `schema`); see catalog/sidecar.ts. */
+/** A sidecar (`<key>.schema.json`, or a URL table's `schema`); see rules/sidecar.ts. */
 export interface Sidecar {
   format?: string;
   encoding?: string;

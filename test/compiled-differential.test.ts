@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeTable } from "../src/catalog/describe";
 import { compileTable } from "../src/compiled/compile";
-import { compiledFolder, groupKey, Meta, metaKey } from "../src/compiled/layout";
+import { compiledFolder, groupKey, Meta, metaKey } from "../src/compiled/storage";
 import { compiledForm } from "../src/compiled/serve";
 import { readConfig, type Config } from "../src/config/config";
 import { tableRows } from "../src/formats/rows";

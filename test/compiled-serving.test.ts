@@ -5,7 +5,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
-import { attemptKey, compiledFolder } from "../src/compiled/layout";
+import { attemptKey, compiledFolder } from "../src/compiled/storage";
 import { compileChanged } from "../src/compiled/triggers";
 import { compiledMetadata, readingInputs } from "../src/compiled/compile";
 import { readConfig } from "../src/config/config";

@@ -10,7 +10,7 @@ import { clearBucket, post, put, table } from "./helpers";
 import { recordStrings } from "../src/formats/byte-records";
 import { csvRecords, type CsvDialect } from "../src/formats/csv/parse";
 import { csvByteRecords, CsvScanner, validUtf8 } from "../src/formats/csv/scan";
-import { decodeChosen, decodeText } from "../src/formats/text";
+import { decodeChosen, decodeText } from "../src/formats/decode";
 import { cp1251 as encodeCp1251 } from "./cp1251";
 import { AppError } from "../src/errors";
 import type { ByteRecords } from "../src/model";

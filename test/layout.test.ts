@@ -10,7 +10,7 @@ import { inject } from "vitest";
 import { describeStream, describeTable } from "../src/catalog/describe";
 import { headerMatches, tableRows } from "../src/formats/rows";
 import { readConfig } from "../src/config/config";
-import { findHeader, FooterFilter, isTotalsRow, MAX_HELD_TOTALS } from "../src/formats/layout";
+import { findHeader, FooterFilter, isTotalsRow, MAX_HELD_TOTALS } from "../src/formats/report-layout";
 import type { FooterRule, TableEntry, TextRow } from "../src/model";
 import { baseTableCode } from "../src/rules/naming";
 import { call, clearBucket, errorOf, post, put, table } from "./helpers";

@@ -5,7 +5,7 @@
 // in batches of RELEASE_BATCH, and the rows read are exactly the same.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { FooterFilter, MAX_HELD_TOTALS, RELEASE_BATCH } from "../src/formats/layout";
+import { FooterFilter, MAX_HELD_TOTALS, RELEASE_BATCH } from "../src/formats/report-layout";
 import type { FooterRule, TextRow } from "../src/model";
 import { clearBucket, gzip, post, table } from "./helpers";
 

@@ -11,7 +11,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { readConfig } from "../src/config/config";
 import { AppError } from "../src/errors";
 import { deleteFile } from "../src/routes/files/delete";
-import { putSidecar } from "../src/routes/files/put-schema";
+import { putSidecar } from "../src/routes/files/put-sidecar";
 import { restoreFile } from "../src/routes/files/restore";
 import { withTableLock, type TableLease } from "../src/uploads/lock";
 import { listVersions } from "../src/uploads/versions";

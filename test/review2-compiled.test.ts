@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { compileTable } from "../src/compiled/compile";
 import { compileChanged } from "../src/compiled/triggers";
-import { compiledFolder, groupKey, metaKey } from "../src/compiled/layout";
+import { compiledFolder, groupKey, metaKey } from "../src/compiled/storage";
 import { readConfig, type Config } from "../src/config/config";
 import type { TableEntry } from "../src/model";
 import { call, clearBucket, post } from "./helpers";

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { readConfig } from "../src/config/config";
 import { AppError } from "../src/errors";
 import { DATE_FORMAT_SETTING_NAME, register, validateTable } from "../src/register/register";
-import type { Portal } from "../src/register/portal";
+import type { Portal } from "../src/register/rest-client";
 import { normaliseDateFormat } from "../src/values/types";
 import { call, clearBucket, errorOf, post, put, table } from "./helpers";
 import { COLUMN_TYPES } from "../src/model";

@@ -52,7 +52,7 @@ async function descriptionOf(code: string): Promise<{ name: string; type: string
 /** Every raw record of a workbook's sheet, through the format alone (no header handling). */
 async function recordsOf(bytes: Uint8Array, sheet?: string): Promise<unknown[][]> {
   const access = memoryAccess(bytes);
-  const reader = await xlsx.detect({ sample: bytes.subarray(0, 1 << 20), complete: true, ...access }, { name: "xlsx", declared: sheet ? { sheet } : undefined });
+  const reader = await xlsx.detect({ sample: bytes.subarray(0, 1 << 20), complete: true, ...access }, { name: "xlsx", sidecar: sheet ? { sheet } : undefined });
   const out: unknown[][] = [];
   for await (const batch of reader.records(nothing(), false, { access })) out.push(...(batch as unknown[][]));
   return out;

@@ -9,7 +9,7 @@
  */
 import * as z from "zod";
 import { validate } from "../request/schemas";
-import { portalRefused, requirePortal, verifyPortalToken, type PortalUser } from "./portal";
+import { portalRefused, requirePortal, verifyPortalToken, type PortalUser } from "./portal-token";
 import { tokenMatches } from "./secret";
 import type { AuthStrategy } from "./strategy";
 import { jsonObject, parseJson } from "../values/json";
@@ -69,7 +69,7 @@ export interface Installer {
  * `auth[application_token]`) or the install page form (`AUTH_ID`, `DOMAIN`).
  * A request for another portal or with another installation's application
  * token is refused without calling anything; then the token must be our
- * application's and an administrator's (auth/portal.ts).
+ * application's and an administrator's (auth/portal-token.ts).
  */
 export const installer: AuthStrategy<Installer> = async ({ body, config, env }) => {
   const portal = requirePortal(config);

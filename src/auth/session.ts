@@ -1,6 +1,6 @@
 /**
  * The app page's session: after the frame's AUTH_ID was verified with the
- * portal (auth/portal.ts), the page gets a short-lived token the Worker
+ * portal (auth/portal-token.ts), the page gets a short-lived token the Worker
  * signed. It lives in the page's memory (third-party cookies are blocked in
  * the portal's iframe) and is sent as the `x-app-session` header on the
  * page's own calls (/app/api/…, /files/…).
@@ -23,7 +23,7 @@
  */
 import type { Config, Env, PortalConfig } from "../config/config";
 import { AppError } from "../errors";
-import { requirePortal } from "./portal";
+import { requirePortal } from "./portal-token";
 import { bytesEqual } from "./secret";
 import type { AuthStrategy } from "./strategy";
 import { jsonObject, parseJson } from "../values/json";

@@ -1,7 +1,7 @@
 /**
  * A table's description: columns (code, name, type) and how to read the
  * file. Inferred from a bounded prefix — at most SAMPLE_BYTES and SAMPLE_ROWS —
- * then overridden by a declared schema, and cached per file version so
+ * then overridden by the sidecar, and cached per file version so
  * repeated calls do not read the file again.
  */
 import type { Config, Env } from "../config/config";
@@ -13,9 +13,9 @@ import { peek, type Bytes } from "../streams/bytes";
 import { openTable, rangeAccess, type OpenOptions } from "../source/open";
 import { inferTypes } from "./infer";
 import { assignFieldCodes, phpNonEmpty, sidecarKey } from "../rules/naming";
-import { parseSidecar, schemaError } from "../rules/sidecar";
+import { parseSidecar, sidecarError } from "../rules/sidecar";
 import { notATable, sniffContent } from "../formats/sniff";
-import { findHeader, FooterFilter, LAYOUT_ROWS, MAX_HELD_TOTALS, type HeaderFound } from "../formats/layout";
+import { findHeader, FooterFilter, LAYOUT_ROWS, MAX_HELD_TOTALS, type HeaderFound } from "../formats/report-layout";
 import { isNumericType, slashOrderOf } from "../values/types";
 import { manifestWrites, readManifest, type Manifest } from "./manifest";
 import { readingIdentity, sourceOf, type ReadingParts } from "./identity";
@@ -55,7 +55,7 @@ export function describedColumns(d: Description): Column[] {
 // source (for a URL table its whole declaration), the content version (ETag),
 // the sidecar's version and the configuration that changes reading. A version
 // that stays the same while the content changes is caught by the header check
-// of every read (parse/rows.ts), which evicts the entry.
+// of every read (formats/rows.ts), which evicts the entry.
 
 const CACHE_MAX = 256;
 const cache = new Map<string, Description>();
@@ -93,12 +93,12 @@ function cacheSet(key: string | null, d: Description): void {
 
 // ---- sidecar ---------------------------------------------------------------
 
-interface Declared {
+interface LoadedSidecar {
   sidecar: Sidecar | undefined;
   version: string;
 }
 
-export async function loadDeclared(env: Env, entry: TableEntry): Promise<Declared> {
+export async function loadSidecar(env: Env, entry: TableEntry): Promise<LoadedSidecar> {
   const src = entry.source;
   if (src.kind === "url") return { sidecar: src.table.schema, version: JSON.stringify(src.table.schema ?? null) };
   const key = sidecarKey(src.key);
@@ -110,8 +110,8 @@ export async function loadDeclared(env: Env, entry: TableEntry): Promise<Declare
 // ---- inference -------------------------------------------------------------
 
 /** The format a table's file has: declared in its sidecar, else its extension's. */
-function formatFor(entry: TableEntry, declared: Sidecar | undefined, formats: FormatRegistry): { format: TableFormat; name: string } {
-  const name = declared?.format ?? entry.source.extension;
+function formatFor(entry: TableEntry, sidecar: Sidecar | undefined, formats: FormatRegistry): { format: TableFormat; name: string } {
+  const name = sidecar?.format ?? entry.source.extension;
   const format = formats.formatOf(name);
   if (!format) throw new AppError("SCHEMA_INVALID", `Table "${entry.code}" has the format "${name}", which the connector does not read (it reads ${formats.listed}).`);
   return { format, name };
@@ -167,19 +167,19 @@ function positional(first: unknown[], below: unknown[], reader: RecordReader) {
 
 const isBlankRecord = (r: unknown) => Array.isArray(r) && r.length === 0;
 
-/** Where the header is: the sidecar's headerRow/skipRows, else detected (formats/layout.ts). */
-function headerOf(records: unknown[], reader: RecordReader, declared: Sidecar | undefined, entry: TableEntry): HeaderFound & { declared: boolean } {
-  const { headerRow, skipRows } = declared ?? {};
+/** Where the header is: the sidecar's headerRow/skipRows, else detected (formats/report-layout.ts). */
+function headerOf(records: unknown[], reader: RecordReader, sidecar: Sidecar | undefined, entry: TableEntry): HeaderFound & { declared: boolean } {
+  const { headerRow, skipRows } = sidecar ?? {};
   const wanted = headerRow ?? (skipRows !== undefined ? skipRows + 1 : undefined);
   const texts = records.slice(0, Math.max(LAYOUT_ROWS, wanted ?? 0)).map((r) => (Array.isArray(r) ? r.map((c) => cellTextOf(reader, c)) : []));
   if (wanted === undefined) return { ...findHeader(texts), declared: false };
   const where = sidecarPlace(entry);
   if (headerRow !== undefined && skipRows !== undefined && headerRow !== skipRows + 1) {
-    throw schemaError(where, `headerRow ${headerRow} and skipRows ${skipRows} disagree (skipRows counts the rows above the header: headerRow − 1); give one of them`);
+    throw sidecarError(where, `headerRow ${headerRow} and skipRows ${skipRows} disagree (skipRows counts the rows above the header: headerRow − 1); give one of them`);
   }
   if (wanted > records.length || isBlankRecord(records[wanted - 1])) {
     const what = wanted > records.length ? `beyond the ${records.length} rows the connector reads to describe the file` : "a blank line";
-    throw schemaError(where, `${headerRow !== undefined ? "headerRow" : "skipRows"}: row ${wanted} of the file is ${what}, not the header (rows are counted from 1, blank lines included)`);
+    throw sidecarError(where, `${headerRow !== undefined ? "headerRow" : "skipRows"}: row ${wanted} of the file is ${what}, not the header (rows are counted from 1, blank lines included)`);
   }
   const skipped = texts.slice(0, wanted - 1).map((r, i) => ({ row: i + 1, reason: r.every((c) => c === null || c.trim() === "") ? ("empty" as const) : ("title" as const) }));
   return { index: wanted - 1, skipped, declared: true };
@@ -208,15 +208,15 @@ function keyed(records: unknown[], reader: RecordReader) {
   return { header: null, headers, keys, rows };
 }
 
-async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | undefined, formats: FormatRegistry): Promise<Description> {
+async function infer(entry: TableEntry, input: FormatInput, sidecar: Sidecar | undefined, formats: FormatRegistry): Promise<Description> {
   const prefix = input.sample;
   if (prefix.byteLength === 0) {
     throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" is empty. Upload a file with a header row.`);
   }
-  const { format, name } = formatFor(entry, declared, formats);
+  const { format, name } = formatFor(entry, sidecar, formats);
   const sniffed = format.text ? sniffContent(prefix) : null;
   if (sniffed) throw notATable(sniffed, format.name, entry.code);
-  const reader = await format.detect(input, { name, declared });
+  const reader = await format.detect(input, { name, sidecar });
   const records = await sampleRecords(once(prefix), reader, !input.complete, fileAccess(input));
   if (records.length === 0 && !input.complete) {
     // Not empty: the sample ended inside the first record. The description is inferred from the sample,
@@ -234,12 +234,12 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
     const where = records.length > SAMPLE_ROWS ? `its first ${SAMPLE_ROWS} lines are blank` : "it has only blank lines";
     throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" holds no table: ${where}. Upload a file with a header row.`);
   }
-  const decimalComma = declared?.decimalSeparator !== undefined ? declared.decimalSeparator === "," : reader.decimalComma;
-  const numbers = { decimalComma, ...(declared?.decimalSeparator ? { declared: declared.decimalSeparator } : {}) };
+  const decimalComma = sidecar?.decimalSeparator !== undefined ? sidecar.decimalSeparator === "," : reader.decimalComma;
+  const numbers = { decimalComma, ...(sidecar?.decimalSeparator ? { declared: sidecar.decimalSeparator } : {}) };
   const codesAndTypes = (headers: string[], keys: string[], rows: TextRow[]) => {
     const inferred = inferTypes(rows, headers.length, numbers);
     const codes = assignFieldCodes(headers);
-    const declaredOrder = declared?.dateFormat;
+    const declaredOrder = sidecar?.dateFormat;
     const columns: Column[] = headers.map((name, i) => ({
       code: codes[i],
       name,
@@ -247,11 +247,11 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
       slashOrder: declaredOrder ? slashOrderOf(declaredOrder, "mdy") : inferred[i].slashOrder,
       numberFormat: inferred[i].numberFormat,
     }));
-    applyDeclaredColumns(columns, keys, declared, entry);
+    applySidecarColumns(columns, keys, sidecar, entry);
     return columns;
   };
   const finish = (columns: Column[], keys: string[], header: TextRow | null, layout?: Layout): Description => {
-    const dateColumn = declaredDateColumn(columns, keys, declared, entry);
+    const dateColumn = sidecarDateColumn(columns, keys, sidecar, entry);
     return { columns, keys, header, reader, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}), ...(layout ? { layout } : {}) };
   };
   if (!Array.isArray(records[firstRecord])) {
@@ -260,7 +260,7 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
   }
 
   // A positional table: header row, title rows above it, footer below the data.
-  const found = headerOf(records, reader, declared, entry);
+  const found = headerOf(records, reader, sidecar, entry);
   const first = records[found.index];
   if (!Array.isArray(first)) throw new AppError(reader.malformed.code, `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`);
   const belowAt: number[] = [];
@@ -283,7 +283,7 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
   };
   const totals = (numeric: number[]): FooterRule => ({ kind: "totals", numeric, maxHeld: MAX_HELD_TOTALS });
   const numericOf = (columns: Column[]) => columns.flatMap((c, i) => (isNumericType(c.type) ? [i] : []));
-  let rule: FooterRule = declared?.footerRows !== undefined ? { kind: "count", rows: declared.footerRows } : totals(headers.map((_, i) => i));
+  let rule: FooterRule = sidecar?.footerRows !== undefined ? { kind: "count", rows: sidecar.footerRows } : totals(headers.map((_, i) => i));
   let { kept, dropped } = dropFooter(rule);
   let columns = codesAndTypes(headers, keys, kept);
   if (rule.kind === "totals") {
@@ -296,7 +296,7 @@ async function infer(entry: TableEntry, input: FormatInput, declared: Sidecar | 
       rule = totals(numericOf(columns));
     }
   }
-  const layout: Layout = { headerRow: found.index + 1, skippedRows: found.skipped, footer: rule, footerRows: dropped, declared: found.declared || declared?.footerRows !== undefined };
+  const layout: Layout = { headerRow: found.index + 1, skippedRows: found.skipped, footer: rule, footerRows: dropped, declared: found.declared || sidecar?.footerRows !== undefined };
   return finish(columns, keys, header, layout);
 }
 
@@ -305,21 +305,21 @@ function sidecarPlace(entry: TableEntry): string {
 }
 
 /** The sidecar's `dateColumn` (header text, JSON key or code) as a column index; it must be a date or datetime. */
-function declaredDateColumn(columns: Column[], keys: string[], declared: Sidecar | undefined, entry: TableEntry): number | undefined {
-  const wanted = declared?.dateColumn;
+function sidecarDateColumn(columns: Column[], keys: string[], sidecar: Sidecar | undefined, entry: TableEntry): number | undefined {
+  const wanted = sidecar?.dateColumn;
   if (wanted === undefined) return undefined;
   const i = keys.findIndex((k, j) => k === wanted || columns[j].name === wanted || columns[j].code === wanted.toUpperCase());
-  if (i < 0) throw schemaError(sidecarPlace(entry), `dateColumn: "${wanted}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
+  if (i < 0) throw sidecarError(sidecarPlace(entry), `dateColumn: "${wanted}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
   if (!isDateType(columns[i])) {
-    throw schemaError(sidecarPlace(entry), `dateColumn: "${wanted}" is a ${columns[i].type} column, but it must be a date or datetime one (declare its type in columns if inference got it wrong)`);
+    throw sidecarError(sidecarPlace(entry), `dateColumn: "${wanted}" is a ${columns[i].type} column, but it must be a date or datetime one (declare its type in columns if inference got it wrong)`);
   }
   return i;
 }
 
 /** The columns whose type the sidecar declares (an upload does not re-infer them from the whole file). */
-export function declaredTypeColumns(d: Pick<Description, "columns" | "keys">, declared: Sidecar | undefined): Set<number> {
+export function declaredTypeColumns(d: Pick<Description, "columns" | "keys">, sidecar: Sidecar | undefined): Set<number> {
   const out = new Set<number>();
-  for (const [header, override] of Object.entries(declared?.columns ?? {})) {
+  for (const [header, override] of Object.entries(sidecar?.columns ?? {})) {
     if (!override.type) continue;
     const i = d.keys.findIndex((k, j) => k === header || d.columns[j].name === header || d.columns[j].code === header.toUpperCase());
     if (i >= 0) out.add(i);
@@ -327,11 +327,11 @@ export function declaredTypeColumns(d: Pick<Description, "columns" | "keys">, de
   return out;
 }
 
-function applyDeclaredColumns(columns: Column[], keys: string[], declared: Sidecar | undefined, entry: TableEntry): void {
+function applySidecarColumns(columns: Column[], keys: string[], sidecar: Sidecar | undefined, entry: TableEntry): void {
   const where = sidecarPlace(entry);
-  for (const [header, override] of Object.entries(declared?.columns ?? {})) {
+  for (const [header, override] of Object.entries(sidecar?.columns ?? {})) {
     const i = keys.findIndex((k, j) => k === header || columns[j].name === header || columns[j].code === header.toUpperCase());
-    if (i < 0) throw schemaError(where, `columns: "${header}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
+    if (i < 0) throw sidecarError(where, `columns: "${header}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
     if (override.code) columns[i].code = override.code;
     if (override.name) columns[i].name = override.name;
     if (override.type) {
@@ -341,7 +341,7 @@ function applyDeclaredColumns(columns: Column[], keys: string[], declared: Sidec
   }
   const codes = new Set<string>();
   for (const c of columns) {
-    if (codes.has(c.code)) throw schemaError(where, `two columns have the code "${c.code}"`);
+    if (codes.has(c.code)) throw sidecarError(where, `two columns have the code "${c.code}"`);
     codes.add(c.code);
   }
 }
@@ -370,18 +370,18 @@ const NO_MANIFEST_MS = 60_000;
 const noManifest = new Map<string, { at: number; writes: number }>();
 
 /** The identity a description of this version with this sidecar is made under (identity.ts). */
-function readingOf(entry: TableEntry, config: Config, version: string, declared: Declared): ReadingParts {
-  return { source: sourceOf(entry), version, sidecar: declared.version, config };
+function readingOf(entry: TableEntry, config: Config, version: string, loaded: LoadedSidecar): ReadingParts {
+  return { source: sourceOf(entry), version, sidecar: loaded.version, config };
 }
 
 /**
  * The description an upload decided over the whole file, when its manifest
  * was decided under the live identity (this version, this sidecar); null otherwise.
  */
-async function manifestDescription(env: Env, config: Config, entry: TableEntry, etag: string, declared: Declared, formats: FormatRegistry = FORMATS): Promise<Description | null> {
+async function manifestDescription(env: Env, config: Config, entry: TableEntry, etag: string, loaded: LoadedSidecar, formats: FormatRegistry = FORMATS): Promise<Description | null> {
   if (entry.source.kind !== "r2") return null;
   const key = entry.source.key;
-  const identity = readingIdentity(readingOf(entry, config, etag, declared));
+  const identity = readingIdentity(readingOf(entry, config, etag, loaded));
   const cacheKey = `manifest|${identity}`;
   const cached = cacheGet(cacheKey);
   if (cached) return cached;
@@ -396,7 +396,7 @@ async function manifestDescription(env: Env, config: Config, entry: TableEntry, 
   if (!manifest || readingIdentity({ source: sourceOf(entry), version: manifest.etag, sidecar: manifest.sidecar, config }) !== identity) return none();
   let description: Description;
   try {
-    description = await fromManifest(entry, manifest, declared.sidecar, formats, env.DATA);
+    description = await fromManifest(entry, manifest, loaded.sidecar, formats, env.DATA);
   } catch {
     // A format that cannot take its decisions back (or a manifest it does not understand): described from the file.
     return none();
@@ -406,14 +406,14 @@ async function manifestDescription(env: Env, config: Config, entry: TableEntry, 
 }
 
 /** A Description again from a manifest: its plain fields, and a reader made by the format with the stored decisions. */
-export async function fromManifest(entry: TableEntry, manifest: Manifest, declared: Sidecar | undefined, formats: FormatRegistry, bucket?: R2Bucket): Promise<Description> {
-  const { format, name } = formatFor(entry, declared, formats);
+export async function fromManifest(entry: TableEntry, manifest: Manifest, sidecar: Sidecar | undefined, formats: FormatRegistry, bucket?: R2Bucket): Promise<Description> {
+  const { format, name } = formatFor(entry, sidecar, formats);
   const src = entry.source;
   const access = bucket && src.kind === "r2" && !src.gzip ? rangeAccess(bucket, src.key, manifest.etag) : {};
-  const reader = await format.detect({ sample: new Uint8Array(0), complete: false, ...access }, { name, declared, decided: manifest.reader });
+  const reader = await format.detect({ sample: new Uint8Array(0), complete: false, ...access }, { name, sidecar, decided: manifest.reader });
   // The sidecar (whose version the manifest was kept for) says which types are declared: they read numbers as declared ones do.
   const plain = manifest.description;
-  const typed = declaredTypeColumns(plain, declared);
+  const typed = declaredTypeColumns(plain, sidecar);
   const columns = plain.columns.map((c, i) => (typed.has(i) && !c.declared ? { ...c, declared: true } : c));
   return { ...plain, columns, reader };
 }
@@ -425,15 +425,15 @@ export async function fromManifest(entry: TableEntry, manifest: Manifest, declar
  * description-only request then reads nothing of the file).
  */
 export async function describeTable(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean; signal?: AbortSignal } = {}): Promise<Described> {
-  const declared = await loadDeclared(env, entry);
-  const reading = (version: string, description: Description): ReadingParts => ({ ...readingOf(entry, config, version, declared), description });
+  const loaded = await loadSidecar(env, entry);
+  const reading = (version: string, description: Description): ReadingParts => ({ ...readingOf(entry, config, version, loaded), description });
   if (options.prefixOnly && entry.source.kind === "r2") {
     const head = await env.DATA.head(entry.source.key);
-    const known = head ? await manifestDescription(env, config, entry, head.etag, declared) : null;
+    const known = head ? await manifestDescription(env, config, entry, head.etag, loaded) : null;
     if (known) return { description: known, bytes: nothing(), reading: reading(head!.etag, known) };
     // An R2 etag names one content, so a description cached for it needs no read (a URL's ETag may be
     // kept while the columns move: those are checked below). Every compiled answer asks this first.
-    const cached = head ? cacheGet(readingIdentity(readingOf(entry, config, head.etag, declared))) : undefined;
+    const cached = head ? cacheGet(readingIdentity(readingOf(entry, config, head.etag, loaded))) : undefined;
     if (cached) return { description: cached, bytes: nothing(), reading: reading(head!.etag, cached) };
   }
   const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal, sampleBytes: SAMPLE_BYTES };
@@ -443,14 +443,14 @@ export async function describeTable(env: Env, config: Config, entry: TableEntry,
   if (!options.prefixOnly && version !== null) {
     let known: Description | null;
     try {
-      known = await manifestDescription(env, config, entry, version, declared);
+      known = await manifestDescription(env, config, entry, version, loaded);
     } catch (err) {
       await opened.bytes.return(undefined);
       throw err;
     }
     if (known) return withReading({ description: known, bytes: opened.bytes });
   }
-  const cacheKey = version === null ? null : readingIdentity(readingOf(entry, config, version, declared));
+  const cacheKey = version === null ? null : readingIdentity(readingOf(entry, config, version, loaded));
   const cached = cacheGet(cacheKey);
   let bytes = opened.bytes;
   const access = fileAccess(opened);
@@ -462,7 +462,7 @@ export async function describeTable(env: Env, config: Config, entry: TableEntry,
     forgetDescription(cached);
     bytes = prefix.all; // described again from the same read
   }
-  const described = await describeStream(entry, bytes, declared.sidecar, {
+  const described = await describeStream(entry, bytes, loaded.sidecar, {
     // A range read ends where the range does: complete only if that is the file's end.
     endIsFileEnd: (read) => !opened.rangeLimited || (opened.size !== undefined ? read >= opened.size : read < SAMPLE_BYTES),
     size: opened.size,
@@ -488,12 +488,12 @@ export interface DescribeOptions {
  * Describes a table from a stream of its bytes (from the first byte): infers
  * from the first SAMPLE_BYTES and hands back the whole stream for reading on.
  */
-export async function describeStream(entry: TableEntry, bytes: Bytes, declared: Sidecar | undefined, options: DescribeOptions = {}): Promise<Described> {
+export async function describeStream(entry: TableEntry, bytes: Bytes, sidecar: Sidecar | undefined, options: DescribeOptions = {}): Promise<Described> {
   const prefix = await peek(bytes, SAMPLE_BYTES);
   const complete = prefix.complete && (options.endIsFileEnd ?? (() => true))(prefix.bytes.byteLength);
   try {
     const input: FormatInput = { sample: prefix.bytes, complete, size: options.size, read: options.read, stream: options.stream };
-    const description = await infer(entry, input, declared, options.formats ?? FORMATS);
+    const description = await infer(entry, input, sidecar, options.formats ?? FORMATS);
     return { description, bytes: prefix.all, access: fileAccess(input) };
   } catch (err) {
     await prefix.all.return(undefined);

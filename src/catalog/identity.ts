@@ -18,7 +18,7 @@
  *   one described from its first rows (the sample) are two readings;
  * - with `manifest`: the version of the manifest an upload left for this
  *   content ("-" for none), which decides the description when it applies;
- * - with `layout`: the layout version of a stored form (compiled/layout.ts).
+ * - with `layout`: the layout version of a stored form (compiled/storage.ts).
  *
  * Without a description the identity names what is about to be described
  * (the description cache's key); with one, the reading itself.

@@ -1,5 +1,5 @@
 /**
- * Compiles one R2 table into its compiled form (layout.ts): one read of the
+ * Compiles one R2 table into its compiled form (storage.ts): one read of the
  * exact version whose etag the result is keyed to, rows cut into groups,
  * every cell written once as the JSON the streaming path answers for it, and
  * per column and group the stats filters use to skip groups. Each group is
@@ -20,7 +20,7 @@ import { jsonNumberAsIs } from "../values/numbers";
 import { sidecarKey } from "../rules/naming";
 import { ByteBuilder } from "../streams/byte-builder";
 import { concat } from "../streams/bytes";
-import { compiledFolder, compiledIdentity, DICT_MAX, groupKey, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, versionPrefix, type ColumnStats, type GroupMeta, type Meta } from "./layout";
+import { compiledFolder, compiledIdentity, DICT_MAX, groupKey, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, versionPrefix, type ColumnStats, type GroupMeta, type Meta } from "./storage";
 
 export type CompileResult =
   | { status: "compiled"; etag: string; rows: number; groups: number; dataSize: number }
@@ -227,7 +227,7 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
     const { sections, dicts, rows, stats } = group.take();
     const parts: Uint8Array[] = [];
     let offset = 0;
-    // Every section starts at a multiple of 4, so its u32 ends are read in place (layout.ts, readSection).
+    // Every section starts at a multiple of 4, so its u32 ends are read in place (storage.ts, readSection).
     const place = (bytes: Uint8Array[]): [number, number] => {
       if (offset % 4 !== 0) {
         parts.push(new Uint8Array(4 - (offset % 4)));

@@ -17,7 +17,7 @@ import type { QueryPlan } from "../query/pipeline";
 import { writeTyped } from "../query/cells";
 import { ByteBuilder } from "../streams/byte-builder";
 import { PIECE_BYTES } from "../write/urldata";
-import { compiledFolder, compiledIdentity, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./layout";
+import { compiledFolder, compiledIdentity, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./storage";
 import { deleteVersion } from "./compile";
 import { groupsToRead } from "./skip";
 

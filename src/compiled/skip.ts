@@ -12,7 +12,7 @@
  */
 import type { Cell, Description } from "../model";
 import type { FilterPart, FilterPlan } from "../query/filter";
-import type { GroupMeta } from "./layout";
+import type { GroupMeta } from "./storage";
 
 /** "up": a part true for a value is true for all values above it; "down": below; null: neither known. */
 function monotone(part: FilterPart, description: Description): "up" | "down" | null {

@@ -12,7 +12,7 @@
  *
  * The cron tries each reading once: a failure, a compilation that did not fit
  * a whole run's budget, or one whose invocation died (the CPU limit: a file
- * too large) leaves an attempt marker (layout.ts, attemptKey) naming those
+ * too large) leaves an attempt marker (storage.ts, attemptKey) naming those
  * inputs, and the table stays on the streaming path until they change. Without it such a file
  * was compiled again, and lost, every ten minutes, and a run killed by the CPU
  * limit compiled nothing after it.
@@ -21,7 +21,7 @@ import { listTables } from "../catalog/catalog";
 import type { Config, Env } from "../config/config";
 import type { TableEntry } from "../model";
 import { compiledMetadata, compileTable, isCompiled, madeFrom, readingInputs, type CompileResult } from "./compile";
-import { attemptKey, compiledFolder } from "./layout";
+import { attemptKey, compiledFolder } from "./storage";
 import { AppError } from "../errors";
 import { logEvent } from "../log";
 

@@ -129,6 +129,27 @@ function readPortal(env: Env): { portal: PortalConfig | null; missing: string[] 
   return { portal: { origin: origin.origin, host: origin.host.toLowerCase(), clientId }, missing };
 }
 
+/**
+ * The configuration as read once for a request and passed down: `config`, or
+ * null and the error when a setting is invalid (the app's pages still answer,
+ * naming the setting; every other route refuses with the error).
+ */
+export type RequestConfig = { config: Config; error?: undefined } | { config: null; error: unknown };
+
+export function readRequestConfig(env: Env): RequestConfig {
+  try {
+    return { config: readConfig(env) };
+  } catch (error) {
+    return { config: null, error };
+  }
+}
+
+/** The configuration, or the reason it is invalid thrown. */
+export function configOf(read: RequestConfig): Config {
+  if (read.config) return read.config;
+  throw read.error;
+}
+
 export function readConfig(env: Env): Config {
   const timeout = Number(env.URL_FETCH_TIMEOUT_MS ?? "15000");
   if (!Number.isFinite(timeout) || timeout <= 0) throw configError("URL_FETCH_TIMEOUT_MS", "it must be a positive number of milliseconds");

@@ -6,11 +6,11 @@
  * record itself, for the answer to copy (query/cells.ts). Every other
  * record (title rows, the header, blank lines, short or long records, rows
  * that may be totals, all records after the reader fell back to text) is
- * made text and goes through the same PositionalRows steps as before.
+ * made text and goes through the PositionalRows steps of formats/rows.ts.
  */
 import type { ByteRecords, Bytes, TextRow } from "../model";
 import { recordStrings } from "./byte-records";
-import { TOTAL_LABELS } from "./layout";
+import { TOTAL_LABELS } from "./report-layout";
 import { PositionalRows, rowsOf, type RowOptions, type RowShape } from "./rows";
 
 /** Rows in order, most of them records of `records`, some made text (a title row, a row the footer rule held). */
@@ -28,7 +28,7 @@ export type MixedRowBatches = AsyncGenerator<TextRow[] | ByteRowBatch, void, und
 const utf8 = new TextEncoder();
 
 /**
- * What the first two bytes of a totals label can be (layout.ts TOTAL_LABELS,
+ * What the first two bytes of a totals label can be (report-layout.ts TOTAL_LABELS,
  * matched in any case): per first byte whether some label starts with it,
  * and the pairs of first and second byte. A label's initial is one letter in
  * either case; after an ASCII initial comes the second letter in either case
@@ -48,11 +48,11 @@ const ASCII_LEAD = 1;
 
 /**
  * Whether a record's first cell rules out a totals row and an empty row
- * (layout.ts rowKind): it starts with a byte that is not blank (nor the
+ * (report-layout.ts rowKind): it starts with a byte that is not blank (nor the
  * first byte of U+00A0 or U+202F, which count as blank), and not the start
  * of a totals label as far as its first two bytes tell. False only sends the
  * record the text way, so this errs that way (test/values/twins.test.ts
- * holds it to layout.ts isTotalsRow).
+ * holds it to report-layout.ts isTotalsRow).
  */
 export function plainlyData(rec: ByteRecords, c: number): boolean {
   const s = rec.start[c];

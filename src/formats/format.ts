@@ -37,8 +37,8 @@ export function fileAccess(input: Pick<FormatInput, "size" | "read" | "stream">)
 export interface DetectHints {
   /** The key's extension or the declared format (one of the format's `extensions`). */
   name: string;
-  /** The table's declared schema, if any (encoding, delimiter, …). */
-  declared?: Sidecar;
+  /** The table's sidecar, if any (encoding, delimiter, …). */
+  sidecar?: Sidecar;
   /**
    * What this format decided about this same file before (its reader's
    * `decisions()`, kept in the file's manifest): use it instead of detecting;

@@ -7,7 +7,7 @@
  */
 import { AppError } from "../errors";
 import type { Bytes, Description, FileAccess, FooterRow, ReadOptions, RecordReader, TextRow } from "../model";
-import { batchRows, FooterFilter, ROW_BATCH_CELLS } from "./layout";
+import { batchRows, FooterFilter, ROW_BATCH_CELLS } from "./report-layout";
 
 export { ROW_BATCH_CELLS };
 
@@ -19,7 +19,7 @@ export type RowShape = Pick<Description, "reader" | "keys" | "header" | "layout"
 /** Records before the header record (title lines, blank lines). */
 const recordsBeforeHeader = (shape: RowShape) => (shape.layout ? shape.layout.headerRow - 1 : 0);
 
-/** A blank line of a positional file (formats/layout.ts): no row. */
+/** A blank line of a positional file (formats/report-layout.ts): no row. */
 const isBlank = (record: unknown) => Array.isArray(record) && record.length === 0;
 
 type CellText = RecordReader["cellText"];
@@ -104,7 +104,7 @@ function objectRow(record: unknown, keys: string[], recordNo: number, reader: Re
   return keys.map((k) => textOf(Reflect.get(record, k), reader.cellText));
 }
 
-/** What a whole read dropped at the end of the data (formats/layout.ts). */
+/** What a whole read dropped at the end of the data (formats/report-layout.ts). */
 export interface FooterDropped {
   rows: FooterRow[];
   count: number;

@@ -29,7 +29,7 @@ import { AppError } from "../errors";
 import type { FieldResolver } from "./fields";
 import { formatDate, formatDateTime, parseDateParts } from "../values/dates";
 import { parseNumber } from "../values/numbers";
-import { foldText } from "../values/text";
+import { foldText } from "../values/collation";
 import { isNumericType, slashOrderOf } from "../values/types";
 import { parseKey, type Operator } from "./operators";
 import { likeMatcher } from "./like";

@@ -37,7 +37,7 @@ export interface Widening {
 
 export interface Inspection {
   rows: number;
-  /** What the footer rule dropped at the end of the file (positional tables; formats/layout.ts). */
+  /** What the footer rule dropped at the end of the file (positional tables; formats/report-layout.ts). */
   footer: FooterDropped | null;
   /** The columns with their types decided over the whole file (declared types kept). */
   columns: Column[];

@@ -5,7 +5,7 @@
  */
 import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
 import { datasetFields, fieldNames, flagOf, idOf, itemOf, itemsOf, requiredFieldNames, sameValue, settingValues, sourceOf } from "./answers";
-import { PortalError, type Portal } from "./portal";
+import { PortalError, type Portal } from "./rest-client";
 import { COLUMN_TYPES, PORTAL_ENDPOINTS } from "../model";
 
 /** What the Worker tells about its tables (over HTTP for the CLI, in-process for /install). */

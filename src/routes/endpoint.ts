@@ -1,13 +1,13 @@
 /**
- * The stages every route runs, composed once: read the configuration (once
- * per request) → check the route can serve at all → decode the body → auth
+ * The stages every route runs, composed once: the configuration (read once
+ * per request by the Worker's entry, index.ts) → check the route can serve at all → decode the body → auth
  * (the route's strategy) → validate (the route's zod schema) → handle.
  * Auth comes before validation: a request without credentials gets 401
  * whatever else is wrong with it.
  */
 import type * as z from "zod";
 import type { AuthStrategy } from "../auth/strategy";
-import { readConfig, type Config, type Env } from "../config/config";
+import { configOf, type Config, type Env, type RequestConfig } from "../config/config";
 import { decodeBody, readBodyText } from "../request/body";
 import { parsePhpForm } from "../request/php-form";
 import { validate } from "../request/schemas";
@@ -35,7 +35,8 @@ export interface EndpointSpec<S extends z.ZodType, Principal> {
   handle: (req: z.infer<S>, ctx: Context<Principal>) => Promise<Response> | Response;
 }
 
-export type RouteHandler = (request: Request, env: Env) => Promise<Response>;
+/** A route's handler. `config` is the request's configuration as the Worker's entry read it. */
+export type RouteHandler = (request: Request, env: Env, config: RequestConfig) => Promise<Response>;
 
 async function readBody(request: Request, kind: BodyKind): Promise<Record<string, unknown>> {
   if (kind === "none") return {};
@@ -44,9 +45,9 @@ async function readBody(request: Request, kind: BodyKind): Promise<Record<string
 }
 
 export function endpoint<S extends z.ZodType, Principal>(spec: EndpointSpec<S, Principal>): RouteHandler {
-  return async (request, env) => {
+  return async (request, env, read) => {
     try {
-      const config = readConfig(env);
+      const config = configOf(read);
       spec.ready?.(config);
       const body = await readBody(request, spec.body);
       const principal = await spec.auth({ request, body, config, env });

@@ -5,7 +5,7 @@
  * frame (an app with a page, like this one: `AUTH_ID`, `APPLICATION_TOKEN`
  * in the body, `DOMAIN`, `LANG` in the query string, …).
  * Nothing in either is signed, so before anything is done or shown the token
- * is verified with the portal (auth/portal.ts: our application, an
+ * is verified with the portal (auth/portal-token.ts: our application, an
  * administrator), and an install event's application token must match the
  * one recorded at the first install.
  *
@@ -16,17 +16,16 @@
  * the first install, and answers HTML.
  */
 import { installer } from "../auth/installation";
-import { requirePortal } from "../auth/portal";
-import { readConfig, type Env } from "../config/config";
+import { requirePortal } from "../auth/portal-token";
+import { configOf, type Env, type RequestConfig } from "../config/config";
 import { explain, formatSummary } from "../register/register";
 import { readBodyText } from "../request/body";
 import { parsePhpForm } from "../request/php-form";
 import { framePage } from "./app/frame";
 import { installSettings, runRegistration } from "./app/registration";
-import type { RouteHandler } from "./endpoint";
 
-async function installEvent(request: Request, body: Record<string, unknown>, env: Env): Promise<Response> {
-  const config = readConfig(env);
+async function installEvent(request: Request, body: Record<string, unknown>, env: Env, read: RequestConfig): Promise<Response> {
+  const config = configOf(read);
   requirePortal(config);
   installSettings(config);
   const { user } = await installer({ request, body, config, env });
@@ -43,9 +42,9 @@ async function installEvent(request: Request, body: Record<string, unknown>, env
   return Response.json({ ok: !failed, summary: text }, { status: failed ? 502 : 200 });
 }
 
-export const install: RouteHandler = async (request, env) => {
-  // A body too large or not a form is refused as before (JSON): the portal never sends one.
+export async function install(request: Request, env: Env, config: RequestConfig): Promise<Response> {
+  // A body too large or not a form is refused in JSON, not as a page: the portal never sends one.
   const body = parsePhpForm(await readBodyText(request));
-  if (body.event !== undefined || body.auth !== undefined) return installEvent(request, body, env);
-  return framePage(request, body, env);
-};
+  if (body.event !== undefined || body.auth !== undefined) return installEvent(request, body, env, config);
+  return framePage(request, body, env, config);
+}

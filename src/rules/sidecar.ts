@@ -62,7 +62,7 @@ export const SidecarSchema = z
     sheet: z.string().min(1).max(31, "must be a sheet name (Excel allows at most 31 characters)").optional(),
     /** Columns by their header text (or JSON key). */
     columns: z.record(z.string(), ColumnOverride).optional(),
-    /** Report layouts (formats/layout.ts): the header's row (from 1, blank lines counted), or the rows above it; replaces detection. */
+    /** Report layouts (formats/report-layout.ts): the header's row (from 1, blank lines counted), or the rows above it; replaces detection. */
     headerRow: z.number().int().min(1).max(MAX_HEADER_ROW).optional(),
     skipRows: z.number().int().min(0).max(MAX_HEADER_ROW - 1).optional(),
     /** Rows dropped at the end, exactly (0: none); replaces totals detection. */
@@ -72,7 +72,7 @@ export const SidecarSchema = z
 
 export function parseSidecar(text: string, where: string): Sidecar {
   const parsed = parseJson(text);
-  if (!parsed.ok) throw schemaError(where, `it is not valid JSON (${parsed.error})`);
+  if (!parsed.ok) throw sidecarError(where, `it is not valid JSON (${parsed.error})`);
   return validateSidecar(parsed.value, where);
 }
 
@@ -80,11 +80,11 @@ export function validateSidecar(json: unknown, where: string): Sidecar {
   const result = SidecarSchema.safeParse(json);
   if (!result.success) {
     const issue = firstIssue(result.error);
-    throw schemaError(where, `${issue.where}: ${issue.message}`);
+    throw sidecarError(where, `${issue.where}: ${issue.message}`);
   }
   return result.data;
 }
 
-export function schemaError(where: string, detail: string): AppError {
+export function sidecarError(where: string, detail: string): AppError {
   return new AppError("SCHEMA_INVALID", `The declared schema ${where} is invalid: ${detail}. Fix or delete it.`);
 }

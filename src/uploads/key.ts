@@ -4,7 +4,7 @@
  * belongs to the Worker), and it must name a table file or a table's sidecar.
  */
 import { FORMATS } from "../formats/registry";
-import { refusedWorkbookKey } from "../formats/xlsx";
+import { refusedWorkbookKey } from "../formats/sniff";
 import { AppError } from "../errors";
 import { miscasedSidecar, SIDECAR_SUFFIX, sidecarKey, sidecarTable, tableKeyInfo } from "../rules/naming";
 

@@ -6,10 +6,11 @@
  * `vc/a.csv/x.csv` (`.versions/vc%2Fa.csv%2Fx.csv/`). An id is a timestamp
  * plus a random suffix, so two writers never pick the same one.
  *
- * Versions kept before this layout (`.versions/<key>/<timestamp>`) are still
- * listed, restored and pruned: such an object belongs to a key only when
- * what follows the key's folder is one old-style timestamp (no `/`), which
- * the old writer always used. They age out through pruning; nothing is moved.
+ * Versions under the earlier layout (`.versions/<key>/<timestamp>`) may still
+ * be in a bucket: they are listed, restored and pruned too. Such an object
+ * belongs to a key only when what follows the key's folder is one timestamp
+ * (no `/`), the only name that layout wrote. They age out through pruning;
+ * nothing is moved.
  *
  * Every replace goes through `replaceKeeping`: the live object is copied to a
  * version, then replaced with an R2 conditional write on the etag that was

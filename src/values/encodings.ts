@@ -1,7 +1,7 @@
 /**
  * Text encodings a file may be declared in, and the one reading of a
  * declared label (sidecars, URL tables, the upload CLI). Bytes → text is in
- * parse/decode.ts.
+ * formats/decode.ts.
  */
 
 /** The encodings a file may be declared in (WHATWG names, as TextDecoder reports them). */

@@ -10,8 +10,8 @@
 import type { NumberFormat } from "../model";
 
 // Every pattern here is unambiguous (each character can be matched one way
-// only), so a failing match costs linear time: `\d+\.?\d*` used to try every
-// split of a long digit run (160,000 digits + "x" took 9.8 s).
+// only), so a failing match costs linear time: an ambiguous one like `\d+\.?\d*`
+// tries every split of a long digit run (160,000 digits + "x": 9.8 s).
 const PLAIN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 // `1234,56`, `1 234,56` (space, no-break or narrow no-break space as thousands).
 const COMMA = /^[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,\d+)?$/;

@@ -16,7 +16,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { forgetDescriptions } from "../../src/catalog/describe";
 import { forgetMetas } from "../../src/compiled/serve";
-import { COMPILED_PREFIX } from "../../src/compiled/layout";
+import { COMPILED_PREFIX } from "../../src/compiled/storage";
 import { clearBucket, TOKEN } from "../helpers";
 import { cp1251 } from "../cp1251";
 import { buildXlsx, typedRows } from "../xlsx-build";

@@ -2,7 +2,7 @@
 // methods (the documented shapes, scripts/local-portal/rest.ts) called in
 // process: no Worker, no network.
 import { describe, expect, it } from "vitest";
-import { Portal, PortalError } from "../../src/register/portal";
+import { Portal, PortalError } from "../../src/register/rest-client";
 import { DEFAULT_LOGO, register, type RegisterOptions, type WorkerApi } from "../../src/register/register";
 import { PortalRest } from "../../scripts/local-portal/rest";
 

@@ -4,7 +4,7 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Portal } from "../../src/register/portal";
+import { Portal } from "../../src/register/rest-client";
 import { DEFAULT_LOGO, register, type RegisterOptions, type Summary } from "../../src/register/register";
 import { httpWorker } from "../../src/register/worker-http";
 import { LocalPortal, type LocalPortalOptions } from "../../scripts/local-portal/portal";

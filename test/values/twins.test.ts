@@ -2,12 +2,12 @@
 // number recognizers (values/dates.ts, values/numbers.ts), the cell writers
 // (query/cells.ts: a byte record's cell → the JSON its text writer answers),
 // and the byte records' totals-label check (formats/byte-rows.ts plainlyData
-// → never true for a row formats/layout.ts takes for totals).
+// → never true for a row formats/report-layout.ts takes for totals).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CELL_ESCAPED, CELL_PLAIN } from "../../src/formats/byte-records";
 import { plainlyData } from "../../src/formats/byte-rows";
-import { isTotalsRow, TOTAL_LABELS } from "../../src/formats/layout";
+import { isTotalsRow, TOTAL_LABELS } from "../../src/formats/report-layout";
 import type { ByteRecords, Column, ColumnType, Description } from "../../src/model";
 import { byteWritersFor, cellWritersFor } from "../../src/query/cells";
 import { ByteBuilder } from "../../src/streams/byte-builder";

@@ -1,8 +1,8 @@
 /** CSV and TSV: delimiter and line ending detected (`.tsv` is always tab), encoding detected or declared. */
 import type { Bytes, ReadOptions, RecordReader } from "../../model";
 import type { TableFormat } from "../format";
-import { decodeChosen, decodeSample } from "../text";
-import { containerRefusal } from "../xlsx";
+import { decodeChosen, decodeSample } from "../decode";
+import { containerRefusal } from "../sniff";
 import { detectCharset, type EncodingChoice } from "../../values/charset";
 import { normalizeEncoding } from "../../values/encodings";
 import { csvRecords, detectDialect, type CsvDialect } from "./parse";
@@ -57,14 +57,14 @@ export const csv: TableFormat = {
       hint: `check that the sheet is published as ${kind} (Google Sheets: File → Share → Publish to web → ${values}-separated values) and that the address needs no sign-in`,
     };
   },
-  async detect({ sample, complete }, { name, declared, decided }) {
+  async detect({ sample, complete }, { name, sidecar, decided }) {
     const container = containerRefusal(sample, name.toLowerCase() === "tsv" ? "TSV" : "CSV");
     if (container) throw container;
     const before = decidedOf(decided);
     // A declared encoding wins; then what was decided over the whole file; then the first bytes.
-    const choice: EncodingChoice = declared?.encoding ? { encoding: declared.encoding, how: "declared" } : (before?.encoding ?? detectCharset(sample, complete));
+    const choice: EncodingChoice = sidecar?.encoding ? { encoding: sidecar.encoding, how: "declared" } : (before?.encoding ?? detectCharset(sample, complete));
     const detected = before?.dialect ?? detectDialect(decodeSample(sample, choice.encoding), name);
-    const dialect = declared?.delimiter ? { ...detected, delimiter: declared.delimiter } : detected;
+    const dialect = sidecar?.delimiter ? { ...detected, delimiter: sidecar.delimiter } : detected;
     return csvReader(choice, dialect);
   },
 };

@@ -11,7 +11,7 @@
  */
 import Papa from "papaparse";
 import { AppError } from "../../errors";
-import type { Text } from "../text";
+import type { Text } from "../decode";
 
 /** The delimiter and line ending of a CSV file. */
 export interface CsvDialect {
@@ -41,8 +41,8 @@ const MAX_RECORD_CHARS = 16 * 1024 * 1024;
  * no line break after it is what a file cut off at a field boundary looks
  * like (`…\n4,5` of `…\n4,5,6\n`): an export that stopped early. It is
  * refused at upload; ended with a line break, the same record is a short row
- * like any other (a cut cannot produce the line break). Files already stored
- * are served as before.
+ * like any other (a cut cannot produce the line break). A stored file is
+ * served with its short last record: the check is the upload's (`upload`).
  */
 export async function* csvRecords(text: Text, dialect: CsvDialect, options: { truncated?: boolean; upload?: boolean; recordsBefore?: number } = {}): Records {
   const parser = new Parser({ delimiter: dialect.delimiter, newline: dialect.newline, quoteChar: '"' });
@@ -73,7 +73,7 @@ export async function* csvRecords(text: Text, dialect: CsvDialect, options: { tr
       const row = rows[r];
       if (row.length === 1 && (row[0] === "" || (stripCr && row[0] === "\r"))) {
         // A blank line: kept as an empty record, so that rows are numbered as
-        // lines (formats/layout.ts); the "line" after the file's final newline is none.
+        // lines (formats/report-layout.ts); the "line" after the file's final newline is none.
         if (!(last && r === rows.length - 1)) out.push([]);
         continue;
       }
@@ -100,7 +100,7 @@ export async function* csvRecords(text: Text, dialect: CsvDialect, options: { tr
 
   // A parse that finds no complete record re-reads all of `pending`; waiting
   // until it has doubled before trying again keeps the total work linear in
-  // the file (a 20 MB unclosed quote used to be re-parsed per chunk: 17 s, 1 GB).
+  // the file (re-parsing a 20 MB unclosed quote per chunk takes 17 s and 1 GB).
   let parseAt = MIN_PARSE_CHARS;
   for await (const chunk of text) {
     pending += chunk;

@@ -16,7 +16,7 @@
  * than papaparse's reader accepts — is an *anomaly*: the scanner stops
  * before that record and papaparse reads the rest of the file from there
  * (formats/csv/index.ts), so every record it does not read the usual way is
- * read exactly as before. test/csv-scan.test.ts checks the scanner against
+ * read by papaparse alone. test/csv-scan.test.ts checks the scanner against
  * papaparse on generated files.
  *
  * UTF-8 is validated as the WHATWG decoder does (the string path's
@@ -24,7 +24,7 @@
  */
 import { AppError } from "../../errors";
 import type { ByteRecordBatches, ByteRecords, Bytes } from "../../model";
-import { decodeChosen, decodeText, FIX_ENCODING } from "../text";
+import { decodeChosen, decodeText, FIX_ENCODING } from "../decode";
 import type { EncodingChoice } from "../../values/charset";
 import { CELL_ESCAPED as ESCAPED, CELL_PLAIN as PLAIN, CELL_QUOTED as QUOTED } from "../byte-records";
 import { csvRecords, type CsvDialect } from "./parse";
@@ -140,7 +140,7 @@ export class CsvScanner {
 
   /**
    * `open`: the file's first bytes were all ASCII, so its encoding is still
-   * open (text.ts decodeOpen): a byte that is not UTF-8 before any multi-byte
+   * open (decode.ts decodeOpen): a byte that is not UTF-8 before any multi-byte
    * character means a single-byte encoding, read by the text reader from that
    * record on. `onSettled` hears when a multi-byte character settles it as UTF-8.
    */
@@ -189,7 +189,7 @@ export class CsvScanner {
     let switchAt = -1;
     if (validTo < 0) {
       const bad = -1 - validTo;
-      // A multi-byte character before the bad byte settled the file as UTF-8 (text.ts decodeOpen): it is invalid.
+      // A multi-byte character before the bad byte settled the file as UTF-8 (decode.ts decodeOpen): it is invalid.
       if (!this.open || this.settled || hasHighByte(buf, from, bad)) throw badUtf8(this.base + bad, this.encoding);
       switchAt = bad;
       validTo = bad;

@@ -1,7 +1,7 @@
 /** JSON: an array of objects or of arrays (header first), or NDJSON (`.ndjson`, `.jsonl`, or `.json` starting with `{`). */
 import type { TableFormat } from "../format";
-import { decodeSample } from "../text";
-import { containerRefusal } from "../xlsx";
+import { decodeSample } from "../decode";
+import { containerRefusal } from "../sniff";
 import { detectJsonShape, jsonCellText, jsonElements, type JsonShape } from "./parse";
 
 export const json: TableFormat = {

@@ -6,7 +6,7 @@
 import { JSONParser } from "@streamparser/json";
 import { AppError } from "../../errors";
 import type { Bytes } from "../../streams/bytes";
-import { decodeText } from "../text";
+import { decodeText } from "../decode";
 import { numberText } from "../xlsx/cells";
 
 /** One array of records, or one record per line. */

@@ -13,12 +13,11 @@ import { AppError } from "../../errors";
 import type { Bytes, FileAccess, Records } from "../../model";
 import { fileAccess, type TableFormat } from "../format";
 import { sheetRecords } from "./sheet";
-import { sniffContainer, unsupportedWorkbook } from "./sniff";
+import { sniffContainer, unsupportedWorkbook } from "../sniff";
 import { readSharedStrings, STRINGS_XML_BYTES, stringsXmlTooLarge, type SharedStrings } from "./strings";
 import { partOf, readWorkbook, type Workbook } from "./workbook";
 import { malformed, openZip, partBytes, type Zip } from "./zip";
 
-export { containerRefusal, refusedWorkbookKey } from "./sniff";
 
 function needsAccess(): AppError {
   return new AppError(
@@ -63,13 +62,13 @@ export const xlsx: TableFormat = {
   randomAccess: true,
   errors: ["FILE_EMPTY", "XLSX_MALFORMED", "XLSX_TOO_LARGE", "XLSX_NEEDS_RANDOM_ACCESS", "FORMAT_UNSUPPORTED", "SCHEMA_INVALID", "FILE_CHANGED"],
   publishing: () => ({ kind: "XLSX", hint: "publish the sheet as CSV instead: a workbook is read from the bucket only" }),
-  async detect(input, { declared }) {
+  async detect(input, { sidecar }) {
     const found = sniffContainer(input.sample);
     if (found === "ole2" || found === "ods") throw unsupportedWorkbook(found, "The file is not an .xlsx workbook");
     if (found === null) throw malformed("it is not a zip archive (an .xlsx file starts with PK); was it saved as another format and renamed?");
     const access = fileAccess(input);
     if (!access) throw needsAccess();
-    const book = await readWorkbook(access, await openZip(access), declared?.sheet);
+    const book = await readWorkbook(access, await openZip(access), sidecar?.sheet);
     return {
       format: "XLSX",
       records: (bytes, _truncated, options) => records(bytes, options?.access, book),

@@ -16,24 +16,26 @@
  */
 import { shownUrl } from "../../source/url";
 import * as z from "zod";
-import { verifyPortalToken } from "../../auth/portal";
+import { verifyPortalToken } from "../../auth/portal-token";
 import { appSession, issueSession, type AppSession } from "../../auth/session";
 import { findTable, listTables } from "../../catalog/catalog";
 import { compiledForm } from "../../compiled/serve";
+import { compileAfterUpload } from "../../compiled/triggers";
 import type { TableEntry } from "../../model";
 import { answerQuery, answerValues } from "../../query/answer";
 import { describeTable, describedColumns } from "../../catalog/describe";
 import { manifestRows } from "../../catalog/manifest";
-import { readConfig, type Config, type Env } from "../../config/config";
+import type { Config, Env, RequestConfig } from "../../config/config";
 import { AppError, errorBody, errorResponse, toAppError } from "../../errors";
-import { PortalError } from "../../register/portal";
+import { PortalError } from "../../register/rest-client";
 import { explain, type Summary } from "../../register/register";
 import { listObjects } from "../../streams/r2-list";
 import { checkKey } from "../../uploads/key";
 import { withTableLock } from "../../uploads/lock";
+import { uploadTable } from "../../uploads/upload-table";
 import { listVersions } from "../../uploads/versions";
-import { endpoint, type RouteHandler } from "../endpoint";
-import { putTable } from "../files/put-table";
+import { endpoint } from "../endpoint";
+import { methodNotAllowed, router, type Route } from "../router";
 import { withAppHeaders } from "./html";
 import { runRegistration } from "./registration";
 
@@ -106,8 +108,11 @@ async function upload(request: Request, env: Env, config: Config, url: URL): Pro
   // The query is decoded already; checkKey decodes a path's percent-encoding, so the name is encoded once more for it.
   const { key, kind } = checkKey(encodeURIComponent(url.searchParams.get("key") ?? ""));
   if (kind !== "table") throw new AppError("KEY_INVALID", `The page uploads table files; put "${key}" with PUT /files/${key}.`);
-  // Under the table's write lock, as PUT /files (routes/files/index.ts).
-  return withTableLock(env, key, (lease) => putTable(request, env, config, key, lease));
+  // Under the table's write lock and compiled afterwards, as PUT /files (routes/files/put-table.ts).
+  return withTableLock(env, key, async (lease) => {
+    const { report, created } = await uploadTable(request, env, config, key, lease, (entry, size) => compileAfterUpload(env, config, entry, size));
+    return Response.json(report, { status: created ? 201 : 200 });
+  });
 }
 
 const SyncRequest = z.strictObject({ tables: z.array(z.string().max(230)).max(1000).optional(), prune: z.boolean().optional() });
@@ -153,38 +158,37 @@ const renew = endpoint({
 const get = (handle: (session: AppSession, ctx: { request: Request; env: Env; config: Config; url: URL }) => Promise<Response> | Response) =>
   endpoint({ body: "none", auth: appSession, schema: z.unknown(), handle: (_req, { request, env, config, principal }) => handle(principal, { request, env, config, url: new URL(request.url) }) });
 
-const ROUTES: Record<string, Record<string, RouteHandler>> = {
-  tables: { GET: get((_s, { env, config }) => tables(env, config)) },
-  portal: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse)) },
-  table: { GET: get((_s, { env, config, url }) => table(env, config, url.searchParams.get("code") ?? "")) },
-  upload: { PUT: get((_s, { request, env, config, url }) => upload(request, env, config, url)) },
-  sync: {
-    POST: endpoint({
-      body: "form-or-json",
-      auth: appSession,
-      schema: SyncRequest,
-      handle: (req, { env, config, principal }) => portalCall(() => runRegistration(env, config, principal.portal, principal.accessToken, req)).then(summaryResponse),
-    }),
-  },
-  health: { GET: get((_s, { config }) => health(config)) },
-  session: { POST: renew },
-};
+/** One app call: its path, matched exactly. */
+const call = (name: string) => new RegExp(`^/app/api/${name}$`);
 
-export const appApi: RouteHandler = async (request, env) => {
-  let config: Config | null = null;
-  try {
-    config = readConfig(env);
-  } catch {}
+const ROUTES: readonly Route<[Env, RequestConfig]>[] = [
+  { path: call("tables"), handle: { GET: get((_s, { env, config }) => tables(env, config)) } },
+  { path: call("portal"), handle: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse)) } },
+  { path: call("table"), handle: { GET: get((_s, { env, config, url }) => table(env, config, url.searchParams.get("code") ?? "")) } },
+  { path: call("upload"), handle: { PUT: get((_s, { request, env, config, url }) => upload(request, env, config, url)) } },
+  {
+    path: call("sync"),
+    handle: {
+      POST: endpoint({
+        body: "form-or-json",
+        auth: appSession,
+        schema: SyncRequest,
+        handle: (req, { env, config, principal }) => portalCall(() => runRegistration(env, config, principal.portal, principal.accessToken, req)).then(summaryResponse),
+      }),
+    },
+  },
+  { path: call("health"), handle: { GET: get((_s, { config }) => health(config)) } },
+  { path: call("session"), handle: { POST: renew } },
+];
+
+const apiRoutes = router<[Env, RequestConfig]>(ROUTES, (request, allowed) => {
+  if (allowed) throw methodNotAllowed(request, allowed);
   const name = new URL(request.url).pathname.replace(/^\/app\/api\//, "");
-  const route = ROUTES[name];
-  let response: Response;
-  try {
-    if (!route) throw new AppError("NOT_FOUND", `There is no app call /app/api/${name}.`);
-    const handler = route[request.method];
-    if (!handler) throw new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on /app/api/${name}; use ${Object.keys(route).join(" or ")}.`);
-    response = await handler(request, env);
-  } catch (err) {
-    response = errorResponse(err);
-  }
-  return withAppHeaders(response, config);
+  throw new AppError("NOT_FOUND", `There is no app call /app/api/${name}.`);
+});
+
+/** Every answer of the app's API, a refusal too, carries the page's security headers. */
+export const appApi = async (request: Request, env: Env, config: RequestConfig): Promise<Response> => {
+  const response = await apiRoutes(request, env, config).catch(errorResponse);
+  return withAppHeaders(response, config.config);
 };

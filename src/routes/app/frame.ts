@@ -7,7 +7,7 @@
  * the portal's LANG, whatever the browser's language.
  *
  * Before anything is shown, AUTH_ID is verified with PORTAL_URL (app.info
- * names BITRIX_CLIENT_ID, user.admin is true: auth/portal.ts). Every answer
+ * names BITRIX_CLIENT_ID, user.admin is true: auth/portal-token.ts). Every answer
  * is an HTML page, never raw JSON: a refusal says nothing about the data, a
  * missing setting is named with how to set it (names only, never values).
  *
@@ -22,9 +22,9 @@
  */
 import * as z from "zod";
 import { recordApplicationToken } from "../../auth/installation";
-import { portalRefused, verifyPortalToken } from "../../auth/portal";
+import { portalRefused, verifyPortalToken } from "../../auth/portal-token";
 import { issueSession } from "../../auth/session";
-import { readConfig, type Config, type Env } from "../../config/config";
+import { configOf, type Config, type Env, type RequestConfig } from "../../config/config";
 import { toAppError } from "../../errors";
 import { FORMATS } from "../../formats/registry";
 import { explain } from "../../register/register";
@@ -90,7 +90,7 @@ export function errorPage(err: unknown, lang: Lang, config: Config | null): Resp
     case "PORTAL_UNAVAILABLE":
       return htmlResponse(messagePage(lang, "unavailableTitle", [say(lang, "unavailable")]), 502, config);
     case "CONFIG_INVALID":
-      // readConfig's messages name the variable and never its value.
+      // A configuration error's message names the variable and never its value.
       return htmlResponse(messagePage(lang, "configTitle", [say(lang, "fix_invalid", { message: e.message }), say(lang, "configFix")]), e.status, config);
     default:
       return htmlResponse(messagePage(lang, "errorTitle", [e.message]), e.status, config);
@@ -107,12 +107,12 @@ function shell(boot: Boot, config: Config): string {
 }
 
 /** The frame's page for the request's query string and its form, already decoded (`body`). */
-export async function framePage(request: Request, body: Record<string, unknown>, env: Env): Promise<Response> {
+export async function framePage(request: Request, body: Record<string, unknown>, env: Env, read: RequestConfig): Promise<Response> {
   const fields = frameFields(new URL(request.url).searchParams, body);
   let lang = typeof fields.LANG === "string" ? langOf(fields.LANG) : requestLang(request);
   let config: Config | null = null;
   try {
-    config = readConfig(env);
+    config = configOf(read);
     const missing = missingSettings(config);
     if (missing.length) return configPage(lang, missing, config);
     const portal = config.portal!;
@@ -151,11 +151,7 @@ export function requestLang(request: Request): Lang {
 }
 
 /** GET /app: someone opened the address directly, outside the portal. */
-export function outsidePortal(request: Request, env: Env): Response {
-  let config: Config | null = null;
-  try {
-    config = readConfig(env);
-  } catch {}
+export function outsidePortal(request: Request, config: RequestConfig): Response {
   const lang = requestLang(request);
-  return htmlResponse(messagePage(lang, "title", [say(lang, "openFromPortal")]), 200, config);
+  return htmlResponse(messagePage(lang, "title", [say(lang, "openFromPortal")]), 200, config.config);
 }

@@ -5,7 +5,7 @@
  * the registration's questions in-process, with the same code as
  * /table_list and /table_description.
  */
-import { portalClient } from "../../auth/portal";
+import { portalClient } from "../../auth/portal-token";
 import { findTable, listTables } from "../../catalog/catalog";
 import { describeTable, describedColumns } from "../../catalog/describe";
 import type { Config, Env, PortalConfig } from "../../config/config";

@@ -5,7 +5,7 @@ import type { KeyKind } from "../../uploads/key";
 import type { TableLease } from "../../uploads/lock";
 import { restoreVersion } from "../../uploads/versions";
 import { jsonObject, parseJson } from "../../values/json";
-import { entryFor } from "./entry";
+import { entryFor } from "../../uploads/entry";
 
 /** The version asked for: `?version=`, or a JSON or form body's `version`. */
 async function versionAsked(request: Request, url: URL): Promise<string | undefined> {

@@ -6,7 +6,7 @@
  */
 import { csvRecords } from "../../../src/formats/csv/parse";
 import type { TableFormat } from "../../../src/formats/format";
-import { decodeText } from "../../../src/formats/text";
+import { decodeText } from "../../../src/formats/decode";
 
 export const psv: TableFormat = {
   name: "PSV",

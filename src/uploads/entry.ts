@@ -2,11 +2,11 @@
  * The table code a key has, or will have once uploaded or restored: a new
  * key never takes another table's code.
  */
-import { listTables } from "../../catalog/catalog";
-import type { Config, Env } from "../../config/config";
-import { AppError } from "../../errors";
-import type { TableEntry } from "../../model";
-import { assignTableCodes, tableKeyInfo, tableTitle } from "../../rules/naming";
+import { listTables } from "../catalog/catalog";
+import type { Config, Env } from "../config/config";
+import { AppError } from "../errors";
+import type { TableEntry } from "../model";
+import { assignTableCodes, tableKeyInfo, tableTitle } from "../rules/naming";
 
 /** The first key that adding `key` would give another table's code, with both codes. */
 function codeTakenFrom(keys: string[], key: string, reserved: Set<string>): { other: string; code: string; becomes: string } | null {

@@ -11,7 +11,7 @@
  */
 import type { Config, PortalConfig } from "../config/config";
 import { AppError } from "../errors";
-import { Portal, PortalError } from "../register/portal";
+import { Portal, PortalError } from "../register/rest-client";
 
 /** A portal call may take this long before the request is refused (the portal's own limit is 60 s). */
 const VERIFY_TIMEOUT_MS = 10_000;

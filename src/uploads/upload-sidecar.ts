@@ -1,15 +1,17 @@
-/** PUT /files/<key>.schema.json: a declared schema, validated (also against the file it describes) before it is stored. */
-import { describeStream, SAMPLE_BYTES } from "../../catalog/describe";
-import type { Config, Env } from "../../config/config";
-import { readBodyText } from "../../request/body";
-import { sidecarTable } from "../../rules/naming";
-import { parseSidecar } from "../../rules/sidecar";
-import { openTable } from "../../source/open";
-import type { TableLease } from "../../uploads/lock";
-import { replaceKeeping } from "../../uploads/versions";
+/** Uploading a sidecar (`<file>.schema.json`): validated, also against the table file it describes, before it is made live. */
+import { describeStream, SAMPLE_BYTES } from "../catalog/describe";
+import type { Config, Env } from "../config/config";
+import { readBodyText } from "../request/body";
+import { sidecarTable } from "../rules/naming";
+import { parseSidecar } from "../rules/sidecar";
+import { openTable } from "../source/open";
+import type { TableLease } from "./lock";
+import { replaceKeeping } from "./versions";
 import { entryFor } from "./entry";
+import type { UploadReport } from "./upload-table";
 
-export async function putSidecar(request: Request, env: Env, config: Config, key: string, lease: TableLease): Promise<Response> {
+/** Uploads `request`'s body as the sidecar `key` and makes it live, under its table's lock (`lease`). */
+export async function uploadSidecar(request: Request, env: Env, config: Config, key: string, lease: TableLease): Promise<UploadReport> {
   const startEtag = (await env.DATA.head(key))?.etag ?? null;
   // JSON cannot be cut at a valid boundary, so no declared length is needed here.
   const text = await readBodyText(request);
@@ -22,10 +24,10 @@ export async function putSidecar(request: Request, env: Env, config: Config, key
     const { bytes } = await describeStream(entry, opened.bytes, sidecar, { size: opened.size, read: opened.read, stream: opened.stream });
     await bytes.return(undefined);
   }
-  // The body and the check can outlast the table lock's lease (a slow client): it must still be ours when the schema is made live.
+  // The body and the check can outlast the table lock's lease (a slow client): it must still be ours when the sidecar is made live.
   const { object, previous } = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, async (onlyIf) => {
     await lease.confirm();
     return env.DATA.put(key, text, { httpMetadata: { contentType: "application/json" }, onlyIf });
   });
-  return Response.json({ key, size: object.size, etag: object.etag, previousVersion: previous }, { status: previous ? 200 : 201 });
+  return { report: { key, size: object.size, etag: object.etag, previousVersion: previous }, created: !previous };
 }

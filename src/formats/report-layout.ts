@@ -1,5 +1,5 @@
 /**
- * Report layouts (issue 12; docs/design/xlsx-and-exports.md §6): where the
+ * Report layouts (docs/design/xlsx-and-exports.md §6): where the
  * header of a positional table is, and what is dropped at its end. It works
  * on records as text cells, for every positional format (CSV and TSV, JSON
  * arrays of arrays, and sheets), never on a format's own text.
