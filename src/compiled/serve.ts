@@ -164,13 +164,10 @@ export interface CompiledSource {
   read(group: number, offset: number, length: number): Promise<Uint8Array>;
 }
 
-/**
- * The answer's pieces from a compiled table. `types` is the column types (to
- * know which columns' stored JSON can differ from their typed JSON).
- */
 /** Pulls the next piece of a compiled answer (null at the end); `cancel` stops it for good. */
 export type CompiledPump = (() => Promise<Uint8Array | null>) & { cancel(): void };
 
+/** The answer's pieces from a compiled table: the groups the filter cannot skip, read column by column (`read` marks the columns needed). */
 export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], onEnd?: (sent: number, bytesRead: number) => void): CompiledPump {
   const { meta, description } = src;
   const { selected, filter, limit } = plan;
