@@ -95,7 +95,7 @@ export default defineConfig({
                     { code: "remote_drip_2", title: "Drip", url: `${origin}/drip/d2`, format: "csv" },
                     { code: "remote_endless_3", title: "Endless", url: `${origin}/endless/size`, format: "csv" },
                     { code: "remote_typed", title: "Declared", url: `${origin}/files/remote.csv`, format: "csv", schema: { columns: { amount: { type: "string" } } } },
-                    // test/trust-url.test.ts: one URL as two formats; content changing under one ETag; broken answers.
+                    // test/source/url-answers.test.ts: one URL as two formats; content changing under one ETag; broken answers.
                     { code: "remote_same_csv", title: "Same URL as CSV", url: `${origin}/mutable/same`, format: "csv" },
                     { code: "remote_same_json", title: "Same URL as JSON", url: `${origin}/mutable/same`, format: "json" },
                     { code: "remote_flip", title: "Columns move, ETag stays", url: `${origin}/mutable/flip`, format: "csv" },

@@ -1,6 +1,6 @@
 // npm run upload checks with the Worker's own code, so it refuses a CSV that
 // looks cut off (a short last record with no line break) like PUT /files does
-// (test/trust-races.test.ts).
+// (test/uploads/races.test.ts).
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
