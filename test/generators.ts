@@ -1,5 +1,5 @@
 // Random tables and random /data requests for the differential tests of the
-// answer path (test/speed-*.test.ts, test/compiled-*.test.ts): columns of every
+// answer path (test/query/answer-bytes.test.ts, test/compiled/differential.test.ts): columns of every
 // type with cell text of every shape a file holds (canonical and odd numbers,
 // dates in each locale, escapes, Cyrillic, emoji, lone surrogates, empties),
 // and requests built like filter-differential.test.ts builds them (nested

@@ -1,4 +1,4 @@
-// Issue 9 §2: no single request may stall or crash the isolate. Each hostile
+// No single request may stall or crash the isolate. Each hostile
 // input from the issue is replayed here with a wall-clock bound, next to a
 // correctness check that the linear replacement means the same thing.
 import { env } from "cloudflare:workers";
@@ -18,7 +18,7 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
   return [v, Date.now() - t0];
 }
 
-// The regex the engine used to compile LIKE to: the reference semantics.
+// LIKE as a regex: the reference semantics.
 function likeRegex(value: string, unicode = false): RegExp {
   const body = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%/g, ".*").replace(/_/g, ".");
   return new RegExp(`^${body}$`, unicode ? "su" : "s");
@@ -215,7 +215,7 @@ describe("select and output batches are bounded", () => {
       chunks.push(value);
     }
     const largest = Math.max(...chunks.map((c) => c.byteLength));
-    expect(largest).toBeLessThan(512 * 1024); // the answer is 10 MB; one parse batch used to be one chunk
+    expect(largest).toBeLessThan(512 * 1024); // the answer is 10 MB; one parse batch is not one chunk
     const t = JSON.parse(await new Blob(chunks).text()) as unknown[][];
     expect(t[0]).toEqual(select);
     expect(t.slice(1)).toEqual([1, 2, 3, 4, 5].map((i) => [...Array(999).fill(cell), i]));

@@ -1,7 +1,7 @@
-// Issue 13: the app page's session token and the app's answers, inside workerd.
+// The app page's session token and the app's answers, inside workerd.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { issueSession, SESSION_HEADER, SESSION_KEY_OBJECT, SESSION_TTL_SECONDS, verifySession } from "../../src/auth/session";
+import { issueSession, SESSION_HEADER, SESSION_KEY_OBJECT, SESSION_TTL_SECONDS, verifySession, ROOT_CACHE_MS } from "../../src/auth/session";
 import { readConfig } from "../../src/config/config";
 import { jsonForHtml } from "../../src/routes/app/html";
 import worker from "../../src/index";
@@ -143,5 +143,41 @@ describe("the app page's HTML answers", () => {
 
   it("boot data cannot close its script block", () => {
     expect(jsonForHtml({ member: "</script><script>alert(1)</script>\u2028&" })).toBe('{"member":"\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e\\u2028\\u0026"}');
+  });
+});
+
+
+
+// The session root (`.app/session-key`) is re-read after ROOT_CACHE_MS: deleting it (docs/security.md)
+// ends every session in warm isolates too, and every isolate signs with the root the bucket holds.
+describe("deleting the session key object", () => {
+  it("ends a session issued before, in the same (warm) isolate, within ROOT_CACHE_MS", async () => {
+    const now = Date.now();
+    const { token } = await issueSession(appEnv, config.portal!, "tok", "m", now);
+    expect((await verifySession(appEnv, config, token, now + 1000)).accessToken).toBe("tok");
+    await env.DATA.delete(SESSION_KEY_OBJECT);
+    await expect(verifySession(appEnv, config, token, now + ROOT_CACHE_MS + 1000)).rejects.toMatchObject({ code: "SESSION_INVALID" });
+  });
+
+  it("a session signed after it was replaced is one every isolate accepts (signed with the root the bucket holds)", async () => {
+    const now = Date.now() + 5 * ROOT_CACHE_MS; // well past the first test's reads
+    await issueSession(appEnv, config.portal!, "tok", "m", now); // the isolate reads (makes) the root
+    const replaced = crypto.getRandomValues(new Uint8Array(32));
+    await env.DATA.put(SESSION_KEY_OBJECT, replaced); // what another isolate makes after a delete
+    const later = now + ROOT_CACHE_MS + 1000;
+    const { token } = await issueSession(appEnv, config.portal!, "tok2", "m", later);
+    // The MAC key another isolate derives from the bucket's root: HKDF exactly as src/auth/session.ts.
+    const base = await crypto.subtle.importKey("raw", replaced, "HKDF", false, ["deriveKey"]);
+    const enc = new TextEncoder();
+    const mac = await crypto.subtle.deriveKey(
+      { name: "HKDF", hash: "SHA-256", salt: enc.encode("bitrix24-bi-files-connector app session v1"), info: enc.encode(`session-mac\n${config.portal!.origin}\n${config.portal!.clientId}`) },
+      base,
+      { name: "HMAC", hash: "SHA-256", length: 256 },
+      false,
+      ["verify"],
+    );
+    const [v, claims, sealed, sig] = token.split(".");
+    const sigBytes = Uint8Array.from(atob(sig.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    expect(await crypto.subtle.verify("HMAC", mac, sigBytes, enc.encode(`${v}.${claims}.${sealed}`))).toBe(true);
   });
 });

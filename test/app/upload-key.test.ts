@@ -1,8 +1,7 @@
-// Review: the page sends `?key=encodeURIComponent(key)`, the URL's query
-// decoding undoes that, and checkKey decoded the key again. A file named
-// `sales%20q1.csv` was stored as `sales q1.csv` (over that table, if it
-// existed), `a%2Fb.csv` went into folder a/, and `100%.csv` was refused as
-// bad percent-encoding. The key now is exactly the name the page sent.
+// The page's upload (app/main.ts) sends `?key=encodeURIComponent(key)` and the
+// URL's query decoding undoes it: the key is exactly the name the page sent,
+// never decoded twice (`sales%20q1.csv` is not `sales q1.csv`, `a%2Fb.csv` is
+// no folder, `100%.csv` is no bad percent-encoding).
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { issueSession, SESSION_HEADER } from "../../src/auth/session";

@@ -1,4 +1,4 @@
-// A file's manifest (issue 12): what an upload decided over the whole file,
+// A file's manifest: what an upload decided over the whole file,
 // kept at .manifest/<encoded key>/<etag>, used by /table_description and /data
 // while it belongs to the live object and its sidecar; ignored otherwise.
 import { env } from "cloudflare:workers";

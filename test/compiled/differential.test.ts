@@ -98,7 +98,7 @@ describe("compiled vs streaming", () => {
     expect(bytewise).toBeGreaterThan(compared * 0.6);
   });
 
-  it("review2: answers the same bytes when every column keeps a dictionary (few distinct cells per group)", async () => {
+  it("answers the same bytes when every column keeps a dictionary (few distinct cells per group)", async () => {
     const cases = fc.sample(
       fc.tuple(genTable, fc.integer({ min: 4, max: 20 }), fc.integer({ min: 1, max: 4 })).chain(([t, g, k]) => fc.tuple(fc.constant(t), fc.constant(g), fc.constant(k), fc.array(genRequest(t.columns), { minLength: 6, maxLength: 10 }))),
       { seed: 2402, numRuns: 60 },
@@ -120,7 +120,7 @@ describe("compiled vs streaming", () => {
     expect(dicts).toBeGreaterThan(200);
   });
 
-  it("review2: two-byte dictionary codes (257+ distinct cells) and the 256/257 boundary", async () => {
+  it("two-byte dictionary codes (257+ distinct cells) and the 256/257 boundary", async () => {
     for (const distinct of [256, 257, 300]) {
       const lines = ["ID,V,S"];
       for (let i = 0; i < 1400; i++) lines.push([i, i % distinct === 3 ? "" : `${(i * 37) % distinct}.50`, `s${(i * 11) % distinct}`].join(","));

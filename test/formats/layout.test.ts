@@ -1,19 +1,18 @@
-// Report layouts (issue 12, docs/design/xlsx-and-exports.md §6): the header
+// Report layouts (docs/design/xlsx-and-exports.md §6): the header
 // found below title and blank lines, totals and empty rows at the end dropped
 // (only the contiguous block at the end, held back while streaming, capped),
 // the sidecar's headerRow/skipRows/footerRows; proved on the real-exports
 // corpus (test/fixtures/exports/, expected/*.json) through the endpoints.
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { beforeEach, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { beforeEach, describe, expect, inject, it } from "vitest";
 import { describeStream, describeTable } from "../../src/catalog/describe";
 import { headerMatches, tableRows } from "../../src/formats/rows";
 import { readConfig } from "../../src/config/config";
-import { findHeader, FooterFilter, isTotalsRow, MAX_HELD_TOTALS } from "../../src/formats/layout";
+import { findHeader, FooterFilter, isTotalsRow, MAX_HELD_TOTALS, RELEASE_BATCH } from "../../src/formats/layout";
 import type { FooterRule, TableEntry, TextRow } from "../../src/model";
 import { baseTableCode } from "../../src/rules/naming";
-import { call, clearBucket, errorOf, post, put, table } from "../helpers";
+import { call, clearBucket, errorOf, post, put, table, gzip } from "../helpers";
 
 beforeEach(clearBucket);
 
@@ -39,7 +38,7 @@ const entryFor = (key: string): TableEntry => ({ code: baseTableCode(key), title
 
 const UPLOAD = { authorization: "Bearer upload-token" };
 
-// Encoding detection is another piece of work (issue 12): the Windows-encoded files declare theirs.
+// Encoding detection is another piece of work (values/charset.ts): the Windows-encoded files declare theirs.
 const CSV_FIXTURES: [string, string | null][] = [
   ["1c-sales-report.csv", "windows-1251"],
   ["excel-en-utf8.csv", null],
@@ -409,5 +408,72 @@ describe("properties (fast-check, fixed seeds)", () => {
     expect(findHeader(wide).index).toBe(0);
     expect(isTotalsRow(["Итого" + " ".repeat(1_000_000) + "x", "1"], [false, true])).toBe(false);
     expect(Date.now() - started).toBeLessThan(2_000);
+  });
+});
+
+const totals: FooterRule = { kind: "totals", numeric: [1, 2], maxHeld: MAX_HELD_TOTALS };
+const data = (n: number): TextRow => [`item ${n}`, String(n), "1,5"];
+const empty: TextRow = ["", null, ""];
+
+
+// The totals hold-back keeps a run of empty rows as a count; a data row after it releases them
+// in batches of RELEASE_BATCH (a million `,,` lines under a wide header would be gigabytes at once).
+describe("a long run of empty rows released by a data row", () => {
+  it("is handed out in batches, in order, never made in one push", () => {
+    const filter = new FooterFilter(totals, 3);
+    const N = 200_000;
+    const out: TextRow[] = [];
+    filter.push(data(1), 2, out);
+    for (let i = 0; i < N; i++) filter.push(empty, 3 + i, out);
+    expect(out).toEqual([data(1)]); // held: a count
+    filter.push(data(2), 3 + N, out);
+    // Not all 200,001 rows pushed into `out` at once.
+    expect(out.length).toBeLessThanOrEqual(RELEASE_BATCH);
+    expect(filter.backlogged).toBe(true);
+    const batches = [out.length];
+    let all = out.length;
+    let last: TextRow = [];
+    while (filter.backlogged) {
+      const batch: TextRow[] = [];
+      filter.drain(batch);
+      expect(batch.length).toBeLessThanOrEqual(RELEASE_BATCH);
+      batches.push(batch.length);
+      all += batch.length;
+      last = batch[batch.length - 1];
+      expect(batch.slice(0, -1).every((r) => r.length === 3 && r.every((c) => c === null))).toBe(true);
+    }
+    expect(all).toBe(N + 2);
+    expect(last).toEqual(data(2));
+    // The next row goes straight out again.
+    const after: TextRow[] = [];
+    filter.push(data(3), 4 + N, after);
+    expect(after).toEqual([data(3)]);
+    expect(filter.end()).toEqual({ rows: [], count: 0 });
+  });
+
+  it("rows pushed while released rows wait keep their place, and a footer after them is still dropped", () => {
+    const filter = new FooterFilter(totals, 3);
+    const out: TextRow[] = [];
+    filter.push(data(1), 2, out);
+    for (let i = 0; i < RELEASE_BATCH + 5; i++) filter.push(empty, 3 + i, out);
+    filter.push(data(2), 1000_000, out);
+    // A caller that pushes before draining (describe's in-memory sample) still gets the file's order.
+    filter.push(data(3), 1000_001, out);
+    filter.push(["Итого", "5", ""], 1000_002, out);
+    filter.drain(out, Infinity);
+    expect(out.length).toBe(1 + RELEASE_BATCH + 5 + 2);
+    expect(out.slice(-2)).toEqual([data(2), data(3)]);
+    expect(filter.end()).toEqual({ count: 1, rows: [{ row: 1000_002, reason: "total", firstCell: "Итого" }] });
+  });
+
+  it("/data reads a file with 5,000 empty rows inside and a totals row at the end exactly", async () => {
+    const text = `name,n,v\na,1,2\n${",,\n".repeat(5000)}b,3,4\nTotal,4,6\n`;
+    await env.DATA.put("gaps.csv.gz", await gzip(text));
+    const rows = await table(await post("/data", { table: "gaps" }));
+    expect(rows.length).toBe(1 + 1 + 5000 + 1);
+    expect(rows[0]).toEqual(["NAME", "N", "V"]);
+    expect(rows[1]).toEqual(["a", 1, 2]);
+    expect(rows.slice(2, 5002).every((r) => r.length === 3 && r.every((c) => c === null))).toBe(true);
+    expect(rows[5002]).toEqual(["b", 3, 4]);
   });
 });

@@ -2,10 +2,12 @@
 // declared schemas, and bad files (clear errors, never a table that looks whole).
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { cp1251 } from "../cp1251";
-import { clearBucket, errorOf, gzip, post, put, table } from "../helpers";
+import { clearBucket, errorOf, gzip, post, put, table, call } from "../helpers";
+import { env } from "cloudflare:workers";
 
 beforeEach(clearBucket);
 
+const upload = (key: string, body: string) => call(new Request(`https://c.test/files/${key}`, { method: "PUT", body, headers: { authorization: "Bearer upload-token" } }));
 const describeTable = async (code: string) => (await post("/table_description", { table: code })).json();
 const rows = async (code: string, extra: Record<string, unknown> = {}) => table(await post("/data", { table: code, ...extra }));
 
@@ -237,5 +239,37 @@ describe("delimiter detection", () => {
   ])("%s", async (_, text, expected) => {
     await put("d.csv", text);
     expect(await rows("d")).toEqual(expected);
+  });
+});
+
+describe("a JSON file whose first record is over 1 MiB is not called empty", () => {
+  const big = "x".repeat(1_200_000);
+  const message = (code: string) =>
+    `The first record of table "${code}" does not end within the first 1048576 bytes (1 MiB) of its file, which are what the connector reads to describe a table: either that record is larger than 1 MiB (keep every record under 1 MiB: put large nested values in their own records or columns), or it is broken (a quote, bracket or brace that is never closed).`;
+
+  it.each([
+    ["wide.ndjson", `{"id":1,"blob":"${big}"}\n{"id":2,"blob":"b"}\n`],
+    ["wide_array.json", `[{"id":1,"blob":"${big}"},{"id":2,"blob":"b"}]`],
+    ["wide_rows.json", `[["id","${big}"],[1,"b"]]`], // a header array over 1 MiB
+  ])("%s: 422 JSON_MALFORMED saying the first record is larger than the sample (not FILE_EMPTY)", async (key, text) => {
+    const code = key.replace(/\.\w+$/, "");
+    await env.DATA.put(key, text);
+    const res = await post("/table_description", { table: code });
+    expect(await errorOf(res)).toEqual({ status: 422, code: "JSON_MALFORMED", message: message(code) });
+    const up = await errorOf(await upload(`up_${key}`, text));
+    expect(up).toEqual({ status: 422, code: "JSON_MALFORMED", message: `The upload to "up_${key}" was rejected and the live table is unchanged: ${message(`up_${code}`)}` });
+  });
+
+  it("a first record just under 1 MiB is served", async () => {
+    const almost = "y".repeat(1_000_000);
+    await env.DATA.put("near.ndjson", `{"id":1,"blob":"${almost}"}\n{"id":2,"blob":"b"}\n`);
+    const got = await rows("near");
+    expect(got[0]).toEqual(["ID", "BLOB"]);
+    expect(got.slice(1).map(([id, blob]) => [id, (blob as string).length])).toEqual([[1, 1_000_000], [2, 1]]);
+  });
+
+  it("an empty file is still FILE_EMPTY", async () => {
+    await env.DATA.put("void.ndjson", "\n\n");
+    expect(await errorOf(await post("/data", { table: "void" }))).toMatchObject({ status: 422, code: "FILE_EMPTY" });
   });
 });

@@ -1,4 +1,4 @@
-// Hostile workbooks (issue 12): zip bombs (declared and lying), huge
+// Hostile workbooks: zip bombs (declared and lying), huge
 // directories, DOCTYPE and entities, cut and corrupted files (fast-check,
 // fixed seeds), the shared strings budget, sheets past Excel's grid. Each is
 // an exact refusal, never an INTERNAL error, a hang or a wrong table.

@@ -1,4 +1,4 @@
-// Issue 20 item 9: a workbook's limits count what is parsed. The shared
+// A workbook's limits count what is parsed. The shared
 // strings table is parsed whole before the sheet on every read that is not
 // compiled, so its XML bytes and its entry count are bounded, not only the
 // decoded text it keeps: 53 MB of XML holding 2.8 M three-character strings
@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../../src/errors";
 import { xlsx } from "../../src/formats/xlsx";
-import { MAX_SHARED_STRINGS, STRINGS_XML_BYTES } from "../../src/formats/xlsx/strings";
+import { MAX_SHARED_STRINGS, STRINGS_XML_BYTES, SharedStrings, STRINGS_BUDGET } from "../../src/formats/xlsx/strings";
 import { call, clearBucket, errorOf, post } from "../helpers";
 import { memoryAccess, nothing } from "../memory-access";
 import { buildXlsx } from "../xlsx-build";
@@ -78,5 +78,42 @@ describe("the shared strings are bounded by what is parsed", () => {
     expect(err).toMatchObject({ status: 422, code: "XLSX_TOO_LARGE" });
     expect(err.message).toMatch(/The workbook's shared strings \(xl\/sharedStrings\.xml\) are 5\d\.\d MB of XML; at most 48 MB are read/);
     expect(await env.DATA.head("xl/big.xlsx")).toBeNull();
+  });
+});
+
+const MiB = 1024 * 1024;
+
+// The budget counts the pages made, not the UTF-8 bytes written, and the part's `uniqueCount` (a hint)
+// presizes nothing.
+describe("the shared strings budget bounds the memory held", () => {
+  it.each([349_526, 524_289, 700_000])("strings of %i characters: refused before the pages exceed the budget", (length) => {
+    const strings = new SharedStrings();
+    let thrown: unknown = null;
+    let added = 0;
+    try {
+      for (; added < 400; added++) strings.add(String.fromCharCode(97 + (added % 26)).repeat(length));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(AppError);
+    expect((thrown as AppError).code).toBe("XLSX_TOO_LARGE");
+    // Held: at most the budget, the page being filled and the offsets.
+    expect(strings.packedBytes).toBeLessThanOrEqual(STRINGS_BUDGET + 2 * MiB);
+    // And what was kept reads back.
+    expect(strings.get(added - 1)).toBe(String.fromCharCode(97 + ((added - 1) % 26)).repeat(length));
+  });
+
+  it("strings that fit the room left in a page go there (three of 349,525 ASCII characters per page)", () => {
+    const strings = new SharedStrings();
+    for (let i = 0; i < 9; i++) strings.add(String(i).repeat(349_525));
+    expect(strings.packedBytes).toBeLessThanOrEqual(3 * MiB + 64 * 1024);
+    for (let i = 0; i < 9; i++) expect(strings.get(i)).toBe(String(i).repeat(349_525));
+  });
+
+  it("a declared uniqueCount of two billion presizes nothing large", () => {
+    const strings = new SharedStrings(STRINGS_BUDGET, 2_000_000_000);
+    expect(strings.packedBytes).toBeLessThanOrEqual(2 * MiB);
+    for (let i = 0; i < 3000; i++) strings.add(`s${i}`);
+    expect(strings.get(2999)).toBe("s2999");
   });
 });

@@ -180,7 +180,7 @@ describe("xlsxwriter-report.xlsx: a report layout, read row by row", () => {
     expect(records.slice(3, 7)).toEqual(expected.rows.map((r) => r.map(asText)));
     expect(records[7]).toEqual(["Total", null, null, null, "14", "65191"]);
     expect(records.length).toBe(8);
-    // From the header on, the shared inference gives the expected types (the header detection is issue 12's other part).
+    // From the header on, the shared inference gives the expected types (header detection: test/formats/layout.test.ts).
     const types = inferTypes(records.slice(3, 7) as (string | null)[][], 9, false).map((t) => t.type);
     expect(types).toEqual(expected.columns.map((c) => c.type));
   });

@@ -1,7 +1,7 @@
 // The filter engine, table-driven: operator × column type × date locale,
 // every request a PHP http_build_query body as the portal sends it.
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, errorOf, formRequest, phpBodies, postJson, put, table, TOKEN } from "../helpers";
+import { call, errorOf, formRequest, phpBodies, postJson, put, table, TOKEN, post } from "../helpers";
 
 // ID int | AMOUNT double | NAME string | DAY date | TS datetime | QTY int
 const ROWS = [
@@ -17,6 +17,7 @@ const ROWS = [
 
 beforeAll(async () => {
   await put("f.csv", ROWS.join("\n") + "\n");
+  await put("p.csv", "ID,NAME\n1,a\n2,b\n");
 });
 
 type Case = [string, Record<string, unknown>, number[], string?];
@@ -160,5 +161,50 @@ describe("filter errors", () => {
   it("rejects an unknown date_format setting", async () => {
     const [body] = await phpBodies([{ connection: { token: TOKEN, date_format: "YYYY/DD/MM" }, table: "f", filter: { ">=DAY": "01.01.2024" } }]);
     expect(await errorOf(await call(formRequest("/data", body)))).toMatchObject({ status: 400, code: "REQUEST_INVALID" });
+  });
+});
+
+describe("filter keys that are no plain field names (__proto__, constructor)", () => {
+  it.each(["__proto__", "constructor"])("JSON filter key %s is refused, not dropped", async (key) => {
+    const err = await errorOf(await postJson("/data", { connection: { token: TOKEN }, table: "p", filter: { [key]: "1" } }));
+    expect(err).toMatchObject({ status: 400, code: "FIELD_UNKNOWN" });
+    expect(err.message).toContain(`Unknown field "${key}" in filter key filter[${key}]`);
+  });
+
+  it("JSON filter key __proto__ parsed as an own property is refused, also inside a group", async () => {
+    // JSON.parse makes "__proto__" an own key; it must reach the filter compiler.
+    const body = `{"connection":{"token":"${TOKEN}"},"table":"p","filter":{"0":{"LOGIC":"OR","__proto__":{"=ID":"1"}}}}`;
+    const res = await call(new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body }));
+    expect(await errorOf(res)).toMatchObject({ status: 400, code: "FIELD_UNKNOWN" });
+    const top = `{"connection":{"token":"${TOKEN}"},"table":"p","filter":{"__proto__":{"=ID":"1"}}}`;
+    const res2 = await call(new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body: top }));
+    expect(await errorOf(res2)).toMatchObject({ status: 400, code: "FIELD_UNKNOWN" });
+  });
+
+  it.each([
+    ["filter%5B__proto__%5D=1", "filter[__proto__]"],
+    ["filter%5B0%5D%5B__proto__%5D%5B%3DID%5D=1", "filter[0][__proto__][=ID]"],
+    ["filter%5B%5F%5Fproto%5F%5F%5D=1", "filter[__proto__]"],
+    ["filter[__proto__][=ID]=1", "filter[__proto__][=ID]"],
+  ])("form filter key %s is refused, not dropped", async (raw, shown) => {
+    const body = `connection%5Btoken%5D=${TOKEN}&table=p&${raw}`;
+    const err = await errorOf(await call(formRequest("/data", body)));
+    expect(err).toMatchObject({ status: 400, code: "FILTER_INVALID" });
+    expect(err.message).toContain(`"${shown}"`);
+  });
+
+  it("form key __proto__ outside the filter is refused as a malformed body", async () => {
+    const err = await errorOf(await call(formRequest("/data", `connection%5Btoken%5D=${TOKEN}&table=p&select%5B__proto__%5D=ID`)));
+    expect(err).toMatchObject({ status: 400, code: "BODY_INVALID" });
+  });
+
+  it("form filter key constructor reaches the compiler and is refused", async () => {
+    const err = await errorOf(await post("/data", { table: "p", filter: { constructor: "1" } }));
+    expect(err).toMatchObject({ status: 400, code: "FIELD_UNKNOWN" });
+  });
+
+  it("a filter on a real field still works in both encodings", async () => {
+    expect(await table(await post("/data", { table: "p", filter: { "=ID": "2" } }))).toEqual([["ID", "NAME"], [2, "b"]]);
+    expect(await table(await postJson("/data", { connection: { token: TOKEN }, table: "p", filter: { "=ID": "2" } }))).toEqual([["ID", "NAME"], [2, "b"]]);
   });
 });

@@ -233,3 +233,22 @@ describe("table listing", () => {
     expect(limits).toEqual([1, 1000]);
   });
 });
+
+describe("GET / and HEAD /", () => {
+  it("HEAD / answers 200 with no body", async () => {
+    const res = await call(new Request("https://c.test/", { method: "HEAD" }));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe("");
+  });
+
+  it("GET / reveals no table count, names or config values", async () => {
+    const res = await call(new Request("https://c.test/"));
+    const status = await res.json();
+    expect(status).toEqual({
+      name: "bitrix24-bi-files-connector",
+      version: "0.1.0",
+      tokenConfigured: true,
+      endpoints: ["POST /check", "POST /table_list", "POST /table_description", "POST /data"],
+    });
+  });
+});

@@ -1,4 +1,4 @@
-// Property-based abuse: random and hostile bodies, filters, select lists and
+// Property-based hostile requests: random and hostile bodies, filters, select lists and
 // keys thrown at the four endpoints and /files. Every answer must be JSON with
 // a stable error code, or a valid urlData table (every row as wide as the
 // header); no request may take longer than the stated bound; nothing crashes
@@ -38,7 +38,7 @@ async function send(request: Request): Promise<Outcome> {
   return { status: res.status, text, ms: Date.now() - started, type: res.headers.get("content-type") ?? "" };
 }
 
-/** The pages the portal's frame opens answer HTML (issue 13): a page with a heading, never an internal error. */
+/** The pages the portal's frame opens answer HTML: a page with a heading, never an internal error. */
 const FRAME_PAGES = new Set(["/app", "/install"]);
 
 /** What every answer must be. */
@@ -153,7 +153,7 @@ const dataParams = fc.record(
 
 // ---- properties ----------------------------------------------------------------
 
-describe("abuse: PHP-encoded portal bodies", () => {
+describe("hostile requests: PHP-encoded portal bodies", () => {
   it("/data with random filters, selects and limits", async () => {
     const params = fc.sample(dataParams, { seed: SEED, numRuns: 250 });
     const bodies: string[] = [];
@@ -181,7 +181,7 @@ describe("abuse: PHP-encoded portal bodies", () => {
   });
 });
 
-describe("abuse: raw bodies", () => {
+describe("hostile requests: raw bodies", () => {
   const paths = fc.constantFrom("/check", "/table_list", "/table_description", "/data", "/install", "/", "/files", "/nope", "/app", "/app/api/sync");
   const methods = fc.constantFrom("POST", "GET", "PUT", "DELETE", "PATCH");
   const rawBody = fc.oneof(
@@ -206,7 +206,7 @@ describe("abuse: raw bodies", () => {
   });
 });
 
-describe("abuse: /files keys and bodies", () => {
+describe("hostile requests: /files keys and bodies", () => {
   const segment = fc.oneof(
     fc.string({ maxLength: 12 }),
     fc.constantFrom("..", ".", "", ".versions", "%2e%2e", "%00", "a\\b", "Sales", "sales-", "x.csv", "t.schema.json", "ё"),

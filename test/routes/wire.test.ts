@@ -247,7 +247,7 @@ describe("messages", () => {
     const portal = { call: async () => ({}), list: async () => [] } as unknown as Portal;
     const worker = { tables: async () => [{ code: "one", title: "one" }], describe: async () => [{ code: "A", name: "a", type: "int" }] };
     const s = await register(portal, worker, { workerUrl: "https://w.test", token: "t", title: "Files", logo: "x", dateFormat: "DD.MM.YYYY", dryRun: true });
-    // `table` and `changes` are for the app page (issue 13).
+    // `table` and `changes` are for the app page.
     expect(s.lines.find((l) => l.object === "table one")).toEqual({ object: "table one", outcome: "would create", detail: "1 field", table: "one", changes: { added: ["A"], removed: [], retyped: [] } });
   });
 

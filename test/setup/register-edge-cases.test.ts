@@ -1,4 +1,4 @@
-// Registration edge cases found in review, against the local portal's REST
+// Registration edge cases against the local portal's REST
 // methods (the documented shapes, scripts/local-portal/rest.ts) called in
 // process: no Worker, no network.
 import { describe, expect, it } from "vitest";

@@ -3,9 +3,13 @@
 // first bytes leave before the file is read through.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { errorOf, post, table } from "../helpers";
+import { errorOf, post, table, formRequest, phpBody, TOKEN } from "../helpers";
+import worker from "../../src/index";
+import { hostAllowed } from "../../src/source/url";
 
 const helper = (env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN;
+const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+const rows = async (code: string) => table(await post("/data", { table: code }));
 const stats = async (id: string) => (await fetch(`${helper}/stats/${id}`)).json() as Promise<{ bytes: number; closed: boolean; done: boolean } | null>;
 const until = async (check: () => Promise<boolean>) => {
   for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 50));
@@ -61,5 +65,57 @@ describe("streaming", () => {
     await reader.cancel();
     await until(async () => (await stats("first-bytes"))?.closed === true);
     expect(await stats("first-bytes")).toMatchObject({ closed: true, done: false });
+  });
+});
+
+describe("URL_ALLOWED_HOSTS: an entry without a port allows the scheme's default port only", () => {
+  it.each([
+    ["a.com", "https://a.com/x.csv", true],
+    ["a.com", "http://a.com/x.csv", true],
+    ["a.com", "https://a.com:443/x.csv", true],
+    ["a.com", "https://a.com:8443/x.csv", false],
+    ["a.com", "http://a.com:443/x.csv", false],
+    ["a.com", "http://a.com:6379/", false],
+    ["a.com:443", "https://a.com/x.csv", true],
+    ["a.com:80", "http://a.com/x.csv", true],
+    ["a.com:80", "https://a.com/x.csv", false],
+    ["a.com:8443", "https://a.com:8443/x.csv", true],
+    ["a.com:8443", "https://a.com/x.csv", false],
+    ["[::1]:8080", "http://[::1]:8080/x.csv", true],
+    ["[::1]", "http://[::1]:8080/x.csv", false],
+  ])("%s allows %s: %s", (entry, url, allowed) => {
+    expect(hostAllowed(new URL(url), new Set([entry]))).toBe(allowed);
+  });
+
+  const origin = env.HELPER_ORIGIN;
+  const helper = new URL(origin);
+  const urlData = async (allowedHosts: string, url: string) => {
+    const request = formRequest("/data", await phpBody({ table: "u", connection: { token: TOKEN } }));
+    const urlTables = JSON.stringify([{ code: "u", title: "U", url, format: "csv" }]);
+    return worker.fetch(request, { ...env, URL_ALLOWED_HOSTS: allowedHosts, URL_TABLES: urlTables }, ctx);
+  };
+
+  it("the first request: 127.0.0.1 does not allow 127.0.0.1:<port> (403)", async () => {
+    const err = await errorOf(await urlData("127.0.0.1", `${origin}/files/remote.csv`));
+    expect(err).toEqual({
+      status: 403,
+      code: "URL_HOST_NOT_ALLOWED",
+      message: `Table "u": the host ${helper.host} is not in URL_ALLOWED_HOSTS. Add "${helper.host}" to URL_ALLOWED_HOSTS if you trust it (an entry without a port allows only the scheme's default port).`,
+    });
+  });
+
+  it("a redirect hop to another port of an allowed host is refused (403)", async () => {
+    const elsewhere = `http://127.0.0.1:${Number(helper.port) === 65535 ? 65534 : Number(helper.port) + 1}/x.csv`;
+    const start = `${origin}/redirect/${encodeURIComponent(elsewhere)}`;
+    // Not a match on the hop's hostname alone (the Worker would connect to that port: 502 here, nothing listens).
+    const err = await errorOf(await urlData(`${helper.host}, 127.0.0.1`, start));
+    expect(err).toMatchObject({ status: 403, code: "URL_HOST_NOT_ALLOWED" });
+    expect(err.message).toBe(
+      `Table "u": the host ${new URL(elsewhere).host} is not in URL_ALLOWED_HOSTS (reached by a redirect from ${start}). Add "${new URL(elsewhere).host}" to URL_ALLOWED_HOSTS if you trust it (an entry without a port allows only the scheme's default port).`,
+    );
+  });
+
+  it("an entry with the port reads the table", async () => {
+    expect(await table(await urlData(helper.host, `${origin}/files/remote.csv`))).toEqual(await rows("remote_sales"));
   });
 });

@@ -1,4 +1,4 @@
-// Issue 9, section 3: uploads and versions must never lose or mix data.
+// Uploads and versions must never lose or mix data.
 // Versions kept per key without ambiguity, concurrent PUTs that lose nothing,
 // uploads that must prove they are complete, table codes an upload may not
 // take from another file, sidecars held to the Worker's own rules, and
@@ -7,7 +7,10 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { normalizeEncoding, SUPPORTED_ENCODINGS } from "../../src/values/encodings";
-import { call, clearBucket, errorOf, post, table } from "../helpers";
+import { call, clearBucket, errorOf, post, table, put } from "../helpers";
+import { AppError } from "../../src/errors";
+import fc from "fast-check";
+import { csvRecords } from "../../src/formats/csv/parse";
 
 const AUTH = { authorization: "Bearer upload-token" };
 const file = (path: string, init: RequestInit = {}) => call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
@@ -120,7 +123,7 @@ describe("concurrent PUTs to one key", () => {
     // Called in-process, a request has no Content-Length unless given (over HTTP the runtime sets it).
     worker.fetch(new Request(`https://c.test/files/${key}`, { method: "PUT", body: text, headers: { ...AUTH, "content-length": String(enc.encode(text).byteLength) } }), roomy, ctx);
 
-  it.each([1, 2, 3])("lose nothing and never report the same previous version (round %i)", async () => {
+  it.each([1, 2, 3])("lose nothing and never report the same previous version (run %i)", async () => {
     await putRoomy("c.csv", "n\nv0\n");
     const contents = ["n\nv1\n", "n\nv2\n", "n\nv3\n", "n\nv4\n"];
     const answers = await Promise.all(contents.map((t) => putRoomy("c.csv", t)));
@@ -339,5 +342,80 @@ describe("every /files body is read with the size cap", () => {
     const res = await file(path, { method, body: body.stream });
     expect(await errorOf(res)).toMatchObject({ status: 413, code: "BODY_TOO_LARGE" });
     expect(body.pulled()).toBeLessThan(8 * 1024 * 1024);
+  });
+});
+
+describe("a CSV whose last record is short and has no line break looks cut off", () => {
+  const cut = (key: string, record: number, fields: number, of: number) =>
+    `The upload to "${key}" was rejected and the live table is unchanged: CSV record ${record} (the header is record 1), the last one, has ${fields} of the header's ${of} fields and no line break after it: the file looks cut off (an export or copy that stopped early). Upload the complete file; if that record is meant to be short, end the file with a line break.`;
+
+  it.each([
+    ["cut.csv", "a,b,c\n1,2,3\n4,5", 3, 2],
+    ["cut_crlf.csv", "a;b;c\r\n1;2;3\r\n4", 3, 1],
+    ["cut_blank.csv", "a,b,c\n1,2,3\n\n4,5", 4, 2],
+  ])("%s is refused at upload (422 naming the record)", async (key, text, record, fields) => {
+    expect(await errorOf(await upload(key, text))).toEqual({ status: 422, code: "CSV_MALFORMED", message: cut(key, record, fields, 3) });
+    expect(await env.DATA.head(key)).toBeNull();
+  });
+
+  it("is refused when the file is large (read in many chunks) too", async () => {
+    const text = `a,b,c\n${Array.from({ length: 60_000 }, (_, i) => `${i},${i},${i}`).join("\n")}\n7,8`;
+    expect(await errorOf(await upload("cut_big.csv", text))).toMatchObject({ status: 422, message: cut("cut_big.csv", 60_002, 2, 3) });
+  });
+
+  it.each([
+    ["short_ended.csv", "a,b,c\n1,2,3\n4,5\n", [["A", "B", "C"], [1, 2, 3], [4, 5, null]]],
+    ["full_unended.csv", "a,b,c\n1,2,3\n4,5,6", [["A", "B", "C"], [1, 2, 3], [4, 5, 6]]],
+    ["short_middle.csv", "a,b,c\n1\n4,5,6", [["A", "B", "C"], [1, null, null], [4, 5, 6]]],
+    ["header_only.csv", "a,b,c", [["A", "B", "C"]]],
+  ])("%s is accepted: a short row ended by a line break, or a full last record, is not a cut", async (key, text, expected) => {
+    expect((await upload(key, text)).status).toBe(201);
+    expect(await rows(key.replace(".csv", ""))).toEqual(expected);
+  });
+
+  it("property: refused exactly when the last record is short and unended, for any rows, line endings and chunks (fast-check, fixed seed)", async () => {
+    const file = fc.integer({ min: 1, max: 5 }).chain((width) =>
+      fc.record({
+        width: fc.constant(width),
+        rows: fc.array(fc.array(fc.stringMatching(/^[a-z0-9]{0,4}$/), { minLength: 1, maxLength: width }), { maxLength: 6 }),
+        crlf: fc.boolean(),
+        ended: fc.boolean(),
+        cuts: fc.array(fc.nat(), { maxLength: 4 }),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(file, async ({ width, rows, crlf, ended, cuts }) => {
+        const nl = crlf ? "\r\n" : "\n";
+        const header = Array.from({ length: width }, (_, i) => `h${i}`);
+        // A lone empty field is a blank line, which is skipped: keep every record non-blank.
+        const records = [header, ...rows.map((r) => (r.length === 1 && r[0] === "" ? ["x"] : r))];
+        const text = records.map((r) => r.join(",")).join(nl) + (ended ? nl : "");
+        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+        async function* chunks() {
+          let at = 0;
+          for (const p of [...points, text.length]) {
+            if (p > at) yield text.slice(at, p);
+            at = p;
+          }
+        }
+        const last = records[records.length - 1];
+        const shouldRefuse = !ended && records.length > 1 && last.length < width;
+        let refused: AppError | null = null;
+        try {
+          for await (const _ of csvRecords(chunks(), { delimiter: ",", newline: crlf ? "\r\n" : "\n" }, { upload: true })) void _;
+        } catch (err) {
+          refused = err as AppError;
+        }
+        expect(refused?.message.includes(`CSV record ${records.length} (the header is record 1), the last one, has ${last.length} of`) ?? false).toBe(shouldRefuse);
+        // Read as a stored file (not an upload), the same text is never refused.
+        for await (const _ of csvRecords(chunks(), { delimiter: ",", newline: crlf ? "\r\n" : "\n" })) void _;
+      }),
+      { seed: 20261201, numRuns: 200 },
+    );
+  });
+
+  it("a file already stored with such a record is still served (the check is at upload only)", async () => {
+    await env.DATA.put("stored.csv", "a,b,c\n1,2,3\n4,5");
+    expect(await rows("stored")).toEqual([["A", "B", "C"], [1, 2, 3], [4, 5, null]]);
   });
 });

@@ -1,4 +1,4 @@
-// Encodings as real exports come (issue 12, docs/design/xlsx-and-exports.md §7):
+// Encodings as real exports come (docs/design/xlsx-and-exports.md §7):
 // the corpus by upload (PUT /files, over the whole file) and by a direct R2 put
 // (over the first bytes), UTF-16 by BOM, the late-cp1251 file whose first MiB
 // is ASCII, and the detector on random text in each encoding (fast-check).

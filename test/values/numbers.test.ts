@@ -1,4 +1,4 @@
-// Numbers as people write them (issue 12, docs/design/xlsx-and-exports.md §8):
+// Numbers as people write them (docs/design/xlsx-and-exports.md §8):
 // thousands separators, currency before or after, accounting negatives and
 // percent, under one convention per column decided from the column's values.
 import fc from "fast-check";

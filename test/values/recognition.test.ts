@@ -31,7 +31,7 @@ describe("table codes", () => {
     ["a.csv.schema.json", null],
     [".versions/a.csv/1", null],
     ["dir/.hidden/a.csv", null],
-    // Workbooks are tables since issue 12 (formats/xlsx); .xls is not (refused at upload with a conversion hint).
+    // Workbooks are tables (formats/xlsx); .xls is not (refused at upload with a conversion hint).
     ["a.xlsx", { extension: "xlsx", gzip: false }],
     ["a.XLSM", { extension: "xlsm", gzip: false }],
     ["a.xls", null],
@@ -100,7 +100,7 @@ describe("type inference", () => {
     [["1", "-20", "", null], false, "int"],
     [["1", "2.5"], false, "double"],
     [["1234,56", "7"], true, "double"],
-    // A decimal comma is evidence on its own (1234 cannot be a thousands group): issue 12.
+    // A decimal comma is evidence on its own (1234 cannot be a thousands group).
     [["1234,56"], false, "double"],
     [["12,500"], false, "string"],
     [["007", "8"], false, "string"],

@@ -1,4 +1,4 @@
-// Issue 20 item 8: every answer is pulled. A client that reads one chunk and
+// Every answer is pulled. A client that reads one chunk and
 // stops holds the Worker to a few pieces of its answer, whatever the path
 // (text rows, byte records, compiled groups, a select that repeats a column);
 // a client that goes away (its body cancelled, or its request's signal

@@ -1,21 +1,19 @@
-// Review: the schema PUT, restore and DELETE ran under the table lock but
-// never checked that its lease was still theirs before they changed
-// anything (only the file PUT did). A slow client (a sidecar body trickled in
-// for longer than the 30 s lease) or a long copy of a large file let another
-// write of the table in, and both then wrote: the sidecar was checked against
-// a file that was being replaced — the very race the lock exists to stop.
-// Each case holds the write past a short lease, lets another write take the
-// table, and expects 409 UPLOAD_CONFLICT with nothing changed.
+// A table write holds its lock by a lease (src/uploads/lock.ts), and checks
+// that the lease is still its own before it changes anything: a schema PUT,
+// a restore, a DELETE or a staged upload held up past its lease (a trickled
+// body, a long copy), while another write of the table took the lock, stops
+// with 409 UPLOAD_CONFLICT and nothing changed. Each case holds the write
+// past a short lease and lets another write take the table.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { readConfig } from "../src/config/config";
-import { AppError } from "../src/errors";
-import { deleteFile } from "../src/routes/files/delete";
-import { putSidecar } from "../src/routes/files/put-schema";
-import { restoreFile } from "../src/routes/files/restore";
-import { withTableLock, type TableLease } from "../src/uploads/lock";
-import { listVersions } from "../src/uploads/versions";
-import { clearBucket, put } from "./helpers";
+import { readConfig } from "../../src/config/config";
+import { AppError } from "../../src/errors";
+import { deleteFile } from "../../src/routes/files/delete";
+import { putSidecar } from "../../src/routes/files/put-schema";
+import { restoreFile } from "../../src/routes/files/restore";
+import { withTableLock, type TableLease } from "../../src/uploads/lock";
+import { listVersions } from "../../src/uploads/versions";
+import { clearBucket, put } from "../helpers";
 
 const enc = new TextEncoder();
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -122,7 +120,7 @@ describe("a write whose lease another write took changes nothing", () => {
 
 describe("a staged (XLSX) upload whose keeping of the live file outlasted the lease", () => {
   it("is not made live", async () => {
-    const { buildXlsx } = await import("./xlsx-build");
+    const { buildXlsx } = await import("../xlsx-build");
     const book = (v: string) => buildXlsx([{ name: "S", rows: `<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c></row><row r="2"><c r="A2"><v>${v}</v></c></row>` }]);
     await env.DATA.put("w.xlsx", await book("1"));
     const live = await env.DATA.head("w.xlsx");
@@ -148,7 +146,7 @@ describe("a staged (XLSX) upload whose keeping of the live file outlasted the le
     const slowEnv = { ...env, DATA } as Env;
     const body = await book("2");
     const request = new Request("https://c.test/files/w.xlsx", { method: "PUT", body, headers: { "content-length": String(body.length) } });
-    const { putTable } = await import("../src/routes/files/put-table");
+    const { putTable } = await import("../../src/routes/files/put-table");
     let thrown: unknown = null;
     const running = withTableLock(env, "w.xlsx", (lease) => putTable(request, slowEnv, readConfig(env), "w.xlsx", lease).catch((err: unknown) => (thrown = err)), LEASE);
     await reached;
