@@ -1,6 +1,7 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { readFile } from "node:fs/promises";
 import { defineConfig, type Plugin } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 export const TEST_TOKEN = "test-token";
 
@@ -57,8 +58,49 @@ for (const stream of [process.stdout, process.stderr]) {
   }) as typeof stream.write;
 }
 
+// Modules that touch no Workers API (no env, no R2, no fetch to the Worker):
+// they run in Node, sparing a workerd instance each. Modules that stream a
+// lot stay in workerd, whose streams are native (Node's are far slower).
+const NODE_UNITS = ["test/values/recognition.test.ts", "test/register/answers.test.ts", "test/catalog/describe.test.ts", "test/query/answer-bytes.test.ts"];
+
+// The files that take longest start first, whatever their project, so that
+// the run does not end waiting on one of them (vitest would start a project's
+// files after the previous project's, and, without a cache, larger files first).
+const LONGEST_FIRST = [
+  "test/compiled/differential.test.ts",
+  "test/compiled/history.test.ts",
+  "test/setup/app-browser.test.ts",
+  "test/limits.test.ts",
+  "test/setup/newcomer.test.ts",
+  "test/setup/setup.test.ts",
+  "test/setup/deploy.test.ts",
+  "test/routes/endpoints.test.ts",
+  "test/uploads/files.test.ts",
+  "test/formats/reading.test.ts",
+  "test/routes/hostile-requests.test.ts",
+  "test/setup/upload-cli.test.ts",
+];
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST_FIRST.findIndex((name) => f.moduleId.endsWith(name));
+      return i === -1 ? LONGEST_FIRST.length : i;
+    };
+    const base = await super.sort(files);
+    return base
+      .map((f, i) => ({ f, i }))
+      .sort((a, b) => a.f.project.config.sequence.groupOrder - b.f.project.config.sequence.groupOrder || rank(a.f) - rank(b.f) || a.i - b.i)
+      .map(({ f }) => f);
+  }
+}
+
 export default defineConfig({
   test: {
+    // vitest's default is one file at a time on two cores (cores − 1); the
+    // tests mostly wait on workerd, Chromium and child processes, so three
+    // files run at once, from all projects together.
+    maxWorkers: 3,
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         // The Worker's own tests, inside workerd.
@@ -95,7 +137,7 @@ export default defineConfig({
                     { code: "remote_drip_2", title: "Drip", url: `${origin}/drip/d2`, format: "csv" },
                     { code: "remote_endless_3", title: "Endless", url: `${origin}/endless/size`, format: "csv" },
                     { code: "remote_typed", title: "Declared", url: `${origin}/files/remote.csv`, format: "csv", schema: { columns: { amount: { type: "string" } } } },
-                    // test/trust-url.test.ts: one URL as two formats; content changing under one ETag; broken answers.
+                    // test/source/url-answers.test.ts: one URL as two formats; content changing under one ETag; broken answers.
                     { code: "remote_same_csv", title: "Same URL as CSV", url: `${origin}/mutable/same`, format: "csv" },
                     { code: "remote_same_json", title: "Same URL as JSON", url: `${origin}/mutable/same`, format: "json" },
                     { code: "remote_flip", title: "Columns move, ETag stays", url: `${origin}/mutable/flip`, format: "csv" },
@@ -126,7 +168,16 @@ export default defineConfig({
           name: "worker",
           globalSetup: ["./test/global-setup.ts"],
           include: ["test/**/*.test.ts"],
-          exclude: ["test/setup/**"],
+          exclude: ["test/setup/**", ...NODE_UNITS],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        // Pure modules, in Node.
+        test: {
+          name: "unit",
+          environment: "node",
+          include: NODE_UNITS,
           testTimeout: 60_000,
         },
       },
@@ -136,6 +187,18 @@ export default defineConfig({
           name: "setup",
           environment: "node",
           include: ["test/setup/**/*.test.ts"],
+          exclude: ["test/setup/pull-memory.test.ts"],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        // workerd's memory and CPU under slow and vanishing clients: measured
+        // with nothing else running, after the other projects (groupOrder 1).
+        test: {
+          name: "pull-memory",
+          environment: "node",
+          include: ["test/setup/pull-memory.test.ts"],
+          sequence: { groupOrder: 1 },
           testTimeout: 60_000,
         },
       },

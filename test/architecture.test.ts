@@ -1,4 +1,4 @@
-// Issue 11: one home for errors, auth, configuration and formats. What the
+// One home for errors, auth, configuration and formats. What the
 // seams promise, asserted from outside (HTTP) where a caller can see it.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { AppError, STATUS, type ErrorCode } from "../src/errors";

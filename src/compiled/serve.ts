@@ -1,7 +1,7 @@
 /**
  * /data from a table's compiled form, when it has one for the live version:
  * the same plan, the same filter and the same bytes as the streaming path
- * (test/compiled-differential.test.ts), but the file is neither read whole
+ * (test/compiled/differential.test.ts), but the file is neither read whole
  * nor parsed. Groups the filter cannot match are skipped from their stats;
  * of the others only the sections the request needs are read (R2 range
  * reads, neighbours merged into one); rows are copied from the stored JSON.

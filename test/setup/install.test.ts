@@ -93,7 +93,7 @@ describe("POST /install refuses what the portal does not confirm", () => {
     expect(portal.connectors).toEqual([]);
   });
 
-  it("a malformed form (DOMAIN[]=x) is a 400, not a 500 (the install page answers HTML, issue 13)", async () => {
+  it("a malformed form (DOMAIN[]=x) is a 400, not a 500 (the install page answers HTML)", async () => {
     const res = await post("DOMAIN%5B%5D=x&AUTH_ID=good-access");
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
@@ -227,7 +227,7 @@ describe("POST /install configuration", () => {
       try {
         const res = await fetch(`${w.url}/install`, { method: "POST", body: form({ AUTH_ID: "good-access" }) });
         const text = await res.text();
-        // The install page is HTML (issue 13): a readable page naming the variable.
+        // The install page is HTML: a readable page naming the variable.
         expect(res.status).toBeGreaterThanOrEqual(500);
         expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
         expect(text).toContain(variable);

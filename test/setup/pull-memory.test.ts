@@ -1,4 +1,4 @@
-// Issue 20: every answer is pulled, never pushed. The real Worker in workerd
+// Every answer is pulled, never pushed. The real Worker in workerd
 // (Miniflare on loopback; its RSS and CPU from /proc): for each answer path, a
 // client that reads nothing and one that reads slowly keep workerd within
 // RSS_BOUND of where it was, a client that goes away stops its CPU within a

@@ -141,7 +141,7 @@ describe.each(GENERATIONS)("setup on a %s portal", (generation) => {
       object: "table sales",
       outcome: "updated",
       detail: "added MANAGER",
-      // The app page reads the difference from these (issue 13): AMOUNT is gone from the file, kept without --prune.
+      // The app page reads the difference from these: AMOUNT is gone from the file, kept without --prune.
       table: "sales",
       changes: { added: ["MANAGER"], removed: ["AMOUNT"], retyped: [] },
     });

@@ -46,4 +46,18 @@ describe("npm run upload (check only)", () => {
     expect(hostile.code).toBe(1);
     expect(hostile.out).toContain("not allowed");
   });
+
+  // The same check as PUT /files (test/uploads/integrity.test.ts): a CSV whose last record is short and unended looks cut off.
+  it("npm run upload refuses a CSV cut at a field boundary, and accepts it ended by a line break", async () => {
+    const cut = join(dir, "cut.csv");
+    writeFileSync(cut, "a,b,c\n1,2,3\n4,5");
+    const refused = await cli([cut, "--check"]);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toContain("CSV record 3 (the header is record 1), the last one, has 2 of the header's 3 fields and no line break after it: the file looks cut off");
+    const ended = join(dir, "ended.csv");
+    writeFileSync(ended, "a,b,c\n1,2,3\n4,5\n");
+    const accepted = await cli([ended, "--check"]);
+    expect(accepted.code).toBe(0);
+    expect(accepted.out).toContain("2 rows");
+  });
 });

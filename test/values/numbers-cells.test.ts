@@ -1,4 +1,4 @@
-// One convention per column, applied to every cell (issue 20 items 3 and 4):
+// One convention per column, applied to every cell:
 // the cells after a table's sample are read by the convention the sample
 // decided, under the same rules inference applies (no leading zeros, no
 // exponents, no integer over 15 digits), by the text reading, the byte

@@ -16,7 +16,7 @@
  * than papaparse's reader accepts — is an *anomaly*: the scanner stops
  * before that record and papaparse reads the rest of the file from there
  * (formats/csv/index.ts), so every record it does not read the usual way is
- * read by papaparse alone. test/csv-scan.test.ts checks the scanner against
+ * read by papaparse alone. test/formats/csv-scan.test.ts checks the scanner against
  * papaparse on generated files.
  *
  * UTF-8 is validated as the WHATWG decoder does (the string path's
