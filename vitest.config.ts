@@ -1,5 +1,5 @@
-import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { readFile } from "node:fs/promises";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig, type Plugin } from "vitest/config";
 import { BaseSequencer, type TestSpecification } from "vitest/node";
 
@@ -61,7 +61,12 @@ for (const stream of [process.stdout, process.stderr]) {
 // Modules that touch no Workers API (no env, no R2, no fetch to the Worker):
 // they run in Node, sparing a workerd instance each. Modules that stream a
 // lot stay in workerd, whose streams are native (Node's are far slower).
-const NODE_UNITS = ["test/values/recognition.test.ts", "test/register/answers.test.ts", "test/catalog/describe.test.ts", "test/query/answer-bytes.test.ts"];
+const NODE_UNITS = [
+  "test/values/recognition.test.ts",
+  "test/register/answers.test.ts",
+  "test/catalog/describe.test.ts",
+  "test/query/answer-bytes.test.ts",
+];
 
 // The files that take longest start first, whatever their project, so that
 // the run does not end waiting on one of them (vitest would start a project's
@@ -124,8 +129,18 @@ export default defineConfig({
                   HELPER_ORIGIN: origin,
                   URL_TABLES: JSON.stringify([
                     { code: "remote_sales", title: "Remote sales", url: `${origin}/files/remote.csv`, format: "csv" },
-                    { code: "remote_redirect", title: "Redirect to allowed", url: `${origin}/redirect/${encodeURIComponent(`${origin}/files/remote.csv`)}`, format: "csv" },
-                    { code: "remote_escape", title: "Redirect elsewhere", url: `${origin}/redirect/${encodeURIComponent("http://example.com/x.csv")}`, format: "csv" },
+                    {
+                      code: "remote_redirect",
+                      title: "Redirect to allowed",
+                      url: `${origin}/redirect/${encodeURIComponent(`${origin}/files/remote.csv`)}`,
+                      format: "csv",
+                    },
+                    {
+                      code: "remote_escape",
+                      title: "Redirect elsewhere",
+                      url: `${origin}/redirect/${encodeURIComponent("http://example.com/x.csv")}`,
+                      format: "csv",
+                    },
                     { code: "remote_broken", title: "Gone", url: `${origin}/status/500`, format: "csv" },
                     { code: "remote_p206", title: "Part of a file", url: `${origin}/p206`, format: "csv" },
                     { code: "remote_slow", title: "Slow", url: `${origin}/slow`, format: "csv" },
@@ -136,28 +151,70 @@ export default defineConfig({
                     { code: "remote_drip", title: "Drip", url: `${origin}/drip/d1`, format: "csv" },
                     { code: "remote_drip_2", title: "Drip", url: `${origin}/drip/d2`, format: "csv" },
                     { code: "remote_endless_3", title: "Endless", url: `${origin}/endless/size`, format: "csv" },
-                    { code: "remote_typed", title: "Declared", url: `${origin}/files/remote.csv`, format: "csv", schema: { columns: { amount: { type: "string" } } } },
+                    {
+                      code: "remote_typed",
+                      title: "Declared",
+                      url: `${origin}/files/remote.csv`,
+                      format: "csv",
+                      schema: { columns: { amount: { type: "string" } } },
+                    },
                     // test/source/url-answers.test.ts: one URL as two formats; content changing under one ETag; broken answers.
                     { code: "remote_same_csv", title: "Same URL as CSV", url: `${origin}/mutable/same`, format: "csv" },
                     { code: "remote_same_json", title: "Same URL as JSON", url: `${origin}/mutable/same`, format: "json" },
                     { code: "remote_flip", title: "Columns move, ETag stays", url: `${origin}/mutable/flip`, format: "csv" },
-                    { code: "remote_flip_json", title: "JSON columns move, ETag stays", url: `${origin}/mutable/flip-json`, format: "json" },
+                    {
+                      code: "remote_flip_json",
+                      title: "JSON columns move, ETag stays",
+                      url: `${origin}/mutable/flip-json`,
+                      format: "json",
+                    },
                     { code: "remote_html", title: "HTML page", url: `${origin}/html`, format: "csv" },
                     { code: "remote_html_json", title: "HTML page as JSON", url: `${origin}/html`, format: "json" },
                     { code: "remote_html_sniff", title: "HTML page typed as CSV", url: `${origin}/html-as-csv`, format: "csv" },
-                    { code: "remote_html_gz", title: "HTML page for a gzip table", url: `${origin}/html-as-csv`, format: "csv", gzip: true },
+                    {
+                      code: "remote_html_gz",
+                      title: "HTML page for a gzip table",
+                      url: `${origin}/html-as-csv`,
+                      format: "csv",
+                      gzip: true,
+                    },
                     { code: "remote_image", title: "An image", url: `${origin}/image`, format: "csv" },
                     { code: "remote_short", title: "Content-Length lie", url: `${origin}/short/40`, format: "csv" },
                     { code: "remote_encoded", title: "Content-Encoding gzip", url: `${origin}/encoded`, format: "csv" },
-                    { code: "remote_short_big", title: "Content-Length lie past the sample", url: `${origin}/short/3000000`, format: "csv" },
+                    {
+                      code: "remote_short_big",
+                      title: "Content-Length lie past the sample",
+                      url: `${origin}/short/3000000`,
+                      format: "csv",
+                    },
                     // test/values/late-encoding.test.ts: an ASCII-first file whose cp1251 rows come late.
                     { code: "remote_late", title: "Late cp1251", url: `${origin}/mutable/late`, format: "csv" },
                     // test/source/url-errors.test.ts: broken redirects, credentials in addresses.
-                    { code: "remote_bad_location", title: "Malformed Location", url: `${origin}/redirect/${encodeURIComponent("http://127.0.0.1%3A18082/s.csv")}`, format: "csv" },
+                    {
+                      code: "remote_bad_location",
+                      title: "Malformed Location",
+                      url: `${origin}/redirect/${encodeURIComponent("http://127.0.0.1%3A18082/s.csv")}`,
+                      format: "csv",
+                    },
                     { code: "remote_empty_location", title: "Empty Location", url: `${origin}/redirect/`, format: "csv" },
-                    { code: "remote_creds_500", title: "Credentials, HTTP 500", url: origin.replace("//", "//user:s3cret@") + "/status/500", format: "csv" },
-                    { code: "remote_creds_redirect", title: "Redirect to credentials", url: `${origin}/redirect/${encodeURIComponent(origin.replace("//", "//u:pa55word@") + "/status/404")}`, format: "csv" },
-                    { code: "remote_creds_ok", title: "Credentials, a file", url: origin.replace("//", "//user:s3cret@") + "/files/remote.csv", format: "csv" },
+                    {
+                      code: "remote_creds_500",
+                      title: "Credentials, HTTP 500",
+                      url: origin.replace("//", "//user:s3cret@") + "/status/500",
+                      format: "csv",
+                    },
+                    {
+                      code: "remote_creds_redirect",
+                      title: "Redirect to credentials",
+                      url: `${origin}/redirect/${encodeURIComponent(origin.replace("//", "//u:pa55word@") + "/status/404")}`,
+                      format: "csv",
+                    },
+                    {
+                      code: "remote_creds_ok",
+                      title: "Credentials, a file",
+                      url: origin.replace("//", "//user:s3cret@") + "/files/remote.csv",
+                      format: "csv",
+                    },
                   ]),
                 },
               },

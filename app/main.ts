@@ -6,7 +6,7 @@
  * as text (textContent, never innerHTML).
  */
 import type { Boot, SummaryLine } from "../src/routes/app/boot";
-import { say, type Lang, type MessageKey } from "../src/routes/app/messages";
+import { type MessageKey, say } from "../src/routes/app/messages";
 
 interface TableRow {
   code: string;
@@ -33,7 +33,11 @@ const t = (key: MessageKey, values?: Record<string, string | number>) => say(lan
 
 // ---- DOM: elements built from text only ----
 type Child = Node | string | null | undefined | false;
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | ((e: Event) => void)> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | ((e: Event) => void)> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (typeof v === "function") el.addEventListener(k, v);
@@ -47,7 +51,12 @@ function show(...children: Child[]): void {
   root.replaceChildren(...(children.filter((c) => c !== null && c !== undefined && c !== false) as (Node | string)[]));
 }
 function table(headers: string[], rows: Child[][], attrs: Record<string, string> = {}): HTMLTableElement {
-  return h("table", attrs, h("thead", {}, h("tr", {}, ...headers.map((x) => h("th", {}, x)))), h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))));
+  return h(
+    "table",
+    attrs,
+    h("thead", {}, h("tr", {}, ...headers.map((x) => h("th", {}, x)))),
+    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))),
+  );
 }
 const cell = (v: unknown) => (v === null || v === undefined ? "" : typeof v === "string" ? v : JSON.stringify(v));
 function size(bytes: number | null): string {
@@ -59,7 +68,8 @@ function size(bytes: number | null): string {
   return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString(lang === "ru" ? "ru-RU" : "en-GB") : "—");
-const note = (kind: "ok" | "error" | "info", text: string, attrs: Record<string, string> = {}) => h("p", { class: `note ${kind}`, ...attrs }, text);
+const note = (kind: "ok" | "error" | "info", text: string, attrs: Record<string, string> = {}) =>
+  h("p", { class: `note ${kind}`, ...attrs }, text);
 
 /** An inline confirmation (no window.confirm: dialogs are blocked in cross-origin frames). */
 function confirmBox(question: string, onYes: () => void): HTMLElement {
@@ -87,7 +97,11 @@ function portalAuth(): Promise<string | null> {
 async function renew(): Promise<boolean> {
   const token = await portalAuth();
   if (!token) return false;
-  const res = await fetch("/app/api/session", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ AUTH_ID: token, member_id: boot.member }) });
+  const res = await fetch("/app/api/session", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ AUTH_ID: token, member_id: boot.member }),
+  });
   if (!res.ok) return false;
   const fresh = (await res.json()) as { token: string; expires: number };
   session = fresh.token;
@@ -106,7 +120,10 @@ async function freshSession(): Promise<void> {
 const RENEWABLE = new Set(["SESSION_EXPIRED", "PORTAL_TOKEN_EXPIRED"]);
 
 class CallError extends Error {
-  constructor(readonly error: ApiError, readonly status: number) {
+  constructor(
+    readonly error: ApiError,
+    readonly status: number,
+  ) {
     super(error.message);
   }
 }
@@ -124,7 +141,8 @@ async function call<T>(path: string, init: RequestInit = {}, retried = false): P
   if (error.code === "SESSION_INVALID" || RENEWABLE.has(error.code)) error.message = t("sessionLost");
   throw new CallError(error, res.status);
 }
-const post = <T>(path: string, body: unknown) => call<T>(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = <T>(path: string, body: unknown) =>
+  call<T>(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 // ---- state ----
 let tables: TableRow[] = [];
@@ -168,7 +186,15 @@ async function refresh(): Promise<void> {
 // ---- screens ----
 function tabs(): HTMLElement {
   const tab = (name: "tables" | "upload" | "health", key: MessageKey) =>
-    h("button", { class: view === name ? "tab active" : "tab", "data-tab": name, click: () => ((view = name), (flash = null), (uploadEl = null), (uploadKey = ""), render()) }, t(key));
+    h(
+      "button",
+      {
+        class: view === name ? "tab active" : "tab",
+        "data-tab": name,
+        click: () => ((view = name), (flash = null), (uploadEl = null), (uploadKey = ""), render()),
+      },
+      t(key),
+    );
   return h("nav", { class: "tabs" }, tab("tables", "tabTables"), tab("upload", "tabUpload"), tab("health", "tabHealth"));
 }
 
@@ -190,19 +216,30 @@ function tablesScreen(): HTMLElement {
     "section",
     {},
     portalError ? note("error", t("failed", { message: portalError })) : null,
-    table([t("colTitle"), t("colCode"), t("colSource"), t("colSize"), t("colRows"), t("colUpdated"), t("colDataset")], rows, { id: "tables" }),
+    table([t("colTitle"), t("colCode"), t("colSource"), t("colSize"), t("colRows"), t("colUpdated"), t("colDataset")], rows, {
+      id: "tables",
+    }),
   );
 }
 
 function summaryList(lines: SummaryLine[]): HTMLElement {
-  return h("ul", { class: "summary" }, ...lines.map((l) => h("li", { class: l.outcome === "failed" ? "error" : "" }, `${l.object}: ${l.outcome}${l.detail ? ` — ${l.detail}` : ""}`)));
+  return h(
+    "ul",
+    { class: "summary" },
+    ...lines.map((l) =>
+      h("li", { class: l.outcome === "failed" ? "error" : "" }, `${l.object}: ${l.outcome}${l.detail ? ` — ${l.detail}` : ""}`),
+    ),
+  );
 }
 
 async function sync(code: string, prune: boolean, out: HTMLElement): Promise<void> {
   out.replaceChildren(note("info", t("loading")));
   try {
     const r = await post<{ lines: SummaryLine[]; failed: boolean }>("/app/api/sync", { tables: [code], prune });
-    out.replaceChildren(note(r.failed ? "error" : "ok", r.failed ? t("failed", { message: "" }) : t("syncDone"), { "data-result": "sync" }), summaryList(r.lines));
+    out.replaceChildren(
+      note(r.failed ? "error" : "ok", r.failed ? t("failed", { message: "" }) : t("syncDone"), { "data-result": "sync" }),
+      summaryList(r.lines),
+    );
     await loadPortal();
   } catch (err) {
     out.replaceChildren(note("error", t("failed", { message: (err as Error).message })));
@@ -214,13 +251,29 @@ function syncButtons(code: string, out: HTMLElement): HTMLElement {
   const state = datasetState(code);
   const box = h("div", { class: "actions" });
   const c = state.line?.changes;
-  if (state.key === "datasetMissing") box.append(h("button", { class: "primary", "data-action": "sync-create", click: () => sync(code, false, out) }, t("createDataset")));
+  if (state.key === "datasetMissing")
+    box.append(h("button", { class: "primary", "data-action": "sync-create", click: () => sync(code, false, out) }, t("createDataset")));
   if (state.key === "datasetDiffers" && c) {
-    if (c.added.length) box.append(h("button", { class: "primary", "data-action": "sync-add", click: () => sync(code, false, out) }, t("syncAdd", { fields: c.added.join(", ") })));
+    if (c.added.length)
+      box.append(
+        h(
+          "button",
+          { class: "primary", "data-action": "sync-add", click: () => sync(code, false, out) },
+          t("syncAdd", { fields: c.added.join(", ") }),
+        ),
+      );
     const gone = [...c.removed, ...c.retyped];
     if (gone.length) {
       box.append(
-        h("button", { class: "danger", "data-action": "sync-remove", click: () => box.append(confirmBox(t("syncRemoveConfirm", { fields: gone.join(", ") }), () => sync(code, true, out))) }, t("syncRemove", { fields: gone.join(", ") })),
+        h(
+          "button",
+          {
+            class: "danger",
+            "data-action": "sync-remove",
+            click: () => box.append(confirmBox(t("syncRemoveConfirm", { fields: gone.join(", ") }), () => sync(code, true, out))),
+          },
+          t("syncRemove", { fields: gone.join(", ") }),
+        ),
       );
     }
   }
@@ -250,7 +303,11 @@ async function tableScreen(code: string): Promise<HTMLElement> {
   const state = datasetState(code);
   const previewBlock =
     "rows" in d.preview
-      ? table((d.preview.rows[0] as string[]) ?? [], d.preview.rows.slice(1).map((r) => r.map(cell)), { id: "preview", class: "wide" })
+      ? table(
+          (d.preview.rows[0] as string[]) ?? [],
+          d.preview.rows.slice(1).map((r) => r.map(cell)),
+          { id: "preview", class: "wide" },
+        )
       : note("error", `${d.preview.error.code}: ${d.preview.error.message}`);
   const versions = d.versions.length
     ? table(
@@ -260,7 +317,11 @@ async function tableScreen(code: string): Promise<HTMLElement> {
           actions.append(
             h(
               "button",
-              { "data-action": "restore", "data-version": v.version, click: () => actions.append(confirmBox(t("restoreConfirm", { when: when(v.uploaded) }), () => restore(key!, v.version))) },
+              {
+                "data-action": "restore",
+                "data-version": v.version,
+                click: () => actions.append(confirmBox(t("restoreConfirm", { when: when(v.uploaded) }), () => restore(key!, v.version))),
+              },
               t("restore"),
             ),
           );
@@ -272,8 +333,16 @@ async function tableScreen(code: string): Promise<HTMLElement> {
   const head = h("div", { class: "actions" });
   if (key) {
     head.append(
-      h("button", { "data-action": "replace", click: () => ((view = "upload"), (uploadKey = key), (uploadEl = null), render()) }, t("replace")),
-      h("button", { class: "danger", "data-action": "delete", click: () => head.append(confirmBox(t("deleteConfirm", { key }), () => remove(key))) }, t("deleteTable")),
+      h(
+        "button",
+        { "data-action": "replace", click: () => ((view = "upload"), (uploadKey = key), (uploadEl = null), render()) },
+        t("replace"),
+      ),
+      h(
+        "button",
+        { class: "danger", "data-action": "delete", click: () => head.append(confirmBox(t("deleteConfirm", { key }), () => remove(key))) },
+        t("deleteTable"),
+      ),
     );
   }
   return h(
@@ -281,12 +350,22 @@ async function tableScreen(code: string): Promise<HTMLElement> {
     { id: "table-detail", "data-code": code },
     h("p", {}, h("a", { href: "#", click: (e: Event) => (e.preventDefault(), (view = "tables"), render()) }, t("back"))),
     h("h2", {}, d.title, " ", h("code", {}, d.code)),
-    h("p", { class: "muted" }, key ?? (d.source as { url: string }).url, " · ", h("span", { class: `badge ${state.kind}`, "data-state": state.key }, t(state.key))),
+    h(
+      "p",
+      { class: "muted" },
+      key ?? (d.source as { url: string }).url,
+      " · ",
+      h("span", { class: `badge ${state.kind}`, "data-state": state.key }, t(state.key)),
+    ),
     head,
     syncButtons(code, out),
     out,
     h("h3", {}, t("columns")),
-    table([t("colCode"), t("colName"), t("colType"), t("colExample")], d.columns.map((c) => [h("code", {}, c.code), c.name, c.type, cell(c.example)]), { id: "columns" }),
+    table(
+      [t("colCode"), t("colName"), t("colType"), t("colExample")],
+      d.columns.map((c) => [h("code", {}, c.code), c.name, c.type, cell(c.example)]),
+      { id: "columns" },
+    ),
     h("h3", {}, t("preview")),
     previewBlock,
     h("h3", {}, t("versions")),
@@ -296,7 +375,9 @@ async function tableScreen(code: string): Promise<HTMLElement> {
 
 async function restore(key: string, version: string): Promise<void> {
   try {
-    await call(`/files/${key.split("/").map(encodeURIComponent).join("/")}/restore?version=${encodeURIComponent(version)}`, { method: "POST" });
+    await call(`/files/${key.split("/").map(encodeURIComponent).join("/")}/restore?version=${encodeURIComponent(version)}`, {
+      method: "POST",
+    });
     flash = note("ok", t("restored"), { "data-result": "restore" });
   } catch (err) {
     flash = note("error", t("failed", { message: (err as Error).message }));
@@ -353,7 +434,11 @@ function newUploadScreen(): HTMLElement {
     zone.classList.remove("over");
     pick((e as DragEvent).dataTransfer?.files[0]);
   });
-  const button = h("button", { class: "primary", id: "upload", click: () => chosen && send(chosen, keyInput.value.trim() || chosen.name, bar, status, report) }, t("uploadButton"));
+  const button = h(
+    "button",
+    { class: "primary", id: "upload", click: () => chosen && send(chosen, keyInput.value.trim() || chosen.name, bar, status, report) },
+    t("uploadButton"),
+  );
   return h("section", {}, zone, h("p", {}, h("label", { for: "key" }, t("uploadKey"), " "), keyInput, " ", button), bar, status, report);
 }
 
@@ -366,7 +451,14 @@ interface UploadAnswer {
   notes: string[];
 }
 
-async function send(file: File, key: string, bar: HTMLProgressElement, status: HTMLElement, report: HTMLElement, retried = false): Promise<void> {
+async function send(
+  file: File,
+  key: string,
+  bar: HTMLProgressElement,
+  status: HTMLElement,
+  report: HTMLElement,
+  retried = false,
+): Promise<void> {
   await freshSession();
   const xhr = new XMLHttpRequest();
   xhr.open("PUT", `/app/api/upload?key=${encodeURIComponent(key)}`);
@@ -386,10 +478,14 @@ async function send(file: File, key: string, bar: HTMLProgressElement, status: H
     try {
       json = JSON.parse(xhr.responseText);
     } catch {}
-    if (xhr.status === 401 && !retried && json.error && RENEWABLE.has(json.error.code) && (await renew())) return send(file, key, bar, status, report, true);
+    if (xhr.status === 401 && !retried && json.error && RENEWABLE.has(json.error.code) && (await renew()))
+      return send(file, key, bar, status, report, true);
     status.textContent = "";
     if (xhr.status >= 400 || !json.table) {
-      report.replaceChildren(note("error", t("uploadFailed"), { "data-result": "upload-failed" }), h("pre", { class: "error-detail" }, json.error ? `${json.error.code}: ${json.error.message}` : xhr.responseText.slice(0, 500)));
+      report.replaceChildren(
+        note("error", t("uploadFailed"), { "data-result": "upload-failed" }),
+        h("pre", { class: "error-detail" }, json.error ? `${json.error.code}: ${json.error.message}` : xhr.responseText.slice(0, 500)),
+      );
       return;
     }
     const a = json as UploadAnswer;
@@ -401,15 +497,31 @@ async function send(file: File, key: string, bar: HTMLProgressElement, status: H
     await loadTables();
     report.replaceChildren();
     report.append(
-      ...([
-        note("ok", t("uploadDone", { rows: a.rows, columns: a.columns.length }), { "data-result": "upload" }),
-        c ? note("info", t("schemaChange", { added: c.added.join(", ") || "—", removed: c.removed.join(", ") || "—", retyped: c.retyped.map((r) => `${r.code} (${r.from} → ${r.to})`).join(", ") || "—" }), { "data-result": "schema-change" }) : null,
-        syncSlot,
-        out,
-        notes.length ? h("div", {}, h("h3", {}, t("notes")), h("ul", {}, ...notes.map((n) => h("li", {}, n)))) : null,
-        h("p", {}, h("button", { "data-action": "open", click: () => openTable(a.table) }, t("openTable"))),
-        table([t("colCode"), t("colName"), t("colType")], a.columns.map((col) => [h("code", {}, col.code), col.name, col.type]), { id: "upload-columns" }),
-      ] as (HTMLElement | null)[]).filter((x): x is HTMLElement => x !== null),
+      ...(
+        [
+          note("ok", t("uploadDone", { rows: a.rows, columns: a.columns.length }), { "data-result": "upload" }),
+          c
+            ? note(
+                "info",
+                t("schemaChange", {
+                  added: c.added.join(", ") || "—",
+                  removed: c.removed.join(", ") || "—",
+                  retyped: c.retyped.map((r) => `${r.code} (${r.from} → ${r.to})`).join(", ") || "—",
+                }),
+                { "data-result": "schema-change" },
+              )
+            : null,
+          syncSlot,
+          out,
+          notes.length ? h("div", {}, h("h3", {}, t("notes")), h("ul", {}, ...notes.map((n) => h("li", {}, n)))) : null,
+          h("p", {}, h("button", { "data-action": "open", click: () => openTable(a.table) }, t("openTable"))),
+          table(
+            [t("colCode"), t("colName"), t("colType")],
+            a.columns.map((col) => [h("code", {}, col.code), col.name, col.type]),
+            { id: "upload-columns" },
+          ),
+        ] as (HTMLElement | null)[]
+      ).filter((x): x is HTMLElement => x !== null),
     );
     await loadPortal();
     syncSlot.replaceChildren(syncButtons(a.table, out));
@@ -424,7 +536,16 @@ interface Health {
 }
 async function healthScreen(): Promise<HTMLElement> {
   const hl = await call<Health>("/app/api/health");
-  const value = (v: unknown) => (v === true ? t("yes") : v === false ? t("no") : v === null || (Array.isArray(v) && v.length === 0) ? t("none") : typeof v === "string" || typeof v === "number" ? String(v) : JSON.stringify(v));
+  const value = (v: unknown) =>
+    v === true
+      ? t("yes")
+      : v === false
+        ? t("no")
+        : v === null || (Array.isArray(v) && v.length === 0)
+          ? t("none")
+          : typeof v === "string" || typeof v === "number"
+            ? String(v)
+            : JSON.stringify(v);
   const fix = (p: { code: string; detail?: string }) => {
     const key = `fix_${p.code}` as MessageKey;
     return p.code === "URL_HOST" ? t("fix_URL_HOST", { table: p.detail ?? "" }) : t(key);
@@ -433,8 +554,13 @@ async function healthScreen(): Promise<HTMLElement> {
     "section",
     { id: "health" },
     h("h2", {}, t("healthTitle")),
-    hl.problems.length ? h("ul", { class: "problems" }, ...hl.problems.map((p) => h("li", { class: "error" }, fix(p)))) : note("ok", t("healthOk")),
-    table([t("setting"), t("value")], Object.entries(hl.settings).map(([k, v]) => [h("code", {}, k), value(v)])),
+    hl.problems.length
+      ? h("ul", { class: "problems" }, ...hl.problems.map((p) => h("li", { class: "error" }, fix(p))))
+      : note("ok", t("healthOk")),
+    table(
+      [t("setting"), t("value")],
+      Object.entries(hl.settings).map(([k, v]) => [h("code", {}, k), value(v)]),
+    ),
   );
 }
 
@@ -477,7 +603,14 @@ function installReport(install: NonNullable<Boot["install"]>): HTMLElement {
         " ",
         h("span", { class: "muted" }, t("installFinishHint")),
       );
-  return h("section", { id: "install", class: install.failed ? "error" : "ok" }, h("h2", {}, t(install.failed ? "installFailedTitle" : "installedTitle")), h("p", {}, t("installIntro")), summaryList(install.lines), finish);
+  return h(
+    "section",
+    { id: "install", class: install.failed ? "error" : "ok" },
+    h("h2", {}, t(install.failed ? "installFailedTitle" : "installedTitle")),
+    h("p", {}, t("installIntro")),
+    summaryList(install.lines),
+    finish,
+  );
 }
 
 function start(): void {

@@ -9,16 +9,19 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { describeStream } from "../src/catalog/describe";
 import { tableRows } from "../src/formats/rows";
+import type { TableEntry } from "../src/model";
 import { planQuery } from "../src/query/pipeline";
 import { answerRows } from "../src/query/project";
-import { urlDataBody } from "../src/write/urldata";
-import type { TableEntry } from "../src/model";
 import type { DataRequest } from "../src/request/schemas";
+import { urlDataBody } from "../src/write/urldata";
 
 const [file, scenario = "full", repeat = "1"] = process.argv.slice(2);
 const REQUESTS: Record<string, Partial<DataRequest>> = {
   full: {},
-  range: { select: ["ID", "AMOUNT", "REGION"], filter: { ">=ORDER_DATE": "01.03.2024", "<=ORDER_DATE": "31.03.2024", "=REGION": ["Kazan", "Omsk"] } },
+  range: {
+    select: ["ID", "AMOUNT", "REGION"],
+    filter: { ">=ORDER_DATE": "01.03.2024", "<=ORDER_DATE": "31.03.2024", "=REGION": ["Kazan", "Omsk"] },
+  },
   dashboard: { filter: { ">=ORDER_DATE": "01.03.2024", "<=ORDER_DATE": "31.03.2024" } },
   preview: { limit: 20 },
 };
@@ -44,7 +47,9 @@ for (let k = 0; k < Number(repeat); k++) {
     let n = 0;
     for await (const b of rows) n += b.length;
     const cpu = process.cpuUsage(cpu0);
-    console.log(JSON.stringify({ scenario, rows: n, cpuMs: Math.round((cpu.user + cpu.system) / 1000), wallMs: Math.round(performance.now() - t0) }));
+    console.log(
+      JSON.stringify({ scenario, rows: n, cpuMs: Math.round((cpu.user + cpu.system) / 1000), wallMs: Math.round(performance.now() - t0) }),
+    );
     continue;
   }
   let sent = 0;
@@ -57,5 +62,14 @@ for (let k = 0; k < Number(repeat); k++) {
     outBytes += chunk.byteLength;
   }
   const cpu = process.cpuUsage(cpu0);
-  console.log(JSON.stringify({ scenario, rows: sent, outBytes, sha256: hash.digest("hex").slice(0, 16), cpuMs: Math.round((cpu.user + cpu.system) / 1000), wallMs: Math.round(performance.now() - t0) }));
+  console.log(
+    JSON.stringify({
+      scenario,
+      rows: sent,
+      outBytes,
+      sha256: hash.digest("hex").slice(0, 16),
+      cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+      wallMs: Math.round(performance.now() - t0),
+    }),
+  );
 }

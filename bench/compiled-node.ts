@@ -10,16 +10,19 @@ import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { compileTable } from "../src/compiled/compile";
 import { compiledForm } from "../src/compiled/serve";
-import { answerQuery } from "../src/query/answer";
-import { answerStream } from "../src/write/urldata";
-import { readConfig, type Env } from "../src/config/config";
+import { type Env, readConfig } from "../src/config/config";
 import type { TableEntry } from "../src/model";
+import { answerQuery } from "../src/query/answer";
 import type { DataRequest } from "../src/request/schemas";
+import { answerStream } from "../src/write/urldata";
 import { MemoryR2 } from "./memory-r2";
 
 export const REQUESTS: Record<string, Partial<DataRequest>> = {
   full: {},
-  range: { select: ["ID", "AMOUNT", "REGION"], filter: { ">=ORDER_DATE": "01.03.2024", "<=ORDER_DATE": "31.03.2024", "=REGION": ["Kazan", "Omsk"] } },
+  range: {
+    select: ["ID", "AMOUNT", "REGION"],
+    filter: { ">=ORDER_DATE": "01.03.2024", "<=ORDER_DATE": "31.03.2024", "=REGION": ["Kazan", "Omsk"] },
+  },
   dashboard: { filter: { ">=ORDER_DATE": "01.03.2024", "<=ORDER_DATE": "31.03.2024" } },
   preview: { limit: 20 },
 };
@@ -40,7 +43,15 @@ const cpu = () => {
 let c0 = cpu();
 let t0 = performance.now();
 const result = await compileTable(env, config, entry);
-console.log(JSON.stringify({ scenario: "compile", cpuMs: Math.round(cpu() - c0), wallMs: Math.round(performance.now() - t0), result, sourceBytes: readFileSync(file).byteLength }));
+console.log(
+  JSON.stringify({
+    scenario: "compile",
+    cpuMs: Math.round(cpu() - c0),
+    wallMs: Math.round(performance.now() - t0),
+    result,
+    sourceBytes: readFileSync(file).byteLength,
+  }),
+);
 
 for (const [scenario, params] of Object.entries(REQUESTS)) {
   for (let k = 0; k < Number(repeat); k++) {
@@ -48,7 +59,11 @@ for (const [scenario, params] of Object.entries(REQUESTS)) {
     r2.gets = 0;
     c0 = cpu();
     t0 = performance.now();
-    const answer = await answerQuery({ env, config, entry }, { table: "bench", ...params, connection: { date_format: "DD.MM.YYYY" } } as DataRequest, { forms: [compiledForm] });
+    const answer = await answerQuery(
+      { env, config, entry },
+      { table: "bench", ...params, connection: { date_format: "DD.MM.YYYY" } } as DataRequest,
+      { forms: [compiledForm] },
+    );
     if (answer.form !== "compiled") throw new Error("not served compiled");
     const body = answerStream(answer.header, answer.rows, entry.code);
     const hash = createHash("sha256");
@@ -57,6 +72,16 @@ for (const [scenario, params] of Object.entries(REQUESTS)) {
       hash.update(chunk);
       outBytes += chunk.byteLength;
     }
-    console.log(JSON.stringify({ scenario, cpuMs: Math.round(cpu() - c0), wallMs: Math.round(performance.now() - t0), outBytes, bytesRead: r2.bytesRead, gets: r2.gets, sha256: hash.digest("hex").slice(0, 16) }));
+    console.log(
+      JSON.stringify({
+        scenario,
+        cpuMs: Math.round(cpu() - c0),
+        wallMs: Math.round(performance.now() - t0),
+        outBytes,
+        bytesRead: r2.bytesRead,
+        gets: r2.gets,
+        sha256: hash.digest("hex").slice(0, 16),
+      }),
+    );
   }
 }

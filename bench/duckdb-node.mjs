@@ -1,10 +1,12 @@
 // DuckDB's time and CPU for the bench's scenarios, in one Node process:
 //   node bench/duckdb-node.mjs FILE full|range THREADS
 // CPU is process.cpuUsage() around the query (all of DuckDB's threads).
-import { createRequire } from "node:module";
-import { join } from "node:path";
-import { tmpdir } from "node:os";
+
 import { rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
 const duck = createRequire(join(import.meta.dirname, "engines", "package.json"))("@duckdb/node-api");
 const [file, scenario = "full", threads = "1"] = process.argv.slice(2);
 const SQL_FILTER = `COALESCE(TRY_CAST(order_date AS DATE), CAST(TRY_STRPTIME(CAST(order_date AS VARCHAR), '%d.%m.%Y') AS DATE)) BETWEEN DATE '2024-03-01' AND DATE '2024-03-31' AND region IN ('Kazan', 'Omsk')`;
@@ -23,4 +25,11 @@ const t0 = performance.now();
 await con.run(`COPY (${SQL[scenario]}) TO '${out}' (FORMAT json, ARRAY true)`);
 const cpu = process.cpuUsage(cpu0);
 rmSync(out, { force: true });
-console.log(JSON.stringify({ engine: `duckdb-${threads}`, scenario, cpuMs: Math.round((cpu.user + cpu.system) / 1000), wallMs: Math.round(performance.now() - t0) }));
+console.log(
+  JSON.stringify({
+    engine: `duckdb-${threads}`,
+    scenario,
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+    wallMs: Math.round(performance.now() - t0),
+  }),
+);

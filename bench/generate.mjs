@@ -45,7 +45,12 @@ function writeBatch() {
     const q = 1 + Math.floor(rnd() * 20);
     const price = (Math.floor(rnd() * 1000000) / 100).toFixed(2);
     const r = rnd();
-    const comment = r < 0.3 ? null : r < 0.35 ? `Note: "call back",\nthen ${pick(WORDS)}` : Array.from({ length: 3 + Math.floor(rnd() * 8) }, () => pick(WORDS)).join(" ");
+    const comment =
+      r < 0.3
+        ? null
+        : r < 0.35
+          ? `Note: "call back",\nthen ${pick(WORDS)}`
+          : Array.from({ length: 3 + Math.floor(rnd() * 8) }, () => pick(WORDS)).join(" ");
     const rec = {
       id: String(i + 1),
       order_date: date,
@@ -61,7 +66,15 @@ function writeBatch() {
       manager_id: rnd() < 0.1 ? null : String(1 + Math.floor(rnd() * 50)),
     };
     c += Object.values(rec).map(csvCell).join(",") + "\n";
-    n += JSON.stringify({ ...rec, id: i + 1, quantity: q, price: Number(price), amount: Number(rec.amount), manager_id: rec.manager_id === null ? null : Number(rec.manager_id) }) + "\n";
+    n +=
+      JSON.stringify({
+        ...rec,
+        id: i + 1,
+        quantity: q,
+        price: Number(price),
+        amount: Number(rec.amount),
+        manager_id: rec.manager_id === null ? null : Number(rec.manager_id),
+      }) + "\n";
   }
   const okC = csv.write(c);
   const okN = withNdjson ? nd.write(n) : true;

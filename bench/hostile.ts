@@ -8,15 +8,16 @@
  * off after CUTOFF_MS (reported as "> N s"). The select-10,000 case comes
  * last: on unfixed code it kills workerd.
  */
-import type { Readable } from "node:stream";
+
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 import { phpEncode } from "../test/helper-server";
 import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
-import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 
 const TOKEN = "bench-token";
 const CUTOFF_MS = Number(process.env.CUTOFF_MS ?? 70_000);
@@ -33,7 +34,7 @@ const mb = (n: number) => `${Math.round(n / 1e6)} MB`;
 
 // A URL-table server: 2 bytes every 5 s, forever; records when the Worker hangs up.
 const trickle = { open: 0, closedAt: 0 };
-const server = createServer((req, res) => {
+const server = createServer((_req, res) => {
   trickle.open++;
   res.on("close", () => (trickle.closedAt = Date.now()));
   res.writeHead(200, { "content-type": "text/csv" });
@@ -47,7 +48,7 @@ const mf = new Miniflare({
   // Listed, not discovered: Miniflare refuses to walk a bundle with a dynamic import (unzipit's worker_threads branch, never taken in workerd).
   modules: await workerModules(),
   compatibilityDate: COMPATIBILITY_DATE,
-    compatibilityFlags: COMPATIBILITY_FLAGS,
+  compatibilityFlags: COMPATIBILITY_FLAGS,
   r2Buckets: ["DATA"],
   durableObjects: DURABLE_OBJECTS,
   bindings: {
@@ -65,7 +66,12 @@ const mf = new Miniflare({
 });
 const url = (await mf.ready).href.replace(/\/$/, "");
 const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
+const pid = Number(
+  ps
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
+);
 const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
 const put = async (key: string, data: string | Uint8Array) => {
   const buf = typeof data === "string" ? new TextEncoder().encode(data) : data;
@@ -126,77 +132,134 @@ function report(name: string, r: Result): void {
 }
 
 const cases: [string, () => Promise<void>][] = [
-  ["like", async () => {
-    await put("like.csv", `ID,TXT\n1,${"a".repeat(60)}\n`);
-    report("LIKE %%%%%%%%b on a 60-char cell", await data({ table: "like", filter: { "=%TXT": "%%%%%%%%b" } }));
-  }],
-  ["number-filter", async () => {
-    await put("num.csv", "ID,N\n1,5\n");
-    report("filter value of 160,000 digits + x", await data({ table: "num", filter: { ">N": "1".repeat(160_000) + "x" } }));
-  }],
-  ["number-cell", async () => {
-    await put("bigcell.csv", `ID,N\n1,5\n2,${"1".repeat(240_000)}x\n`);
-    await put("bigcell.csv.schema.json", JSON.stringify({ columns: { N: { type: "int" } } }));
-    report("a 240,000-digit cell (int column)", await data({ table: "bigcell" }));
-  }],
-  ["record", async () => {
-    const text = `A,B\n1,2\n3,"${"x".repeat(20 * 1024 * 1024)}\n`;
-    await put("quote.csv", text);
-    report("/data on a 20 MB unclosed-quote record", await data({ table: "quote" }));
-    report("PUT of that file", await send("/files/quote2.csv", { method: "PUT", headers: { authorization: `Bearer ${TOKEN}` }, body: text }));
-  }],
-  ["gzip", async () => {
-    const file = "/tmp/hostile-bomb.csv.gz";
-    if (!existsSync(file)) {
-      const row = Buffer.from("1,2\n".repeat(1 << 20)); // 4 MiB
-      writeFileSync(file, gzipSync(Buffer.concat([Buffer.from("A,B\n"), ...Array(256).fill(row)]), { level: 9 })); // 1 GiB
-    }
-    const gz = readFileSync(file);
-    await put("bomb.csv.gz", new Uint8Array(gz));
-    report(`/data limit=1 on a ${mb(gz.byteLength)} → 1 GiB .csv.gz`, await data({ table: "bomb", limit: 1 }));
-    await new Promise((r) => setTimeout(r, 3000));
-    console.log(`   RSS 3 s later: ${mb(rss(pid))}`);
-    report("PUT of that .csv.gz", await send("/files/bomb2.csv.gz", { method: "PUT", headers: { authorization: `Bearer ${TOKEN}` }, body: new Uint8Array(gz) }));
-  }],
-  ["contains", async () => {
-    let text = "ID,TXT\n";
-    for (let i = 0; i < 20_000; i++) text += `${i},customer ${i} of the north region\n`;
-    await put("needles.csv", text);
-    // As JSON: PHP's form encoding of 100,000 values is over the 1 MiB body cap.
-    const body = JSON.stringify({ connection: { token: TOKEN }, table: "needles", select: ["ID"], filter: { "%TXT": Array.from({ length: 100_000 }, (_, i) => `z${i}`) } });
-    report("contains with 100,000 needles × 20,000 rows", await send("/data", { method: "POST", headers: { "content-type": "application/json" }, body }));
-    report("contains with 20,000 needles (PHP form)", await data({ table: "needles", select: ["ID"], filter: { "%TXT": Array.from({ length: 20_000 }, (_, i) => `z${i}`) } }));
-  }],
-  ["trickle", async () => {
-    const r = await data({ table: "trickle" }, 45_000);
-    report("URL table trickling 2 bytes every 5 s", r);
-    const t = Date.now();
-    await new Promise((res) => setTimeout(res, 2000));
-    console.log(`   upstream ${trickle.closedAt && trickle.closedAt <= t + 2000 ? `closed ${((trickle.closedAt - t) / 1000).toFixed(1)} s after the answer` : "still open 2 s after the answer"}`);
-  }],
-  ["select-2000", async () => {
-    await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
-    report("select of 2,000 copies (50 rows × 800 chars)", await data({ table: "sel", select: Array(2000).fill("TXT") }));
-  }],
-  ["select-1000", async () => {
-    await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
-    report("select of 1,000 copies (the most allowed)", await data({ table: "sel", select: Array(1000).fill("TXT") }));
-  }],
-  ["full-load", async () => {
-    // Not hostile: the cost of the bounds on an ordinary full load.
-    let text = "ID,DAY,NAME,AMOUNT,QTY,NOTE\n";
-    for (let i = 0; i < 300_000; i++) text += `${i},2024-01-${String((i % 28) + 1).padStart(2, "0")},customer ${i % 977},${(i * 7.31) % 10000},${i % 50},"note, ${i}"\n`;
-    await put("full.csv", text);
-    await data({ table: "full", limit: 1 }); // describe once
-    for (let k = 0; k < 3; k++) report("full load, 300,000 rows × 6 columns", await data({ table: "full" }));
-    for (let k = 0; k < 2; k++) report("same, filter =%NAME %9_7% + select 3", await data({ table: "full", select: ["ID", "NAME", "AMOUNT"], filter: { "=%NAME": "%9_7%" } }));
-  }],
-  ["select-10000", async () => {
-    await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
-    report("select of 10,000 copies", await data({ table: "sel", select: Array(10_000).fill("TXT") }));
-    const after = await send("/", { method: "GET" }, 10_000);
-    console.log(`   next request: ${after.status}`);
-  }],
+  [
+    "like",
+    async () => {
+      await put("like.csv", `ID,TXT\n1,${"a".repeat(60)}\n`);
+      report("LIKE %%%%%%%%b on a 60-char cell", await data({ table: "like", filter: { "=%TXT": "%%%%%%%%b" } }));
+    },
+  ],
+  [
+    "number-filter",
+    async () => {
+      await put("num.csv", "ID,N\n1,5\n");
+      report("filter value of 160,000 digits + x", await data({ table: "num", filter: { ">N": "1".repeat(160_000) + "x" } }));
+    },
+  ],
+  [
+    "number-cell",
+    async () => {
+      await put("bigcell.csv", `ID,N\n1,5\n2,${"1".repeat(240_000)}x\n`);
+      await put("bigcell.csv.schema.json", JSON.stringify({ columns: { N: { type: "int" } } }));
+      report("a 240,000-digit cell (int column)", await data({ table: "bigcell" }));
+    },
+  ],
+  [
+    "record",
+    async () => {
+      const text = `A,B\n1,2\n3,"${"x".repeat(20 * 1024 * 1024)}\n`;
+      await put("quote.csv", text);
+      report("/data on a 20 MB unclosed-quote record", await data({ table: "quote" }));
+      report(
+        "PUT of that file",
+        await send("/files/quote2.csv", { method: "PUT", headers: { authorization: `Bearer ${TOKEN}` }, body: text }),
+      );
+    },
+  ],
+  [
+    "gzip",
+    async () => {
+      const file = "/tmp/hostile-bomb.csv.gz";
+      if (!existsSync(file)) {
+        const row = Buffer.from("1,2\n".repeat(1 << 20)); // 4 MiB
+        writeFileSync(file, gzipSync(Buffer.concat([Buffer.from("A,B\n"), ...Array(256).fill(row)]), { level: 9 })); // 1 GiB
+      }
+      const gz = readFileSync(file);
+      await put("bomb.csv.gz", new Uint8Array(gz));
+      report(`/data limit=1 on a ${mb(gz.byteLength)} → 1 GiB .csv.gz`, await data({ table: "bomb", limit: 1 }));
+      await new Promise((r) => setTimeout(r, 3000));
+      console.log(`   RSS 3 s later: ${mb(rss(pid))}`);
+      report(
+        "PUT of that .csv.gz",
+        await send("/files/bomb2.csv.gz", { method: "PUT", headers: { authorization: `Bearer ${TOKEN}` }, body: new Uint8Array(gz) }),
+      );
+    },
+  ],
+  [
+    "contains",
+    async () => {
+      let text = "ID,TXT\n";
+      for (let i = 0; i < 20_000; i++) text += `${i},customer ${i} of the north region\n`;
+      await put("needles.csv", text);
+      // As JSON: PHP's form encoding of 100,000 values is over the 1 MiB body cap.
+      const body = JSON.stringify({
+        connection: { token: TOKEN },
+        table: "needles",
+        select: ["ID"],
+        filter: { "%TXT": Array.from({ length: 100_000 }, (_, i) => `z${i}`) },
+      });
+      report(
+        "contains with 100,000 needles × 20,000 rows",
+        await send("/data", { method: "POST", headers: { "content-type": "application/json" }, body }),
+      );
+      report(
+        "contains with 20,000 needles (PHP form)",
+        await data({ table: "needles", select: ["ID"], filter: { "%TXT": Array.from({ length: 20_000 }, (_, i) => `z${i}`) } }),
+      );
+    },
+  ],
+  [
+    "trickle",
+    async () => {
+      const r = await data({ table: "trickle" }, 45_000);
+      report("URL table trickling 2 bytes every 5 s", r);
+      const t = Date.now();
+      await new Promise((res) => setTimeout(res, 2000));
+      console.log(
+        `   upstream ${trickle.closedAt && trickle.closedAt <= t + 2000 ? `closed ${((trickle.closedAt - t) / 1000).toFixed(1)} s after the answer` : "still open 2 s after the answer"}`,
+      );
+    },
+  ],
+  [
+    "select-2000",
+    async () => {
+      await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
+      report("select of 2,000 copies (50 rows × 800 chars)", await data({ table: "sel", select: Array(2000).fill("TXT") }));
+    },
+  ],
+  [
+    "select-1000",
+    async () => {
+      await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
+      report("select of 1,000 copies (the most allowed)", await data({ table: "sel", select: Array(1000).fill("TXT") }));
+    },
+  ],
+  [
+    "full-load",
+    async () => {
+      // Not hostile: the cost of the bounds on an ordinary full load.
+      let text = "ID,DAY,NAME,AMOUNT,QTY,NOTE\n";
+      for (let i = 0; i < 300_000; i++)
+        text += `${i},2024-01-${String((i % 28) + 1).padStart(2, "0")},customer ${i % 977},${(i * 7.31) % 10000},${i % 50},"note, ${i}"\n`;
+      await put("full.csv", text);
+      await data({ table: "full", limit: 1 }); // describe once
+      for (let k = 0; k < 3; k++) report("full load, 300,000 rows × 6 columns", await data({ table: "full" }));
+      for (let k = 0; k < 2; k++)
+        report(
+          "same, filter =%NAME %9_7% + select 3",
+          await data({ table: "full", select: ["ID", "NAME", "AMOUNT"], filter: { "=%NAME": "%9_7%" } }),
+        );
+    },
+  ],
+  [
+    "select-10000",
+    async () => {
+      await put("sel.csv", `ID,TXT\n${Array.from({ length: 50 }, (_, i) => `${i},${"x".repeat(800)}`).join("\n")}\n`);
+      report("select of 10,000 copies", await data({ table: "sel", select: Array(10_000).fill("TXT") }));
+      const after = await send("/", { method: "GET" }, 10_000);
+      console.log(`   next request: ${after.status}`);
+    },
+  ],
 ];
 
 for (const [name, run] of cases) {

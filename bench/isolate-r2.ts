@@ -9,8 +9,9 @@
  * request from there (reads only: head, get with ranges and conditions, list).
  * Bodies are copied out of memory as R2's binding copies them into the isolate.
  */
-import worker from "../src/index";
+
 import type { Env } from "../src/config/config";
+import worker from "../src/index";
 
 export { TableLock } from "../src/uploads/lock";
 
@@ -44,7 +45,15 @@ class IsolateR2 {
         if (!wanted.some((w) => o.key.includes(w))) continue;
         const got = await from.get(o.key);
         if (!got) continue;
-        this.objects.set(o.key, { key: o.key, bytes: new Uint8Array(await got.arrayBuffer()), etag: got.etag, size: got.size, uploaded: got.uploaded, httpMetadata: got.httpMetadata ?? {}, customMetadata: got.customMetadata ?? {} });
+        this.objects.set(o.key, {
+          key: o.key,
+          bytes: new Uint8Array(await got.arrayBuffer()),
+          etag: got.etag,
+          size: got.size,
+          uploaded: got.uploaded,
+          httpMetadata: got.httpMetadata ?? {},
+          customMetadata: got.customMetadata ?? {},
+        });
       }
       cursor = page.truncated ? page.cursor : undefined;
     } while (cursor);
@@ -52,7 +61,20 @@ class IsolateR2 {
   }
 
   private meta(s: Stored, range?: R2Range) {
-    return { key: s.key, size: s.size, etag: s.etag, httpEtag: `"${s.etag}"`, uploaded: s.uploaded, httpMetadata: s.httpMetadata, customMetadata: s.customMetadata, version: s.etag, checksums: {}, storageClass: "Standard", range, writeHttpMetadata: () => {} };
+    return {
+      key: s.key,
+      size: s.size,
+      etag: s.etag,
+      httpEtag: `"${s.etag}"`,
+      uploaded: s.uploaded,
+      httpMetadata: s.httpMetadata,
+      customMetadata: s.customMetadata,
+      version: s.etag,
+      checksums: {},
+      storageClass: "Standard",
+      range,
+      writeHttpMetadata: () => {},
+    };
   }
 
   async head(key: string) {
@@ -98,7 +120,12 @@ class IsolateR2 {
     if (after !== undefined) keys = keys.filter((k) => byBytes(k, after) > 0);
     const page = keys.slice(0, limit);
     const truncated = keys.length > limit;
-    return { objects: page.map((k) => this.meta(this.objects.get(k)!)), truncated, ...(truncated ? { cursor: page[page.length - 1] } : {}), delimitedPrefixes: [] };
+    return {
+      objects: page.map((k) => this.meta(this.objects.get(k)!)),
+      truncated,
+      ...(truncated ? { cursor: page[page.length - 1] } : {}),
+      delimitedPrefixes: [],
+    };
   }
 
   put(): never {

@@ -24,7 +24,15 @@ export class MemoryR2 {
   gets = 0;
 
   private object(key: string, s: Stored) {
-    return { key, size: s.bytes.byteLength, etag: s.etag, httpEtag: `"${s.etag}"`, uploaded: new Date(), customMetadata: {}, httpMetadata: {} };
+    return {
+      key,
+      size: s.bytes.byteLength,
+      etag: s.etag,
+      httpEtag: `"${s.etag}"`,
+      uploaded: new Date(),
+      customMetadata: {},
+      httpMetadata: {},
+    };
   }
 
   async head(key: string) {
@@ -32,7 +40,10 @@ export class MemoryR2 {
     return s ? this.object(key, s) : null;
   }
 
-  async get(key: string, options: { range?: { offset?: number; length?: number; suffix?: number }; onlyIf?: { etagMatches?: string } } = {}) {
+  async get(
+    key: string,
+    options: { range?: { offset?: number; length?: number; suffix?: number }; onlyIf?: { etagMatches?: string } } = {},
+  ) {
     const s = this.objects.get(key);
     if (!s) return null;
     if (options.onlyIf?.etagMatches && options.onlyIf.etagMatches !== s.etag) return this.object(key, s);
@@ -72,7 +83,9 @@ export class MemoryR2 {
   }
 
   async list(options: { prefix?: string; cursor?: string; startAfter?: string; limit?: number } = {}) {
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(options.prefix ?? "") && (!options.startAfter || k > options.startAfter)).sort();
+    const keys = [...this.objects.keys()]
+      .filter((k) => k.startsWith(options.prefix ?? "") && (!options.startAfter || k > options.startAfter))
+      .sort();
     return { objects: keys.map((k) => this.object(k, this.objects.get(k)!)), truncated: false, delimitedPrefixes: [] };
   }
 

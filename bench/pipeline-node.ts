@@ -7,8 +7,8 @@
 import { createReadStream } from "node:fs";
 import { csvRecords } from "../src/formats/csv/parse";
 import { decodeText } from "../src/formats/decode";
-import { emitterFor } from "../src/values/convert";
 import type { ColumnType } from "../src/model";
+import { emitterFor } from "../src/values/convert";
 
 const file = process.argv[2];
 const TYPES: ColumnType[] = ["int", "date", "datetime", "string", "string", "string", "int", "double", "double", "string", "string", "int"];

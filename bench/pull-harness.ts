@@ -9,8 +9,8 @@ import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
-import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
+import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
 
 export const TOKEN = "pull-token";
 
@@ -42,7 +42,12 @@ export async function startWorkerd(): Promise<Workerd> {
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-  const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
+  const pid = Number(
+    ps
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
+  );
   if (!pid) throw new Error("workerd's process was not found");
   const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
   return {
@@ -117,7 +122,12 @@ async function status(url: string): Promise<number | null> {
  * bytes, then nothing for `holdMs`; `slow`: it reads about `rate` bytes a
  * second for `holdMs`; `gone`: it reads `goneAfter` bytes and closes.
  */
-export async function runClient(w: Workerd, c: Case, client: ClientKind, options: { holdMs: number; rate?: number; goneAfter?: number }): Promise<Outcome> {
+export async function runClient(
+  w: Workerd,
+  c: Case,
+  client: ClientKind,
+  options: { holdMs: number; rate?: number; goneAfter?: number },
+): Promise<Outcome> {
   await sleep(300); // the previous request's garbage settles
   const baseRss = rss(w.pid);
   let peakRss = baseRss;
@@ -145,15 +155,20 @@ export async function runClient(w: Workerd, c: Case, client: ClientKind, options
       lastTick = now;
       if (credit < 0) {
         sock.pause();
-        setTimeout(() => {
-          lastTick = performance.now();
-          credit = 0;
-          if (!sock.destroyed) sock.resume();
-        }, (-credit / rate) * 1000);
+        setTimeout(
+          () => {
+            lastTick = performance.now();
+            credit = 0;
+            if (!sock.destroyed) sock.resume();
+          },
+          (-credit / rate) * 1000,
+        );
       }
     }
   });
-  sock.write(`POST /data HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  sock.write(
+    `POST /data HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
   let statusMs: number | null;
   let cpuAfter: number | undefined;
   if (client === "gone") {
@@ -171,7 +186,16 @@ export async function runClient(w: Workerd, c: Case, client: ClientKind, options
     sock.destroy();
   }
   clearInterval(sampler);
-  return { name: c.name, client, baseRss, peakRss: Math.max(peakRss, rss(w.pid)), received, cpuAfter, statusMs, ms: performance.now() - t0 };
+  return {
+    name: c.name,
+    client,
+    baseRss,
+    peakRss: Math.max(peakRss, rss(w.pid)),
+    received,
+    cpuAfter,
+    statusMs,
+    ms: performance.now() - t0,
+  };
 }
 
 export const mb = (n: number) => `${(n / 1e6).toFixed(0)} MB`;

@@ -9,7 +9,7 @@
  * figures are in bench/PULL.md; test/setup/pull-memory.test.ts runs the same
  * cases with shorter holds and asserts the bounds docs/limits.md states.
  */
-import { describeOutcome, longRows, runClient, startWorkerd, type Case, type ClientKind } from "./pull-harness";
+import { type Case, type ClientKind, describeOutcome, longRows, runClient, startWorkerd } from "./pull-harness";
 
 const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -48,10 +48,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const w = await startWorkerd();
   try {
     await setupTables(w, ROWS, BIG_ROWS);
-    console.log(`workerd ${w.pid}; ${ROWS} rows × 1 KB, select ×${COPIES}; big table ${BIG_ROWS} rows; hold ${HOLD} ms; slow client ${(RATE / 1e6).toFixed(1)} MB/s`);
+    console.log(
+      `workerd ${w.pid}; ${ROWS} rows × 1 KB, select ×${COPIES}; big table ${BIG_ROWS} rows; hold ${HOLD} ms; slow client ${(RATE / 1e6).toFixed(1)} MB/s`,
+    );
     const only = process.argv.indexOf("--only") >= 0 ? process.argv[process.argv.indexOf("--only") + 1] : "";
     for (const c of cases(COPIES).filter((c) => c.name.includes(only))) {
-      for (const client of ["none", "slow", "gone"] as ClientKind[]) console.log(describeOutcome(await runClient(w, c, client, { holdMs: HOLD, rate: RATE })));
+      for (const client of ["none", "slow", "gone"] as ClientKind[])
+        console.log(describeOutcome(await runClient(w, c, client, { holdMs: HOLD, rate: RATE })));
     }
   } finally {
     await w.mf.dispose();

@@ -9,15 +9,15 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { Readable } from "node:stream";
 import { createRequire } from "node:module";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import Papa from "papaparse";
+import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 import { phpEncode } from "../test/helper-server";
 import { bundleWorker, DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
-import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 
 const root = join(import.meta.dirname, "..");
 const data = join(import.meta.dirname, "data");
@@ -31,7 +31,9 @@ const TOKEN = "bench-token";
 function ensureTool(bin: string, pkg: string): boolean {
   if (spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0) return true;
   console.log(`installing ${pkg} (apt-get)…`);
-  spawnSync("sh", ["-c", `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}) >/dev/null 2>&1`], { stdio: "inherit" });
+  spawnSync("sh", ["-c", `(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}) >/dev/null 2>&1`], {
+    stdio: "inherit",
+  });
   return spawnSync("sh", ["-c", `command -v ${bin}`]).status === 0;
 }
 
@@ -66,8 +68,10 @@ function ensureData(): void {
   if (!existsSync(join(data, "bench.csv")) || !existsSync(join(data, "bench.ndjson"))) {
     execFileSync("node", [join(import.meta.dirname, "generate.mjs"), "1000000", "bench"], { stdio: "inherit" });
   }
-  if (!existsSync(join(data, "small.csv"))) execFileSync("node", [join(import.meta.dirname, "generate.mjs"), "80000", "small", "csv-only"], { stdio: "inherit" });
-  if (BIG && !existsSync(join(data, "big.csv"))) execFileSync("node", [join(import.meta.dirname, "generate.mjs"), "8000000", "big", "csv-only"], { stdio: "inherit" });
+  if (!existsSync(join(data, "small.csv")))
+    execFileSync("node", [join(import.meta.dirname, "generate.mjs"), "80000", "small", "csv-only"], { stdio: "inherit" });
+  if (BIG && !existsSync(join(data, "big.csv")))
+    execFileSync("node", [join(import.meta.dirname, "generate.mjs"), "8000000", "big", "csv-only"], { stdio: "inherit" });
   ensureDerived();
 }
 
@@ -83,10 +87,16 @@ function ensureDerived(): void {
   const nl = text.indexOf("\n");
   const header = text.slice(0, nl + 1);
   // A record starts with its id and order date (a quoted comment's second line never does).
-  const records = text.slice(nl + 1).split(/\n(?=\d+,\d\d\.\d\d\.\d{4},)/).map((r) => r.replace(/\n$/, ""));
+  const records = text
+    .slice(nl + 1)
+    .split(/\n(?=\d+,\d\d\.\d\d\.\d{4},)/)
+    .map((r) => r.replace(/\n$/, ""));
   writeFileSync(join(data, "rows3k.csv"), `${header}${records.slice(0, 3000).join("\n")}\n`);
   writeFileSync(join(data, "rows50k.csv"), `${header}${records.slice(0, 50_000).join("\n")}\n`);
-  const day = (r: string) => { const d = r.slice(r.indexOf(",") + 1, r.indexOf(",") + 11); return d.slice(6) + d.slice(3, 5) + d.slice(0, 2); };
+  const day = (r: string) => {
+    const d = r.slice(r.indexOf(",") + 1, r.indexOf(",") + 11);
+    return d.slice(6) + d.slice(3, 5) + d.slice(0, 2);
+  };
   const keyed = records.map((r, i) => ({ r, k: day(r), i }));
   keyed.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.i - b.i));
   writeFileSync(join(data, "sorted.csv"), `${header}${keyed.map((x) => x.r).join("\n")}\n`);
@@ -105,7 +115,9 @@ interface Worker {
 async function startWorker(persist: string, inMemory?: string[]): Promise<Worker> {
   const stats: Record<string, unknown>[] = [];
   const mf = new Miniflare({
-    modules: inMemory ? [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker(join(import.meta.dirname, "isolate-r2.ts")) }] : await workerModules(),
+    modules: inMemory
+      ? [{ type: "ESModule", path: "worker.mjs", contents: await bundleWorker(join(import.meta.dirname, "isolate-r2.ts")) }]
+      : await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: COMPATIBILITY_FLAGS,
     r2Buckets: ["DATA"],
@@ -113,7 +125,13 @@ async function startWorker(persist: string, inMemory?: string[]): Promise<Worker
     durableObjects: DURABLE_OBJECTS,
     // The Cron Trigger (compiles tables) is run through /cdn-cgi/handler/scheduled.
     unsafeTriggerHandlers: true,
-    bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN, UPLOAD_KEEP_VERSIONS: "0", LOG_STATS: "1", ...(inMemory ? { COPY_KEYS: JSON.stringify(inMemory) } : {}) },
+    bindings: {
+      CONNECTOR_TOKEN: TOKEN,
+      UPLOAD_TOKEN: TOKEN,
+      UPLOAD_KEEP_VERSIONS: "0",
+      LOG_STATS: "1",
+      ...(inMemory ? { COPY_KEYS: JSON.stringify(inMemory) } : {}),
+    },
     host: "127.0.0.1",
     port: 0,
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
@@ -133,7 +151,12 @@ async function startWorker(persist: string, inMemory?: string[]): Promise<Worker
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-  const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
+  const pid = Number(
+    ps
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
+  );
   return { mf, url, pid, stats };
 }
 
@@ -202,7 +225,11 @@ async function request(w: Worker, path: string, params: Record<string, unknown>)
   // identity: Miniflare's entry worker gzips application/json answers for clients that accept it, in the
   // same workerd process, emulating Cloudflare's front line (which compresses outside the Worker, unbilled).
   // Left on, it was ~30 ms of "workerd CPU" per MB of answer: 4 s of a compiled full scan's 4.5 s.
-  const res = await fetch(`${w.url}${path}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "accept-encoding": "identity" }, body });
+  const res = await fetch(`${w.url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "accept-encoding": "identity" },
+    body,
+  });
   const reader = res.body!.getReader();
   let ttfb = 0;
   let outBytes = 0;
@@ -222,7 +249,17 @@ async function request(w: Worker, path: string, params: Record<string, unknown>)
   if (res.status !== 200 || tail.includes("!ERROR")) throw new Error(`HTTP ${res.status}: ${tail}`);
   for (let i = 0; i < 50 && w.stats.length === before; i++) await new Promise((r) => setTimeout(r, 10));
   const s = w.stats[w.stats.length - 1] as { bytesRead?: number; rowsSent?: number } | undefined;
-  return { wallMs, ttfbMs: ttfb, outBytes, rows: s?.rowsSent ?? 0, peakRss, baseRss, cpu: cpuSeconds(w.pid) - cpu0, bytesRead: w.stats.length > before ? s?.bytesRead : undefined, form: res.headers.get("x-table-form") ?? "streaming" };
+  return {
+    wallMs,
+    ttfbMs: ttfb,
+    outBytes,
+    rows: s?.rowsSent ?? 0,
+    peakRss,
+    baseRss,
+    cpu: cpuSeconds(w.pid) - cpu0,
+    bytesRead: w.stats.length > before ? s?.bytesRead : undefined,
+    form: res.headers.get("x-table-form") ?? "streaming",
+  };
 }
 
 const PER_REQUEST = 30;
@@ -276,7 +313,21 @@ function naive(file: string, filtered: boolean): { ms: number; rss: number } {
 
 /** Peak RSS of the data path over a file in Node with a 48 MB heap cap (see pipeline-node.ts). */
 function cappedPipeline(file: string): { rss: number; ms: number; rows: number } {
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", process.execPath, "--max-old-space-size=48", "--max-semi-space-size=4", "--import", "tsx", join(import.meta.dirname, "pipeline-node.ts"), file], { encoding: "utf8", cwd: root });
+  const r = spawnSync(
+    "/usr/bin/time",
+    [
+      "-f",
+      "%M",
+      process.execPath,
+      "--max-old-space-size=48",
+      "--max-semi-space-size=4",
+      "--import",
+      "tsx",
+      join(import.meta.dirname, "pipeline-node.ts"),
+      file,
+    ],
+    { encoding: "utf8", cwd: root },
+  );
   if (r.status !== 0) throw new Error(`pipeline-node on ${file}: ${r.stderr.slice(-500)}`);
   const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { rows: number; ms: number };
   return { rss: Number(r.stderr.trim().split("\n").pop()) * 1024, ms: out.ms, rows: out.rows };
@@ -324,7 +375,11 @@ async function main(): Promise<void> {
     limit: 0,
   });
   const describeStart = performance.now();
-  await fetch(`${w.url}/table_description`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ connection: { token: TOKEN }, table: BIG ? "big" : "bench" }) }).then((r) => r.text());
+  await fetch(`${w.url}/table_description`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ connection: { token: TOKEN }, table: BIG ? "big" : "bench" }),
+  }).then((r) => r.text());
   const describeMs = performance.now() - describeStart;
 
   const s1 = await measure(w, "/data", { table: "bench", limit: 0 });
@@ -337,7 +392,10 @@ async function main(): Promise<void> {
 
   const dashboardParams = { table: "bench", filter: { ">=ORDER_DATE": "01.03.2024", "<=ORDER_DATE": "31.03.2024" }, limit: 0 };
   const s5 = await measure(w, "/data", dashboardParams);
-  const freePlan = async () => ({ full3k: await cpuPerRequest(w, { table: "rows3k", limit: 0 }), range50k: await cpuPerRequest(w, selectiveParams("rows50k")) });
+  const freePlan = async () => ({
+    full3k: await cpuPerRequest(w, { table: "rows3k", limit: 0 }),
+    range50k: await cpuPerRequest(w, selectiveParams("rows50k")),
+  });
   const smallStreaming = await freePlan();
 
   // The Cron Trigger compiles the tables (src/compiled/); then the same requests again.
@@ -365,7 +423,10 @@ async function main(): Promise<void> {
   // The same small-table requests with R2 in the isolate's memory: what they cost the Worker itself.
   const iso = await startWorker(persist, ["rows3k", "rows50k"]);
   const isoFloor = await cpuPerRequest(iso, {}, "/check");
-  const isoCompiled = { full3k: await cpuPerRequest(iso, { table: "rows3k", limit: 0 }), range50k: await cpuPerRequest(iso, selectiveParams("rows50k")) };
+  const isoCompiled = {
+    full3k: await cpuPerRequest(iso, { table: "rows3k", limit: 0 }),
+    range50k: await cpuPerRequest(iso, selectiveParams("rows50k")),
+  };
   await iso.mf.dispose();
 
   const scen: [string, string, Measure, number, number][] = [
@@ -396,7 +457,10 @@ async function main(): Promise<void> {
       m.cpu.toFixed(2),
     ]),
   );
-  lines.push(`Compilation (the Cron Trigger over every table, bench.csv first, ${cronRuns} run${cronRuns === 1 ? "" : "s"} of at most 60 s each): ${fmtMs(compileMs)}, ${compileCpu.toFixed(2)} s of workerd CPU.`, "");
+  lines.push(
+    `Compilation (the Cron Trigger over every table, bench.csv first, ${cronRuns} run${cronRuns === 1 ? "" : "s"} of at most 60 s each): ${fmtMs(compileMs)}, ${compileCpu.toFixed(2)} s of workerd CPU.`,
+    "",
+  );
   lines.push(
     "Small tables (the Free plan allows 10 ms of CPU per request): workerd CPU per request, averaged over " +
       `${PER_REQUEST} requests each (the process's CPU, so it also counts Miniflare's entry worker and local R2; ` +
@@ -406,8 +470,20 @@ async function main(): Promise<void> {
   table(
     ["table", "request", "streaming", "compiled", "compiled, R2 in the isolate's memory"],
     [
-      ["rows3k.csv (3,000 rows, " + f1(size(join(data, "rows3k.csv")) / MB) + " MB)", "full load, all columns", `${smallStreaming.full3k.toFixed(1)} ms`, `${smallCompiled.full3k.toFixed(1)} ms`, `${isoCompiled.full3k.toFixed(1)} ms`],
-      ["rows50k.csv (50,000 rows, " + f1(size(join(data, "rows50k.csv")) / MB) + " MB)", "one month + IN, 3 columns", `${smallStreaming.range50k.toFixed(1)} ms`, `${smallCompiled.range50k.toFixed(1)} ms`, `${isoCompiled.range50k.toFixed(1)} ms`],
+      [
+        "rows3k.csv (3,000 rows, " + f1(size(join(data, "rows3k.csv")) / MB) + " MB)",
+        "full load, all columns",
+        `${smallStreaming.full3k.toFixed(1)} ms`,
+        `${smallCompiled.full3k.toFixed(1)} ms`,
+        `${isoCompiled.full3k.toFixed(1)} ms`,
+      ],
+      [
+        "rows50k.csv (50,000 rows, " + f1(size(join(data, "rows50k.csv")) / MB) + " MB)",
+        "one month + IN, 3 columns",
+        `${smallStreaming.range50k.toFixed(1)} ms`,
+        `${smallCompiled.range50k.toFixed(1)} ms`,
+        `${isoCompiled.range50k.toFixed(1)} ms`,
+      ],
       ["-", "`POST /check` (reads nothing: Miniflare's own cost per request)", "-", `${floor.toFixed(1)} ms`, `${isoFloor.toFixed(1)} ms`],
     ],
   );
@@ -424,11 +500,19 @@ async function main(): Promise<void> {
       `the dashboard request (that month, all columns) ${f1((sortedDash.bytesRead ?? 0) / MB)} MB (${f1((100 * (sortedDash.bytesRead ?? 0)) / sortedBytes)}%), ${fmtMs(sortedDash.wallMs)}, ${sortedDash.cpu.toFixed(2)} s CPU.`,
     "",
   );
-  lines.push(`Type inference (/table_description) on ${BIG ? "big.csv" : "bench.csv"} (${f1(size(bigFile) / MB)} MB): ${fmtMs(describeMs)}.`, "");
-  lines.push(`Upload (PUT /files, streamed, every record checked, 8 MiB multipart parts): bench.csv in ${fmtMs(uploadMs)} (${f1(size(csvFile) / MB / (uploadMs / 1000))} MB/s).`, "");
+  lines.push(
+    `Type inference (/table_description) on ${BIG ? "big.csv" : "bench.csv"} (${f1(size(bigFile) / MB)} MB): ${fmtMs(describeMs)}.`,
+    "",
+  );
+  lines.push(
+    `Upload (PUT /files, streamed, every record checked, 8 MiB multipart parts): bench.csv in ${fmtMs(uploadMs)} (${f1(size(csvFile) / MB / (uploadMs / 1000))} MB/s).`,
+    "",
+  );
   lines.push(
     `Memory: workerd peak RSS on small.csv (${f1(size(smallFile) / MB)} MB, full scan): ${f1(small.peakRss / MB)} MB; on bench.csv (${f1(size(csvFile) / MB)} MB, full scan): ${f1(s1.peakRss / MB)} MB` +
-      (bigScan ? `; on big.csv (${f1(size(bigFile) / MB)} MB, scenario 2's filter, ${fmtMs(bigScan.wallMs)}, ${f1((bigScan.bytesRead ?? 0) / MB)} MB read): ${f1(bigScan.peakRss / MB)} MB.` : "."),
+      (bigScan
+        ? `; on big.csv (${f1(size(bigFile) / MB)} MB, scenario 2's filter, ${fmtMs(bigScan.wallMs)}, ${f1((bigScan.bytesRead ?? 0) / MB)} MB read): ${f1(bigScan.peakRss / MB)} MB.`
+        : "."),
     "",
   );
 
@@ -447,7 +531,13 @@ async function main(): Promise<void> {
     lines.push("## Reference engines, same files, same filter/projection", "");
     const refs: (string | number)[][] = [];
     const pb = await papaBare(csvFile);
-    refs.push(["papaparse bare parse (Node, no output)", "1, 2 (ceiling)", fmtMs(pb.ms), f1(size(csvFile) / MB / (pb.ms / 1000)), f1(s2.wallMs / pb.ms)]);
+    refs.push([
+      "papaparse bare parse (Node, no output)",
+      "1, 2 (ceiling)",
+      fmtMs(pb.ms),
+      f1(size(csvFile) / MB / (pb.ms / 1000)),
+      f1(s2.wallMs / pb.ms),
+    ]);
     if (haveMiller) {
       const m1 = timed(`mlr --icsv --ojson cat ${csvFile}`);
       const m2 = timed(`mlr --icsv --ojson filter '${MILLER_FILTER}' then cut -o -f id,amount,region ${csvFile}`);
@@ -458,40 +548,58 @@ async function main(): Promise<void> {
     }
     let duck1: { d1: number; d2: number; d5: number } | null = null;
     if (duck) {
-     try {
-      const db = await duck.DuckDBInstance.create(":memory:");
-      const con = await db.connect();
-      const q = async (sql: string) => {
-        const t0 = performance.now();
-        await con.run(sql);
-        return performance.now() - t0;
-      };
-      const out = join(tmpdir(), "duck-out.json");
-      for (const threads of [1, 2]) {
-        await con.run(`SET threads = ${threads}`);
-        const d1 = await q(`COPY (SELECT * FROM read_csv('${csvFile}')) TO '${out}' (FORMAT json, ARRAY true)`);
-        const d2 = await q(`COPY (SELECT id, amount, region FROM read_csv('${csvFile}') WHERE ${SQL_FILTER}) TO '${out}' (FORMAT json, ARRAY true)`);
-        const d4 = await q(`COPY (SELECT id, amount, region FROM read_json('${ndFile}', format='newline_delimited') WHERE ${SQL_FILTER}) TO '${out}' (FORMAT json, ARRAY true)`);
-        const name = `DuckDB (${threads} thread${threads > 1 ? "s" : ""})`;
-        refs.push([name, "1", fmtMs(d1), f1(size(csvFile) / MB / (d1 / 1000)), f1(s1.wallMs / d1)]);
-        refs.push([name, "2", fmtMs(d2), f1(size(csvFile) / MB / (d2 / 1000)), f1(s2.wallMs / d2)]);
-        refs.push([name, "4", fmtMs(d4), f1(size(ndFile) / MB / (d4 / 1000)), f1(s4nd.wallMs / d4)]);
-        const d5 = await q(`COPY (SELECT * FROM read_csv('${csvFile}') WHERE ${SQL_FILTER.replace(/ AND region IN .*$/, "")}) TO '${out}' (FORMAT json, ARRAY true)`);
-        refs.push([name, "5", fmtMs(d5), f1(size(csvFile) / MB / (d5 / 1000)), f1(s5.wallMs / d5)]);
-        refs.push([name, "1 compiled", fmtMs(d1), "-", f1(c1.wallMs / d1)]);
-        refs.push([name, "2 compiled", fmtMs(d2), "-", f1(c2.wallMs / d2)]);
-        refs.push([name, "5 compiled", fmtMs(d5), "-", f1(c5.wallMs / d5)]);
-        if (threads === 1) duck1 = { d1, d2, d5 };
+      try {
+        const db = await duck.DuckDBInstance.create(":memory:");
+        const con = await db.connect();
+        const q = async (sql: string) => {
+          const t0 = performance.now();
+          await con.run(sql);
+          return performance.now() - t0;
+        };
+        const out = join(tmpdir(), "duck-out.json");
+        for (const threads of [1, 2]) {
+          await con.run(`SET threads = ${threads}`);
+          const d1 = await q(`COPY (SELECT * FROM read_csv('${csvFile}')) TO '${out}' (FORMAT json, ARRAY true)`);
+          const d2 = await q(
+            `COPY (SELECT id, amount, region FROM read_csv('${csvFile}') WHERE ${SQL_FILTER}) TO '${out}' (FORMAT json, ARRAY true)`,
+          );
+          const d4 = await q(
+            `COPY (SELECT id, amount, region FROM read_json('${ndFile}', format='newline_delimited') WHERE ${SQL_FILTER}) TO '${out}' (FORMAT json, ARRAY true)`,
+          );
+          const name = `DuckDB (${threads} thread${threads > 1 ? "s" : ""})`;
+          refs.push([name, "1", fmtMs(d1), f1(size(csvFile) / MB / (d1 / 1000)), f1(s1.wallMs / d1)]);
+          refs.push([name, "2", fmtMs(d2), f1(size(csvFile) / MB / (d2 / 1000)), f1(s2.wallMs / d2)]);
+          refs.push([name, "4", fmtMs(d4), f1(size(ndFile) / MB / (d4 / 1000)), f1(s4nd.wallMs / d4)]);
+          const d5 = await q(
+            `COPY (SELECT * FROM read_csv('${csvFile}') WHERE ${SQL_FILTER.replace(/ AND region IN .*$/, "")}) TO '${out}' (FORMAT json, ARRAY true)`,
+          );
+          refs.push([name, "5", fmtMs(d5), f1(size(csvFile) / MB / (d5 / 1000)), f1(s5.wallMs / d5)]);
+          refs.push([name, "1 compiled", fmtMs(d1), "-", f1(c1.wallMs / d1)]);
+          refs.push([name, "2 compiled", fmtMs(d2), "-", f1(c2.wallMs / d2)]);
+          refs.push([name, "5 compiled", fmtMs(d5), "-", f1(c5.wallMs / d5)]);
+          if (threads === 1) duck1 = { d1, d2, d5 };
+        }
+        rmSync(out, { force: true });
+      } catch (err) {
+        refs.push(["DuckDB", "-", `failed: ${(err as Error).message.split("\n")[0]}`, "-", "-"]);
       }
-      rmSync(out, { force: true });
-     } catch (err) {
-      refs.push(["DuckDB", "-", `failed: ${(err as Error).message.split("\n")[0]}`, "-", "-"]);
-     }
     }
     const n1 = naive(csvFile, false);
     const n2 = naive(csvFile, true);
-    refs.push(["naive: read all, parse all, filter in memory (Node)", "1", `${fmtMs(n1.ms)} (peak RSS ${f1(n1.rss / MB)} MB)`, f1(size(csvFile) / MB / (n1.ms / 1000)), f1(s1.wallMs / n1.ms)]);
-    refs.push(["naive: read all, parse all, filter in memory (Node)", "2", `${fmtMs(n2.ms)} (peak RSS ${f1(n2.rss / MB)} MB)`, f1(size(csvFile) / MB / (n2.ms / 1000)), f1(s2.wallMs / n2.ms)]);
+    refs.push([
+      "naive: read all, parse all, filter in memory (Node)",
+      "1",
+      `${fmtMs(n1.ms)} (peak RSS ${f1(n1.rss / MB)} MB)`,
+      f1(size(csvFile) / MB / (n1.ms / 1000)),
+      f1(s1.wallMs / n1.ms),
+    ]);
+    refs.push([
+      "naive: read all, parse all, filter in memory (Node)",
+      "2",
+      `${fmtMs(n2.ms)} (peak RSS ${f1(n2.rss / MB)} MB)`,
+      f1(size(csvFile) / MB / (n2.ms / 1000)),
+      f1(s2.wallMs / n2.ms),
+    ]);
     table(["engine", "scenario", "wall", "input MB/s", "ours / reference (time)"], refs);
     lines.push(`Scenario 2 throughput, ours vs papaparse's bare parse: ${f1((100 * pb.ms) / s2.wallMs)}% (target ≥ 70%).`, "");
     if (duck1) {
@@ -506,7 +614,14 @@ async function main(): Promise<void> {
           ["full scan, streaming", `${fmtMs(s1.wallMs)}, ${s1.cpu.toFixed(2)} s`, fmtMs(d.d1), ...ratio(s1.wallMs, d.d1, 2)],
           ["date range + IN, compiled", `${fmtMs(c2.wallMs)}, ${c2.cpu.toFixed(2)} s`, fmtMs(d.d2), ...ratio(c2.wallMs, d.d2, 0.5)],
           ["dashboard, compiled (reported)", `${fmtMs(c5.wallMs)}, ${c5.cpu.toFixed(2)} s`, fmtMs(d.d5), f1(c5.wallMs / d.d5), "-", ""],
-          ["one month of a date-sorted table: share of its bytes read", `${f1(sortedPct)}%`, "-", "-", "< 10%", sortedPct < 10 ? "met" : "missed"],
+          [
+            "one month of a date-sorted table: share of its bytes read",
+            `${f1(sortedPct)}%`,
+            "-",
+            "-",
+            "< 10%",
+            sortedPct < 10 ? "met" : "missed",
+          ],
           ...(
             [
               ["3,000 rows, full load, compiled", isoCompiled.full3k, smallCompiled.full3k],

@@ -36,7 +36,12 @@ async function measure(file: string): Promise<string> {
   try {
     const url = (await mf.ready).href.replace(/\/$/, "");
     const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-    const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
+    const pid = Number(
+      ps
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
+    );
     const base = rss(pid);
     const cpu0 = cpu(pid);
     let peak = base;

@@ -37,4 +37,6 @@ clearInterval(sampler);
 const cpu = process.cpuUsage(cpu0);
 gc?.();
 const mb = (x: number) => `${Math.round(x / 1e6)} MB`;
-console.log(`${n} records; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; heap + ArrayBuffers above the workbook itself: peak +${mb(peak - base)}, after +${mb(used() - base)} (the workbook's own ${mb(bytes.length)} not counted)`);
+console.log(
+  `${n} records; CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s; heap + ArrayBuffers above the workbook itself: peak +${mb(peak - base)}, after +${mb(used() - base)} (the workbook's own ${mb(bytes.length)} not counted)`,
+);

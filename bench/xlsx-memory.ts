@@ -13,14 +13,15 @@
  *
  *   npx tsx bench/xlsx-memory.ts 1000000 full put   # only these cases
  */
-import type { Readable } from "node:stream";
+
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
+import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 import { phpEncode } from "../test/helper-server";
 import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
-import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 
 const TOKEN = "bench-token";
 const rows = Number(process.argv[2] ?? 1_000_000);
@@ -58,7 +59,12 @@ async function fresh() {
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-  const pid = Number(ps.split("\n").map((l) => l.trim().split(/\s+/)).find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0]);
+  const pid = Number(
+    ps
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/))
+      .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
+  );
   return { mf, url, pid, bucket: (await mf.getR2Bucket("DATA")) as unknown as R2Bucket };
 }
 let { mf, url, pid, bucket } = await fresh();
@@ -105,28 +111,54 @@ const [describeBody] = await phpEncode([{ connection: { token: TOKEN }, table: "
 /** The same rows as CSV (ids, ISO dates, strings, numbers): the streamed path's figures on this machine. */
 function csvOfRows(): Uint8Array {
   const parts: string[] = ["id,date,customer,product,qty,amount,comment\n"];
-  for (let r = 1; r <= rows; r++) parts.push(`${r},2020-01-${String((r % 28) + 1).padStart(2, "0")},Customer ${r % 5000},Товар ${r % 800},${r % 99},${((r * 7.31) % 10000).toFixed(2)},note ${r} ${r * 7919}\n`);
+  for (let r = 1; r <= rows; r++)
+    parts.push(
+      `${r},2020-01-${String((r % 28) + 1).padStart(2, "0")},Customer ${r % 5000},Товар ${r % 800},${r % 99},${((r * 7.31) % 10000).toFixed(2)},note ${r} ${r * 7919}\n`,
+    );
   return new TextEncoder().encode(parts.join(""));
 }
 const cases: [string, () => Promise<void>][] = [
-  ["describe", () => send("/table_description (shared strings + 10,000 rows)", "/table_description", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: describeBody })],
+  [
+    "describe",
+    () =>
+      send("/table_description (shared strings + 10,000 rows)", "/table_description", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: describeBody,
+      }),
+  ],
   ["preview", () => data("/data limit=20 (preview)", { table: "big", limit: 20 })],
-  ["filter", () => data("/data filter (every row read, 6 sent)", { table: "big", select: ["ID", "AMOUNT"], filter: { ">=ID": [String(rows - 5)] } })],
+  [
+    "filter",
+    () => data("/data filter (every row read, 6 sent)", { table: "big", select: ["ID", "AMOUNT"], filter: { ">=ID": [String(rows - 5)] } }),
+  ],
   ["full", () => data("/data full load (every row sent)", { table: "big", limit: 0 })],
-  ["put", () => send("PUT /files (staged in R2, every row checked)", "/files/up.xlsx", { method: "PUT", headers: { authorization: `Bearer ${TOKEN}`, "content-length": String(bytes.byteLength) }, body: bytes })],
-  ["csv-full", async () => {
-    const csv = csvOfRows();
-    await bucket.put("big.csv", csv.buffer.slice(csv.byteOffset, csv.byteOffset + csv.byteLength) as ArrayBuffer);
-    console.log(`   (the same ${rows} rows as a ${mb(csv.byteLength)} CSV)`);
-    await data("/data full load of the CSV (comparison)", { table: "big", limit: 0 });
-  }],
+  [
+    "put",
+    () =>
+      send("PUT /files (staged in R2, every row checked)", "/files/up.xlsx", {
+        method: "PUT",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-length": String(bytes.byteLength) },
+        body: bytes,
+      }),
+  ],
+  [
+    "csv-full",
+    async () => {
+      const csv = csvOfRows();
+      await bucket.put("big.csv", csv.buffer.slice(csv.byteOffset, csv.byteOffset + csv.byteLength) as ArrayBuffer);
+      console.log(`   (the same ${rows} rows as a ${mb(csv.byteLength)} CSV)`);
+      await data("/data full load of the CSV (comparison)", { table: "big", limit: 0 });
+    },
+  ],
 ];
 let first = true;
 for (const [name, run] of cases) {
   if (only.size > 0 && !only.has(name)) continue;
   if (!first) ({ mf, url, pid, bucket } = await fresh());
   first = false;
-  if (name !== "csv-full") await bucket.put("big.xlsx", bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  if (name !== "csv-full")
+    await bucket.put("big.xlsx", bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
   await run();
   await mf.dispose();
 }

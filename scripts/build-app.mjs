@@ -53,5 +53,7 @@ if (process.argv.includes("--check")) {
   } catch {}
   // Unchanged, it is not rewritten: `npm start`/`npm run portal` run this while tests may be bundling the Worker.
   if (current !== source) writeFileSync(target, source);
-  console.log(`src/routes/app/assets.ts ${current === source ? "up to date" : "written"} (script ${js.length} bytes, style ${css.length} bytes)`);
+  console.log(
+    `src/routes/app/assets.ts ${current === source ? "up to date" : "written"} (script ${js.length} bytes, style ${css.length} bytes)`,
+  );
 }

@@ -9,7 +9,9 @@ export const MIN_NODE = [20, 19];
 export function nodeProblem(version) {
   const [major, minor] = version.replace(/^v/, "").split(".").map(Number);
   const ok = major > MIN_NODE[0] || (major === MIN_NODE[0] && minor >= MIN_NODE[1]);
-  return ok ? null : `Node ≥ ${MIN_NODE.join(".")} needed, you have ${version.replace(/^v/, "")}. Install a newer Node (e.g. from https://nodejs.org or with nvm) and run npm install again.`;
+  return ok
+    ? null
+    : `Node ≥ ${MIN_NODE.join(".")} needed, you have ${version.replace(/^v/, "")}. Install a newer Node (e.g. from https://nodejs.org or with nvm) and run npm install again.`;
 }
 
 const problem = nodeProblem(process.env.CHECK_NODE_VERSION ?? process.versions.node);

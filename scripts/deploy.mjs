@@ -77,7 +77,12 @@ function ensureBucket(dry) {
   if (ok && new RegExp(`(^|\\s)${BUCKET_NAME}(\\s|$)`, "m").test(out)) return console.log(`R2 bucket "${BUCKET_NAME}": exists.`);
   if (!ok && /enable R2|10042/i.test(out)) throw new Stop(enableR2());
   const made = change(dry, ["r2", "bucket", "create", BUCKET_NAME], "creating the R2 bucket");
-  if (!made.ok) throw new Stop(/enable R2|10042/i.test(made.out) ? enableR2() : `the R2 bucket "${BUCKET_NAME}" could not be created (see wrangler's message above).`);
+  if (!made.ok)
+    throw new Stop(
+      /enable R2|10042/i.test(made.out)
+        ? enableR2()
+        : `the R2 bucket "${BUCKET_NAME}" could not be created (see wrangler's message above).`,
+    );
 }
 
 const enableR2 = () =>
@@ -111,7 +116,14 @@ function main(argv) {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { portal: { type: "string" }, "client-id": { type: "string" }, set: { type: "string", multiple: true }, url: { type: "string" }, "dry-run": { type: "boolean" }, help: { type: "boolean" } },
+      options: {
+        portal: { type: "string" },
+        "client-id": { type: "string" },
+        set: { type: "string", multiple: true },
+        url: { type: "string" },
+        "dry-run": { type: "boolean" },
+        help: { type: "boolean" },
+      },
       strict: true,
     }));
   } catch (err) {
@@ -124,14 +136,16 @@ function main(argv) {
     const eq = pair.indexOf("=");
     const name = pair.slice(0, eq);
     // The value is never echoed: it may be a token.
-    if (eq < 1 || !SETTINGS.includes(name)) throw new Stop(`--set takes NAME=value with NAME one of ${SETTINGS.join(", ")} (got "${eq < 0 ? "a value without NAME=" : name}").`);
+    if (eq < 1 || !SETTINGS.includes(name))
+      throw new Stop(`--set takes NAME=value with NAME one of ${SETTINGS.join(", ")} (got "${eq < 0 ? "a value without NAME=" : name}").`);
     given[name] = pair.slice(eq + 1);
   }
   if (values.portal) given.PORTAL_URL = values.portal;
   if (values["client-id"]) given.BITRIX_CLIENT_ID = values["client-id"];
   if (values.url) given.WORKER_URL = values.url;
   for (const [name, value] of Object.entries(given)) {
-    if ((name === "PORTAL_URL" || name === "WORKER_URL") && !/^https:\/\/[^/\s]+\/?$/.test(value)) throw new Stop(`${name} must be an https:// address with no path, like https://example.bitrix24.com (got "${value}").`);
+    if ((name === "PORTAL_URL" || name === "WORKER_URL") && !/^https:\/\/[^/\s]+\/?$/.test(value))
+      throw new Stop(`${name} must be an https:// address with no path, like https://example.bitrix24.com (got "${value}").`);
   }
   if (dry) console.log("Dry run: nothing will be changed.");
 
@@ -142,11 +156,17 @@ function main(argv) {
     ensureBucket(dry);
     const learned = deploy(dry);
     url = url ?? learned;
-    if (!url && !dry) throw new Stop("wrangler printed no workers.dev address (is workers.dev switched off for this Worker?): give the Worker's address with --url https://….");
+    if (!url && !dry)
+      throw new Stop(
+        "wrangler printed no workers.dev address (is workers.dev switched off for this Worker?): give the Worker's address with --url https://….",
+      );
   }
   const listed = secretNames();
   // Before the first deploy (a dry run) there is no Worker to list; after a deploy a failed list must not pass for "none set".
-  if (listed === null && !onlySet && !dry) throw new Stop("could not list the Worker's secrets (see `npx wrangler secret list`); nothing was set, so no existing token was replaced. Run `npm run deploy` again.");
+  if (listed === null && !onlySet && !dry)
+    throw new Stop(
+      "could not list the Worker's secrets (see `npx wrangler secret list`); nothing was set, so no existing token was replaced. Run `npm run deploy` again.",
+    );
   const have = listed ?? new Set();
   const secrets = { ...given };
   if (!onlySet) {
@@ -163,7 +183,13 @@ function main(argv) {
   const printable = !(process.env.CI || process.env.WORKERS_CI);
   console.log(`
 Done${dry ? " (dry run)" : ""}. The Worker: ${shown}
-${GENERATED.filter((n) => n in secrets && !dry).map((n) => (printable ? `${n} was set to a new random value: ${secrets[n]}\n  (keep it: ${n === "CONNECTOR_TOKEN" ? "the app page registers it with the portal for you; the command line needs it" : "npm run upload needs it"}; it is not shown again)` : `${n} was set to a new random value (not printed here: set your own with --set ${n}=… if you need to know it)`)).join("\n")}
+${GENERATED.filter((n) => n in secrets && !dry)
+  .map((n) =>
+    printable
+      ? `${n} was set to a new random value: ${secrets[n]}\n  (keep it: ${n === "CONNECTOR_TOKEN" ? "the app page registers it with the portal for you; the command line needs it" : "npm run upload needs it"}; it is not shown again)`
+      : `${n} was set to a new random value (not printed here: set your own with --set ${n}=… if you need to know it)`,
+  )
+  .join("\n")}
 In your portal: Developer resources → Other → Local application (Разработчикам → Другое → Локальное приложение):
   type:                     server-side, with a user interface ("Script only" unchecked)
   handler path:             ${shown}/app

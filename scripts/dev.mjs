@@ -7,9 +7,9 @@
 // (R2, Durable Objects) in another folder than .wrangler/state. Arguments
 // go on to `wrangler dev` (npm run portal passes its --var settings so).
 import "./check-node.mjs";
-import { spawnSync, spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { BUCKET_NAME } from "./wrangler-config.mjs";
 
@@ -44,7 +44,10 @@ for (const file of files(dataDir)) {
   const key = relative(dataDir, file).split(sep).join("/");
   const hash = createHash("sha256").update(readFileSync(file)).digest("hex");
   if (persisted && stamp[key] === hash) continue;
-  const r = spawnSync(wrangler, ["r2", "object", "put", `${BUCKET}/${key}`, "--file", file, "--local", ...persistArgs], { env, stdio: ["ignore", "ignore", "inherit"] });
+  const r = spawnSync(wrangler, ["r2", "object", "put", `${BUCKET}/${key}`, "--file", file, "--local", ...persistArgs], {
+    env,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   if (r.status !== 0) {
     console.error(`Could not seed ${key} into the local bucket (wrangler exit ${r.status}).`);
     process.exit(1);
@@ -60,7 +63,22 @@ console.log(`Try: curl -s -X POST http://127.0.0.1:${PORT}/table_list -d 'connec
 
 const dev = spawn(
   wrangler,
-  ["dev", "--local", "--ip", "127.0.0.1", "--port", PORT, "--var", `CONNECTOR_TOKEN:${TOKEN}`, "--var", `UPLOAD_TOKEN:${UPLOAD_TOKEN}`, "--show-interactive-dev-session=false", ...(INSPECTOR_PORT ? ["--inspector-port", INSPECTOR_PORT] : []), ...persistArgs, ...process.argv.slice(2)],
+  [
+    "dev",
+    "--local",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    PORT,
+    "--var",
+    `CONNECTOR_TOKEN:${TOKEN}`,
+    "--var",
+    `UPLOAD_TOKEN:${UPLOAD_TOKEN}`,
+    "--show-interactive-dev-session=false",
+    ...(INSPECTOR_PORT ? ["--inspector-port", INSPECTOR_PORT] : []),
+    ...persistArgs,
+    ...process.argv.slice(2),
+  ],
   { env, stdio: "inherit" },
 );
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => dev.kill(sig));

@@ -8,12 +8,12 @@ import { createReadStream, existsSync, readdirSync, readFileSync, statSync } fro
 import { open } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { describedColumns, describeStream } from "../src/catalog/describe";
+import type { WorkerApi } from "../src/register/register";
 import { assignTableCodes, SIDECAR_SUFFIX, tableKeyInfo, tableTitle } from "../src/rules/naming";
 import { parseSidecar } from "../src/rules/sidecar";
-import type { WorkerApi } from "../src/register/register";
+import { gunzip } from "../src/source/open";
 import type { Bytes } from "../src/streams/bytes";
 import { toStream } from "../src/streams/bytes";
-import { gunzip } from "../src/source/open";
 
 export async function* fileBytes(path: string, range?: { offset: number; length: number }): Bytes {
   const bounds = range ? { start: range.offset, end: range.offset + range.length - 1 } : {};
@@ -67,7 +67,12 @@ export function localWorker(dir: string): WorkerApi {
       const declared = existsSync(sidecarPath) ? parseSidecar(readFileSync(sidecarPath, "utf8"), `in ${sidecarPath}`) : undefined;
       const raw = fileBytes(path);
       const entry = { code, title: tableTitle(key), source: { kind: "r2" as const, key, ...info } };
-      const { description, bytes } = await describeStream(entry, info.gzip ? gunzip(toStream(raw)) : raw, declared, info.gzip ? {} : localFileAccess(path));
+      const { description, bytes } = await describeStream(
+        entry,
+        info.gzip ? gunzip(toStream(raw)) : raw,
+        declared,
+        info.gzip ? {} : localFileAccess(path),
+      );
       await bytes.return(undefined);
       return describedColumns(description).map((c) => ({ code: c.code, name: c.name, type: c.type }));
     },

@@ -27,19 +27,57 @@ const day = (i) => new Date(Date.UTC(2024, 0, 1) + i * 86400000);
 
 // 1. sales.csv — comma-separated UTF-8, 3,000 orders.
 {
-  const customers = ['ООО "Ромашка"', "Acme Corp", 'ИП Иванов, А. В.', "Northwind Traders", "Globex", 'АО "Вектор"', "Initech", "O'Reilly Media"];
-  const products = ["Laptop 14\"", "Monitor 27\"", "Keyboard", "Mouse", "Docking station", "Headset", "Webcam HD"];
+  const customers = [
+    'ООО "Ромашка"',
+    "Acme Corp",
+    "ИП Иванов, А. В.",
+    "Northwind Traders",
+    "Globex",
+    'АО "Вектор"',
+    "Initech",
+    "O'Reilly Media",
+  ];
+  const products = ['Laptop 14"', 'Monitor 27"', "Keyboard", "Mouse", "Docking station", "Headset", "Webcam HD"];
   const regions = ["Moscow", "Saint Petersburg", "Kazan", "Novosibirsk", "Berlin", "London"];
   const managers = ["Anna Petrova", "John Smith", "Сергей Ким", "Maria Garcia"];
   const statuses = ["WON", "WON", "WON", "LOST", "IN_PROGRESS"];
-  const rows = [["order_id", "order_date", "created_at", "customer", "region", "product", "quantity", "unit_price", "amount", "manager", "status", "comment"]];
+  const rows = [
+    [
+      "order_id",
+      "order_date",
+      "created_at",
+      "customer",
+      "region",
+      "product",
+      "quantity",
+      "unit_price",
+      "amount",
+      "manager",
+      "status",
+      "comment",
+    ],
+  ];
   for (let i = 1; i <= 3000; i++) {
     const d = day(int(0, 364));
     const q = int(1, 20);
     const price = (int(500, 250000) / 100).toFixed(2);
     const created = `${d.toISOString().slice(0, 10)} ${pad(int(8, 19))}:${pad(int(0, 59))}:${pad(int(0, 59))}`;
-    const comment = rnd() < 0.1 ? 'Customer asked: "deliver\nbefore Friday"' : rnd() < 0.3 ? "" : pick(["repeat order", "discount 5%", "urgent"]);
-    rows.push([100000 + i, d.toISOString().slice(0, 10), created, pick(customers), pick(regions), pick(products), q, price, (q * Number(price)).toFixed(2), pick(managers), pick(statuses), comment]);
+    const comment =
+      rnd() < 0.1 ? 'Customer asked: "deliver\nbefore Friday"' : rnd() < 0.3 ? "" : pick(["repeat order", "discount 5%", "urgent"]);
+    rows.push([
+      100000 + i,
+      d.toISOString().slice(0, 10),
+      created,
+      pick(customers),
+      pick(regions),
+      pick(products),
+      q,
+      price,
+      (q * Number(price)).toFixed(2),
+      pick(managers),
+      pick(statuses),
+      comment,
+    ]);
   }
   write("sales.csv", rows.map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n");
 }
@@ -70,10 +108,26 @@ const day = (i) => new Date(Date.UTC(2024, 0, 1) + i * 86400000);
     const q = int(1, 50);
     const price = int(1000, 2000000) / 100;
     const sum = q * price;
-    const money = (n) => n.toFixed(2).replace(".", ",").replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
+    const money = (n) =>
+      n
+        .toFixed(2)
+        .replace(".", ",")
+        .replace(/\B(?=(\d{3})+(?!\d))/g, "\u00a0");
     const item = pick(items);
     const cp = pick(counterparties);
-    lines.push([date, `РН-${pad(i, 6)}`, item.includes(";") ? `"${item}"` : item, q, money(price), money(sum), cp.includes('"') ? `"${cp.replace(/"/g, '""')}"` : cp, pick(warehouses), pad(int(1, 999), 5)].join(";"));
+    lines.push(
+      [
+        date,
+        `РН-${pad(i, 6)}`,
+        item.includes(";") ? `"${item}"` : item,
+        q,
+        money(price),
+        money(sum),
+        cp.includes('"') ? `"${cp.replace(/"/g, '""')}"` : cp,
+        pick(warehouses),
+        pad(int(1, 999), 5),
+      ].join(";"),
+    );
   }
   write("1c/realizatsiya.csv", cp1251(lines.join("\r\n") + "\r\n"));
 }
@@ -96,7 +150,15 @@ const day = (i) => new Date(Date.UTC(2024, 0, 1) + i * 86400000);
   const cats = ["Computers", "Peripherals", "Furniture", "Office supplies"];
   const out = [];
   for (let i = 1; i <= 120; i++) {
-    out.push({ sku: `SKU-${pad(i, 4)}`, name: `Product ${i}`, category: pick(cats), price: int(100, 90000) / 100, in_stock: int(0, 500), launched: `${2019 + int(0, 5)}-${pad(int(1, 12))}-${pad(int(1, 28))}`, tags: rnd() < 0.5 ? [pick(["new", "sale", "eco"])] : null });
+    out.push({
+      sku: `SKU-${pad(i, 4)}`,
+      name: `Product ${i}`,
+      category: pick(cats),
+      price: int(100, 90000) / 100,
+      in_stock: int(0, 500),
+      launched: `${2019 + int(0, 5)}-${pad(int(1, 12))}-${pad(int(1, 28))}`,
+      tags: rnd() < 0.5 ? [pick(["new", "sale", "eco"])] : null,
+    });
   }
   write("products.json", JSON.stringify(out, null, 1) + "\n");
 }

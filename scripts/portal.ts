@@ -9,7 +9,7 @@
 import "./check-node.mjs";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { DEFAULT_PORTAL_PORT, DEFAULT_WORKER_PORT, LOCAL_APP_CODE, startLocalSite, type LocalSite } from "./local-portal/site";
+import { DEFAULT_PORTAL_PORT, DEFAULT_WORKER_PORT, LOCAL_APP_CODE, type LocalSite, startLocalSite } from "./local-portal/site";
 
 const root = join(import.meta.dirname, "..");
 const workerPort = Number(process.env.PORT ?? DEFAULT_WORKER_PORT);
@@ -26,7 +26,15 @@ try {
 
 const dev = spawn(
   process.execPath,
-  [join(root, "scripts", "dev.mjs"), "--var", `PORTAL_URL:${site.origin}`, "--var", `BITRIX_CLIENT_ID:${LOCAL_APP_CODE}`, "--var", `WORKER_URL:${workerUrl}`],
+  [
+    join(root, "scripts", "dev.mjs"),
+    "--var",
+    `PORTAL_URL:${site.origin}`,
+    "--var",
+    `BITRIX_CLIENT_ID:${LOCAL_APP_CODE}`,
+    "--var",
+    `WORKER_URL:${workerUrl}`,
+  ],
   { env: { ...process.env, PORT: String(workerPort) }, stdio: "inherit" },
 );
 let stopping = false;

@@ -3,18 +3,19 @@
 // real Worker, with the same addresses and application code; headless Debian
 // chromium), into docs/app/<screen>-<lang>.png. PORT and PORTAL_PORT as for
 // `npm run portal` (8787 and 8790 by default; stop it first).
-import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import type { Frame, Page } from "playwright-core";
 import { appFrame, launchBrowser, openApp, portalContext } from "../test/setup/browser";
-import { DEFAULT_PORTAL_PORT, DEFAULT_WORKER_PORT, LOCAL_APP_CODE, startLocalSite } from "./local-portal/site";
 import { startWorker } from "../test/setup/worker";
+import { DEFAULT_PORTAL_PORT, DEFAULT_WORKER_PORT, LOCAL_APP_CODE, startLocalSite } from "./local-portal/site";
 
 const root = join(import.meta.dirname, "..");
 const out = join(root, "docs", "app");
 mkdirSync(out, { recursive: true });
 
-const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
+const files = (dir: string): string[] =>
+  readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
 
 const port = Number(process.env.PORT ?? DEFAULT_WORKER_PORT);
 const site = await startLocalSite({ port: Number(process.env.PORTAL_PORT ?? DEFAULT_PORTAL_PORT), workerUrl: `http://127.0.0.1:${port}` });
@@ -36,7 +37,10 @@ async function seed(): Promise<void> {
   const data = join(root, "sample-data");
   for (const f of files(data)) {
     const bytes = readFileSync(f);
-    await worker.bucket.put(relative(data, f).split(sep).join("/"), bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    await worker.bucket.put(
+      relative(data, f).split(sep).join("/"),
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer,
+    );
   }
   portal.rest.reset();
   portal.installed = false;
@@ -76,12 +80,17 @@ try {
     await frame.waitForSelector("#preview");
     await shot(page, "3-table", lang);
     const header = "order_id,order_date,created_at,customer,region,product,quantity,unit_price,amount,manager,status,comment";
-    const row = (i: number) => `${100001 + i},2024-12-${String((i % 28) + 1).padStart(2, "0")},2024-12-01 10:${String(i % 60).padStart(2, "0")}:00,Globex,Kazan,Keyboard,${(i % 9) + 1},25.5,${((i % 9) + 1) * 25.5},Anna Petrova,WON,`;
+    const row = (i: number) =>
+      `${100001 + i},2024-12-${String((i % 28) + 1).padStart(2, "0")},2024-12-01 10:${String(i % 60).padStart(2, "0")}:00,Globex,Kazan,Keyboard,${(i % 9) + 1},25.5,${((i % 9) + 1) * 25.5},Anna Petrova,WON,`;
     const withChannel = `${header},channel\n${Array.from({ length: 2500 }, (_, i) => `${row(i)},${i % 2 ? "web" : "shop"}`).join("\n")}\n`;
     await upload(frame, "sales.csv", withChannel);
     await frame.waitForSelector('[data-action="sync-add"]');
     await shot(page, "4-upload-schema-change", lang);
-    await upload(frame, "sales.csv", `${header}\n${row(0)}\n${row(1)}\n100003,2024-12-03,2024-12-03 10:00:00,Initech,Kazan,"Monitor 27"",2,99.5,199,Anna Petrova,WON,\n`);
+    await upload(
+      frame,
+      "sales.csv",
+      `${header}\n${row(0)}\n${row(1)}\n100003,2024-12-03,2024-12-03 10:00:00,Initech,Kazan,"Monitor 27"",2,99.5,199,Anna Petrova,WON,\n`,
+    );
     await shot(page, "5-upload-failed", lang);
     await frame.click('[data-tab="tables"]');
     await frame.click('[data-table="sales"]');

@@ -10,11 +10,11 @@
 import "./check-node.mjs"; // first: a clear message on a too old Node
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { Portal, type PortalAuth } from "../src/register/rest-client";
 import { DEFAULT_LOGO, explain, formatSummary, register } from "../src/register/register";
+import { Portal, type PortalAuth } from "../src/register/rest-client";
 import { httpWorker, WorkerUnreachableError } from "../src/register/worker-http";
-import { localWorker } from "./local-tables";
 import { DATE_FORMAT_HELP, normaliseDateFormat } from "../src/values/types";
+import { localWorker } from "./local-tables";
 
 const OPTIONS = {
   portal: { type: "string", env: "BITRIX_PORTAL" },
@@ -65,8 +65,9 @@ async function main(): Promise<number> {
     return 2;
   }
   const v = values as Record<string, string | boolean | undefined>;
-  if (v.help) return console.log(usage()), 0;
-  const get = (k: keyof typeof OPTIONS) => (v[k] as string | undefined) ?? ("env" in OPTIONS[k] ? process.env[(OPTIONS[k] as { env: string }).env] : undefined);
+  if (v.help) return (console.log(usage()), 0);
+  const get = (k: keyof typeof OPTIONS) =>
+    (v[k] as string | undefined) ?? ("env" in OPTIONS[k] ? process.env[(OPTIONS[k] as { env: string }).env] : undefined);
 
   const problems: string[] = [];
   const workerUrl = get("worker-url");
@@ -78,7 +79,8 @@ async function main(): Promise<number> {
   const dateFormat = givenFormat ?? "DD.MM.YYYY";
   if (!workerUrl) problems.push("--worker-url is required (the deployed Worker's https address)");
   if (!token) problems.push("--token is required (the Worker's CONNECTOR_TOKEN)");
-  if (!webhook && !(portalUrl && accessToken)) problems.push("give --portal and --access-token (a local application's OAuth token), or --webhook");
+  if (!webhook && !(portalUrl && accessToken))
+    problems.push("give --portal and --access-token (a local application's OAuth token), or --webhook");
   if (givenFormat === null) problems.push(`--date-format must be one of ${DATE_FORMAT_HELP}`);
   if (problems.length) {
     console.error(`${problems.map((p) => `error: ${p}`).join("\n")}\n\n${usage()}`);
@@ -87,7 +89,15 @@ async function main(): Promise<number> {
 
   const auth: PortalAuth = webhook
     ? { kind: "webhook", url: webhook }
-    : { kind: "oauth", portal: portalUrl!, accessToken: accessToken!, refreshToken: get("refresh-token"), clientId: get("client-id"), clientSecret: get("client-secret"), oauthServer: get("oauth-server") };
+    : {
+        kind: "oauth",
+        portal: portalUrl!,
+        accessToken: accessToken!,
+        refreshToken: get("refresh-token"),
+        clientId: get("client-id"),
+        clientSecret: get("client-secret"),
+        oauthServer: get("oauth-server"),
+      };
   const portal = new Portal({
     auth,
     onRefresh: () => console.log("note: the access token was refreshed; store the new tokens from your app settings for the next run."),
@@ -98,13 +108,18 @@ async function main(): Promise<number> {
     title: get("title") ?? "Files (R2 + URLs)",
     logo: get("logo") ?? DEFAULT_LOGO,
     dateFormat,
-    tables: get("tables")?.split(",").map((t) => t.trim()).filter(Boolean),
+    tables: get("tables")
+      ?.split(",")
+      .map((t) => t.trim())
+      .filter(Boolean),
     prefix: get("prefix"),
     dryRun: Boolean(v["dry-run"]),
     prune: Boolean(v.prune),
   };
   if (opts.dryRun) {
-    const shown = Object.keys(OPTIONS).filter((k) => get(k as keyof typeof OPTIONS) !== undefined).map((k) => `  --${k} ${SECRET.has(k) ? mask(String(get(k as keyof typeof OPTIONS))) : String(get(k as keyof typeof OPTIONS))}`);
+    const shown = Object.keys(OPTIONS)
+      .filter((k) => get(k as keyof typeof OPTIONS) !== undefined)
+      .map((k) => `  --${k} ${SECRET.has(k) ? mask(String(get(k as keyof typeof OPTIONS))) : String(get(k as keyof typeof OPTIONS))}`);
     console.log(`Dry run: nothing will be changed.\n${shown.join("\n")}\n`);
   }
   try {
@@ -115,7 +130,9 @@ async function main(): Promise<number> {
       } catch (err) {
         if (!(err instanceof WorkerUnreachableError)) throw err;
         const dir = get("data-dir") ?? "sample-data";
-        console.log(`note: ${err.message}.\nThe plan below describes the local files in ${dir}/ with the Worker's own code instead: the tables the Worker will serve once they are in its bucket.\n`);
+        console.log(
+          `note: ${err.message}.\nThe plan below describes the local files in ${dir}/ with the Worker's own code instead: the tables the Worker will serve once they are in its bucket.\n`,
+        );
         worker = localWorker(dir);
       }
     }

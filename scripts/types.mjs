@@ -33,7 +33,9 @@ const names = (text, re) => [...text.matchAll(re)].map((m) => m[1]).sort();
 const declared = names(readFileSync(join(root, "src", "secrets.d.ts"), "utf8"), /^\s+([A-Z][A-Z0-9_]*): string;$/gm);
 const listed = names(readFileSync(join(root, ".dev.vars.example"), "utf8"), /^([A-Z][A-Z0-9_]*)=/gm);
 if (declared.join() !== listed.join()) {
-  console.error(`src/secrets.d.ts declares ${declared.join(", ")} but .dev.vars.example lists ${listed.join(", ")}: make them the same names.`);
+  console.error(
+    `src/secrets.d.ts declares ${declared.join(", ")} but .dev.vars.example lists ${listed.join(", ")}: make them the same names.`,
+  );
   process.exit(1);
 }
 

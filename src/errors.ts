@@ -75,7 +75,10 @@ export class AppError extends Error {
 }
 
 /** The first issue of a zod error as "path: message" (`topLevel` names an empty path). */
-export function firstIssue(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }, topLevel = "(top level)"): { where: string; message: string } {
+export function firstIssue(
+  error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] },
+  topLevel = "(top level)",
+): { where: string; message: string } {
   const issue = error.issues[0];
   return { where: issue.path.length > 0 ? issue.path.map(String).join(".") : topLevel, message: issue.message };
 }

@@ -3,18 +3,19 @@
  * route's handler runs the shared stages (routes/endpoint.ts): config →
  * decode → auth → validate → its handler.
  */
-import { logEvent } from "./log";
-import { readConfig, readRequestConfig, type Env, type RequestConfig } from "./config/config";
+
 import { compileChanged } from "./compiled/triggers";
-import { guardBody } from "./request/drain";
+import { type Env, type RequestConfig, readConfig, readRequestConfig } from "./config/config";
 import { AppError, errorResponse } from "./errors";
-import { data } from "./routes/data";
-import { methodNotAllowed, router, type Handler, type Route } from "./routes/router";
-import { files } from "./routes/files/index";
+import { logEvent } from "./log";
+import { PORTAL_ENDPOINTS } from "./model";
+import { guardBody } from "./request/drain";
 import { appApi, appAsset, appPage } from "./routes/app/index";
+import { data } from "./routes/data";
+import { files } from "./routes/files/index";
 import { install } from "./routes/install";
 import { check, status, tableDescription, tableList } from "./routes/metadata";
-import { PORTAL_ENDPOINTS } from "./model";
+import { type Handler, methodNotAllowed, type Route, router } from "./routes/router";
 
 // The Durable Object class every table write locks (wrangler.jsonc binds it as TABLE_LOCK).
 export { TableLock } from "./uploads/lock";
@@ -24,10 +25,12 @@ type Args = [Env, RequestConfig];
 
 /** HEAD (monitors probe with it): the GET answer's status and headers, no body. */
 const headOf = (response: Response) => new Response(null, { status: response.status, headers: response.headers });
-const withHead = (handler: Handler<Args>): Handler<Args> => async (request, env, config) => {
-  const response = await handler(request, env, config);
-  return request.method === "HEAD" ? headOf(response) : response;
-};
+const withHead =
+  (handler: Handler<Args>): Handler<Args> =>
+  async (request, env, config) => {
+    const response = await handler(request, env, config);
+    return request.method === "HEAD" ? headOf(response) : response;
+  };
 
 /** Every endpoint the Worker answers; /files and /app/api are sub-routers (routes/router.ts). */
 const ROUTES: readonly Route<Args>[] = [
@@ -69,7 +72,12 @@ export default {
     const done = await compileChanged(env, readConfig(env));
     for (const { code, result } of done) {
       // A failure's reason can quote the file's content: the log keeps its error code only.
-      const figures = result.status === "compiled" ? { rows: result.rows, groups: result.groups, bytes: result.dataSize } : result.status === "skipped" ? { reason: result.reason } : { error: result.error };
+      const figures =
+        result.status === "compiled"
+          ? { rows: result.rows, groups: result.groups, bytes: result.dataSize }
+          : result.status === "skipped"
+            ? { reason: result.reason }
+            : { error: result.error };
       logEvent("compile", { table: code, status: result.status, ...figures }, result.status === "failed" ? "error" : "info");
     }
   },

@@ -1,7 +1,7 @@
 // One home for errors, auth, configuration and formats. What the
 // seams promise, asserted from outside (HTTP) where a caller can see it.
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { AppError, STATUS, type ErrorCode } from "../src/errors";
+import { AppError, type ErrorCode, STATUS } from "../src/errors";
 import { call, clearBucket, errorOf, phpBody, post, put } from "./helpers";
 
 beforeEach(clearBucket);
@@ -18,7 +18,9 @@ describe("errors: one status table", () => {
     await put("wide.json", '[["a","b"],[1,2],[3,4,5]]');
     const e = await errorOf(await post("/table_description", { table: "wide" }));
     expect(e).toMatchObject({ status: 422, code: "JSON_MALFORMED" });
-    expect(e.message).toContain("Record 3 (the header is record 1) has 3 fields but the header has 2. Check that record for an extra value");
+    expect(e.message).toContain(
+      "Record 3 (the header is record 1) has 3 fields but the header has 2. Check that record for an extra value",
+    );
   });
 
   it("the !ERROR trailer of a cut data answer is the same error body as an error answer", async () => {
@@ -54,7 +56,11 @@ describe("auth runs before validation", () => {
 
   it("a token of the wrong shape (a list) is TOKEN_MISSING, not a validation error", async () => {
     const res = await call(
-      new Request("https://connector.test/check", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: await phpBody({ connection: { token: ["a", "b"] } }) }),
+      new Request("https://connector.test/check", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: await phpBody({ connection: { token: ["a", "b"] } }),
+      }),
     );
     expect(await errorOf(res)).toMatchObject({ status: 401, code: "TOKEN_MISSING" });
   });

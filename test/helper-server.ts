@@ -9,8 +9,8 @@
  *    /stats/<id> saying how much was sent and whether the Worker hung up.
  */
 import { execFile } from "node:child_process";
-import { createServer, type Server } from "node:http";
 import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
@@ -90,7 +90,11 @@ function serveEndless(id: string, res: import("node:http").ServerResponse): void
  * A slow CSV server: `burst` bytes at once, then `next()` every 300 ms until
  * `forMs` have passed (so that a Worker without limits still finishes).
  */
-function serveSlowly(id: string, res: import("node:http").ServerResponse, opts: { burst: number; forMs: number; next: () => string }): void {
+function serveSlowly(
+  id: string,
+  res: import("node:http").ServerResponse,
+  opts: { burst: number; forMs: number; next: () => string },
+): void {
   const stat = { bytes: 0, closed: false, done: false };
   endless.set(id, stat);
   res.on("close", () => (stat.closed = true));
@@ -231,7 +235,9 @@ export async function startHelperServer(): Promise<{ server: Server; origin: str
         // A part of a file, unasked: 206 with the first 1,000 bytes of a larger one.
         let body = "n,s\n";
         for (let i = 0; body.length < 1000; i++) body += `${i},row${i}\n`;
-        res.writeHead(206, { "content-type": "text/csv", "content-range": `bytes 0-999/38894`, "content-length": "1000" }).end(body.slice(0, 1000));
+        res
+          .writeHead(206, { "content-type": "text/csv", "content-range": `bytes 0-999/38894`, "content-length": "1000" })
+          .end(body.slice(0, 1000));
         return;
       }
       if (url.pathname === "/slow") {

@@ -6,10 +6,10 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { likeMatcher } from "../src/query/like";
 import { gunzip } from "../src/source/open";
-import { urlDataBody } from "../src/write/urldata";
 import { parseDateTime } from "../src/values/dates";
 import { MAX_NUMBER_CHARS, parseNumber } from "../src/values/numbers";
-import { call, callDirect, capturingErrors, errorOf, formRequest, gzip, phpBody, post, postJson, put, table, TOKEN } from "./helpers";
+import { urlDataBody } from "../src/write/urldata";
+import { call, callDirect, capturingErrors, errorOf, formRequest, gzip, phpBody, post, postJson, put, TOKEN, table } from "./helpers";
 
 /** Wall time of `f` in ms. */
 async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
@@ -20,7 +20,10 @@ async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
 
 // LIKE as a regex: the reference semantics.
 function likeRegex(value: string, unicode = false): RegExp {
-  const body = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%/g, ".*").replace(/_/g, ".");
+  const body = value
+    .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+    .replace(/%/g, ".*")
+    .replace(/_/g, ".");
   return new RegExp(`^${body}$`, unicode ? "su" : "s");
 }
 
@@ -62,9 +65,21 @@ describe("LIKE matches in linear time", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
     const unit = fc.constantFrom("a", "b", "😀", "ё");
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom("a", "b", "😀", "_", "%"), maxLength: 8 }), fc.string({ unit, maxLength: 40 }), (p, t) => {
-        expect(likeMatcher(p)(t)).toBe(new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/%/g, ".*").replace(/_/g, ".")}$`, "su").test(t));
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom("a", "b", "😀", "_", "%"), maxLength: 8 }),
+        fc.string({ unit, maxLength: 40 }),
+        (p, t) => {
+          expect(likeMatcher(p)(t)).toBe(
+            new RegExp(
+              `^${p
+                .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+                .replace(/%/g, ".*")
+                .replace(/_/g, ".")}$`,
+              "su",
+            ).test(t),
+          );
+        },
+      ),
       { seed: 11, numRuns: 5_000 },
     );
   });
@@ -90,9 +105,13 @@ describe("LIKE matches in linear time", () => {
     expect(likeMatcher("😀_")("😀😀")).toBe(true);
     expect(likeMatcher("__")("😀")).toBe(false);
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom("a", "😀", "%", "_"), maxLength: 6 }), fc.string({ unit: fc.constantFrom("a", "😀", "b"), maxLength: 8 }), (p, t) => {
-        expect(likeMatcher(p)(t)).toBe(likeRegex(p, true).test(t));
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom("a", "😀", "%", "_"), maxLength: 6 }),
+        fc.string({ unit: fc.constantFrom("a", "😀", "b"), maxLength: 8 }),
+        (p, t) => {
+          expect(likeMatcher(p)(t)).toBe(likeRegex(p, true).test(t));
+        },
+      ),
       { seed: 9, numRuns: 5_000 },
     );
   });
@@ -101,7 +120,9 @@ describe("LIKE matches in linear time", () => {
     const cells = [60, 1_000, 100_000].map((n) => "a".repeat(n));
     await put("tl/like.csv", `ID,TXT\n${cells.map((c, i) => `${i},${c}`).join("\n")}\n`);
     for (const key of ["=%TXT", "%=TXT"]) {
-      const [t, ms] = await timed(async () => table(await post("/data", { table: "tl_like", select: ["ID"], filter: { [key]: "%%%%%%%%b" } })));
+      const [t, ms] = await timed(async () =>
+        table(await post("/data", { table: "tl_like", select: ["ID"], filter: { [key]: "%%%%%%%%b" } })),
+      );
       expect(t).toEqual([["ID"]]);
       expect(ms).toBeLessThan(1000);
     }
@@ -130,7 +151,9 @@ describe("numbers and dates parse in linear time, with bounded tokens", () => {
 
   it("answers a 160,000-digit filter value with a 400 at once", async () => {
     await put("tl/num.csv", "ID,N\n1,5\n2,7\n");
-    const [err, ms] = await timed(async () => errorOf(await post("/data", { table: "tl_num", filter: { ">N": "1".repeat(160_000) + "x" } })));
+    const [err, ms] = await timed(async () =>
+      errorOf(await post("/data", { table: "tl_num", filter: { ">N": "1".repeat(160_000) + "x" } })),
+    );
     expect(err).toMatchObject({ status: 400, code: "FILTER_INVALID" });
     expect(err.message).toContain(`"${"1".repeat(100)}…" is not a number`);
     expect(err.message.length).toBeLessThan(500);
@@ -141,7 +164,12 @@ describe("numbers and dates parse in linear time, with bounded tokens", () => {
     await put("tl/bigcell.csv", `ID,N\n1,5\n2,${"1".repeat(240_000)}\n3,${"2".repeat(240_000)}x\n`);
     await put("tl/bigcell.csv.schema.json", JSON.stringify({ columns: { N: { type: "int" } } }));
     const [t, ms] = await timed(async () => table(await post("/data", { table: "tl_bigcell" })));
-    expect(t).toEqual([["ID", "N"], [1, 5], [2, null], [3, null]]);
+    expect(t).toEqual([
+      ["ID", "N"],
+      [1, 5],
+      [2, null],
+      [3, null],
+    ]);
     expect(ms).toBeLessThan(1000);
   });
 });
@@ -151,7 +179,13 @@ describe("a CSV record is bounded without re-parsing it", () => {
 
   it("refuses a 20 MB unclosed quote in an upload with a 422, fast", async () => {
     const [res, ms] = await timed(() =>
-      call(new Request("https://connector.test/files/tl/quote.csv", { method: "PUT", headers: { authorization: "Bearer upload-token" }, body: unclosed() })),
+      call(
+        new Request("https://connector.test/files/tl/quote.csv", {
+          method: "PUT",
+          headers: { authorization: "Bearer upload-token" },
+          body: unclosed(),
+        }),
+      ),
     );
     const err = await errorOf(res);
     expect(err).toMatchObject({ status: 422, code: "CSV_MALFORMED" });
@@ -186,7 +220,9 @@ describe("a CSV record is bounded without re-parsing it", () => {
     for (const code of ["tl_line", "tl_elem"]) {
       const [[text, ms], log] = await capturingErrors(() => timed(async () => (await post("/data", { table: code })).text()));
       expect(log).toContain(`{"event":"answer_failed","table":"${code}","code":"JSON_MALFORMED"}`);
-      expect(text).toMatch(/^\[\["A"\],\[1\]\n!ERROR \{"error":\{"code":"JSON_MALFORMED","message":"The JSON file is not valid: record 2 is longer than 16 MB/);
+      expect(text).toMatch(
+        /^\[\["A"\],\[1\]\n!ERROR \{"error":\{"code":"JSON_MALFORMED","message":"The JSON file is not valid: record 2 is longer than 16 MB/,
+      );
       expect(ms).toBeLessThan(5000);
     }
   });
@@ -302,13 +338,22 @@ describe("gzip is inflated only as fast as it is read", () => {
   it("answers limit=1 on a .csv.gz bomb at once", async () => {
     await put("tl/bomb.csv.gz", await gzipBomb(64));
     const [t, ms] = await timed(async () => table(await post("/data", { table: "tl_bomb", limit: 1 })));
-    expect(t).toEqual([["A", "B"], [1, 2]]);
+    expect(t).toEqual([
+      ["A", "B"],
+      [1, 2],
+    ]);
     expect(ms).toBeLessThan(2000);
   });
 
   it("refuses an uploaded bomb (over 200:1 past 16 MiB) with a 422 and keeps nothing", async () => {
     const [res, ms] = await timed(async () =>
-      call(new Request("https://connector.test/files/tl/up-bomb.csv.gz", { method: "PUT", headers: { authorization: "Bearer upload-token" }, body: await gzipBomb(64) })),
+      call(
+        new Request("https://connector.test/files/tl/up-bomb.csv.gz", {
+          method: "PUT",
+          headers: { authorization: "Bearer upload-token" },
+          body: await gzipBomb(64),
+        }),
+      ),
     );
     const err = await errorOf(res);
     expect(err).toMatchObject({ status: 422, code: "FILE_GZIP_TOO_LARGE" });
@@ -320,7 +365,13 @@ describe("gzip is inflated only as fast as it is read", () => {
   it("still accepts an uploaded gzip file of ordinary ratio", async () => {
     let text = "A,B\n";
     for (let i = 0; i < 50_000; i++) text += `${i},${(i * 7919) % 10007}\n`;
-    const res = await call(new Request("https://connector.test/files/tl/ok.csv.gz", { method: "PUT", headers: { authorization: "Bearer upload-token" }, body: await gzip(text) }));
+    const res = await call(
+      new Request("https://connector.test/files/tl/ok.csv.gz", {
+        method: "PUT",
+        headers: { authorization: "Bearer upload-token" },
+        body: await gzip(text),
+      }),
+    );
     expect(res.status).toBe(201);
     expect(await res.json()).toMatchObject({ rows: 50_000 });
   });
@@ -328,7 +379,8 @@ describe("gzip is inflated only as fast as it is read", () => {
 
 describe("URL bodies are read with a time and size limit", () => {
   const helper = (env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN;
-  const stats = async (id: string) => (await fetch(`${helper}/stats/${id}`)).json() as Promise<{ bytes: number; closed: boolean; done: boolean } | null>;
+  const stats = async (id: string) =>
+    (await fetch(`${helper}/stats/${id}`)).json() as Promise<{ bytes: number; closed: boolean; done: boolean } | null>;
   const until = async (check: () => Promise<boolean>, ms = 5000) => {
     for (let t0 = Date.now(); Date.now() - t0 < ms && !(await check()); ) await new Promise((r) => setTimeout(r, 50));
   };
@@ -354,7 +406,9 @@ describe("URL bodies are read with a time and size limit", () => {
   it("stops an endless body at URL_MAX_BYTES with the !ERROR trailer", async () => {
     const [text, log] = await capturingErrors(async () => (await post("/data", { table: "remote_endless_3", select: ["N"] })).text());
     expect(log).toContain('{"event":"answer_failed","table":"remote_endless_3","code":"URL_TOO_LARGE"}');
-    expect(text).toMatch(/\n!ERROR \{"error":\{"code":"URL_TOO_LARGE","message":"Table \\"remote_endless_3\\": 127\.0\.0\.1:\d+ sent more than 8388608 bytes \(URL_MAX_BYTES\)/);
+    expect(text).toMatch(
+      /\n!ERROR \{"error":\{"code":"URL_TOO_LARGE","message":"Table \\"remote_endless_3\\": 127\.0\.0\.1:\d+ sent more than 8388608 bytes \(URL_MAX_BYTES\)/,
+    );
     await until(async () => (await stats("size"))?.closed === true);
     const s = await stats("size");
     expect(s).toMatchObject({ closed: true, done: false });

@@ -98,7 +98,8 @@ export async function buildZip(entries: ZipInput[], options: { extraDirectoryEnt
   return out;
 }
 
-const NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
+const NS =
+  'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"';
 const REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
 
 export interface Sheet {
@@ -112,11 +113,18 @@ export async function buildXlsx(
   sheets: Sheet[],
   options: { sharedStrings?: string[]; styles?: string; date1904?: boolean; parts?: ZipInput[]; macro?: boolean } = {},
 ): Promise<Uint8Array> {
-  const main = options.macro ? "application/vnd.ms-excel.sheet.macroEnabled.main+xml" : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml";
+  const main = options.macro
+    ? "application/vnd.ms-excel.sheet.macroEnabled.main+xml"
+    : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml";
   const types =
     `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
     `<Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="${main}"/>` +
-    sheets.map((_, i) => `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`).join("") +
+    sheets
+      .map(
+        (_, i) =>
+          `<Override PartName="/xl/worksheets/sheet${i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>`,
+      )
+      .join("") +
     `</Types>`;
   const workbook =
     `<?xml version="1.0" encoding="UTF-8"?><workbook ${NS}>${options.date1904 ? '<workbookPr date1904="1"/>' : ""}<sheets>` +
@@ -138,9 +146,17 @@ export async function buildXlsx(
     { name: "xl/workbook.xml", data: workbook },
     { name: "xl/_rels/workbook.xml.rels", data: rels },
     { name: "xl/styles.xml", data: styles },
-    ...sheets.map((s, i) => ({ name: `xl/worksheets/sheet${i + 1}.xml`, data: `<?xml version="1.0" encoding="UTF-8"?><worksheet ${NS}><sheetData>${s.rows}</sheetData></worksheet>` })),
+    ...sheets.map((s, i) => ({
+      name: `xl/worksheets/sheet${i + 1}.xml`,
+      data: `<?xml version="1.0" encoding="UTF-8"?><worksheet ${NS}><sheetData>${s.rows}</sheetData></worksheet>`,
+    })),
     ...(options.sharedStrings
-      ? [{ name: "xl/sharedStrings.xml", data: `<?xml version="1.0" encoding="UTF-8"?><sst ${NS}>${options.sharedStrings.map((t) => `<si><t xml:space="preserve">${esc(t)}</t></si>`).join("")}</sst>` }]
+      ? [
+          {
+            name: "xl/sharedStrings.xml",
+            data: `<?xml version="1.0" encoding="UTF-8"?><sst ${NS}>${options.sharedStrings.map((t) => `<si><t xml:space="preserve">${esc(t)}</t></si>`).join("")}</sst>`,
+          },
+        ]
       : []),
   ];
   for (const p of options.parts ?? []) {

@@ -105,7 +105,8 @@ export function showLocalApp(portal: LocalPortal, app: LocalApp): void {
 
 const attr = (v: string) => v.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON inside an inline script: no `</script>` can close it. */
-const scriptJson = (v: unknown) => JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+const scriptJson = (v: unknown) =>
+  JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 interface FrameOptions {
   handler: string;
@@ -122,7 +123,11 @@ interface FrameOptions {
 }
 
 /** The form fields a portal posts into the frame, split into the action URL's query string and the body. */
-export function frameForm(portal: LocalPortal, o: FrameOptions, appSid: string): { query: Record<string, string>; body: Record<string, string> } {
+export function frameForm(
+  portal: LocalPortal,
+  o: FrameOptions,
+  appSid: string,
+): { query: Record<string, string>; body: Record<string, string> } {
   const state = stateOf(portal);
   const context = { DOMAIN: o.domain, PROTOCOL: o.origin.startsWith("https:") ? "1" : "0", LANG: o.lang, APP_SID: appSid };
   const auth = { AUTH_ID: o.token, AUTH_EXPIRES: "3600", REFRESH_ID: o.refresh };
@@ -251,7 +256,8 @@ export function serveBrowserSide(portal: LocalPortal, req: IncomingMessage, res:
     }
     case "/frame": {
       const page = testFramePage(portal, url.searchParams, origin);
-      if (page === null) res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("app and install must be http(s) addresses\n");
+      if (page === null)
+        res.writeHead(400, { "content-type": "text/plain; charset=utf-8" }).end("app and install must be http(s) addresses\n");
       else html(page);
       return true;
     }
@@ -271,7 +277,13 @@ export function serveBrowserSide(portal: LocalPortal, req: IncomingMessage, res:
       portal.validTokens.add(fresh);
       const who = portal.tokenApps.get(old);
       if (who) portal.tokenApps.set(fresh, who);
-      json({ access_token: fresh, refresh_token: state.site?.refresh ?? "good-refresh", expires_in: 3600, domain: new URL(origin).host, member_id: state.memberId });
+      json({
+        access_token: fresh,
+        refresh_token: state.site?.refresh ?? "good-refresh",
+        expires_in: 3600,
+        domain: new URL(origin).host,
+        member_id: state.memberId,
+      });
       return true;
     }
     default:

@@ -14,9 +14,9 @@
  */
 import { createServer, type Server } from "node:http";
 import { parse as parseForm } from "qs";
-import { serveBrowserSide } from "./frame";
 import { doc, documentedResult } from "./docs";
-import { PortalRest, RestFailure, type Generation } from "./rest";
+import { serveBrowserSide } from "./frame";
+import { type Generation, PortalRest, RestFailure } from "./rest";
 
 type Item = Record<string, any>;
 
@@ -82,7 +82,8 @@ export class LocalPortal {
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const url = new URL(req.url ?? "/", "http://x");
-      const send = (status: number, body: unknown) => res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+      const send = (status: number, body: unknown) =>
+        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
       if (url.pathname === "/oauth/token/") {
         this.refreshes++;
         if (url.searchParams.get("refresh_token") !== "good-refresh") return send(400, { error: "invalid_grant" });
@@ -117,7 +118,9 @@ export class LocalPortal {
   private async restCall(method: string, text: string, contentType: string, send: (status: number, body: unknown) => void): Promise<void> {
     let params: Item;
     try {
-      params = contentType.includes("json") ? (JSON.parse(text || "{}") as Item) : (parseForm(text, { depth: 8, arrayLimit: 1000 }) as Item);
+      params = contentType.includes("json")
+        ? (JSON.parse(text || "{}") as Item)
+        : (parseForm(text, { depth: 8, arrayLimit: 1000 }) as Item);
     } catch {
       return send(400, { error: "INVALID_REQUEST", error_description: "the body is not JSON" });
     }
@@ -125,7 +128,8 @@ export class LocalPortal {
     if (this.options.rateLimitEvery && this.calls.length % this.options.rateLimitEvery === 0) {
       return send(503, { error: "QUERY_LIMIT_EXCEEDED", error_description: "Too many requests" });
     }
-    if (this.expiredTokens.has(params.auth)) return send(401, { error: "expired_token", error_description: "The access token provided has expired." });
+    if (this.expiredTokens.has(params.auth))
+      return send(401, { error: "expired_token", error_description: "The access token provided has expired." });
     if (params.auth === this.options.expiredToken) {
       this.validTokens.delete(params.auth);
       return send(401, { error: "expired_token", error_description: "The access token provided has expired." });
@@ -144,7 +148,14 @@ export class LocalPortal {
   /** The OAuth server's refresh answer (settings/oauth/auto-renewal.md), for this portal. */
   private oauthAnswer(accessToken: string, refreshToken: string): Item {
     const documented = documentedResultOf("oauth.token");
-    return { ...documented, access_token: accessToken, refresh_token: refreshToken, client_endpoint: `${this.origin}/rest/`, expires: Math.floor(Date.now() / 1000) + 3600, member_id: "member-1" };
+    return {
+      ...documented,
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      client_endpoint: `${this.origin}/rest/`,
+      expires: Math.floor(Date.now() / 1000) + 3600,
+      member_id: "member-1",
+    };
   }
 
   private time(): Item {
@@ -167,11 +178,18 @@ export class LocalPortal {
 
   /** The portal's synchronous urlCheck call on source.add/update: `connection[code]=value`, as PHP encodes it. */
   private async check(connector: Item, settings: Record<string, string>, failure = "SOURCE_CREATE_CONNECTION_ERROR"): Promise<void> {
-    const body = Object.entries(settings).map(([k, v]) => `connection%5B${encodeURIComponent(k)}%5D=${encodeURIComponent(v).replace(/%20/g, "+")}`).join("&");
+    const body = Object.entries(settings)
+      .map(([k, v]) => `connection%5B${encodeURIComponent(k)}%5D=${encodeURIComponent(v).replace(/%20/g, "+")}`)
+      .join("&");
     let ok = false;
     if (!this.checkFails) {
       try {
-        const res = await fetch(connector.urlCheck, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body, redirect: "manual" });
+        const res = await fetch(connector.urlCheck, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body,
+          redirect: "manual",
+        });
         const text = await res.text();
         ok = res.status === 200 && text !== "" && text !== "0";
       } catch {}

@@ -55,16 +55,27 @@ function matches(item: Item, filter: Item | undefined, ignored: string[]): boole
     const eq = (a: unknown, b: unknown) => String(a) === String(b);
     const list = Array.isArray(want) ? want : [want];
     const ok =
-      op === "=" ? eq(have, want)
-      : op === "!" || op === "!=" ? !eq(have, want)
-      : op === "@" ? list.some((w) => eq(have, w))
-      : op === "!@" ? !list.some((w) => eq(have, w))
-      : op === "%" ? String(have ?? "").toLowerCase().includes(String(want).toLowerCase())
-      : op === ">" ? Number(have) > Number(want)
-      : op === ">=" ? Number(have) >= Number(want)
-      : op === "<" ? Number(have) < Number(want)
-      : op === "<=" ? Number(have) <= Number(want)
-      : true;
+      op === "="
+        ? eq(have, want)
+        : op === "!" || op === "!="
+          ? !eq(have, want)
+          : op === "@"
+            ? list.some((w) => eq(have, w))
+            : op === "!@"
+              ? !list.some((w) => eq(have, w))
+              : op === "%"
+                ? String(have ?? "")
+                    .toLowerCase()
+                    .includes(String(want).toLowerCase())
+                : op === ">"
+                  ? Number(have) > Number(want)
+                  : op === ">="
+                    ? Number(have) >= Number(want)
+                    : op === "<"
+                      ? Number(have) < Number(want)
+                      : op === "<="
+                        ? Number(have) <= Number(want)
+                        : true;
     if (!ok) return false;
   }
   return true;
@@ -108,7 +119,10 @@ export class PortalRest {
   private list(method: string, items: Item[], p: Item, ignoredInFilter: string[], omit: string[] = []): Item[] {
     if (p.select !== undefined && !Array.isArray(p.select)) fail(method, "VALIDATION_SELECT_TYPE", 'Parameter "select" must be array.');
     const page = Math.max(1, Number(p.page ?? 1) || 1);
-    return items.filter((i) => matches(i, p.filter, ignoredInFilter)).slice((page - 1) * 50, page * 50).map((i) => this.listed(i, p.select, omit));
+    return items
+      .filter((i) => matches(i, p.filter, ignoredInFilter))
+      .slice((page - 1) * 50, page * 50)
+      .map((i) => this.listed(i, p.select, omit));
   }
 
   private byId(method: string, items: Item[], p: Item, notFound: string): Item {
@@ -119,7 +133,8 @@ export class PortalRest {
 
   private fieldsParam(method: string, p: Item): Item {
     const f = p.fields;
-    if (f === undefined || f === null || typeof f !== "object" || Array.isArray(f) || Object.keys(f).length === 0) fail(method, "VALIDATION_FIELDS_NOT_PROVIDED", "Fields not provided.");
+    if (f === undefined || f === null || typeof f !== "object" || Array.isArray(f) || Object.keys(f).length === 0)
+      fail(method, "VALIDATION_FIELDS_NOT_PROVIDED", "Fields not provided.");
     return f;
   }
 
@@ -129,8 +144,11 @@ export class PortalRest {
     const unknown = Object.keys(f).filter((k) => !known.has(k));
     if (unknown.length) fail(method, "VALIDATION_UNKNOWN_PARAMETERS", `Unknown parameters: ${unknown.join(", ")}`);
     if (adding) {
-      const missing = documented.filter((d) => d.isRequired && !d.isReadOnly && (f[d.title] === undefined || f[d.title] === "" || f[d.title] === null));
-      if (missing.length) fail(method, "VALIDATION_REQUIRED_FIELD_MISSING", `Required fields missing: ${missing.map((d) => d.title).join(", ")}`);
+      const missing = documented.filter(
+        (d) => d.isRequired && !d.isReadOnly && (f[d.title] === undefined || f[d.title] === "" || f[d.title] === null),
+      );
+      if (missing.length)
+        fail(method, "VALIDATION_REQUIRED_FIELD_MISSING", `Required fields missing: ${missing.map((d) => d.title).join(", ")}`);
     }
   }
 
@@ -142,7 +160,13 @@ export class PortalRest {
     const names = new Set<string>();
     const codes = new Set<string>();
     for (const x of fields as Item[]) {
-      if (!x || typeof x.name !== "string" || typeof x.externalCode !== "string" || typeof x.type !== "string") fail(method, method.endsWith("fields.update") ? "VALIDATION_FIELD_ADD_MISSING_REQUIRED_FIELDS" : "VALIDATION_FIELD_MISSING_REQUIRED_PARAMETERS");
+      if (!x || typeof x.name !== "string" || typeof x.externalCode !== "string" || typeof x.type !== "string")
+        fail(
+          method,
+          method.endsWith("fields.update")
+            ? "VALIDATION_FIELD_ADD_MISSING_REQUIRED_FIELDS"
+            : "VALIDATION_FIELD_MISSING_REQUIRED_PARAMETERS",
+        );
       if (!FIELD_RE.test(x.name)) fail(method, "VALIDATION_FIELD_NAME_INVALID_FORMAT");
       if (x.name.length > 32) fail(method, "VALIDATION_FIELD_NAME_TOO_LONG");
       if (names.has(x.name)) fail(method, repeatedName);
@@ -161,7 +185,11 @@ export class PortalRest {
    * source.add and a source.update that changes settings); it throws the
    * documented SOURCE_CREATE_CONNECTION_ERROR when the Worker refuses.
    */
-  async handle(method: string, p: Item, check: (connector: Item, settings: Record<string, string>, failure?: string) => Promise<void>): Promise<unknown> {
+  async handle(
+    method: string,
+    p: Item,
+    check: (connector: Item, settings: Record<string, string>, failure?: string) => Promise<void>,
+  ): Promise<unknown> {
     const family = /^biconnector\.(connector|source|dataset|table)\./.exec(method)?.[1];
     if (family === "table" && this.generation === "older") throw new RestFailure("ERROR_METHOD_NOT_FOUND", "Method not found!", 404, true);
     switch (method) {
@@ -180,12 +208,14 @@ export class PortalRest {
         if (f.settings !== undefined) {
           if (!Array.isArray(f.settings)) fail(method, "VALIDATION_INVALID_FIELD_TYPE", 'Field "settings" must be of type array.');
           for (const s of f.settings as Item[]) {
-            if (!s || typeof s.code !== "string" || typeof s.name !== "string" || s.code === "" || s.name === "") fail(method, "VALIDATION_SETTINGS_MISSING_REQUIRED_FIELDS");
+            if (!s || typeof s.code !== "string" || typeof s.name !== "string" || s.code === "" || s.name === "")
+              fail(method, "VALIDATION_SETTINGS_MISSING_REQUIRED_FIELDS");
             if (!SETTING_TYPES.includes(s.type)) fail(method, "VALIDATION_SETTINGS_INVALID_TYPE");
           }
         }
         if (f.sort !== undefined && !Number.isInteger(f.sort)) fail(method, "VALIDATION_INVALID_FIELD_TYPE", "sort must be an integer");
-        if (f.supportMapping !== undefined && typeof f.supportMapping !== "boolean") fail(method, "VALIDATION_INVALID_FIELD_TYPE", "supportMapping must be a boolean");
+        if (f.supportMapping !== undefined && typeof f.supportMapping !== "boolean")
+          fail(method, "VALIDATION_INVALID_FIELD_TYPE", "supportMapping must be a boolean");
         if (current) {
           Object.assign(current, structuredClone(f));
           return true;
@@ -212,8 +242,10 @@ export class PortalRest {
       }
       case "biconnector.source.add": {
         const f = this.fieldsParam(method, p);
-        if (f.active !== undefined && typeof f.active !== "boolean") fail(method, "VALIDATION_INVALID_FIELD_TYPE", "active must be a boolean");
-        for (const k of ["title", "connectorId", "settings"]) if (f[k] === undefined || f[k] === "") fail(method, "VALIDATION_REQUIRED_FIELD_MISSING", `Required field missing: ${k}`);
+        if (f.active !== undefined && typeof f.active !== "boolean")
+          fail(method, "VALIDATION_INVALID_FIELD_TYPE", "active must be a boolean");
+        for (const k of ["title", "connectorId", "settings"])
+          if (f[k] === undefined || f[k] === "") fail(method, "VALIDATION_REQUIRED_FIELD_MISSING", `Required field missing: ${k}`);
         const connector = this.connectors.find((c) => c.id === Number(f.connectorId)) ?? fail(method, "CONNECTOR_NOT_FOUND");
         const values = this.settingsParam(method, f.settings, connector);
         await check(connector, values);
@@ -238,7 +270,8 @@ export class PortalRest {
       case "biconnector.source.update": {
         const s = this.byId(method, this.sources, p, "SOURCE_NOT_FOUND");
         const f = this.fieldsParam(method, p);
-        if (f.active !== undefined && typeof f.active !== "boolean") fail(method, "VALIDATION_INVALID_FIELD_TYPE", "active must be a boolean");
+        if (f.active !== undefined && typeof f.active !== "boolean")
+          fail(method, "VALIDATION_INVALID_FIELD_TYPE", "active must be a boolean");
         if (f.connectorId !== undefined) fail(method, "VALIDATION_IMMUTABLE_FIELD", "connectorId cannot be changed");
         const connector = this.connectors.find((c) => c.id === s.connectorId)!;
         const held = Object.fromEntries((s.settings as Item[]).map((x) => [x.code, x.value]));
@@ -246,7 +279,8 @@ export class PortalRest {
         const values = f.settings !== undefined ? this.settingsParam(method, { ...held, ...f.settings }, connector) : held;
         if (f.settings !== undefined || this.generation === "current") await check(connector, values, "SOURCE_UPDATE_CONNECTION_ERROR");
         if (f.settings !== undefined) s.settings = this.storedSettings(connector, values);
-        for (const k of this.generation === "current" ? ["title", "description"] : ["title", "description", "active"]) if (f[k] !== undefined) s[k] = f[k];
+        for (const k of this.generation === "current" ? ["title", "description"] : ["title", "description", "active"])
+          if (f[k] !== undefined) s[k] = f[k];
         s.dateUpdate = now();
         return true;
       }
@@ -271,7 +305,8 @@ export class PortalRest {
       case "biconnector.dataset.add":
       case "biconnector.table.add": {
         const f = this.fieldsParam(method, p);
-        for (const k of ["sourceId", "name", "externalName", "externalCode", "fields"]) if (f[k] === undefined || f[k] === "") fail(method, "VALIDATION_REQUIRED_FIELD_MISSING", `Required field missing: ${k}`);
+        for (const k of ["sourceId", "name", "externalName", "externalCode", "fields"])
+          if (f[k] === undefined || f[k] === "") fail(method, "VALIDATION_REQUIRED_FIELD_MISSING", `Required field missing: ${k}`);
         if (typeof f.name !== "string" || !NAME_RE.test(f.name) || f.name.length > 230) fail(method, "VALIDATION_DATASET_NAME_INVALID");
         if (!this.sources.some((s) => s.id === Number(f.sourceId))) fail(method, "SOURCE_NOT_FOUND");
         if (this.datasets.some((d) => d.name === f.name)) fail(method, "DATASET_ALREADY_EXIST");
@@ -292,7 +327,14 @@ export class PortalRest {
           externalId: method.startsWith("biconnector.dataset") ? this.nextId++ : 0,
           ...(this.generation === "current" ? { csvDelimiter: "", csvEncoding: "", csvHasHeaders: false } : {}),
           sourceId: Number(f.sourceId),
-          fields: fields.map((x) => ({ id: this.nextId++, datasetId: id, type: x.type, name: x.name, externalCode: x.externalCode, visible: true })),
+          fields: fields.map((x) => ({
+            id: this.nextId++,
+            datasetId: id,
+            type: x.type,
+            name: x.name,
+            externalCode: x.externalCode,
+            visible: true,
+          })),
         };
         this.datasets.push(d);
         return { id };
@@ -306,10 +348,10 @@ export class PortalRest {
         return true;
       }
       case "biconnector.dataset.delete":
-        // biconnector-dataset-delete.md@ef134c1a: it no longer works (HTTP 500 where BI Builder runs).
-        if (this.generation === "current") throw new RestFailure("INTERNAL_SERVER_ERROR", "Internal server error", 500, true);
-      // falls through
       case "biconnector.table.delete": {
+        // biconnector-dataset-delete.md@ef134c1a: dataset.delete no longer works (HTTP 500 where BI Builder runs).
+        if (method === "biconnector.dataset.delete" && this.generation === "current")
+          throw new RestFailure("INTERNAL_SERVER_ERROR", "Internal server error", 500, true);
         const d = this.byId(method, this.datasets, p, "DATASET_NOT_FOUND");
         this.datasets = this.datasets.filter((x) => x !== d);
         return true;
@@ -326,7 +368,17 @@ export class PortalRest {
         const added = this.checkFieldItems(method, p.add ?? [], d.fields);
         const del = (Array.isArray(p.delete) ? p.delete : []).map(Number);
         if (del.some((id: number) => !d.fields.some((x: Item) => x.id === id))) fail(method, "VALIDATION_FIELD_DELETE_INVALID_ID");
-        d.fields = [...d.fields, ...added.map((x) => ({ id: this.nextId++, datasetId: d.id, type: x.type, name: x.name, externalCode: x.externalCode, visible: true }))].filter((x: Item) => !del.includes(x.id));
+        d.fields = [
+          ...d.fields,
+          ...added.map((x) => ({
+            id: this.nextId++,
+            datasetId: d.id,
+            type: x.type,
+            name: x.name,
+            externalCode: x.externalCode,
+            visible: true,
+          })),
+        ].filter((x: Item) => !del.includes(x.id));
         d.dateUpdate = now();
         return true;
       }
@@ -337,12 +389,14 @@ export class PortalRest {
 
   /** source.add/update's `settings`: `{code: value}` for the connector's declared settings. */
   private settingsParam(method: string, settings: unknown, connector: Item): Record<string, string> {
-    if (!settings || typeof settings !== "object" || Array.isArray(settings)) fail(method, "VALIDATION_INVALID_FIELD_TYPE", 'Field "settings" must be of type object.');
+    if (!settings || typeof settings !== "object" || Array.isArray(settings))
+      fail(method, "VALIDATION_INVALID_FIELD_TYPE", 'Field "settings" must be of type object.');
     const declared = (connector.settings ?? []) as Item[];
     const out: Record<string, string> = {};
     for (const s of declared) {
       const v = (settings as Item)[s.code];
-      if (v === undefined || v === null || String(v).trim() === "") fail(method, "VALIDATION_REQUIRED_FIELD_MISSING", `Setting missing: ${s.code}`);
+      if (v === undefined || v === null || String(v).trim() === "")
+        fail(method, "VALIDATION_REQUIRED_FIELD_MISSING", `Setting missing: ${s.code}`);
       out[s.code] = String(v).trim();
     }
     return out;
@@ -350,6 +404,12 @@ export class PortalRest {
 
   /** Settings as the portal keeps and answers them: `[{id, code, name, type, value}]` (biconnector-source-get.md). */
   private storedSettings(connector: Item, values: Record<string, string>): Item[] {
-    return ((connector.settings ?? []) as Item[]).map((s) => ({ code: s.code, name: s.name, type: s.type, value: values[s.code], id: this.nextId++ }));
+    return ((connector.settings ?? []) as Item[]).map((s) => ({
+      code: s.code,
+      name: s.name,
+      type: s.type,
+      value: values[s.code],
+      id: this.nextId++,
+    }));
   }
 }

@@ -25,7 +25,12 @@ export async function startLocalSite(options: { port: number; workerUrl: string 
   const portal = new LocalPortal();
   await portal.start(options.port);
   portal.installed = false;
-  showLocalApp(portal, { code: LOCAL_APP_CODE, name: "Files connector", handler: `${options.workerUrl}/app`, install: `${options.workerUrl}/install` });
+  showLocalApp(portal, {
+    code: LOCAL_APP_CODE,
+    name: "Files connector",
+    handler: `${options.workerUrl}/app`,
+    install: `${options.workerUrl}/install`,
+  });
   return {
     portal,
     origin: `http://127.0.0.1:${options.port}`,

@@ -4,7 +4,7 @@
  */
 import { AppError } from "../errors";
 import { tokenMatches } from "./secret";
-import { recordOf, textOf, type AuthStrategy } from "./strategy";
+import { type AuthStrategy, recordOf, textOf } from "./strategy";
 
 export const connectorToken: AuthStrategy<void> = async ({ body, config }) => {
   if (config.tokens.length === 0) {
@@ -15,9 +15,15 @@ export const connectorToken: AuthStrategy<void> = async ({ body, config }) => {
   }
   const given = textOf(recordOf(body.connection).token, body.token);
   if (given === "") {
-    throw new AppError("TOKEN_MISSING", "No token was sent. The portal sends it as connection[token]: set the source's token setting to the Worker's CONNECTOR_TOKEN.");
+    throw new AppError(
+      "TOKEN_MISSING",
+      "No token was sent. The portal sends it as connection[token]: set the source's token setting to the Worker's CONNECTOR_TOKEN.",
+    );
   }
   if (!(await tokenMatches(given, config.tokens))) {
-    throw new AppError("TOKEN_INVALID", "The token is wrong. Set the source's token setting to the value of the Worker's CONNECTOR_TOKEN secret.");
+    throw new AppError(
+      "TOKEN_INVALID",
+      "The token is wrong. Set the source's token setting to the value of the Worker's CONNECTOR_TOKEN secret.",
+    );
   }
 };

@@ -9,10 +9,10 @@
  */
 import * as z from "zod";
 import { validate } from "../request/schemas";
-import { portalRefused, requirePortal, verifyPortalToken, type PortalUser } from "./portal-token";
+import { jsonObject, parseJson } from "../values/json";
+import { type PortalUser, portalRefused, requirePortal, verifyPortalToken } from "./portal-token";
 import { tokenMatches } from "./secret";
 import type { AuthStrategy } from "./strategy";
-import { jsonObject, parseJson } from "../values/json";
 
 export const INSTALLATION_KEY = ".app/installation.json";
 
@@ -46,7 +46,10 @@ export async function recordApplicationToken(bucket: R2Bucket, token: string | u
   if (!token || (await read(bucket))) return;
   const record: Installation = { applicationToken: token, ...(memberId ? { memberId } : {}), installedAt: new Date().toISOString() };
   // onlyIf: a concurrent first install must not overwrite another's record.
-  await bucket.put(INSTALLATION_KEY, JSON.stringify(record), { onlyIf: { etagDoesNotMatch: "*" }, httpMetadata: { contentType: "application/json" } });
+  await bucket.put(INSTALLATION_KEY, JSON.stringify(record), {
+    onlyIf: { etagDoesNotMatch: "*" },
+    httpMetadata: { contentType: "application/json" },
+  });
 }
 
 const field = z.string().max(4096).optional();

@@ -50,7 +50,11 @@ export function requirePortal(config: Config): PortalConfig {
  * (the only address it can reach). Verification retries once; registration
  * keeps the client's default backoff for rate limits.
  */
-export function portalClient(portal: PortalConfig, accessToken: string, options: { maxRetries?: number; fetch?: typeof fetch } = {}): Portal {
+export function portalClient(
+  portal: PortalConfig,
+  accessToken: string,
+  options: { maxRetries?: number; fetch?: typeof fetch } = {},
+): Portal {
   return new Portal({ auth: { kind: "oauth", portal: portal.origin, accessToken }, timeoutMs: VERIFY_TIMEOUT_MS, ...options });
 }
 

@@ -23,10 +23,10 @@
  */
 import type { Config, Env, PortalConfig } from "../config/config";
 import { AppError } from "../errors";
+import { jsonObject, parseJson } from "../values/json";
 import { requirePortal } from "./portal-token";
 import { bytesEqual } from "./secret";
 import type { AuthStrategy } from "./strategy";
-import { jsonObject, parseJson } from "../values/json";
 
 export const SESSION_HEADER = "x-app-session";
 /** Minutes, not the access token's hour: the page renews it through BX24 (auth/session renew). */
@@ -90,12 +90,17 @@ async function rootKey(bucket: R2Bucket): Promise<Uint8Array> {
   if (written) return fresh;
   const winner = await bucket.get(SESSION_KEY_OBJECT);
   const bytes = winner ? new Uint8Array(await winner.arrayBuffer()) : new Uint8Array();
-  if (bytes.byteLength !== 32) throw new AppError("INTERNAL", `The app's session key (${SESSION_KEY_OBJECT} in the bucket) is damaged: delete that object; a new one is made on the next open.`);
+  if (bytes.byteLength !== 32)
+    throw new AppError(
+      "INTERNAL",
+      `The app's session key (${SESSION_KEY_OBJECT} in the bucket) is damaged: delete that object; a new one is made on the next open.`,
+    );
   return bytes;
 }
 
 async function keys(env: Env, portal: PortalConfig, now: number): Promise<{ mac: CryptoKey; seal: CryptoKey }> {
-  if (rootCache?.bucket !== env.DATA || Math.abs(now - rootCache.read) >= ROOT_CACHE_MS) rootCache = { bucket: env.DATA, root: rootKey(env.DATA), read: now };
+  if (rootCache?.bucket !== env.DATA || Math.abs(now - rootCache.read) >= ROOT_CACHE_MS)
+    rootCache = { bucket: env.DATA, root: rootKey(env.DATA), read: now };
   let root: Uint8Array;
   try {
     root = await rootCache.root;
@@ -118,19 +123,30 @@ async function keys(env: Env, portal: PortalConfig, now: number): Promise<{ mac:
 }
 
 /** A session token for a verified administrator of the configured portal. */
-export async function issueSession(env: Env, portal: PortalConfig, accessToken: string, member: string, now = Date.now()): Promise<{ token: string; expires: number }> {
+export async function issueSession(
+  env: Env,
+  portal: PortalConfig,
+  accessToken: string,
+  member: string,
+  now = Date.now(),
+): Promise<{ token: string; expires: number }> {
   const { mac, seal } = await keys(env, portal, now);
   const exp = Math.floor(now / 1000) + SESSION_TTL_SECONDS;
   const claims = b64url(enc.encode(JSON.stringify({ host: portal.host, member, exp } satisfies Claims)));
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(claims) }, seal, enc.encode(accessToken)));
+  const sealed = new Uint8Array(
+    await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(claims) }, seal, enc.encode(accessToken)),
+  );
   const body = `v1.${claims}.${b64url(new Uint8Array([...iv, ...sealed]))}`;
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", mac, enc.encode(body)));
   return { token: `${body}.${b64url(sig)}`, expires: exp };
 }
 
 function invalid(): AppError {
-  return new AppError("SESSION_INVALID", "This page's session is missing or not valid for this connector: reopen the application from the portal.");
+  return new AppError(
+    "SESSION_INVALID",
+    "This page's session is missing or not valid for this connector: reopen the application from the portal.",
+  );
 }
 
 /** The session a token carries: its MAC checked in constant time, then its expiry and portal. */
@@ -150,10 +166,20 @@ export async function verifySession(env: Env, config: Config, token: string, now
   const parsed = parseJson(dec.decode(claimsBytes));
   const claims = parsed.ok ? jsonObject(parsed.value) : null;
   if (!claims || claims.host !== portal.host || typeof claims.exp !== "number" || typeof claims.member !== "string") throw invalid();
-  if (claims.exp * 1000 <= now) throw new AppError("SESSION_EXPIRED", "This page's session has expired: the page renews it from the portal by itself; if it cannot, reload the application.");
+  if (claims.exp * 1000 <= now)
+    throw new AppError(
+      "SESSION_EXPIRED",
+      "This page's session has expired: the page renews it from the portal by itself; if it cannot, reload the application.",
+    );
   let accessToken: string;
   try {
-    accessToken = dec.decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv: sealed.slice(0, 12), additionalData: enc.encode(claimsText) }, seal, sealed.slice(12)));
+    accessToken = dec.decode(
+      await crypto.subtle.decrypt(
+        { name: "AES-GCM", iv: sealed.slice(0, 12), additionalData: enc.encode(claimsText) },
+        seal,
+        sealed.slice(12),
+      ),
+    );
   } catch {
     throw invalid();
   }

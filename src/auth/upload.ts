@@ -10,5 +10,6 @@ export const uploadBearer: AuthStrategy<void> = async ({ request, config }) => {
   const header = request.headers.get("authorization") ?? "";
   const given = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim() ?? "";
   if (given === "") throw new AppError("TOKEN_MISSING", "Send the upload token as `Authorization: Bearer <UPLOAD_TOKEN>`.");
-  if (!(await tokenMatches(given, config.uploadTokens))) throw new AppError("TOKEN_INVALID", "The upload token is wrong (it is UPLOAD_TOKEN, not the portal's CONNECTOR_TOKEN).");
+  if (!(await tokenMatches(given, config.uploadTokens)))
+    throw new AppError("TOKEN_INVALID", "The upload token is wrong (it is UPLOAD_TOKEN, not the portal's CONNECTOR_TOKEN).");
 };

@@ -5,9 +5,9 @@
  */
 import type { Config, Env } from "../config/config";
 import { AppError } from "../errors";
-import { listObjects } from "../streams/r2-list";
-import { assignTableCodes, tableKeyInfo, tableTitle } from "../rules/naming";
 import type { TableEntry } from "../model";
+import { assignTableCodes, tableKeyInfo, tableTitle } from "../rules/naming";
+import { listObjects } from "../streams/r2-list";
 
 // Keys starting with "." are never tables, and `.versions/` may hold several
 // objects per file: the listing jumps over that whole range. R2 orders keys by

@@ -6,20 +6,20 @@
  */
 import type { Config, Env } from "../config/config";
 import { AppError } from "../errors";
-import { fileAccess, type FormatInput, type TableFormat } from "../formats/format";
+import { type FormatInput, fileAccess, type TableFormat } from "../formats/format";
 import { FORMATS, type FormatRegistry } from "../formats/registry";
+import { FooterFilter, findHeader, type HeaderFound, LAYOUT_ROWS, MAX_HELD_TOTALS } from "../formats/report-layout";
 import { cellTextOf, fitRecord, headerMatches } from "../formats/rows";
-import { peek, type Bytes } from "../streams/bytes";
-import { openTable, rangeAccess, type OpenOptions } from "../source/open";
-import { inferTypes } from "./infer";
+import { notATable, sniffContent } from "../formats/sniff";
+import type { Column, Description, FileAccess, FooterRow, FooterRule, Layout, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
 import { assignFieldCodes, phpNonEmpty, sidecarKey } from "../rules/naming";
 import { parseSidecar, sidecarError } from "../rules/sidecar";
-import { notATable, sniffContent } from "../formats/sniff";
-import { findHeader, FooterFilter, LAYOUT_ROWS, MAX_HELD_TOTALS, type HeaderFound } from "../formats/report-layout";
+import { type OpenOptions, openTable, rangeAccess } from "../source/open";
+import { type Bytes, peek } from "../streams/bytes";
 import { isNumericType, slashOrderOf } from "../values/types";
-import { manifestWrites, readManifest, type Manifest } from "./manifest";
-import { readingIdentity, sourceOf, type ReadingParts } from "./identity";
-import type { Column, Description, FileAccess, FooterRow, FooterRule, Layout, RecordReader, Sidecar, TableEntry, TextRow } from "../model";
+import { type ReadingParts, readingIdentity, sourceOf } from "./identity";
+import { inferTypes } from "./infer";
+import { type Manifest, manifestWrites, readManifest } from "./manifest";
 
 export const SAMPLE_BYTES = 1024 * 1024;
 export const SAMPLE_ROWS = 10_000;
@@ -113,7 +113,11 @@ export async function loadSidecar(env: Env, entry: TableEntry): Promise<LoadedSi
 function formatFor(entry: TableEntry, sidecar: Sidecar | undefined, formats: FormatRegistry): { format: TableFormat; name: string } {
   const name = sidecar?.format ?? entry.source.extension;
   const format = formats.formatOf(name);
-  if (!format) throw new AppError("SCHEMA_INVALID", `Table "${entry.code}" has the format "${name}", which the connector does not read (it reads ${formats.listed}).`);
+  if (!format)
+    throw new AppError(
+      "SCHEMA_INVALID",
+      `Table "${entry.code}" has the format "${name}", which the connector does not read (it reads ${formats.listed}).`,
+    );
   return { format, name };
 }
 
@@ -142,7 +146,11 @@ function positional(first: unknown[], below: unknown[], reader: RecordReader) {
   const header: TextRow = first.map((h) => cellTextOf(reader, h));
   let headers = header.map((h, i) => phpNonEmpty(h ?? "", `Column ${i + 1}`));
   const raw = below.map((r, i) => {
-    if (!Array.isArray(r)) throw new AppError(reader.malformed.code, `Record ${i + 2} is not a ${reader.format} array, but the table's first record is a header array.`);
+    if (!Array.isArray(r))
+      throw new AppError(
+        reader.malformed.code,
+        `Record ${i + 2} is not a ${reader.format} array, but the table's first record is a header array.`,
+      );
     return r;
   });
   // Trailing unnamed columns that hold nothing (`a;b;c;;;` exports) are dropped.
@@ -168,20 +176,35 @@ function positional(first: unknown[], below: unknown[], reader: RecordReader) {
 const isBlankRecord = (r: unknown) => Array.isArray(r) && r.length === 0;
 
 /** Where the header is: the sidecar's headerRow/skipRows, else detected (formats/report-layout.ts). */
-function headerOf(records: unknown[], reader: RecordReader, sidecar: Sidecar | undefined, entry: TableEntry): HeaderFound & { declared: boolean } {
+function headerOf(
+  records: unknown[],
+  reader: RecordReader,
+  sidecar: Sidecar | undefined,
+  entry: TableEntry,
+): HeaderFound & { declared: boolean } {
   const { headerRow, skipRows } = sidecar ?? {};
   const wanted = headerRow ?? (skipRows !== undefined ? skipRows + 1 : undefined);
-  const texts = records.slice(0, Math.max(LAYOUT_ROWS, wanted ?? 0)).map((r) => (Array.isArray(r) ? r.map((c) => cellTextOf(reader, c)) : []));
+  const texts = records
+    .slice(0, Math.max(LAYOUT_ROWS, wanted ?? 0))
+    .map((r) => (Array.isArray(r) ? r.map((c) => cellTextOf(reader, c)) : []));
   if (wanted === undefined) return { ...findHeader(texts), declared: false };
   const where = sidecarPlace(entry);
   if (headerRow !== undefined && skipRows !== undefined && headerRow !== skipRows + 1) {
-    throw sidecarError(where, `headerRow ${headerRow} and skipRows ${skipRows} disagree (skipRows counts the rows above the header: headerRow − 1); give one of them`);
+    throw sidecarError(
+      where,
+      `headerRow ${headerRow} and skipRows ${skipRows} disagree (skipRows counts the rows above the header: headerRow − 1); give one of them`,
+    );
   }
   if (wanted > records.length || isBlankRecord(records[wanted - 1])) {
     const what = wanted > records.length ? `beyond the ${records.length} rows the connector reads to describe the file` : "a blank line";
-    throw sidecarError(where, `${headerRow !== undefined ? "headerRow" : "skipRows"}: row ${wanted} of the file is ${what}, not the header (rows are counted from 1, blank lines included)`);
+    throw sidecarError(
+      where,
+      `${headerRow !== undefined ? "headerRow" : "skipRows"}: row ${wanted} of the file is ${what}, not the header (rows are counted from 1, blank lines included)`,
+    );
   }
-  const skipped = texts.slice(0, wanted - 1).map((r, i) => ({ row: i + 1, reason: r.every((c) => c === null || c.trim() === "") ? ("empty" as const) : ("title" as const) }));
+  const skipped = texts
+    .slice(0, wanted - 1)
+    .map((r, i) => ({ row: i + 1, reason: r.every((c) => c === null || c.trim() === "") ? ("empty" as const) : ("title" as const) }));
   return { index: wanted - 1, skipped, declared: true };
 }
 
@@ -227,7 +250,10 @@ async function infer(entry: TableEntry, input: FormatInput, sidecar: Sidecar | u
     );
   }
   if (records.length === 0) {
-    throw new AppError("FILE_EMPTY", `The file behind table "${entry.code}" has no records (its ${prefix.byteLength} bytes hold no complete record).`);
+    throw new AppError(
+      "FILE_EMPTY",
+      `The file behind table "${entry.code}" has no records (its ${prefix.byteLength} bytes hold no complete record).`,
+    );
   }
   const firstRecord = records.findIndex((r) => !isBlankRecord(r));
   if (firstRecord < 0) {
@@ -252,7 +278,15 @@ async function infer(entry: TableEntry, input: FormatInput, sidecar: Sidecar | u
   };
   const finish = (columns: Column[], keys: string[], header: TextRow | null, layout?: Layout): Description => {
     const dateColumn = sidecarDateColumn(columns, keys, sidecar, entry);
-    return { columns, keys, header, reader, decimalComma, ...(dateColumn !== undefined ? { dateColumn } : {}), ...(layout ? { layout } : {}) };
+    return {
+      columns,
+      keys,
+      header,
+      reader,
+      decimalComma,
+      ...(dateColumn !== undefined ? { dateColumn } : {}),
+      ...(layout ? { layout } : {}),
+    };
   };
   if (!Array.isArray(records[firstRecord])) {
     const { headers, keys, rows } = keyed(records, reader);
@@ -262,7 +296,11 @@ async function infer(entry: TableEntry, input: FormatInput, sidecar: Sidecar | u
   // A positional table: header row, title rows above it, footer below the data.
   const found = headerOf(records, reader, sidecar, entry);
   const first = records[found.index];
-  if (!Array.isArray(first)) throw new AppError(reader.malformed.code, `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`);
+  if (!Array.isArray(first))
+    throw new AppError(
+      reader.malformed.code,
+      `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`,
+    );
   const belowAt: number[] = [];
   const below: unknown[] = [];
   for (let i = found.index + 1; i < records.length; i++) {
@@ -296,7 +334,13 @@ async function infer(entry: TableEntry, input: FormatInput, sidecar: Sidecar | u
       rule = totals(numericOf(columns));
     }
   }
-  const layout: Layout = { headerRow: found.index + 1, skippedRows: found.skipped, footer: rule, footerRows: dropped, declared: found.declared || sidecar?.footerRows !== undefined };
+  const layout: Layout = {
+    headerRow: found.index + 1,
+    skippedRows: found.skipped,
+    footer: rule,
+    footerRows: dropped,
+    declared: found.declared || sidecar?.footerRows !== undefined,
+  };
   return finish(columns, keys, header, layout);
 }
 
@@ -309,9 +353,16 @@ function sidecarDateColumn(columns: Column[], keys: string[], sidecar: Sidecar |
   const wanted = sidecar?.dateColumn;
   if (wanted === undefined) return undefined;
   const i = keys.findIndex((k, j) => k === wanted || columns[j].name === wanted || columns[j].code === wanted.toUpperCase());
-  if (i < 0) throw sidecarError(sidecarPlace(entry), `dateColumn: "${wanted}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
+  if (i < 0)
+    throw sidecarError(
+      sidecarPlace(entry),
+      `dateColumn: "${wanted}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`,
+    );
   if (!isDateType(columns[i])) {
-    throw sidecarError(sidecarPlace(entry), `dateColumn: "${wanted}" is a ${columns[i].type} column, but it must be a date or datetime one (declare its type in columns if inference got it wrong)`);
+    throw sidecarError(
+      sidecarPlace(entry),
+      `dateColumn: "${wanted}" is a ${columns[i].type} column, but it must be a date or datetime one (declare its type in columns if inference got it wrong)`,
+    );
   }
   return i;
 }
@@ -331,7 +382,11 @@ function applySidecarColumns(columns: Column[], keys: string[], sidecar: Sidecar
   const where = sidecarPlace(entry);
   for (const [header, override] of Object.entries(sidecar?.columns ?? {})) {
     const i = keys.findIndex((k, j) => k === header || columns[j].name === header || columns[j].code === header.toUpperCase());
-    if (i < 0) throw sidecarError(where, `columns: "${header}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`);
+    if (i < 0)
+      throw sidecarError(
+        where,
+        `columns: "${header}" is not a column of the file (its columns are: ${columns.map((c) => c.name).join(", ")})`,
+      );
     if (override.code) columns[i].code = override.code;
     if (override.name) columns[i].name = override.name;
     if (override.type) {
@@ -378,7 +433,14 @@ function readingOf(entry: TableEntry, config: Config, version: string, loaded: L
  * The description an upload decided over the whole file, when its manifest
  * was decided under the live identity (this version, this sidecar); null otherwise.
  */
-async function manifestDescription(env: Env, config: Config, entry: TableEntry, etag: string, loaded: LoadedSidecar, formats: FormatRegistry = FORMATS): Promise<Description | null> {
+async function manifestDescription(
+  env: Env,
+  config: Config,
+  entry: TableEntry,
+  etag: string,
+  loaded: LoadedSidecar,
+  formats: FormatRegistry = FORMATS,
+): Promise<Description | null> {
   if (entry.source.kind !== "r2") return null;
   const key = entry.source.key;
   const identity = readingIdentity(readingOf(entry, config, etag, loaded));
@@ -393,7 +455,8 @@ async function manifestDescription(env: Env, config: Config, entry: TableEntry, 
     return null;
   };
   const manifest = await readManifest(env.DATA, key, etag);
-  if (!manifest || readingIdentity({ source: sourceOf(entry), version: manifest.etag, sidecar: manifest.sidecar, config }) !== identity) return none();
+  if (!manifest || readingIdentity({ source: sourceOf(entry), version: manifest.etag, sidecar: manifest.sidecar, config }) !== identity)
+    return none();
   let description: Description;
   try {
     description = await fromManifest(entry, manifest, loaded.sidecar, formats, env.DATA);
@@ -406,11 +469,20 @@ async function manifestDescription(env: Env, config: Config, entry: TableEntry, 
 }
 
 /** A Description again from a manifest: its plain fields, and a reader made by the format with the stored decisions. */
-export async function fromManifest(entry: TableEntry, manifest: Manifest, sidecar: Sidecar | undefined, formats: FormatRegistry, bucket?: R2Bucket): Promise<Description> {
+export async function fromManifest(
+  entry: TableEntry,
+  manifest: Manifest,
+  sidecar: Sidecar | undefined,
+  formats: FormatRegistry,
+  bucket?: R2Bucket,
+): Promise<Description> {
   const { format, name } = formatFor(entry, sidecar, formats);
   const src = entry.source;
   const access = bucket && src.kind === "r2" && !src.gzip ? rangeAccess(bucket, src.key, manifest.etag) : {};
-  const reader = await format.detect({ sample: new Uint8Array(0), complete: false, ...access }, { name, sidecar, decided: manifest.reader });
+  const reader = await format.detect(
+    { sample: new Uint8Array(0), complete: false, ...access },
+    { name, sidecar, decided: manifest.reader },
+  );
   // The sidecar (whose version the manifest was kept for) says which types are declared: they read numbers as declared ones do.
   const plain = manifest.description;
   const typed = declaredTypeColumns(plain, sidecar);
@@ -424,9 +496,17 @@ export async function fromManifest(entry: TableEntry, manifest: Manifest, sideca
  * uploaded through the Worker is described by its manifest (no inference; a
  * description-only request then reads nothing of the file).
  */
-export async function describeTable(env: Env, config: Config, entry: TableEntry, options: { prefixOnly?: boolean; signal?: AbortSignal } = {}): Promise<Described> {
+export async function describeTable(
+  env: Env,
+  config: Config,
+  entry: TableEntry,
+  options: { prefixOnly?: boolean; signal?: AbortSignal } = {},
+): Promise<Described> {
   const loaded = await loadSidecar(env, entry);
-  const reading = (version: string, description: Description): ReadingParts => ({ ...readingOf(entry, config, version, loaded), description });
+  const reading = (version: string, description: Description): ReadingParts => ({
+    ...readingOf(entry, config, version, loaded),
+    description,
+  });
   if (options.prefixOnly && entry.source.kind === "r2") {
     const head = await env.DATA.head(entry.source.key);
     const known = head ? await manifestDescription(env, config, entry, head.etag, loaded) : null;
@@ -436,7 +516,11 @@ export async function describeTable(env: Env, config: Config, entry: TableEntry,
     const cached = head ? cacheGet(readingIdentity(readingOf(entry, config, head.etag, loaded))) : undefined;
     if (cached) return { description: cached, bytes: nothing(), reading: reading(head!.etag, cached) };
   }
-  const open: OpenOptions = { ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}), signal: options.signal, sampleBytes: SAMPLE_BYTES };
+  const open: OpenOptions = {
+    ...(options.prefixOnly ? { prefixBytes: SAMPLE_BYTES } : {}),
+    signal: options.signal,
+    sampleBytes: SAMPLE_BYTES,
+  };
   const opened = await openTable(env, config, entry, open);
   const version = opened.version;
   const withReading = (d: Described): Described => (version === null ? d : { ...d, reading: reading(version, d.description) });
@@ -488,7 +572,12 @@ export interface DescribeOptions {
  * Describes a table from a stream of its bytes (from the first byte): infers
  * from the first SAMPLE_BYTES and hands back the whole stream for reading on.
  */
-export async function describeStream(entry: TableEntry, bytes: Bytes, sidecar: Sidecar | undefined, options: DescribeOptions = {}): Promise<Described> {
+export async function describeStream(
+  entry: TableEntry,
+  bytes: Bytes,
+  sidecar: Sidecar | undefined,
+  options: DescribeOptions = {},
+): Promise<Described> {
   const prefix = await peek(bytes, SAMPLE_BYTES);
   const complete = prefix.complete && (options.endIsFileEnd ?? (() => true))(prefix.bytes.byteLength);
   try {

@@ -11,9 +11,10 @@
  * the table's default (see chooseFormat); the sidecar's `decimalSeparator`
  * overrides all of it.
  */
+
+import type { ColumnType, NumberFormat, SlashOrder } from "../model";
 import { dateKind } from "../values/dates";
 import { COMMA_FORMATS, NUMBER_FORMATS, numberShape, POINT_FORMATS } from "../values/numbers";
-import type { ColumnType, NumberFormat, SlashOrder } from "../model";
 
 export interface Inferred {
   type: ColumnType;
@@ -80,7 +81,18 @@ export class Guess {
   /** What the column's values have ruled out so far: it changes only when a value rules out more. */
   state(): number {
     // 8 conventions (NUMBER_FORMATS) per mask: everything fits in 31 bits.
-    return this.fits | (this.ints << 8) | (this.numericFits << 16) | (+this.date << 24) | (+this.datetime << 25) | (+this.anyTime << 26) | (+this.dmy << 27) | (+this.mdy << 28) | (+this.comma << 29) | (+this.point << 30);
+    return (
+      this.fits |
+      (this.ints << 8) |
+      (this.numericFits << 16) |
+      (+this.date << 24) |
+      (+this.datetime << 25) |
+      (+this.anyTime << 26) |
+      (+this.dmy << 27) |
+      (+this.mdy << 28) |
+      (+this.comma << 29) |
+      (+this.point << 30)
+    );
   }
 
   /** The column can only be text, and no further value changes what a sidecar declaring it numeric reads by. */
@@ -116,7 +128,8 @@ function chooseFormat(fits: number, g: Guess, proven: "." | "," | null, ctx: Num
   const comma = fits & COMMA_FORMATS;
   if (point && comma) {
     const preferred = ctx.decimalComma ? comma : point;
-    if (!g.comma && !g.point) side = preferred; // no separator that could be decimal: both read the same
+    if (!g.comma && !g.point)
+      side = preferred; // no separator that could be decimal: both read the same
     else if (proven) side = proven === "," ? comma : point;
     // `12,500` or `1.500` and nothing else to go by: the table's default decides
     // (`;`/tab CSV: a decimal comma, so 12.5 and 1500). In a table read with a
@@ -152,14 +165,23 @@ export function decideTypes(guesses: readonly Guess[], context: boolean | Number
   return guesses.map((g) => {
     const slashOrder: SlashOrder = g.mdy ? "mdy" : "dmy";
     const numeric = g.seen > 0 && g.fits !== 0 ? chooseFormat(g.fits, g, proven, ctx) : null;
-    const asDeclared = numeric ?? chooseFormat(g.numericFits, g, proven, { ...ctx, decimalComma: ctx.declared ? ctx.declared === "," : ctx.decimalComma }) ?? fallback;
+    const asDeclared =
+      numeric ??
+      chooseFormat(g.numericFits, g, proven, { ...ctx, decimalComma: ctx.declared ? ctx.declared === "," : ctx.decimalComma }) ??
+      fallback;
     const numberFormat = NUMBER_FORMATS[numeric ?? asDeclared];
     const type: ColumnType =
-      g.seen === 0 ? "string"
-      : numeric !== null ? ((g.ints >> numeric) & 1 ? "int" : "double")
-      : g.date && !g.anyTime ? "date"
-      : g.datetime ? "datetime"
-      : "string";
+      g.seen === 0
+        ? "string"
+        : numeric !== null
+          ? (g.ints >> numeric) & 1
+            ? "int"
+            : "double"
+          : g.date && !g.anyTime
+            ? "date"
+            : g.datetime
+              ? "datetime"
+              : "string";
     return { type, slashOrder, numberFormat };
   });
 }

@@ -101,14 +101,17 @@ export async function manifestRows(bucket: R2Bucket, key: string, etag: string):
   const obj = await bucket.get(manifestKey(key, etag));
   if (!obj) return null;
   const parsed = parseJson(await obj.text());
-  const rows = parsed.ok && parsed.value !== null && typeof parsed.value === "object" ? (parsed.value as { rows?: unknown }).rows : undefined;
+  const rows =
+    parsed.ok && parsed.value !== null && typeof parsed.value === "object" ? (parsed.value as { rows?: unknown }).rows : undefined;
   return typeof rows === "number" ? rows : null;
 }
 
 /** Writes a manifest (after the object it describes was made live: keyed by its etag). */
 export async function writeManifest(bucket: R2Bucket, manifest: Manifest): Promise<void> {
   writes++;
-  await bucket.put(manifestKey(manifest.key, manifest.etag), JSON.stringify(manifest), { httpMetadata: { contentType: "application/json" } });
+  await bucket.put(manifestKey(manifest.key, manifest.etag), JSON.stringify(manifest), {
+    httpMetadata: { contentType: "application/json" },
+  });
 }
 
 /** Keeps a restored object's manifest: the one its content had under `from` now also applies under `to`. */
@@ -119,7 +122,9 @@ export async function carryManifest(bucket: R2Bucket, key: string, from: string,
   const parsed = parseJson(await old.text());
   if (!parsed.ok || typeof parsed.value !== "object" || parsed.value === null) return;
   writes++;
-  await bucket.put(manifestKey(key, to), JSON.stringify({ ...parsed.value, etag: to }), { httpMetadata: { contentType: "application/json" } });
+  await bucket.put(manifestKey(key, to), JSON.stringify({ ...parsed.value, etag: to }), {
+    httpMetadata: { contentType: "application/json" },
+  });
 }
 
 /** Deletes the manifests of `key` whose etag is in none of `alive` (the live object, the kept versions). */

@@ -14,13 +14,28 @@ import { manifestKey } from "../catalog/manifest";
 import type { Config, Env } from "../config/config";
 import { tableRows } from "../formats/rows";
 import type { Cell, Description, TableEntry } from "../model";
-import { convertersFor } from "../query/pipeline";
 import { cellWritersFor } from "../query/cells";
-import { jsonNumberAsIs } from "../values/numbers";
+import { convertersFor } from "../query/pipeline";
 import { sidecarKey } from "../rules/naming";
 import { ByteBuilder } from "../streams/byte-builder";
 import { concat } from "../streams/bytes";
-import { compiledFolder, compiledIdentity, DICT_MAX, groupKey, GROUP_BYTES, GROUP_ROWS, LAYOUT_VERSION, MAX_DISTINCT, MAX_STAT_CHARS, metaKey, versionPrefix, type ColumnStats, type GroupMeta, type Meta } from "./storage";
+import { jsonNumberAsIs } from "../values/numbers";
+import {
+  type ColumnStats,
+  compiledFolder,
+  compiledIdentity,
+  DICT_MAX,
+  GROUP_BYTES,
+  GROUP_ROWS,
+  type GroupMeta,
+  groupKey,
+  LAYOUT_VERSION,
+  MAX_DISTINCT,
+  MAX_STAT_CHARS,
+  type Meta,
+  metaKey,
+  versionPrefix,
+} from "./storage";
 
 export type CompileResult =
   | { status: "compiled"; etag: string; rows: number; groups: number; dataSize: number }
@@ -107,7 +122,9 @@ class DictBuilder {
   take(rows: number): [Uint8Array, Uint8Array, Uint8Array] | null {
     const n = this.ends.length;
     const kept = this.index !== null && n <= Math.max(1, rows / 2);
-    const out: [Uint8Array, Uint8Array, Uint8Array] | null = kept ? [codeBytes(this.codes, rows, n), endsBytes(this.ends), this.values.take()] : null;
+    const out: [Uint8Array, Uint8Array, Uint8Array] | null = kept
+      ? [codeBytes(this.codes, rows, n), endsBytes(this.ends), this.values.take()]
+      : null;
     this.index = new Map();
     this.nullCode = -1;
     this.ends.length = 0;
@@ -141,7 +158,10 @@ class GroupBuilder {
   readonly rowEnds: number[] = [];
   stats: StatsBuilder[];
 
-  constructor(private readonly d: Description, groupRows: number) {
+  constructor(
+    private readonly d: Description,
+    groupRows: number,
+  ) {
     this.cells = d.columns.map(() => new ByteBuilder(64 * 1024));
     this.ends = d.columns.map(() => []);
     // Codes start small and grow (add): a wide table's dictionaries must not cost 32 KB a column up front.
@@ -192,7 +212,16 @@ export interface CompileOptions {
 export async function readingInputs(env: Env, config: Config, entry: TableEntry, etag: string): Promise<string> {
   const key = (entry.source as { key: string }).key;
   const [sidecar, manifest] = await Promise.all([env.DATA.head(sidecarKey(key)), env.DATA.head(manifestKey(key, etag))]);
-  return identityDigest(readingIdentity({ source: sourceOf(entry), version: etag, sidecar: sidecar?.etag ?? "-", manifest: manifest?.etag ?? "-", config, layout: LAYOUT_VERSION }));
+  return identityDigest(
+    readingIdentity({
+      source: sourceOf(entry),
+      version: etag,
+      sidecar: sidecar?.etag ?? "-",
+      manifest: manifest?.etag ?? "-",
+      config,
+      layout: LAYOUT_VERSION,
+    }),
+  );
 }
 
 /** Compiles the R2 table `entry` (never a URL table), from the description the Worker serves it with. */
@@ -242,8 +271,12 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
     };
     const ranges = sections.map(place);
     const rowSection = ranges.pop()!;
-    const dictMeta = dicts.map((d) => (d === null ? null : { codes: place([d[0]]), values: place([d[1], d[2]]), entries: d[1].byteLength / 4 }));
-    const stored = await env.DATA.put(groupKey(folder, etag, groups.length), concat(parts, offset), { httpMetadata: { contentType: "application/octet-stream" } });
+    const dictMeta = dicts.map((d) =>
+      d === null ? null : { codes: place([d[0]]), values: place([d[1], d[2]]), entries: d[1].byteLength / 4 },
+    );
+    const stored = await env.DATA.put(groupKey(folder, etag, groups.length), concat(parts, offset), {
+      httpMetadata: { contentType: "application/octet-stream" },
+    });
     groups.push({ rows, etag: stored.etag, columns: ranges, rowSection, dicts: dictMeta, stats });
     dataSize += offset;
   };
@@ -289,9 +322,20 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
       await deleteGroups(env.DATA, folder, etag, groups.length);
       return { status: "skipped", reason: "the source changed while it was compiled" };
     }
-    const meta: Meta = { layout: LAYOUT_VERSION, source: { key: src.key, etag, size: live.size }, identity: compiledIdentity(reading), inputs, rows: total, dataSize, groups };
+    const meta: Meta = {
+      layout: LAYOUT_VERSION,
+      source: { key: src.key, etag, size: live.size },
+      identity: compiledIdentity(reading),
+      inputs,
+      rows: total,
+      dataSize,
+      groups,
+    };
     // The layout and inputs ride in the meta's custom metadata, so the cron's head (isCompiled) tells a stale meta.
-    await env.DATA.put(metaKey(folder, etag), JSON.stringify(meta), { httpMetadata: { contentType: "application/json" }, customMetadata: compiledMetadata(inputs) });
+    await env.DATA.put(metaKey(folder, etag), JSON.stringify(meta), {
+      httpMetadata: { contentType: "application/json" },
+      customMetadata: compiledMetadata(inputs),
+    });
     await deleteOthers(env.DATA, folder, etag, groups.length);
     return { status: "compiled", etag, rows: total, groups: groups.length, dataSize };
   } catch (err) {
@@ -303,7 +347,8 @@ export async function compileTable(env: Env, config: Config, entry: TableEntry, 
 /** Removes the first `n` group objects of a version that will not get its meta. */
 async function deleteGroups(bucket: R2Bucket, folder: string, etag: string, n: number): Promise<void> {
   // R2's delete takes at most 1,000 keys.
-  for (let g = 0; g < n; g += 1000) await bucket.delete(Array.from({ length: Math.min(1000, n - g) }, (_, k) => groupKey(folder, etag, g + k)));
+  for (let g = 0; g < n; g += 1000)
+    await bucket.delete(Array.from({ length: Math.min(1000, n - g) }, (_, k) => groupKey(folder, etag, g + k)));
 }
 
 /**
@@ -341,7 +386,8 @@ async function deleteListed(bucket: R2Bucket, prefix: string, which: (key: strin
 export const compiledMetadata = (inputs: string) => ({ layout: String(LAYOUT_VERSION), inputs });
 
 /** Whether an object's custom metadata says it was made from these inputs in this layout. */
-export const madeFrom = (obj: R2Object | null, inputs: string) => obj?.customMetadata?.layout === String(LAYOUT_VERSION) && obj.customMetadata.inputs === inputs;
+export const madeFrom = (obj: R2Object | null, inputs: string) =>
+  obj?.customMetadata?.layout === String(LAYOUT_VERSION) && obj.customMetadata.inputs === inputs;
 
 /** Whether the live version of an R2 table has a compiled form made from these inputs (readingInputs). */
 export async function isCompiled(bucket: R2Bucket, key: string, etag: string, inputs: string): Promise<boolean> {

@@ -8,18 +8,29 @@
  * A whole-table answer is the stored rows, byte for byte, piped from R2 to
  * the client without passing through JavaScript.
  */
-import { AppError } from "../errors";
+
 import { describeTable } from "../catalog/describe";
+import { AppError } from "../errors";
 import type { Cell, ColumnType, Description } from "../model";
 import type { Answer, AnswerOptions, OpenForm, TableForm, TableRef } from "../query/answer";
+import { writeTyped } from "../query/cells";
 import type { FilterPart } from "../query/filter";
 import type { QueryPlan } from "../query/pipeline";
-import { writeTyped } from "../query/cells";
 import { ByteBuilder } from "../streams/byte-builder";
 import { PIECE_BYTES } from "../write/urldata";
-import { compiledFolder, compiledIdentity, groupKey, LITTLE_ENDIAN, Meta, metaKey, readSection, type GroupMeta, type Section } from "./storage";
 import { deleteVersion } from "./compile";
 import { groupsToRead } from "./skip";
+import {
+  compiledFolder,
+  compiledIdentity,
+  type GroupMeta,
+  groupKey,
+  LITTLE_ENDIAN,
+  Meta,
+  metaKey,
+  readSection,
+  type Section,
+} from "./storage";
 
 // Sections closer than this are read with one request (the gap is read and dropped).
 const MERGE_GAP = 64 * 1024;
@@ -145,7 +156,8 @@ function readDict(raw: Uint8Array, rows: number, entries: number, valuesAt: numb
   const width = entries <= 256 ? 1 : 2;
   let codes: Uint8Array | Uint16Array;
   if (width === 1) codes = raw.subarray(0, rows);
-  else if (LITTLE_ENDIAN && raw.byteOffset % 2 === 0) codes = new Uint16Array(raw.buffer, raw.byteOffset, rows); // in place
+  else if (LITTLE_ENDIAN && raw.byteOffset % 2 === 0)
+    codes = new Uint16Array(raw.buffer, raw.byteOffset, rows); // in place
   else {
     const view = new DataView(raw.buffer, raw.byteOffset, 2 * rows);
     codes = new Uint16Array(rows);
@@ -168,7 +180,12 @@ export interface CompiledSource {
 export type CompiledPump = (() => Promise<Uint8Array | null>) & { cancel(): void };
 
 /** The answer's pieces from a compiled table: the groups the filter cannot skip, read column by column (`read` marks the columns needed). */
-export function compiledRows(src: CompiledSource, plan: QueryPlan, read: boolean[], onEnd?: (sent: number, bytesRead: number) => void): CompiledPump {
+export function compiledRows(
+  src: CompiledSource,
+  plan: QueryPlan,
+  read: boolean[],
+  onEnd?: (sent: number, bytesRead: number) => void,
+): CompiledPump {
   const { meta, description } = src;
   const { selected, filter, limit } = plan;
   const parts: FilterPart[] | null = filter?.parts ?? null;
@@ -460,7 +477,10 @@ async function openCompiled({ env, config, entry }: TableRef): Promise<OpenForm 
     }
   }
   const found = meta;
-  return { description, answer: (plan, options) => answerCompiled(env.DATA, entry.code, folder, live.etag, mkey, found, description, plan, options) };
+  return {
+    description,
+    answer: (plan, options) => answerCompiled(env.DATA, entry.code, folder, live.etag, mkey, found, description, plan, options),
+  };
 }
 
 async function answerCompiled(
@@ -491,7 +511,10 @@ async function answerCompiled(
   }
   const changed = () => {
     metaCache.delete(mkey);
-    return new AppError("FILE_CHANGED", `The compiled form of table "${code}" changed while it was read; retry: the next request reads the table again.`);
+    return new AppError(
+      "FILE_CHANGED",
+      `The compiled form of table "${code}" changed while it was read; retry: the next request reads the table again.`,
+    );
   };
   const groups = meta.groups;
   const get = async (g: number, offset: number, length: number) => {
@@ -501,7 +524,12 @@ async function answerCompiled(
   };
   const started = Date.now();
   const stats = (sent: number, bytesRead: number) => onStats?.({ form: "compiled", bytesRead, rowsSent: sent, ms: Date.now() - started });
-  if (!plan.filter && plan.limit >= meta.rows && plan.selected.length === description.columns.length && plan.selected.every((c, i) => c === i)) {
+  if (
+    !plan.filter &&
+    plan.limit >= meta.rows &&
+    plan.selected.length === description.columns.length &&
+    plan.selected.every((c, i) => c === i)
+  ) {
     // Every row, every column in file order: the stored rows sections, piped from R2 as they are.
     let g = 0;
     let bytesRead = 0;
@@ -517,7 +545,11 @@ async function answerCompiled(
     };
     return { form: "compiled", header: plan.header, rows: { streams } };
   }
-  const src: CompiledSource = { meta, description, read: async (g, offset, length) => new Uint8Array(await (await get(g, offset, length)).arrayBuffer()) };
+  const src: CompiledSource = {
+    meta,
+    description,
+    read: async (g, offset, length) => new Uint8Array(await (await get(g, offset, length)).arrayBuffer()),
+  };
   const pump = compiledRows(src, plan, read, stats);
   return { form: "compiled", header: plan.header, rows: { pump, cancel: async () => pump.cancel() } };
 }

@@ -25,7 +25,9 @@ function monotone(part: FilterPart, description: Description): "up" | "down" | n
 
 /** Per group: whether any of its rows may pass the filter. */
 export function groupsToRead(groups: readonly GroupMeta[], filter: FilterPlan | null, description: Description): boolean[] {
-  const parts = (filter?.parts ?? []).filter((p) => p.columns.length === 1).map((p) => ({ column: p.columns[0], test: p.test, monotone: monotone(p, description) }));
+  const parts = (filter?.parts ?? [])
+    .filter((p) => p.columns.length === 1)
+    .map((p) => ({ column: p.columns[0], test: p.test, monotone: monotone(p, description) }));
   const row: Cell[] = new Array(description.columns.length).fill(null);
   const holds = (p: (typeof parts)[number], v: Cell) => {
     row[p.column] = v;

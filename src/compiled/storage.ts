@@ -37,7 +37,7 @@
  * objects in JavaScript on every ranged read: 2-4x the CPU of a compiled answer).
  */
 import * as z from "zod";
-import { readingIdentity, type ReadingParts } from "../catalog/identity";
+import { type ReadingParts, readingIdentity } from "../catalog/identity";
 
 /** 3: the meta names the reading's identity (catalog/identity.ts), not only the columns. */
 export const LAYOUT_VERSION = 3;
@@ -135,7 +135,8 @@ export const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 
 export function readSection(raw: Uint8Array, rows: number): Section {
   const endsBytes = 4 * rows;
   // Sections start at multiples of 4 and reads start at a section: the ends are used in place.
-  if (LITTLE_ENDIAN && raw.byteOffset % 4 === 0) return { ends: new Uint32Array(raw.buffer, raw.byteOffset, rows), bytes: raw.subarray(endsBytes) };
+  if (LITTLE_ENDIAN && raw.byteOffset % 4 === 0)
+    return { ends: new Uint32Array(raw.buffer, raw.byteOffset, rows), bytes: raw.subarray(endsBytes) };
   const ends = new Uint32Array(rows);
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   for (let i = 0; i < rows; i++) ends[i] = view.getUint32(4 * i, true);

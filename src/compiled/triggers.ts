@@ -19,11 +19,11 @@
  */
 import { listTables } from "../catalog/catalog";
 import type { Config, Env } from "../config/config";
-import type { TableEntry } from "../model";
-import { compiledMetadata, compileTable, isCompiled, madeFrom, readingInputs, type CompileResult } from "./compile";
-import { attemptKey, compiledFolder } from "./storage";
 import { AppError } from "../errors";
 import { logEvent } from "../log";
+import type { TableEntry } from "../model";
+import { type CompileResult, compiledMetadata, compileTable, isCompiled, madeFrom, readingInputs } from "./compile";
+import { attemptKey, compiledFolder } from "./storage";
 
 /** Uploads up to this size are compiled before the upload's answer; larger ones by the next cron run. */
 export const COMPILE_ON_UPLOAD_BYTES = 16 * 1024 * 1024;
@@ -36,7 +36,11 @@ export async function compileAfterUpload(env: Env, config: Config, entry: TableE
     await compileTable(env, config, entry);
   } catch (err) {
     // The cron run retries; the message can quote the file, so the log keeps its code.
-    logEvent("compile", { table: entry.code, status: "failed", after: "upload", error: err instanceof AppError ? err.code : (err as Error).name }, "error");
+    logEvent(
+      "compile",
+      { table: entry.code, status: "failed", after: "upload", error: err instanceof AppError ? err.code : (err as Error).name },
+      "error",
+    );
   }
 }
 
@@ -44,7 +48,11 @@ export async function compileAfterUpload(env: Env, config: Config, entry: TableE
 /** A compilation that threw: its reason (kept in the attempt marker) and its error code (for the log, which never quotes a file). */
 export type CompileFailure = { status: "failed"; reason: string; error: string };
 
-export async function compileChanged(env: Env, config: Config, budgetMs = CRON_BUDGET_MS): Promise<{ code: string; result: CompileResult | CompileFailure }[]> {
+export async function compileChanged(
+  env: Env,
+  config: Config,
+  budgetMs = CRON_BUDGET_MS,
+): Promise<{ code: string; result: CompileResult | CompileFailure }[]> {
   const deadline = Date.now() + budgetMs;
   const done: { code: string; result: CompileResult | CompileFailure }[] = [];
   let first = true;
@@ -66,7 +74,8 @@ export async function compileChanged(env: Env, config: Config, budgetMs = CRON_B
     } catch (err) {
       result = { status: "failed", reason: (err as Error).message, error: err instanceof AppError ? err.code : (err as Error).name };
     }
-    if (result.status === "failed") await env.DATA.put(marker, JSON.stringify({ failed: result.reason }), { customMetadata: compiledMetadata(inputs) });
+    if (result.status === "failed")
+      await env.DATA.put(marker, JSON.stringify({ failed: result.reason }), { customMetadata: compiledMetadata(inputs) });
     // Out of time after others took part of the run, or the source changed meanwhile: the next run tries again.
     else if (result.status === "skipped" && !(result.reason === "out of time" && hadWholeBudget)) await env.DATA.delete(marker);
     done.push({ code: entry.code, result });

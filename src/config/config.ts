@@ -7,13 +7,13 @@
  * who is not entitled to see the configuration.
  */
 import * as z from "zod";
-import { FORMATS } from "../formats/registry";
-import { SidecarSchema } from "../rules/sidecar";
-import { TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
 import { AppError, firstIssue } from "../errors";
-import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
+import { FORMATS } from "../formats/registry";
 import type { DateFormat, UrlTable } from "../model";
+import { TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
+import { SidecarSchema } from "../rules/sidecar";
 import { parseJson } from "../values/json";
+import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 
 /**
  * The Worker's bindings, vars and secrets: generated from wrangler.jsonc by
@@ -25,12 +25,17 @@ export type Env = Cloudflare.Env;
 export const UrlTableSchema = z
   .object({
     code: z.string().max(TABLE_CODE_MAX).regex(TABLE_CODE_RE, "must match ^[a-z][a-z0-9_]*$"),
-    title: z.string().trim().min(1).refine((t) => t !== "0", "must not be \"0\" (the portal treats it as empty)"),
+    title: z
+      .string()
+      .trim()
+      .min(1)
+      .refine((t) => t !== "0", 'must not be "0" (the portal treats it as empty)'),
     url: z.url({ protocol: /^https?$/ }),
     // A workbook is a zip read with range reads of a stored object: URL tables stream.
-    format: z
-      .enum(FORMATS.extensions)
-      .refine((f) => !FORMATS.formatOf(f)?.randomAccess, { message: 'a workbook (xlsx, xlsm) is read from the bucket only, since a zip needs range reads of the stored file: upload it with PUT /files, or publish the sheet as CSV and declare format "csv"' }),
+    format: z.enum(FORMATS.extensions).refine((f) => !FORMATS.formatOf(f)?.randomAccess, {
+      message:
+        'a workbook (xlsx, xlsm) is read from the bucket only, since a zip needs range reads of the stored file: upload it with PUT /files, or publish the sheet as CSV and declare format "csv"',
+    }),
     gzip: z.boolean().optional(),
     schema: SidecarSchema.optional(),
   })
@@ -66,7 +71,10 @@ export const DEFAULT_KEEP_VERSIONS = 5;
 export const DEFAULT_URL_MAX_BYTES = 1024 * 1024 * 1024;
 
 export function configError(variable: string, detail: string): AppError {
-  return new AppError("CONFIG_INVALID", `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.jsonc ("vars") or with \`npm run deploy -- --set NAME=value\` (a secret), and redeploy.`);
+  return new AppError(
+    "CONFIG_INVALID",
+    `Configuration variable ${variable} is invalid: ${detail}. Fix it in wrangler.jsonc ("vars") or with \`npm run deploy -- --set NAME=value\` (a secret), and redeploy.`,
+  );
 }
 
 const list = (value: string | undefined) =>
@@ -89,7 +97,8 @@ function originOf(variable: string, value: string): URL {
     throw configError(variable, "it is not an absolute address; write it with the scheme, like https://example.bitrix24.com");
   }
   // Administrators' portal tokens travel to and from these addresses: plain http only on this machine.
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname))) throw configError(variable, "it must start with https:// (http:// only for an address on this machine, like http://127.0.0.1:8790)");
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopback(url.hostname)))
+    throw configError(variable, "it must start with https:// (http:// only for an address on this machine, like http://127.0.0.1:8790)");
   if (url.username || url.password || url.search || url.hash || (url.pathname !== "/" && url.pathname !== "")) {
     throw configError(variable, "it must be only the scheme and host (no path, query or credentials), like https://example.bitrix24.com");
   }
@@ -122,7 +131,10 @@ function readPortal(env: Env): { portal: PortalConfig | null; missing: string[] 
   const clientId = (env.BITRIX_CLIENT_ID ?? "").trim();
   const origin = portalUrl === "" ? null : originOf("PORTAL_URL", portalUrl);
   if (clientId !== "" && !/^[\w.-]{1,128}$/.test(clientId)) {
-    throw configError("BITRIX_CLIENT_ID", "it must be the local application's code as the portal shows it, like local.5f1a2b3c4d5e6f.12345678");
+    throw configError(
+      "BITRIX_CLIENT_ID",
+      "it must be the local application's code as the portal shows it, like local.5f1a2b3c4d5e6f.12345678",
+    );
   }
   const missing = [...(origin ? [] : ["PORTAL_URL"]), ...(clientId ? [] : ["BITRIX_CLIENT_ID"])];
   if (!origin || !clientId) return { portal: null, missing };
@@ -155,7 +167,8 @@ export function readConfig(env: Env): Config {
   if (!Number.isFinite(timeout) || timeout <= 0) throw configError("URL_FETCH_TIMEOUT_MS", "it must be a positive number of milliseconds");
 
   const urlMaxBytes = Number(env.URL_MAX_BYTES ?? String(DEFAULT_URL_MAX_BYTES));
-  if (!Number.isSafeInteger(urlMaxBytes) || urlMaxBytes <= 0) throw configError("URL_MAX_BYTES", "it must be a positive whole number of bytes");
+  if (!Number.isSafeInteger(urlMaxBytes) || urlMaxBytes <= 0)
+    throw configError("URL_MAX_BYTES", "it must be a positive whole number of bytes");
 
   const dateFormat = normaliseDateFormat(env.DEFAULT_DATE_FORMAT);
   if (dateFormat === null) throw configError("DEFAULT_DATE_FORMAT", `it must be one of ${DATE_FORMAT_HELP}`);

@@ -11,7 +11,7 @@
 import type { ByteRecords, Bytes, TextRow } from "../model";
 import { recordStrings } from "./byte-records";
 import { TOTAL_LABELS } from "./report-layout";
-import { PositionalRows, rowsOf, type RowOptions, type RowShape } from "./rows";
+import { PositionalRows, type RowOptions, type RowShape, rowsOf } from "./rows";
 
 /** Rows in order, most of them records of `records`, some made text (a title row, a row the footer rule held). */
 export interface ByteRowBatch {
@@ -81,7 +81,11 @@ export function tableByteRows(bytes: Bytes, shape: RowShape, options: Pick<RowOp
   return byteRows(reader.byteRecords(bytes), shape, options);
 }
 
-async function* byteRows(source: ReturnType<NonNullable<RowShape["reader"]["byteRecords"]>>, shape: RowShape, options: Pick<RowOptions, "onFooter">): MixedRowBatches {
+async function* byteRows(
+  source: ReturnType<NonNullable<RowShape["reader"]["byteRecords"]>>,
+  shape: RowShape,
+  options: Pick<RowOptions, "onFooter">,
+): MixedRowBatches {
   const rows = new PositionalRows(shape);
   const width = rows.width;
   for await (const batch of source) {

@@ -15,13 +15,13 @@
  */
 import { AppError } from "../errors";
 import type { Bytes } from "../streams/bytes";
-import { CharsetEvidence, detectSingleByte, EVIDENCE_BYTES, type EncodingChoice } from "../values/charset";
+import { CharsetEvidence, detectSingleByte, type EncodingChoice, EVIDENCE_BYTES } from "../values/charset";
 import { normalizeEncoding, unsupportedEncoding } from "../values/encodings";
 
 export type Text = AsyncGenerator<string, void, undefined>;
 
 export const FIX_ENCODING =
-  "Save the file as UTF-8, or declare its encoding in a sidecar `<file>.schema.json` with {\"encoding\": \"windows-1251\"}.";
+  'Save the file as UTF-8, or declare its encoding in a sidecar `<file>.schema.json` with {"encoding": "windows-1251"}.';
 
 /** How far an ASCII-so-far file is read ahead for evidence when its first non-UTF-8 byte comes. */
 export const LOOKAHEAD_BYTES = 1024 * 1024;
@@ -36,7 +36,10 @@ export function makeDecoder(encoding: string): TextDecoder {
 }
 
 function invalid(encoding: string, offset: number): AppError {
-  return new AppError("FILE_ENCODING_INVALID", `The file is not valid ${encoding} (a bad byte sequence near byte ${offset}). ${FIX_ENCODING}`);
+  return new AppError(
+    "FILE_ENCODING_INVALID",
+    `The file is not valid ${encoding} (a bad byte sequence near byte ${offset}). ${FIX_ENCODING}`,
+  );
 }
 
 /** `offset`: where `bytes` start in the file (for the error message). */
@@ -123,7 +126,12 @@ function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-async function* switchToSingleByte(first: Uint8Array, it: AsyncIterator<Uint8Array>, offset: number, decided: (choice: EncodingChoice) => void): Text {
+async function* switchToSingleByte(
+  first: Uint8Array,
+  it: AsyncIterator<Uint8Array>,
+  offset: number,
+  decided: (choice: EncodingChoice) => void,
+): Text {
   // Valid UTF-8 characters before the bad byte: a UTF-8 file with a bad byte, not another encoding.
   const loose = new TextDecoder("utf-8").decode(first);
   const bad = loose.indexOf("\uFFFD");

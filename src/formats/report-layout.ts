@@ -16,9 +16,10 @@
  *   them; at most FooterRule.maxHeld of them (past that, the block is data).
  * The sidecar's `headerRow`/`skipRows`/`footerRows` replace both.
  */
+
+import type { FooterRow, FooterRule, SkippedRow, TextRow } from "../model";
 import { dateKind } from "../values/dates";
 import { numberShape } from "../values/numbers";
-import type { FooterRow, FooterRule, SkippedRow, TextRow } from "../model";
 
 /** Rows looked at to find the header, and how far down a header may be. */
 export const LAYOUT_ROWS = 200;
@@ -44,7 +45,11 @@ export function batchRows(width: number): number {
 }
 
 // Cheap on the common cell: only text starting with a blank is trimmed.
-const isEmptyCell = (c: string | null | undefined) => c === null || c === undefined || c === "" || (c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0xa0 || c.charCodeAt(0) === 0x202f ? c.trim() === "" : false);
+const isEmptyCell = (c: string | null | undefined) =>
+  c === null ||
+  c === undefined ||
+  c === "" ||
+  (c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0xa0 || c.charCodeAt(0) === 0x202f ? c.trim() === "" : false);
 
 function nonEmptyCount(row: TextRow): number {
   let n = 0;
@@ -117,7 +122,8 @@ export function findHeader(records: readonly TextRow[]): HeaderFound {
         seen++;
       }
       if (seen === 0) continue;
-      const majority: CellClass = tally.number >= tally.date && tally.number >= tally.string ? "number" : tally.date >= tally.string ? "date" : "string";
+      const majority: CellClass =
+        tally.number >= tally.date && tally.number >= tally.string ? "number" : tally.date >= tally.string ? "date" : "string";
       score += tally[majority] / seen;
       if (classes[h][j] === "string" && majority !== "string") names++;
     }

@@ -31,7 +31,10 @@ export const cellTextOf = (reader: RecordReader, value: unknown): string | null 
 
 /** The header record of a read differs from the described one. */
 export function fileChanged(detail: string): AppError {
-  return new AppError("FILE_CHANGED", `The file's header changed since it was described (${detail}); retry: the next request describes the file again.`);
+  return new AppError(
+    "FILE_CHANGED",
+    `The file's header changed since it was described (${detail}); retry: the next request describes the file again.`,
+  );
 }
 
 /** How a header record differs from the described one, or null when it does not. */
@@ -91,7 +94,10 @@ export function fitRecord(record: readonly unknown[], width: number, recordNo: n
   for (let i = width; i < record.length; i++) {
     const extra = textOf(record[i], cellText);
     if (extra !== null && extra !== "") {
-      throw new AppError(reader.malformed.code, `Record ${recordNo} (the header is record 1) has ${record.length} fields but the header has ${width}. ${reader.malformed.extraCells}`);
+      throw new AppError(
+        reader.malformed.code,
+        `Record ${recordNo} (the header is record 1) has ${record.length} fields but the header has ${width}. ${reader.malformed.extraCells}`,
+      );
     }
   }
   return row;
@@ -154,11 +160,19 @@ export class PositionalRows {
     if (isBlank(record)) return;
     this.recordNo++;
     if (this.recordNo === 0) {
-      if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`);
+      if (!Array.isArray(record))
+        throw new AppError(
+          reader.malformed.code,
+          `The first record of the ${reader.format} table is not an array, but the table's records are arrays.`,
+        );
       if (header) checkHeader(record, header, reader.cellText);
       return;
     }
-    if (!Array.isArray(record)) throw new AppError(reader.malformed.code, `Record ${this.recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`);
+    if (!Array.isArray(record))
+      throw new AppError(
+        reader.malformed.code,
+        `Record ${this.recordNo + 1} is not a ${reader.format} array, but the table's first record is a header array.`,
+      );
     const cells = fitRecord(record, this.width, this.recordNo + 1, reader);
     if (this.footer) this.footer.push(cells, this.row, out);
     else out.push(cells);

@@ -23,7 +23,8 @@ export interface Sniffed {
 const NUL_WINDOW = 8 * 1024;
 const HTML_START = /^<(?:!doctype\s+html|html|head|body)[\s>]/i;
 
-const startsWith = (b: Uint8Array, magic: readonly number[], at = 0) => b.length >= at + magic.length && magic.every((m, i) => b[at + i] === m);
+const startsWith = (b: Uint8Array, magic: readonly number[], at = 0) =>
+  b.length >= at + magic.length && magic.every((m, i) => b[at + i] === m);
 
 export type Container = "workbook" | "ods" | "ole2" | "zip";
 
@@ -52,7 +53,10 @@ export function unsupportedWorkbook(kind: "ole2" | "ods" | "xlsb", file: string)
       : kind === "ods"
         ? "an OpenDocument spreadsheet"
         : "an Excel binary workbook (.xlsb)";
-  return new AppError("FORMAT_UNSUPPORTED", `${file}: this is ${what}; ${CONVERT}. The connector reads .xlsx/.xlsm workbooks, CSV and JSON.`);
+  return new AppError(
+    "FORMAT_UNSUPPORTED",
+    `${file}: this is ${what}; ${CONVERT}. The connector reads .xlsx/.xlsm workbooks, CSV and JSON.`,
+  );
 }
 
 const REFUSED_EXTENSIONS = new Map<string, "ole2" | "ods" | "xlsb">([
@@ -78,9 +82,15 @@ export function containerRefusal(sample: Uint8Array, kind: string): AppError | n
   if (found === null) return null;
   if (found === "ole2" || found === "ods") return unsupportedWorkbook(found, `The file is not ${kind}`);
   if (found === "workbook") {
-    return new AppError("FILE_FORMAT_MISMATCH", `The file is not ${kind}: this is an Excel workbook; upload it as .xlsx (rename it to .xlsx, or save the sheet as CSV UTF-8).`);
+    return new AppError(
+      "FILE_FORMAT_MISMATCH",
+      `The file is not ${kind}: this is an Excel workbook; upload it as .xlsx (rename it to .xlsx, or save the sheet as CSV UTF-8).`,
+    );
   }
-  return new AppError("FILE_FORMAT_MISMATCH", `The file is not ${kind}: this is a zip archive. Unpack it and upload the table inside (.csv, .json or .xlsx).`);
+  return new AppError(
+    "FILE_FORMAT_MISMATCH",
+    `The file is not ${kind}: this is a zip archive. Unpack it and upload the table inside (.csv, .json or .xlsx).`,
+  );
 }
 
 /** What the first bytes of a file are, when clearly not a text table; null when they may be one. */
@@ -88,15 +98,20 @@ export function sniffContent(sample: Uint8Array): Sniffed | null {
   // Workbooks, .xls/.ods and other zips are told apart by sniffContainer (the CSV and JSON formats' detect refuses them).
   if (sniffContainer(sample) !== null) return null;
   if (startsWith(sample, [0x25, 0x50, 0x44, 0x46, 0x2d])) return { kind: "pdf", what: "a PDF document" }; // %PDF-
-  if (startsWith(sample, [0x50, 0x4b]) && (startsWith(sample, [3, 4], 2) || startsWith(sample, [5, 6], 2) || startsWith(sample, [7, 8], 2))) {
+  if (
+    startsWith(sample, [0x50, 0x4b]) &&
+    (startsWith(sample, [3, 4], 2) || startsWith(sample, [5, 6], 2) || startsWith(sample, [7, 8], 2))
+  ) {
     return { kind: "zip", what: "a zip archive" };
   }
   if (startsWith(sample, [0x1f, 0x8b])) return { kind: "gzip", what: "a gzip-compressed file" };
   // UTF-16 text has NUL bytes by nature: its BOM leaves it to the text decoder.
   const utf16 = startsWith(sample, [0xff, 0xfe]) || startsWith(sample, [0xfe, 0xff]);
-  if (!utf16 && sample.subarray(0, NUL_WINDOW).includes(0)) return { kind: "binary", what: "a binary file (it holds NUL bytes, which no text table has)" };
+  if (!utf16 && sample.subarray(0, NUL_WINDOW).includes(0))
+    return { kind: "binary", what: "a binary file (it holds NUL bytes, which no text table has)" };
   let at = startsWith(sample, [0xef, 0xbb, 0xbf]) ? 3 : 0;
-  while (at < sample.length && at < 1024 && (sample[at] === 0x20 || sample[at] === 0x09 || sample[at] === 0x0a || sample[at] === 0x0d)) at++;
+  while (at < sample.length && at < 1024 && (sample[at] === 0x20 || sample[at] === 0x09 || sample[at] === 0x0a || sample[at] === 0x0d))
+    at++;
   if (HTML_START.test(String.fromCharCode(...sample.subarray(at, at + 32)))) return { kind: "html", what: "an HTML page" };
   return null;
 }
@@ -106,9 +121,12 @@ const INSTEAD = "save the table as CSV UTF-8 (Excel: File → Save As → CSV UT
 /** The refusal for a sniffed file read as `formatName` (`CSV`, `JSON`) under the table `code`. */
 export function notATable(sniffed: Sniffed, formatName: string, code: string): AppError {
   const how =
-    sniffed.kind === "gzip" ? `if it is a compressed ${formatName} file, name it with .gz at the end (e.g. sales.csv.gz); otherwise ${INSTEAD}`
-    : sniffed.kind === "html" ? `it is usually a web page saved or downloaded instead of the file (a sign-in or preview page): download the file itself, or ${INSTEAD}`
-    : sniffed.kind === "pdf" ? `a PDF report holds no table the connector can read: ${INSTEAD}`
-    : INSTEAD;
+    sniffed.kind === "gzip"
+      ? `if it is a compressed ${formatName} file, name it with .gz at the end (e.g. sales.csv.gz); otherwise ${INSTEAD}`
+      : sniffed.kind === "html"
+        ? `it is usually a web page saved or downloaded instead of the file (a sign-in or preview page): download the file itself, or ${INSTEAD}`
+        : sniffed.kind === "pdf"
+          ? `a PDF report holds no table the connector can read: ${INSTEAD}`
+          : INSTEAD;
   return new AppError("FILE_NOT_TABLE", `The file behind table "${code}" is ${sniffed.what}, not a ${formatName} file: ${how}.`);
 }

@@ -14,9 +14,9 @@ import { AppError } from "../errors";
 import { tableByteRows } from "../formats/byte-rows";
 import { tableRows } from "../formats/rows";
 import type { Description, TableEntry } from "../model";
-import { portalDateFormat, type DataRequest } from "../request/schemas";
+import { type DataRequest, portalDateFormat } from "../request/schemas";
 import { counting } from "../streams/bytes";
-import { PIECE_BYTES, type AnswerRows } from "../write/urldata";
+import { type AnswerRows, PIECE_BYTES } from "../write/urldata";
 import { planQuery, type QueryPlan } from "./pipeline";
 import { answerRows } from "./project";
 
@@ -83,7 +83,12 @@ export async function answerQuery(table: TableRef, req: DataRequest, options: An
 }
 
 /** The answer read from the file: byte records where its reader has them, else text rows. */
-async function answerFromFile(table: TableRef, req: DataRequest, dateFormat: ReturnType<typeof portalDateFormat>, options: AnswerOptions): Promise<Answer> {
+async function answerFromFile(
+  table: TableRef,
+  req: DataRequest,
+  dateFormat: ReturnType<typeof portalDateFormat>,
+  options: AnswerOptions,
+): Promise<Answer> {
   const { env, config, entry } = table;
   const { signal, onStats } = options;
   // Aborted when the client goes away (the request's signal, or the answer's body cancelled), so a pending upstream read is cancelled at once.
@@ -139,7 +144,8 @@ export async function answerValues(answer: Answer): Promise<unknown[][]> {
   const { rows } = answer;
   if ("pump" in rows) {
     try {
-      for (let piece = await rows.pump(); piece !== null; piece = await rows.pump()) text += typeof piece === "string" ? piece : decoder.decode(piece, { stream: true });
+      for (let piece = await rows.pump(); piece !== null; piece = await rows.pump())
+        text += typeof piece === "string" ? piece : decoder.decode(piece, { stream: true });
     } finally {
       await rows.cancel();
     }

@@ -10,7 +10,7 @@ import type { ByteRowBatch } from "../formats/byte-rows";
 import type { ByteRecords, Cell, Description, TextRow } from "../model";
 import type { ByteBuilder } from "../streams/byte-builder";
 import type { Converter } from "../values/convert";
-import { byteWritersFor, cellWritersFor, type ByteCellWriter, type CellWriter } from "./cells";
+import { type ByteCellWriter, byteWritersFor, type CellWriter, cellWritersFor } from "./cells";
 import { convertersFor } from "./pipeline";
 
 export interface RowBatch {

@@ -8,10 +8,10 @@
  * is made text and written by the text writer. test/values/twins.test.ts
  * holds each byte writer to its text writer.
  */
-import { cellString, CELL_ESCAPED } from "../formats/byte-records";
+import { CELL_ESCAPED, cellString } from "../formats/byte-records";
 import type { ByteRecords, Cell, ColumnType, Description } from "../model";
 import type { ByteBuilder } from "../streams/byte-builder";
-import { cellToJson, numberFormatOf, type Converter, type Emitter } from "../values/convert";
+import { type Converter, cellToJson, type Emitter, numberFormatOf } from "../values/convert";
 import { DATE_INVALID, DATE_ISO, DATE_UNDECIDED, fastDateAt, fastDateTimeAt } from "../values/dates";
 import { jsonNumberAsIs, jsonNumberAsIsAt } from "../values/numbers";
 import { convertersFor, emittersFor } from "./pipeline";

@@ -26,14 +26,14 @@
  * dropping a condition would show wrong numbers on a dashboard.
  */
 import { AppError } from "../errors";
-import type { FieldResolver } from "./fields";
+import type { Cell, Column, DateFormat, Description, SlashOrder } from "../model";
+import { foldText } from "../values/collation";
 import { formatDate, formatDateTime, parseDateParts } from "../values/dates";
 import { parseNumber } from "../values/numbers";
-import { foldText } from "../values/collation";
 import { isNumericType, slashOrderOf } from "../values/types";
-import { parseKey, type Operator } from "./operators";
+import type { FieldResolver } from "./fields";
 import { likeMatcher } from "./like";
-import type { Cell, Column, DateFormat, Description, SlashOrder } from "../model";
+import { type Operator, parseKey } from "./operators";
 
 export type Predicate = (row: readonly Cell[]) => boolean;
 
@@ -157,7 +157,9 @@ class Compiler {
       }
       const childPath = `${path}[${key}]`;
       if (depth === 0) this.partUsed = new Set();
-      const { test, condition } = isIndex(key) ? { test: this.node(value, childPath, depth + 1), condition: null } : this.condition(key, value, childPath);
+      const { test, condition } = isIndex(key)
+        ? { test: this.node(value, childPath, depth + 1), condition: null }
+        : this.condition(key, value, childPath);
       if (test === null) matchAll = true;
       else {
         parts.push(test);
@@ -193,7 +195,10 @@ class Compiler {
   private scan(count: number, path: string): void {
     this.scanned += count;
     if (this.scanned > MAX_SCANNED_VALUES) {
-      throw invalid(path, `the filter compares each row with more than ${MAX_SCANNED_VALUES} values (contains, LIKE, comparisons and date ranges count; IN lists do not); narrow the dashboard filter`);
+      throw invalid(
+        path,
+        `the filter compares each row with more than ${MAX_SCANNED_VALUES} values (contains, LIKE, comparisons and date ranges count; IN lists do not); narrow the dashboard filter`,
+      );
     }
   }
 
@@ -223,7 +228,11 @@ class Compiler {
         };
       }
       case "between": {
-        if (items.length !== 2) throw invalid(path, `>< (between) needs exactly two values, got ${items.length} (${items.slice(0, 3).map(shown).join(", ")}${items.length > 3 ? ", …" : ""})`);
+        if (items.length !== 2)
+          throw invalid(
+            path,
+            `>< (between) needs exactly two values, got ${items.length} (${items.slice(0, 3).map(shown).join(", ")}${items.length > 3 ? ", …" : ""})`,
+          );
         const lo = this.bound(column, items[0], path).lo;
         const hi = this.bound(column, items[1], path).hi;
         const key = this.keyOf(column);
@@ -241,10 +250,13 @@ class Compiler {
         const bounds = items.map((v) => this.bound(column, v, path));
         const key = this.keyOf(column);
         const cmp =
-          op === "gt" ? (k: number | string, b: Bound) => k > b.hi
-          : op === "ge" ? (k: number | string, b: Bound) => k >= b.lo
-          : op === "lt" ? (k: number | string, b: Bound) => k < b.lo
-          : (k: number | string, b: Bound) => k <= b.hi;
+          op === "gt"
+            ? (k: number | string, b: Bound) => k > b.hi
+            : op === "ge"
+              ? (k: number | string, b: Bound) => k >= b.lo
+              : op === "lt"
+                ? (k: number | string, b: Bound) => k < b.lo
+                : (k: number | string, b: Bound) => k <= b.hi;
         return (row) => {
           const c = row[i];
           if (c === null) return false;

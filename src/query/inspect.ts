@@ -11,11 +11,11 @@
  */
 import { declaredTypeColumns } from "../catalog/describe";
 import { decideTypes, Guess, type NumberContext } from "../catalog/infer";
-import { tableRows, type FooterDropped } from "../formats/rows";
+import { type FooterDropped, tableRows } from "../formats/rows";
+import type { Column, Description, FileAccess, RecordReader, Sidecar } from "../model";
 import type { Bytes } from "../streams/bytes";
 import { CharsetEvidence, type EncodingChoice } from "../values/charset";
 import { convertersFor } from "./pipeline";
-import type { Column, Description, FileAccess, RecordReader, Sidecar } from "../model";
 
 export interface Misfits {
   code: string;
@@ -51,7 +51,8 @@ export interface Inspection {
   wholeFileEncoding?: string;
 }
 
-const typeName = (c: Pick<Column, "type" | "slashOrder">) => (c.type === "date" || c.type === "datetime" ? `${c.type} (${c.slashOrder === "dmy" ? "day" : "month"} first)` : c.type);
+const typeName = (c: Pick<Column, "type" | "slashOrder">) =>
+  c.type === "date" || c.type === "datetime" ? `${c.type} (${c.slashOrder === "dmy" ? "day" : "month"} first)` : c.type;
 
 export interface InspectOptions {
   /** The columns whose type a sidecar declares (they are not re-inferred). */
@@ -83,7 +84,12 @@ export async function inspectRows(description: Description, bytes: Bytes, option
   // A column every value so far fits only as text learns nothing more: it is not observed again.
   const settled = columns.map(() => false);
   // As an upload: a file that looks cut off is refused (formats decide what that looks like).
-  for await (const batch of tableRows(bytes, description, { access: options.access, upload: true, onDecided: options.onDecided, onFooter: (dropped) => (footer = dropped) })) {
+  for await (const batch of tableRows(bytes, description, {
+    access: options.access,
+    upload: true,
+    onDecided: options.onDecided,
+    onFooter: (dropped) => (footer = dropped),
+  })) {
     for (const row of batch) {
       rows++;
       for (let i = 0; i < row.length; i++) {
@@ -145,7 +151,12 @@ export async function inspectRows(description: Description, bytes: Bytes, option
  * that comes back has those types; its reader has made every decision the
  * file left open (an encoding still open after an ASCII prefix).
  */
-export async function inspectUpload(prefix: Description, bytes: Bytes, declared: Sidecar | undefined, access?: FileAccess): Promise<{ description: Description; inspection: Inspection }> {
+export async function inspectUpload(
+  prefix: Description,
+  bytes: Bytes,
+  declared: Sidecar | undefined,
+  access?: FileAccess,
+): Promise<{ description: Description; inspection: Inspection }> {
   const declaredTypes = declaredTypeColumns(prefix, declared);
   // The declared main date column stays a date column: its odd values are counted, not made text.
   if (prefix.dateColumn !== undefined) declaredTypes.add(prefix.dateColumn);
@@ -155,7 +166,13 @@ export async function inspectUpload(prefix: Description, bytes: Bytes, declared:
   // A decision the whole read made (an encoding left open by an ASCII prefix) is the stored description's.
   let reader = prefix.reader;
   const onDecided = (decided: RecordReader) => void (reader = decided);
-  const inspection = await inspectRows(prefix, evidence ? feeding(bytes, evidence) : bytes, { declaredTypes, declaredOrder: declared?.dateFormat !== undefined, declaredDecimal: declared?.decimalSeparator, access, onDecided });
+  const inspection = await inspectRows(prefix, evidence ? feeding(bytes, evidence) : bytes, {
+    declaredTypes,
+    declaredOrder: declared?.dateFormat !== undefined,
+    declaredDecimal: declared?.decimalSeparator,
+    access,
+    onDecided,
+  });
   if (evidence && guessed) {
     const whole = evidence.result(true);
     if (whole.how === "detected" && whole.encoding !== guessed.encoding) inspection.wholeFileEncoding = whole.encoding;
@@ -196,7 +213,14 @@ export function understood(description: Description, inspection: Inspection): Un
   const { layout } = description;
   return {
     ...(encoding
-      ? { encoding: { name: encoding.encoding, guessed: encoding.how === "guessed", how: encoding.how, ...(encoding.how === "guessed" && encoding.alternative ? { alternative: encoding.alternative } : {}) } }
+      ? {
+          encoding: {
+            name: encoding.encoding,
+            guessed: encoding.how === "guessed",
+            how: encoding.how,
+            ...(encoding.how === "guessed" && encoding.alternative ? { alternative: encoding.alternative } : {}),
+          },
+        }
       : {}),
     ...("dialect" in decisions ? { dialect: decisions.dialect } : {}),
     headerRow: layout?.headerRow ?? (description.header === null ? null : 1),
@@ -227,10 +251,14 @@ export function understoodNotes(u: Understood, key: string): string[] {
     );
   }
   for (const w of u.widened) {
-    notes.push(`${w.code} is ${w.to}: its first rows are ${w.from}, but record ${w.firstRecord} ("${w.firstValue}") is not. Declare its type in the sidecar if ${w.from} was meant.`);
+    notes.push(
+      `${w.code} is ${w.to}: its first rows are ${w.from}, but record ${w.firstRecord} ("${w.firstValue}") is not. Declare its type in the sidecar if ${w.from} was meant.`,
+    );
   }
   for (const m of u.misfits) {
-    notes.push(`${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}").`);
+    notes.push(
+      `${m.count} value(s) in ${m.code} are not ${m.type} and will be served as empty (first: record ${m.firstRecord}, "${m.firstValue}").`,
+    );
   }
   return notes;
 }

@@ -144,7 +144,8 @@ export function likeMatcher(pattern: string): LikeMatcher {
   const codePoints = { segs: cpSegs, masks: cpSegs.map((s) => (s.includes("_") ? masksOf(s) : null)) };
 
   const run = (text: Chars, segs: readonly Chars[], masks: readonly (Masks | null)[]): boolean => {
-    if (parts.length === 1) return text.length === segs[0]?.length ? segs.length === 0 || matchesAt(text, 0, segs[0]) : text.length === 0 && segs.length === 0;
+    if (parts.length === 1)
+      return text.length === segs[0]?.length ? segs.length === 0 || matchesAt(text, 0, segs[0]) : text.length === 0 && segs.length === 0;
     let pos = 0;
     let first = 0;
     let last = segs.length;

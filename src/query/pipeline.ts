@@ -8,15 +8,20 @@
 import { AppError } from "../errors";
 import type { Column, DateFormat, Description } from "../model";
 import type { DataRequest } from "../request/schemas";
-import { converterFor, emitterFor, type Converter, type Emitter, type ValueOptions } from "../values/convert";
+import { type Converter, converterFor, type Emitter, emitterFor, type ValueOptions } from "../values/convert";
 import { FieldResolver } from "./fields";
-import { planFilter, type FilterPlan } from "./filter";
+import { type FilterPlan, planFilter } from "./filter";
 
 // Far more than any dataset has fields; a wide table may select all its columns.
 export const MAX_SELECT = 1000;
 
 function valueOptions(d: Description, c: Column): ValueOptions {
-  return { decimalComma: d.decimalComma, slashOrder: c.slashOrder, ...(c.numberFormat ? { numberFormat: c.numberFormat } : {}), ...(c.declared ? { declared: true } : {}) };
+  return {
+    decimalComma: d.decimalComma,
+    slashOrder: c.slashOrder,
+    ...(c.numberFormat ? { numberFormat: c.numberFormat } : {}),
+    ...(c.declared ? { declared: true } : {}),
+  };
 }
 
 /** Per column: text → typed cell (what filters compare, and what inspection checks). */
@@ -47,7 +52,8 @@ export function planQuery(description: Description, req: DataRequest, dateFormat
       `Parameter select lists ${req.select.length} fields; at most ${maxSelect} are allowed (${MAX_SELECT}, or the table's ${description.columns.length} columns if more). Select each field once.`,
     );
   }
-  const selected = req.select && req.select.length > 0 ? req.select.map((id) => fields.resolve(id, "select")) : description.columns.map((_, i) => i);
+  const selected =
+    req.select && req.select.length > 0 ? req.select.map((id) => fields.resolve(id, "select")) : description.columns.map((_, i) => i);
   const filter = planFilter(req.filter, { description, fields, dateFormat });
   const limit = req.limit && req.limit > 0 ? req.limit : Infinity;
   const header = req.select && req.select.length > 0 ? req.select : selected.map((i) => description.columns[i].code);

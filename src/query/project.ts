@@ -8,11 +8,12 @@
  * repeated. The limit stops reading the source. Batches of every reading
  * come through one interface (batch.ts).
  */
-import type { RowBatches } from "../formats/rows";
+
 import type { ByteRowBatch, MixedRowBatches } from "../formats/byte-rows";
+import type { RowBatches } from "../formats/rows";
 import type { Cell, Description, TextRow } from "../model";
 import { ByteBuilder } from "../streams/byte-builder";
-import { columnCells, rowBatch, type RowBatch } from "./batch";
+import { columnCells, type RowBatch, rowBatch } from "./batch";
 import { writeTyped } from "./cells";
 import type { QueryPlan } from "./pipeline";
 
@@ -36,7 +37,12 @@ const CLOSE = 93;
 
 const NO_ROWS: RowBatch = { size: 0, typed: () => null, write: () => {} };
 
-export function answerRows(description: Description, plan: QueryPlan, rows: RowBatches | MixedRowBatches, options: AnswerOptions): AnswerPump {
+export function answerRows(
+  description: Description,
+  plan: QueryPlan,
+  rows: RowBatches | MixedRowBatches,
+  options: AnswerOptions,
+): AnswerPump {
   const { selected, filter, limit } = plan;
   const cells = columnCells(description);
   const filterCols = filter?.columns ?? [];

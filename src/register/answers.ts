@@ -42,7 +42,11 @@ export function fieldNames(result: unknown): Set<string> | null {
 export function requiredFieldNames(result: unknown): Set<string> {
   const fields = isObject(result) ? result.fields : undefined;
   if (!Array.isArray(fields)) return new Set();
-  return new Set(fields.filter((f) => isObject(f) && f.isRequired === true && f.isReadOnly !== true && typeof f.title === "string").map((f) => (f as Item).title as string));
+  return new Set(
+    fields
+      .filter((f) => isObject(f) && f.isRequired === true && f.isReadOnly !== true && typeof f.title === "string")
+      .map((f) => (f as Item).title as string),
+  );
 }
 
 /** A list method's items: `result` is a flat array (50 a page); a few methods and older portals wrap it in `{items: […]}`. */
@@ -74,10 +78,12 @@ export function sourceOf(item: Item): Item {
 export function settingValues(settings: unknown): Record<string, string> | null {
   if (Array.isArray(settings)) {
     const out: Record<string, string> = {};
-    for (const s of settings) if (isObject(s) && typeof s.code === "string") out[s.code] = s.value === undefined || s.value === null ? "" : String(s.value);
+    for (const s of settings)
+      if (isObject(s) && typeof s.code === "string") out[s.code] = s.value === undefined || s.value === null ? "" : String(s.value);
     return out;
   }
-  if (isObject(settings)) return Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v === undefined || v === null ? "" : String(v)]));
+  if (isObject(settings))
+    return Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, v === undefined || v === null ? "" : String(v)]));
   return null;
 }
 
@@ -92,7 +98,12 @@ export function flagOf(value: unknown): boolean | null {
 export function datasetFields(item: Item | null): { id: number; name: string; externalCode: string; type: string }[] {
   const fields = item?.fields;
   if (!Array.isArray(fields)) return [];
-  return fields.filter(isObject).map((f) => ({ id: idOf(f.id), name: String(f.name ?? ""), externalCode: String(f.externalCode ?? f.name ?? ""), type: String(f.type ?? "").toLowerCase() }));
+  return fields.filter(isObject).map((f) => ({
+    id: idOf(f.id),
+    name: String(f.name ?? ""),
+    externalCode: String(f.externalCode ?? f.name ?? ""),
+    type: String(f.type ?? "").toLowerCase(),
+  }));
 }
 
 /**

@@ -3,10 +3,11 @@
  * (dataset) per file. Idempotent: a second run with nothing new changes
  * nothing. Shared by `npm run setup` (Node) and the Worker's /install route.
  */
-import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
-import { datasetFields, fieldNames, flagOf, idOf, itemOf, itemsOf, requiredFieldNames, sameValue, settingValues, sourceOf } from "./answers";
-import { PortalError, type Portal } from "./rest-client";
+
 import { COLUMN_TYPES, PORTAL_ENDPOINTS } from "../model";
+import { FIELD_CODE_RE, TABLE_CODE_MAX, TABLE_CODE_RE } from "../rules/naming";
+import { datasetFields, fieldNames, flagOf, idOf, itemOf, requiredFieldNames, sameValue, settingValues, sourceOf } from "./answers";
+import { type Portal, PortalError } from "./rest-client";
 
 /** What the Worker tells about its tables (over HTTP for the CLI, in-process for /install). */
 export interface WorkerApi {
@@ -57,7 +58,6 @@ type Item = Record<string, unknown>;
 /** The date_format setting as the portal's source form shows it: the accepted values, since people type it. */
 export const DATE_FORMAT_SETTING_NAME = "Date format: DD.MM.YYYY (ДД.ММ.ГГГГ), MM/DD/YYYY, DD/MM/YYYY or YYYY-MM-DD";
 
-
 export const DEFAULT_LOGO =
   "data:image/svg+xml;base64," +
   btoa(
@@ -87,7 +87,8 @@ export function explain(err: unknown): string {
 
 /** Local validation with the Worker's own naming rules, before any call. */
 export function validateTable(name: string, fields: { name: string; externalCode: string; type: string }[]): string | null {
-  if (!TABLE_CODE_RE.test(name) || name.length > TABLE_CODE_MAX) return `dataset name "${name}" must match ^[a-z][a-z0-9_]*$ and be at most ${TABLE_CODE_MAX} characters`;
+  if (!TABLE_CODE_RE.test(name) || name.length > TABLE_CODE_MAX)
+    return `dataset name "${name}" must match ^[a-z][a-z0-9_]*$ and be at most ${TABLE_CODE_MAX} characters`;
   const names = new Set<string>();
   for (const f of fields) {
     if (!FIELD_CODE_RE.test(f.name)) return `field name "${f.name}" must match ^[A-Z][A-Z0-9_]*$ and be at most 32 characters`;
@@ -151,7 +152,14 @@ async function planTables(worker: WorkerApi, opts: RegisterOptions, note: Run["n
  * them, no revision of connector.fields names them) once more without them
  * when this portal refuses unknown keys. Required keys are always sent.
  */
-async function sendConnector(portal: Portal, method: string, params: Item, fields: Item, listed: Set<string> | null, required: Set<string>): Promise<unknown> {
+async function sendConnector(
+  portal: Portal,
+  method: string,
+  params: Item,
+  fields: Item,
+  listed: Set<string> | null,
+  required: Set<string>,
+): Promise<unknown> {
   try {
     return await portal.call(method, { ...params, fields });
   } catch (err) {
@@ -193,7 +201,15 @@ async function registerConnector({ portal, opts, dry, base, note }: Run): Promis
     // A key the list does not show (the logo, a field of a newer portal) is not taken for a change.
     const changed = differs(existing, desired).filter((k) => existing[k] !== undefined);
     if (changed.length > 0) {
-      if (!dry) await sendConnector(portal, "biconnector.connector.update", { id: connectorId }, Object.fromEntries(changed.map((k) => [k, desired[k]])), listed, required);
+      if (!dry)
+        await sendConnector(
+          portal,
+          "biconnector.connector.update",
+          { id: connectorId },
+          Object.fromEntries(changed.map((k) => [k, desired[k]])),
+          listed,
+          required,
+        );
       note("connector", dry ? "would update" : "updated", changed.join(", "));
     } else note("connector", "unchanged");
   }
@@ -212,14 +228,24 @@ async function findSource(portal: Portal, connectorId: number, title: string): P
 }
 
 /** Phase 2: the source; the portal calls /check synchronously on add and update. Null when it failed. */
-async function registerSource({ portal, opts, dry, base, note }: Run, connectorId: number, connectorExisted: boolean): Promise<{ sourceId: number; existed: boolean } | null> {
+async function registerSource(
+  { portal, opts, dry, base, note }: Run,
+  connectorId: number,
+  connectorExisted: boolean,
+): Promise<{ sourceId: number; existed: boolean } | null> {
   const settings = { token: opts.token, date_format: opts.dateFormat };
   let sourceId: number;
   let source: Item | undefined;
   try {
     source = dry && !connectorExisted ? undefined : await findSource(portal, connectorId, opts.title);
     if (!source) {
-      sourceId = dry ? 0 : idOf(await portal.call("biconnector.source.add", { fields: { title: opts.title, description: `Files served by ${base}`, active: true, connectorId, settings } }));
+      sourceId = dry
+        ? 0
+        : idOf(
+            await portal.call("biconnector.source.add", {
+              fields: { title: opts.title, description: `Files served by ${base}`, active: true, connectorId, settings },
+            }),
+          );
       note("source", dry ? "would create" : "created", opts.title);
     } else {
       sourceId = idOf(source);
@@ -229,7 +255,8 @@ async function registerSource({ portal, opts, dry, base, note }: Run, connectorI
       const off = flagOf(source.active) === false ? "switched off in BI Builder: switch it on there to use its datasets" : undefined;
       if (changed.length > 0) {
         // `title` goes with every update: one revision of source.update refuses an update without it.
-        if (!dry) await portal.call("biconnector.source.update", { id: sourceId, fields: { title: String(source.title ?? opts.title), settings } });
+        if (!dry)
+          await portal.call("biconnector.source.update", { id: sourceId, fields: { title: String(source.title ?? opts.title), settings } });
         note("source", dry ? "would update" : "updated", `settings: ${changed.join(", ")}${off ? `; ${off}` : ""}`);
       } else note("source", "unchanged", off);
     }
@@ -244,7 +271,11 @@ async function registerSource({ portal, opts, dry, base, note }: Run, connectorI
 type TableApi = "table" | "dataset";
 
 /** The source's datasets, and which API this portal has for them. */
-async function listDatasets({ portal, dry }: Run, sourceId: number, sourceExisted: boolean): Promise<{ tableApi: TableApi; datasets: Item[] }> {
+async function listDatasets(
+  { portal, dry }: Run,
+  sourceId: number,
+  sourceExisted: boolean,
+): Promise<{ tableApi: TableApi; datasets: Item[] }> {
   let tableApi: TableApi = "table";
   let datasets: Item[] = [];
   if (!(dry && !sourceExisted)) {
@@ -265,7 +296,13 @@ function datasetOf(datasets: Item[], t: PlannedTable, sourceId: number): Item | 
 }
 
 /** Phase 3: one dataset per table, created or given its new columns (removed or retyped ones only with --prune). */
-async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, datasets: Item[], tableApi: TableApi, sourceId: number): Promise<void> {
+async function syncTable(
+  { portal, opts, dry, note }: Run,
+  t: PlannedTable,
+  datasets: Item[],
+  tableApi: TableApi,
+  sourceId: number,
+): Promise<void> {
   const { name, fields } = t;
   const object = `table ${name}`;
   try {
@@ -275,7 +312,10 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
         const fieldsParam = { sourceId, name, externalName: t.title, externalCode: t.code, description: t.title, fields };
         await portal.call(`biconnector.${tableApi}.add`, { fields: fieldsParam });
       }
-      note(object, dry ? "would create" : "created", `${fields.length} field${fields.length === 1 ? "" : "s"}`, { table: t.code, changes: { added: fields.map((f) => f.name), removed: [], retyped: [] } });
+      note(object, dry ? "would create" : "created", `${fields.length} field${fields.length === 1 ? "" : "s"}`, {
+        table: t.code,
+        changes: { added: fields.map((f) => f.name), removed: [], retyped: [] },
+      });
       return;
     }
     // Existing dataset: add new columns; removed or retyped ones only with --prune.
@@ -285,7 +325,10 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
     const gone = current.filter((c) => !fields.some((f) => f.name === c.name));
     const remove = opts.prune ? [...gone, ...current.filter((c) => retyped.some((r) => r.name === c.name))] : [];
     const re = opts.prune ? retyped : [];
-    const changes = { table: t.code, changes: { added: add.map((a) => a.name), removed: gone.map((g) => g.name), retyped: retyped.map((r) => r.name) } };
+    const changes = {
+      table: t.code,
+      changes: { added: add.map((a) => a.name), removed: gone.map((g) => g.name), retyped: retyped.map((r) => r.name) },
+    };
     if (add.length === 0 && remove.length === 0) {
       const pending = [...gone.map((g) => `-${g.name}`), ...retyped.map((r) => `~${r.name}`)];
       note(object, "unchanged", pending.length ? `columns ${pending.join(", ")} differ; run with --prune to apply` : undefined, changes);
@@ -295,7 +338,10 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
       if (remove.length) await portal.call(`biconnector.${tableApi}.fields.update`, { id: idOf(found), delete: remove.map((r) => r.id) });
       if (add.length || re.length) await portal.call(`biconnector.${tableApi}.fields.update`, { id: idOf(found), add: [...add, ...re] });
     }
-    const parts = [add.length ? `added ${add.map((a) => a.name).join(", ")}` : "", remove.length ? `removed ${remove.map((r) => r.name).join(", ")}` : ""].filter(Boolean);
+    const parts = [
+      add.length ? `added ${add.map((a) => a.name).join(", ")}` : "",
+      remove.length ? `removed ${remove.map((r) => r.name).join(", ")}` : "",
+    ].filter(Boolean);
     note(object, dry ? "would update" : "updated", parts.join("; "), changes);
   } catch (err) {
     note(object, "failed", explain(err), { table: t.code });
@@ -303,7 +349,13 @@ async function syncTable({ portal, opts, dry, note }: Run, t: PlannedTable, data
 }
 
 /** Phase 4 (--prune): datasets of tables the Worker no longer serves are deleted. */
-async function pruneTables({ portal, opts, dry, note }: Run, planned: PlannedTable[], datasets: Item[], tableApi: TableApi, sourceId: number): Promise<void> {
+async function pruneTables(
+  { portal, opts, dry, note }: Run,
+  planned: PlannedTable[],
+  datasets: Item[],
+  tableApi: TableApi,
+  sourceId: number,
+): Promise<void> {
   if (opts.prune) {
     const kept = new Set(planned.map((t) => datasetOf(datasets, t, sourceId)));
     for (const d of datasets) {
@@ -319,7 +371,8 @@ async function pruneTables({ portal, opts, dry, note }: Run, planned: PlannedTab
 
 export async function register(portal: Portal, worker: WorkerApi, opts: RegisterOptions): Promise<Summary> {
   const lines: SummaryLine[] = [];
-  const note: Run["note"] = (object, outcome, detail, extra) => void lines.push({ object, outcome, ...(detail ? { detail } : {}), ...extra });
+  const note: Run["note"] = (object, outcome, detail, extra) =>
+    void lines.push({ object, outcome, ...(detail ? { detail } : {}), ...extra });
   const run: Run = { portal, opts, dry: opts.dryRun ?? false, base: opts.workerUrl.replace(/\/+$/, ""), note };
   const planned = await planTables(worker, opts, note);
   if (lines.length > 0 && !opts.skipInvalid) {

@@ -21,7 +21,15 @@ export class PortalError extends Error {
 }
 
 export type PortalAuth =
-  | { kind: "oauth"; portal: string; accessToken: string; refreshToken?: string; clientId?: string; clientSecret?: string; oauthServer?: string }
+  | {
+      kind: "oauth";
+      portal: string;
+      accessToken: string;
+      refreshToken?: string;
+      clientId?: string;
+      clientSecret?: string;
+      oauthServer?: string;
+    }
   | { kind: "webhook"; url: string };
 
 export interface PortalOptions {
@@ -98,7 +106,8 @@ export class Portal {
       const err = errorOf(json);
       if (err === null && res.ok) {
         // A 200 without an object (an empty body, `null`, a bare value) is no answer: say so rather than fail on reading it.
-        if (json === null || typeof json !== "object") throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, no result object: ${text.slice(0, 200)}`, res.status);
+        if (json === null || typeof json !== "object")
+          throw new PortalError(method, "BAD_RESPONSE", `HTTP ${res.status}, no result object: ${text.slice(0, 200)}`, res.status);
         return (json as { result: T }).result;
       }
       const code = err?.code ?? `HTTP_${res.status}`;
@@ -138,11 +147,21 @@ export class Portal {
     const a = this.auth;
     if (a.kind !== "oauth" || !a.refreshToken || !a.clientId || !a.clientSecret) return false;
     const url = new URL("/oauth/token/", a.oauthServer ?? "https://oauth.bitrix.info");
-    url.search = new URLSearchParams({ grant_type: "refresh_token", client_id: a.clientId, client_secret: a.clientSecret, refresh_token: a.refreshToken }).toString();
+    url.search = new URLSearchParams({
+      grant_type: "refresh_token",
+      client_id: a.clientId,
+      client_secret: a.clientSecret,
+      refresh_token: a.refreshToken,
+    }).toString();
     const res = await this.fetchFn(url.href);
     const json = (await res.json().catch(() => null)) as { access_token?: string; refresh_token?: string } | null;
     if (!res.ok || !json?.access_token) {
-      throw new PortalError("oauth/token", "REFRESH_FAILED", "the refresh token was refused; get new tokens from the local application", res.status);
+      throw new PortalError(
+        "oauth/token",
+        "REFRESH_FAILED",
+        "the refresh token was refused; get new tokens from the local application",
+        res.status,
+      );
     }
     this.auth = { ...a, accessToken: json.access_token, refreshToken: json.refresh_token ?? a.refreshToken };
     this.options.onRefresh?.({ accessToken: json.access_token, refreshToken: json.refresh_token ?? a.refreshToken! });

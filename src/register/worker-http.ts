@@ -1,6 +1,7 @@
 /** The Worker's table list and descriptions over HTTP, as the portal would ask (JSON bodies). */
-import type { WorkerApi } from "./register";
+
 import { jsonObject, parseJson } from "../values/json";
+import type { WorkerApi } from "./register";
 
 /** The Worker could not be reached at all (as opposed to answering an error). */
 export class WorkerUnreachableError extends Error {}
@@ -23,7 +24,8 @@ export function httpWorker(workerUrl: string, token: string, fetchFn: typeof fet
       const parsed = parseJson(text);
       const error = parsed.ok ? jsonObject(jsonObject(parsed.value)?.error) : null;
       const message = typeof error?.message === "string" ? error.message : text.slice(0, 300);
-      const prefix = res.status === 401 || res.status === 403 ? "the Worker rejected the token" : `the Worker answered ${path} with HTTP ${res.status}`;
+      const prefix =
+        res.status === 401 || res.status === 403 ? "the Worker rejected the token" : `the Worker answered ${path} with HTTP ${res.status}`;
       throw new Error(`${prefix}: ${message}`);
     }
     return JSON.parse(text) as T;

@@ -4,8 +4,8 @@
  * encoding or as JSON.
  */
 import { AppError } from "../errors";
-import { parsePhpForm } from "./php-form";
 import { jsonObject, parseJson } from "../values/json";
+import { parsePhpForm } from "./php-form";
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -57,6 +57,6 @@ export async function decodeBody(request: Request): Promise<Record<string, unkno
   const parsed = parseJson(text);
   if (!parsed.ok) throw new AppError("BODY_INVALID", `The JSON body could not be parsed (${parsed.error}).`);
   const value = jsonObject(parsed.value);
-  if (value === null) throw new AppError("BODY_INVALID", "The JSON body must be an object such as {\"table\": \"sales\"}.");
+  if (value === null) throw new AppError("BODY_INVALID", 'The JSON body must be an object such as {"table": "sales"}.');
   return value;
 }

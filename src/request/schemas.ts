@@ -6,8 +6,8 @@
  */
 import * as z from "zod";
 import { AppError, firstIssue } from "../errors";
-import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 import type { DateFormat } from "../model";
+import { DATE_FORMAT_HELP, normaliseDateFormat } from "../values/types";
 
 const text = z.union([z.string(), z.number(), z.boolean()]).transform((v) => (typeof v === "boolean" ? (v ? "1" : "0") : String(v)));
 
@@ -63,7 +63,10 @@ export function portalDateFormat(connection: Record<string, string> | undefined,
   const setting = connection?.date_format;
   const format = normaliseDateFormat(setting);
   if (format === null) {
-    throw new AppError("REQUEST_INVALID", `The source setting date_format "${setting!.trim()}" is not a date format the connector knows. Use one of: ${DATE_FORMAT_HELP}; or leave it empty for the Worker's default.`);
+    throw new AppError(
+      "REQUEST_INVALID",
+      `The source setting date_format "${setting!.trim()}" is not a date format the connector knows. Use one of: ${DATE_FORMAT_HELP}; or leave it empty for the Worker's default.`,
+    );
   }
   return format ?? fallback;
 }

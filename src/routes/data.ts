@@ -6,7 +6,7 @@
 import { connectorToken } from "../auth/connector";
 import { findTable } from "../catalog/catalog";
 import { compiledForm } from "../compiled/serve";
-import { answerQuery, type AnswerStats } from "../query/answer";
+import { type AnswerStats, answerQuery } from "../query/answer";
 import { DataRequest, tableParam } from "../request/schemas";
 import { answerStream } from "../write/urldata";
 import { endpoint } from "./endpoint";
@@ -28,6 +28,9 @@ export const data = endpoint({
 
 /** The bench's line per answer (bench/run.ts reads it from the log). */
 function logStats(table: string, s: AnswerStats): void {
-  const line = s.form === "compiled" ? { table, compiled: true, bytesRead: s.bytesRead, rowsSent: s.rowsSent, ms: s.ms } : { table, bytesRead: s.bytesRead, rowsRead: s.rowsRead, rowsSent: s.rowsSent, ms: s.ms };
+  const line =
+    s.form === "compiled"
+      ? { table, compiled: true, bytesRead: s.bytesRead, rowsSent: s.rowsSent, ms: s.ms }
+      : { table, bytesRead: s.bytesRead, rowsRead: s.rowsRead, rowsSent: s.rowsSent, ms: s.ms };
   console.log(`bench-stats ${JSON.stringify(line)}`);
 }

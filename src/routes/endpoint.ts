@@ -7,7 +7,7 @@
  */
 import type * as z from "zod";
 import type { AuthStrategy } from "../auth/strategy";
-import { configOf, type Config, type Env, type RequestConfig } from "../config/config";
+import { type Config, configOf, type Env, type RequestConfig } from "../config/config";
 import { decodeBody, readBodyText } from "../request/body";
 import { parsePhpForm } from "../request/php-form";
 import { validate } from "../request/schemas";

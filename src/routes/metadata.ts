@@ -4,10 +4,10 @@ import pkg from "../../package.json";
 import { connectorToken } from "../auth/connector";
 import { anyone } from "../auth/strategy";
 import { findTable, listTables, searchTables } from "../catalog/catalog";
-import { describeTable, describedColumns } from "../catalog/describe";
-import { CheckRequest, portalDateFormat, TableDescriptionRequest, tableParam, TableListRequest } from "../request/schemas";
-import { endpoint } from "./endpoint";
+import { describedColumns, describeTable } from "../catalog/describe";
 import { PORTAL_ENDPOINTS } from "../model";
+import { CheckRequest, portalDateFormat, TableDescriptionRequest, TableListRequest, tableParam } from "../request/schemas";
+import { endpoint } from "./endpoint";
 
 export const NAME = pkg.name;
 export const VERSION = pkg.version;

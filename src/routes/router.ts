@@ -25,14 +25,22 @@ export interface Route<Args extends unknown[]> {
  * What to answer when no route took the request: `allowed` lists the methods
  * of the route whose path is exactly the request's (null: none), for a 405.
  */
-export type Unmatched<Args extends unknown[]> = (request: Request, allowed: readonly string[] | null, ...args: Args) => Promise<Response> | Response;
+export type Unmatched<Args extends unknown[]> = (
+  request: Request,
+  allowed: readonly string[] | null,
+  ...args: Args
+) => Promise<Response> | Response;
 
 /** The request's path parameters (a Route's named groups), as itty-router sets them. */
-export const paramsOf = (request: Request): Record<string, string> => (request as Request & { params?: Record<string, string> }).params ?? {};
+export const paramsOf = (request: Request): Record<string, string> =>
+  (request as Request & { params?: Record<string, string> }).params ?? {};
 
 /** 405 for a path whose route takes other methods. */
 export function methodNotAllowed(request: Request, allowed: readonly string[]): AppError {
-  return new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on ${new URL(request.url).pathname}; use ${allowed.join(" or ")}.`);
+  return new AppError(
+    "METHOD_NOT_ALLOWED",
+    `${request.method} is not allowed on ${new URL(request.url).pathname}; use ${allowed.join(" or ")}.`,
+  );
 }
 
 /** The routes as one handler: the first route whose path and method match answers, else `unmatched`. Errors propagate to the caller. */

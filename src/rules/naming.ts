@@ -61,17 +61,54 @@ export function tableKeyInfo(key: string): TableKeyInfo | null {
 
 // Russian, Ukrainian and Belarusian letters, as passport-style Latin (ISO 9 / ICAO-like).
 const CYRILLIC: Record<string, string> = {
-  а: "a", б: "b", в: "v", г: "g", д: "d", е: "e", ё: "e", ж: "zh", з: "z", и: "i",
-  й: "y", к: "k", л: "l", м: "m", н: "n", о: "o", п: "p", р: "r", с: "s", т: "t",
-  у: "u", ф: "f", х: "kh", ц: "ts", ч: "ch", ш: "sh", щ: "shch", ъ: "", ы: "y",
-  ь: "", э: "e", ю: "yu", я: "ya", і: "i", ї: "yi", є: "ye", ґ: "g", ў: "u",
+  а: "a",
+  б: "b",
+  в: "v",
+  г: "g",
+  д: "d",
+  е: "e",
+  ё: "e",
+  ж: "zh",
+  з: "z",
+  и: "i",
+  й: "y",
+  к: "k",
+  л: "l",
+  м: "m",
+  н: "n",
+  о: "o",
+  п: "p",
+  р: "r",
+  с: "s",
+  т: "t",
+  у: "u",
+  ф: "f",
+  х: "kh",
+  ц: "ts",
+  ч: "ch",
+  ш: "sh",
+  щ: "shch",
+  ъ: "",
+  ы: "y",
+  ь: "",
+  э: "e",
+  ю: "yu",
+  я: "ya",
+  і: "i",
+  ї: "yi",
+  є: "ye",
+  ґ: "g",
+  ў: "u",
 };
 
 /** Latin-only lowercase text: Cyrillic transliterated, accents stripped. */
 export function transliterate(text: string): string {
   let out = "";
   for (const ch of text.normalize("NFC").toLowerCase()) out += CYRILLIC[ch] ?? ch;
-  return out.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  return out
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase();
 }
 
 function slug(text: string): string {
@@ -164,6 +201,10 @@ export function phpNonEmpty(text: string, fallback: string): string {
 
 /** Title a person reads for a key: `sales/2025-q1.csv.gz` → `sales / 2025-q1`. */
 export function tableTitle(key: string): string {
-  const title = key.replace(/\.gz$/i, "").replace(/\.[a-z]+$/i, "").split("/").join(" / ");
+  const title = key
+    .replace(/\.gz$/i, "")
+    .replace(/\.[a-z]+$/i, "")
+    .split("/")
+    .join(" / ");
   return phpNonEmpty(title, key);
 }

@@ -3,13 +3,13 @@
  * `sales.csv.schema.json`; a URL table may carry the same object as `schema`.
  */
 import * as z from "zod";
-import { FORMATS } from "../formats/registry";
 import { AppError, firstIssue } from "../errors";
-import { DATE_FORMAT_HELP, DECLARED_TYPES, declaredType, normaliseDateFormat } from "../values/types";
-import { normalizeEncoding, unsupportedEncoding } from "../values/encodings";
-import { FIELD_CODE_RE, phpNonEmpty } from "./naming";
+import { FORMATS } from "../formats/registry";
 import type { DateFormat, Sidecar } from "../model";
+import { normalizeEncoding, unsupportedEncoding } from "../values/encodings";
 import { parseJson } from "../values/json";
+import { DATE_FORMAT_HELP, DECLARED_TYPES, declaredType, normaliseDateFormat } from "../values/types";
+import { FIELD_CODE_RE, phpNonEmpty } from "./naming";
 
 // A header further down than this is no report layout; the footer rows are held in memory while reading.
 const MAX_HEADER_ROW = 1000;
@@ -64,7 +64,12 @@ export const SidecarSchema = z
     columns: z.record(z.string(), ColumnOverride).optional(),
     /** Report layouts (formats/report-layout.ts): the header's row (from 1, blank lines counted), or the rows above it; replaces detection. */
     headerRow: z.number().int().min(1).max(MAX_HEADER_ROW).optional(),
-    skipRows: z.number().int().min(0).max(MAX_HEADER_ROW - 1).optional(),
+    skipRows: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_HEADER_ROW - 1)
+      .optional(),
     /** Rows dropped at the end, exactly (0: none); replaces totals detection. */
     footerRows: z.number().int().min(0).max(MAX_FOOTER_ROWS).optional(),
   })

@@ -6,11 +6,11 @@
  */
 import type { Config, Env } from "../config/config";
 import { AppError } from "../errors";
-import { readStream, type Bytes } from "../streams/bytes";
-import { gunzip } from "../streams/gunzip";
-import { checkedUrlBody } from "./url-body";
-import { fetchAllowed, limitedBody } from "./url";
 import type { TableEntry } from "../model";
+import { type Bytes, readStream } from "../streams/bytes";
+import { gunzip } from "../streams/gunzip";
+import { fetchAllowed, limitedBody } from "./url";
+import { checkedUrlBody } from "./url-body";
 
 export { gunzip };
 
@@ -59,7 +59,10 @@ export interface OpenOptions {
 }
 
 function vanished(key: string): AppError {
-  return new AppError("TABLE_NOT_FOUND", `The object "${key}" was removed from the bucket while the request was being answered. Call /table_list again.`);
+  return new AppError(
+    "TABLE_NOT_FOUND",
+    `The object "${key}" was removed from the bucket while the request was being answered. Call /table_list again.`,
+  );
 }
 
 export async function openTable(env: Env, config: Config, entry: TableEntry, options: OpenOptions = {}): Promise<Opened> {
@@ -75,7 +78,13 @@ export async function openTable(env: Env, config: Config, entry: TableEntry, opt
     }
     if (!obj) throw vanished(src.key);
     if (src.gzip) return { version: obj.etag, bytes: gunzip(obj.body), rangeLimited: false };
-    return { version: obj.etag, bytes: readStream(obj.body), rangeLimited: range !== undefined, size: obj.size, ...rangeAccess(env.DATA, src.key, obj.etag) };
+    return {
+      version: obj.etag,
+      bytes: readStream(obj.body),
+      rangeLimited: range !== undefined,
+      size: obj.size,
+      ...rangeAccess(env.DATA, src.key, obj.etag),
+    };
   }
   const headers: Record<string, string> = {};
   if (options.prefixBytes !== undefined && !src.gzip) headers.range = `bytes=0-${options.prefixBytes - 1}`;

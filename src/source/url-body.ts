@@ -5,9 +5,9 @@
  * never an INTERNAL error or a table parsed out of HTML.
  */
 import { AppError } from "../errors";
-import type { Bytes } from "../streams/bytes";
 import { FORMATS } from "../formats/registry";
 import type { UrlTable } from "../model";
+import type { Bytes } from "../streams/bytes";
 import { shownUrl } from "./url";
 
 // Bytes looked at to recognise an HTML page (after a BOM and blank space).
@@ -59,7 +59,11 @@ export function checkedUrlBody(res: Response, bytes: Bytes, url: string, table: 
   const declared = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
   const servedAs = type === "" ? "served without a content type" : `served as ${type}`;
   const cut = (read: number) =>
-    unavailable(table, url, `ended after ${read} of the ${declared} bytes its Content-Length announced: the transfer was cut. Try again; if it keeps failing, check the server that publishes the file.`);
+    unavailable(
+      table,
+      url,
+      `ended after ${read} of the ${declared} bytes its Content-Length announced: the transfer was cut. Try again; if it keeps failing, check the server that publishes the file.`,
+    );
 
   return (async function* () {
     const source = bytes;
@@ -97,7 +101,10 @@ export function checkedUrlBody(res: Response, bytes: Bytes, url: string, table: 
 
 function concatFirst(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
-  const size = Math.min(SNIFF_BYTES * 2, chunks.reduce((n, c) => n + c.byteLength, 0));
+  const size = Math.min(
+    SNIFF_BYTES * 2,
+    chunks.reduce((n, c) => n + c.byteLength, 0),
+  );
   const out = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {

@@ -60,20 +60,21 @@ export function redirectTarget(from: URL, location: string | null, table: string
   try {
     next = new URL(location, from);
   } catch {
-    throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(from)} redirects to ${JSON.stringify(shownUrl(location.slice(0, 200)))}, which is not a valid address. ${fix}`);
+    throw new AppError(
+      "URL_UNAVAILABLE",
+      `Table "${table}": ${shownUrl(from)} redirects to ${JSON.stringify(shownUrl(location.slice(0, 200)))}, which is not a valid address. ${fix}`,
+    );
   }
   if (from.protocol === "https:" && next.protocol === "http:") {
-    throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(from)} redirects to the unencrypted ${shownUrl(next)}; only https redirects are followed from an https address. Publish the file at an https address.`);
+    throw new AppError(
+      "URL_UNAVAILABLE",
+      `Table "${table}": ${shownUrl(from)} redirects to the unencrypted ${shownUrl(next)}; only https redirects are followed from an https address. Publish the file at an https address.`,
+    );
   }
   return next;
 }
 
-export async function fetchAllowed(
-  rawUrl: string,
-  config: Config,
-  table: string,
-  headers: Record<string, string> = {},
-): Promise<Response> {
+export async function fetchAllowed(rawUrl: string, config: Config, table: string, headers: Record<string, string> = {}): Promise<Response> {
   let url = new URL(rawUrl);
   for (let hop = 0; ; hop++) {
     if (url.protocol !== "https:" && url.protocol !== "http:") {
@@ -111,7 +112,10 @@ export async function fetchAllowed(
     }
     if (res.status !== 200 && res.status !== 206) {
       await res.body?.cancel();
-      throw new AppError("URL_UNAVAILABLE", `Table "${table}": ${shownUrl(url)} answered HTTP ${res.status}. Check that the file is still published at that address.`);
+      throw new AppError(
+        "URL_UNAVAILABLE",
+        `Table "${table}": ${shownUrl(url)} answered HTTP ${res.status}. Check that the file is still published at that address.`,
+      );
     }
     // A part of the file is only an answer to a range request, and only from its first byte:
     // otherwise it would be served as the whole table.
@@ -156,7 +160,12 @@ const TIMEOUT = Symbol("timeout");
  * directly, even while a read is pending (a cancelled consumer cannot reach
  * it through the generators above, which wait for that read first).
  */
-export async function* limitedBody(stream: ReadableStream<Uint8Array>, table: string, host: string, limits: BodyLimits): AsyncGenerator<Uint8Array, void, undefined> {
+export async function* limitedBody(
+  stream: ReadableStream<Uint8Array>,
+  table: string,
+  host: string,
+  limits: BodyLimits,
+): AsyncGenerator<Uint8Array, void, undefined> {
   const reader = stream.getReader();
   let aborted = false;
   const onAbort = () => {

@@ -14,7 +14,7 @@
  * 5–20×, rarely beyond 100×; deflate's ceiling is ~1,000×).
  */
 import { AppError } from "../errors";
-import { readStream, type Bytes } from "./bytes";
+import { type Bytes, readStream } from "./bytes";
 
 export const MAX_RATIO = 200;
 export const RATIO_FREE_BYTES = 16 * 1024 * 1024;

@@ -3,9 +3,10 @@
  * space: no `..`, no absolute or empty segments, no dot-folders (`.versions/`
  * belongs to the Worker), and it must name a table file or a table's sidecar.
  */
+
+import { AppError } from "../errors";
 import { FORMATS } from "../formats/registry";
 import { refusedWorkbookKey } from "../formats/sniff";
-import { AppError } from "../errors";
 import { miscasedSidecar, SIDECAR_SUFFIX, sidecarKey, sidecarTable, tableKeyInfo } from "../rules/naming";
 
 export type KeyKind = "table" | "sidecar";
@@ -22,7 +23,10 @@ export function checkKey(raw: string): { key: string; kind: KeyKind } {
   const fail = (why: string) => new AppError("KEY_INVALID", `The key "${key}" is not allowed: ${why}.`);
   if (key === "" || key.length > 1024) throw fail("it must be 1 to 1024 characters");
   // Versions live at `.versions/<encodeURIComponent(key)>/<id>` (44 more bytes), and R2 keys are at most 1024 bytes.
-  if (encodeURIComponent(key).length > MAX_ENCODED_KEY) throw fail(`it is too long: percent-encoded it must stay within ${MAX_ENCODED_KEY} bytes (a Cyrillic letter counts 6), so that its kept versions fit R2's 1024-byte keys`);
+  if (encodeURIComponent(key).length > MAX_ENCODED_KEY)
+    throw fail(
+      `it is too long: percent-encoded it must stay within ${MAX_ENCODED_KEY} bytes (a Cyrillic letter counts 6), so that its kept versions fit R2's 1024-byte keys`,
+    );
   if (key.startsWith("/") || key.includes("\\")) throw fail("use a relative path with / between folders");
   if (/[\u0000-\u001f\u007f]/.test(key)) throw fail("it contains control characters");
   const parts = key.split("/");
@@ -35,11 +39,14 @@ export function checkKey(raw: string): { key: string; kind: KeyKind } {
   }
   if (miscasedSidecar(key)) {
     const meant = sidecarKey(key.slice(0, -SIDECAR_SUFFIX.length));
-    throw fail(`a schema's suffix is ${SIDECAR_SUFFIX} in lower case (keys are case-sensitive, and the connector reads only that key): upload it as "${meant}"`);
+    throw fail(
+      `a schema's suffix is ${SIDECAR_SUFFIX} in lower case (keys are case-sensitive, and the connector reads only that key): upload it as "${meant}"`,
+    );
   }
   // Workbooks the connector does not read get a conversion hint, not "not a table".
   const refused = refusedWorkbookKey(key);
   if (refused) throw refused;
-  if (!tableKeyInfo(key)) throw fail(`only ${FORMATS.listed.replace(/ or /, ", ")} (optionally .gz) files and their .schema.json sidecars can be uploaded`);
+  if (!tableKeyInfo(key))
+    throw fail(`only ${FORMATS.listed.replace(/ or /, ", ")} (optionally .gz) files and their .schema.json sidecars can be uploaded`);
   return { key, kind: "table" };
 }

@@ -35,8 +35,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../config/config";
 import { AppError } from "../errors";
-import { baseTableCode, sidecarTable } from "../rules/naming";
 import { logEvent } from "../log";
+import { baseTableCode, sidecarTable } from "../rules/naming";
 
 /** How long a lease lasts without renewal. */
 export const LEASE_MS = 30_000;
@@ -91,7 +91,11 @@ export interface TableLease {
 
 function stub(env: Env, code: string): DurableObjectStub<TableLock> {
   const ns = env.TABLE_LOCK as DurableObjectNamespace<TableLock> | undefined;
-  if (!ns) throw new AppError("CONFIG_INVALID", "The TABLE_LOCK Durable Object binding is missing: wrangler.jsonc must bind the TableLock class as TABLE_LOCK (see its durable_objects there).");
+  if (!ns)
+    throw new AppError(
+      "CONFIG_INVALID",
+      "The TABLE_LOCK Durable Object binding is missing: wrangler.jsonc must bind the TableLock class as TABLE_LOCK (see its durable_objects there).",
+    );
   return ns.get(ns.idFromName(code));
 }
 

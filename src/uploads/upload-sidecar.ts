@@ -5,10 +5,10 @@ import { readBodyText } from "../request/body";
 import { sidecarTable } from "../rules/naming";
 import { parseSidecar } from "../rules/sidecar";
 import { openTable } from "../source/open";
-import type { TableLease } from "./lock";
-import { replaceKeeping } from "./versions";
 import { entryFor } from "./entry";
+import type { TableLease } from "./lock";
 import type { UploadReport } from "./upload-table";
+import { replaceKeeping } from "./versions";
 
 /** Uploads `request`'s body as the sidecar `key` and makes it live, under its table's lock (`lease`). */
 export async function uploadSidecar(request: Request, env: Env, config: Config, key: string, lease: TableLease): Promise<UploadReport> {
@@ -25,9 +25,14 @@ export async function uploadSidecar(request: Request, env: Env, config: Config, 
     await bytes.return(undefined);
   }
   // The body and the check can outlast the table lock's lease (a slow client): it must still be ours when the sidecar is made live.
-  const { object, previous } = await replaceKeeping(env.DATA, key, { expectedEtag: startEtag, keep: config.keepVersions }, async (onlyIf) => {
-    await lease.confirm();
-    return env.DATA.put(key, text, { httpMetadata: { contentType: "application/json" }, onlyIf });
-  });
+  const { object, previous } = await replaceKeeping(
+    env.DATA,
+    key,
+    { expectedEtag: startEtag, keep: config.keepVersions },
+    async (onlyIf) => {
+      await lease.confirm();
+      return env.DATA.put(key, text, { httpMetadata: { contentType: "application/json" }, onlyIf });
+    },
+  );
   return { report: { key, size: object.size, etag: object.etag, previousVersion: previous }, created: !previous };
 }

@@ -10,22 +10,22 @@
  * report says what was understood and what changed. Runs under the table's
  * lock (uploads/lock.ts).
  */
-import { describeTable, describeStream, loadSidecar, SAMPLE_BYTES } from "../catalog/describe";
-import { MANIFEST_VERSION, plainDescription, writeManifest, type Manifest } from "../catalog/manifest";
-import { FORMATS } from "../formats/registry";
-import { inspectUpload, schemaChange, understood, understoodNotes, type Inspection } from "../query/inspect";
+import { describeStream, describeTable, loadSidecar, SAMPLE_BYTES } from "../catalog/describe";
+import { MANIFEST_VERSION, type Manifest, plainDescription, writeManifest } from "../catalog/manifest";
 import type { Config, Env } from "../config/config";
 import { AppError } from "../errors";
+import { FORMATS } from "../formats/registry";
+import { logEvent } from "../log";
 import type { Description, TableEntry } from "../model";
+import { type Inspection, inspectUpload, schemaChange, understood, understoodNotes } from "../query/inspect";
 import { storedContentType, tableKeyInfo } from "../rules/naming";
 import { gunzip } from "../source/open";
-import { readStream, type Bytes } from "../streams/bytes";
-import type { TableLease } from "./lock";
-import { replaceKeeping } from "./versions";
-import { stage, stagingWriter, sweepStaging, type Staged } from "./staged";
-import { ObjectWriter } from "./writer";
+import { type Bytes, readStream } from "../streams/bytes";
 import { entryFor } from "./entry";
-import { logEvent } from "../log";
+import type { TableLease } from "./lock";
+import { type Staged, stage, stagingWriter, sweepStaging } from "./staged";
+import { replaceKeeping } from "./versions";
+import { ObjectWriter } from "./writer";
 
 /** What an upload promised about its body: its length, its SHA-256, or both. */
 interface ExpectedBody {
@@ -44,7 +44,11 @@ function expectedBody(request: Request): ExpectedBody {
   }
   const sum = request.headers.get(SHA256_HEADER);
   if (sum !== null) {
-    if (!/^[0-9a-f]{64}$/i.test(sum.trim())) throw new AppError("REQUEST_INVALID", `${SHA256_HEADER} must be the body's SHA-256 as 64 hex digits (\`sha256sum file\`), not "${sum}".`);
+    if (!/^[0-9a-f]{64}$/i.test(sum.trim()))
+      throw new AppError(
+        "REQUEST_INVALID",
+        `${SHA256_HEADER} must be the body's SHA-256 as 64 hex digits (\`sha256sum file\`), not "${sum}".`,
+      );
     out.sha256 = sum.trim().toLowerCase();
   }
   if (out.length === undefined && out.sha256 === undefined) {
@@ -57,7 +61,10 @@ function expectedBody(request: Request): ExpectedBody {
 }
 
 function incomplete(detail: string): AppError {
-  return new AppError("UPLOAD_INCOMPLETE", `The body that arrived is not the declared one (${detail}): the sender stopped early or the length is wrong. Send the whole file again.`);
+  return new AppError(
+    "UPLOAD_INCOMPLETE",
+    `The body that arrived is not the declared one (${detail}): the sender stopped early or the length is wrong. Send the whole file again.`,
+  );
 }
 
 const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -78,7 +85,13 @@ async function currentColumns(env: Env, config: Config, entry: TableEntry) {
  * Passes the upload through, writing every chunk to R2 (back-pressure
  * included) and to the digest on the way; more bytes than declared stop it.
  */
-async function* tee(source: Bytes, writer: ObjectWriter, expected: ExpectedBody, digest: WritableStreamDefaultWriter<Uint8Array> | null, lease: TableLease): Bytes {
+async function* tee(
+  source: Bytes,
+  writer: ObjectWriter,
+  expected: ExpectedBody,
+  digest: WritableStreamDefaultWriter<Uint8Array> | null,
+  lease: TableLease,
+): Bytes {
   const it = source[Symbol.asyncIterator]();
   for (;;) {
     let next: IteratorResult<Uint8Array>;
@@ -122,7 +135,14 @@ export interface UploadReport {
 }
 
 /** Uploads `request`'s body as the table file `key` and makes it live, under the table's lock (`lease`). */
-export async function uploadTable(request: Request, env: Env, config: Config, key: string, lease: TableLease, afterUpload: AfterUpload): Promise<UploadReport> {
+export async function uploadTable(
+  request: Request,
+  env: Env,
+  config: Config,
+  key: string,
+  lease: TableLease,
+  afterUpload: AfterUpload,
+): Promise<UploadReport> {
   if (!request.body) throw new AppError("FILE_EMPTY", "The upload has no body. Send the file, e.g. `curl -T sales.csv …`.");
   const expected = expectedBody(request);
   const entry = await entryFor(env, config, key);
@@ -151,7 +171,8 @@ export async function uploadTable(request: Request, env: Env, config: Config, ke
     if (digest && digestWriter) {
       await digestWriter.close();
       const got = hex(await digest.digest);
-      if (got !== expected.sha256) throw incomplete(`the SHA-256 of the ${writer.size} bytes that arrived is ${got}, its ${SHA256_HEADER} says ${expected.sha256}`);
+      if (got !== expected.sha256)
+        throw incomplete(`the SHA-256 of the ${writer.size} bytes that arrived is ${got}, its ${SHA256_HEADER} says ${expected.sha256}`);
     }
   };
   let inspection: Inspection;
@@ -162,7 +183,9 @@ export async function uploadTable(request: Request, env: Env, config: Config, ke
       for await (const _ of raw); // every byte into the staging object first
       await checkArrived();
       staged = await stage(env.DATA, writer, staging.stagingKey, options);
-      const described = await describeStream(entry, staged.access.stream(0, Math.min(staged.access.size, SAMPLE_BYTES)), sidecar, { ...staged.access });
+      const described = await describeStream(entry, staged.access.stream(0, Math.min(staged.access.size, SAMPLE_BYTES)), sidecar, {
+        ...staged.access,
+      });
       // Types from every value (declared ones kept): what the manifest keeps and the answer shows.
       ({ description, inspection } = await inspectUpload(described.description, described.bytes, sidecar, described.access));
     } else {
@@ -220,14 +243,34 @@ export async function uploadTable(request: Request, env: Env, config: Config, ke
   await afterUpload(entry, object.size);
   const change = schemaChange(before, description.columns);
   const notes: string[] = [];
-  if (change?.added.length) notes.push(`New columns ${change.added.join(", ")}: the app page's table offers "Add fields" for the portal's dataset (from a terminal: \`npm run setup\`).`);
-  if (change && (change.removed.length || change.retyped.length)) notes.push('Removed or retyped columns change the dataset: the app page\'s table offers "Remove fields" (from a terminal: `npm run setup -- --prune`).');
-  logEvent("upload", { table: entry.code, bytes: object.size, rows: inspection.rows, columns: description.columns.length, replaced: previous !== undefined && previous !== null, added: change?.added.length ?? 0, removed: change?.removed.length ?? 0, retyped: change?.retyped.length ?? 0 });
+  if (change?.added.length)
+    notes.push(
+      `New columns ${change.added.join(", ")}: the app page's table offers "Add fields" for the portal's dataset (from a terminal: \`npm run setup\`).`,
+    );
+  if (change && (change.removed.length || change.retyped.length))
+    notes.push(
+      'Removed or retyped columns change the dataset: the app page\'s table offers "Remove fields" (from a terminal: `npm run setup -- --prune`).',
+    );
+  logEvent("upload", {
+    table: entry.code,
+    bytes: object.size,
+    rows: inspection.rows,
+    columns: description.columns.length,
+    replaced: previous !== undefined && previous !== null,
+    added: change?.added.length ?? 0,
+    removed: change?.removed.length ?? 0,
+    retyped: change?.retyped.length ?? 0,
+  });
   const layout = description.layout;
-  if (layout && layout.headerRow > 1) notes.push(`The header is row ${layout.headerRow}; the ${layout.headerRow - 1} row(s) above it (title lines, blank lines) are skipped.`);
+  if (layout && layout.headerRow > 1)
+    notes.push(
+      `The header is row ${layout.headerRow}; the ${layout.headerRow - 1} row(s) above it (title lines, blank lines) are skipped.`,
+    );
   if (inspection.footer && inspection.footer.count > 0) {
     const how = layout?.footer.kind === "count" ? "the sidecar's footerRows" : "totals and empty rows at the end";
-    notes.push(`${inspection.footer.count} row(s) at the end are dropped (${how}; first: row ${inspection.footer.rows[0].row}). Set footerRows in the sidecar to change that.`);
+    notes.push(
+      `${inspection.footer.count} row(s) at the end are dropped (${how}; first: row ${inspection.footer.rows[0].row}). Set footerRows in the sidecar to change that.`,
+    );
   }
   notes.push(...understoodNotes(what, key));
   // The header row and skipped rows are in `layout` (with the footer), once.

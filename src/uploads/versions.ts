@@ -144,7 +144,12 @@ export async function replaceKeeping(
  * (but cannot close) the window in which a concurrent upload could land.
  * At least one version is kept, so a deleted file can be restored.
  */
-export async function deleteKeeping(bucket: R2Bucket, key: string, keepCount: number, confirm?: () => Promise<void>): Promise<string | null> {
+export async function deleteKeeping(
+  bucket: R2Bucket,
+  key: string,
+  keepCount: number,
+  confirm?: () => Promise<void>,
+): Promise<string | null> {
   const live = await bucket.get(key);
   if (!live) return null;
   const version = await keep(bucket, key, live);

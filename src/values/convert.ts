@@ -3,9 +3,10 @@
  * A value that does not read as its column's type becomes null: one odd cell
  * must never fail a whole report.
  */
+
+import type { Cell, ColumnType, NumberFormat, SlashOrder } from "../model";
 import { parseDate, parseDateTime } from "./dates";
 import { readNumber } from "./numbers";
-import type { Cell, ColumnType, NumberFormat, SlashOrder } from "../model";
 
 export interface ValueOptions {
   decimalComma: boolean;

@@ -1,4 +1,5 @@
 import type { SlashOrder } from "../model";
+
 /**
  * Date and datetime recognition, shared by inference, output and filters.
  * Canonical forms are the portal's output formats, `Y-m-d` and `Y-m-d H:i:s`:
@@ -74,8 +75,7 @@ const p2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 const p4 = (n: number) => String(n).padStart(4, "0");
 
 export const formatDate = (p: DateParts) => `${p4(p.y)}-${p2(p.m)}-${p2(p.d)}`;
-export const formatDateTime = (p: DateParts) =>
-  `${formatDate(p)} ${p2(p.hh)}:${p2(p.mm)}:${p2(p.ss)}`;
+export const formatDateTime = (p: DateParts) => `${formatDate(p)} ${p2(p.hh)}:${p2(p.mm)}:${p2(p.ss)}`;
 
 // Fast paths for the shapes that make up nearly every real file, checked by
 // character codes: `YYYY-MM-DD`, `DD.MM.YYYY`, `YYYY-MM-DD HH:MM:SS`. Anything

@@ -17,7 +17,6 @@ const PLAIN = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const COMMA = /^[+-]?(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,\d+)?$/;
 const GROUP_SPACES = /[ \u00a0\u202f]/g;
 
-
 /**
  * No number anyone keeps in a table is longer than this (a double has 17
  * significant digits); a longer token is text, and checking that costs nothing.
@@ -199,7 +198,12 @@ const DOT_GROUPED = 1 << NUMBER_FORMATS.findIndex((f) => f.decimal === "," && f.
 // Shared answers for the common shapes (inference looks at every sample cell: no allocation per cell).
 const INT_SHAPE: NumberShape = Object.freeze({ fits: ALL, ints: ALL, comma: false, point: false });
 const POINT_SHAPE: NumberShape = Object.freeze({ fits: POINT_FORMATS, ints: 0, comma: false, point: true });
-const POINT_OR_GROUP_SHAPE: NumberShape = Object.freeze({ fits: POINT_FORMATS | DOT_GROUPED, ints: DOT_GROUPED, comma: false, point: true });
+const POINT_OR_GROUP_SHAPE: NumberShape = Object.freeze({
+  fits: POINT_FORMATS | DOT_GROUPED,
+  ints: DOT_GROUPED,
+  comma: false,
+  point: true,
+});
 
 /**
  * `123`, `-4`, `12.5` without taking them apart (the same answers as the

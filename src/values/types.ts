@@ -1,4 +1,4 @@
-import { COLUMN_TYPES, DATE_FORMATS, type ColumnType, type DateFormat, type SlashOrder } from "../model";
+import { COLUMN_TYPES, type ColumnType, DATE_FORMATS, type DateFormat, type SlashOrder } from "../model";
 /** Readings of column types and date formats (the types themselves are in model.ts). */
 
 /** Types a sidecar may declare: the column types plus synonyms. */

@@ -16,8 +16,9 @@
  * goes away (the body is cancelled, or the request's signal aborts) nothing
  * more is made and the source's read is cancelled.
  */
-import { logEvent } from "../log";
+
 import { errorBody, toAppError } from "../errors";
+import { logEvent } from "../log";
 import { ByteBuilder } from "../streams/byte-builder";
 
 const CHUNK_BYTES = 256 * 1024;
@@ -63,7 +64,12 @@ const CLOSE = 93;
 export type AnswerRows = { pump: RowPump; cancel: () => Promise<void> } | { streams: () => Promise<ReadableStream<Uint8Array> | null> };
 
 /** The urlData body of an answer's rows, whichever shape they come in. */
-export function answerStream(header: readonly string[], rows: AnswerRows, table: string, options: BodyOptions = {}): ReadableStream<Uint8Array> {
+export function answerStream(
+  header: readonly string[],
+  rows: AnswerRows,
+  table: string,
+  options: BodyOptions = {},
+): ReadableStream<Uint8Array> {
   return "pump" in rows ? urlDataBody(header, rows.pump, rows.cancel, table, options) : urlDataPiped(header, rows.streams, table, options);
 }
 
@@ -128,7 +134,9 @@ export function urlDataBody(
             let piece: Uint8Array | string | null;
             for (;;) {
               let timer: ReturnType<typeof setTimeout> | undefined;
-              const tick = new Promise<typeof TICK>((r) => (timer = setTimeout(() => r(TICK), Math.max(0, KEEPALIVE_MS - (Date.now() - lastSent)))));
+              const tick = new Promise<typeof TICK>(
+                (r) => (timer = setTimeout(() => r(TICK), Math.max(0, KEEPALIVE_MS - (Date.now() - lastSent)))),
+              );
               const got = await Promise.race([next, tick]);
               clearTimeout(timer);
               if (got !== TICK) {
@@ -198,7 +206,12 @@ function answerFailed(table: string, code: string): void {
   logEvent("answer_failed", { table, code }, "error");
 }
 
-export function urlDataPiped(header: readonly string[], next: () => Promise<ReadableStream<Uint8Array> | null>, table: string, options: { signal?: AbortSignal } = {}): ReadableStream<Uint8Array> {
+export function urlDataPiped(
+  header: readonly string[],
+  next: () => Promise<ReadableStream<Uint8Array> | null>,
+  table: string,
+  options: { signal?: AbortSignal } = {},
+): ReadableStream<Uint8Array> {
   // IdentityTransformStream is workerd's; Node (bench/compiled-node.ts) takes the standard one.
   const Identity = (globalThis as { IdentityTransformStream?: typeof TransformStream }).IdentityTransformStream ?? TransformStream;
   const { readable, writable } = new Identity<Uint8Array, Uint8Array>();

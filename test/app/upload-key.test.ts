@@ -17,7 +17,11 @@ const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknow
 async function pageUpload(name: string, body: string): Promise<Response> {
   const { token } = await issueSession(appEnv, config.portal!, "tok", "m");
   // Exactly as app/main.ts builds the address.
-  const request = new Request(`https://w/app/api/upload?key=${encodeURIComponent(name)}`, { method: "PUT", headers: { [SESSION_HEADER]: token, "content-length": String(body.length) }, body });
+  const request = new Request(`https://w/app/api/upload?key=${encodeURIComponent(name)}`, {
+    method: "PUT",
+    headers: { [SESSION_HEADER]: token, "content-length": String(body.length) },
+    body,
+  });
   return worker.fetch(request, appEnv, ctx);
 }
 

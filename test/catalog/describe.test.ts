@@ -39,7 +39,11 @@ describe("trailing unnamed empty columns", () => {
   });
 });
 
-const entryOf = (key: string, extension: string): TableEntry => ({ code: "t", title: key, source: { kind: "r2", key, extension, gzip: false } });
+const entryOf = (key: string, extension: string): TableEntry => ({
+  code: "t",
+  title: key,
+  source: { kind: "r2", key, extension, gzip: false },
+});
 
 async function describeText(key: string, extension: string, text: string) {
   const { description, bytes } = await describeStream(entryOf(key, extension), once(text), undefined);

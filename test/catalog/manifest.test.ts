@@ -7,10 +7,12 @@ import { forgetDescriptions } from "../../src/catalog/describe";
 import { call, clearBucket, gzip, post, put, table } from "../helpers";
 
 const AUTH = { authorization: "Bearer upload-token" };
-const file = (path: string, init: RequestInit = {}) => call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
+const file = (path: string, init: RequestInit = {}) =>
+  call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
 const upload = (key: string, body: string | Uint8Array) => file(`/${key}`, { method: "PUT", body });
 const rows = async (code: string) => table(await post("/data", { table: code }));
-const description = async (code: string) => (await (await post("/table_description", { table: code })).json()) as { code: string; name: string; type: string }[];
+const description = async (code: string) =>
+  (await (await post("/table_description", { table: code })).json()) as { code: string; name: string; type: string }[];
 
 /** `n` rows `i;i` (ints), except that row `at` (1-based) holds `value` in column n. */
 function csv(n: number, at: number, value: string): string {
@@ -96,7 +98,9 @@ describe("types from every value", () => {
   it("day-first slash dates after the first rows switch the column's order", async () => {
     const lines = ["d", ...Array.from({ length: 10_500 }, (_, i) => (i === 10_400 ? "31/01/2024" : "01/02/2024"))];
     const body = (await (await upload("o.csv", lines.join("\n"))).json()) as { widened: unknown[] };
-    expect(body.widened).toEqual([{ code: "D", from: "date (month first)", to: "date (day first)", firstRecord: 10_402, firstValue: "31/01/2024" }]);
+    expect(body.widened).toEqual([
+      { code: "D", from: "date (month first)", to: "date (day first)", firstRecord: 10_402, firstValue: "31/01/2024" },
+    ]);
     const got = await rows("o");
     expect([got[1], got[10_401]]).toEqual([["2024-02-01"], ["2024-01-31"]]);
   });
@@ -121,7 +125,9 @@ describe("the manifest object", () => {
     expect(m).not.toHaveProperty("description.reader");
     const list = (await (await file("")).json()) as { key: string }[];
     expect(list.map((f) => f.key)).toEqual(["sales/2025.csv"]);
-    expect(((await (await post("/table_list")).json()) as { code: string }[]).map((t) => t.code)).toEqual(expect.not.arrayContaining([expect.stringContaining("manifest")]));
+    expect(((await (await post("/table_list")).json()) as { code: string }[]).map((t) => t.code)).toEqual(
+      expect.not.arrayContaining([expect.stringContaining("manifest")]),
+    );
   });
 
   it("is what /table_description and /data answer from (no inference): a changed manifest shows", async () => {
@@ -136,7 +142,11 @@ describe("the manifest object", () => {
       { code: "ID", name: "id", type: "string" },
       { code: "X", name: "from the manifest", type: "string" },
     ]);
-    expect(await rows("t")).toEqual([["ID", "X"], ["1", "a"], ["2", "b"]]);
+    expect(await rows("t")).toEqual([
+      ["ID", "X"],
+      ["1", "a"],
+      ["2", "b"],
+    ]);
   });
 
   it("is ignored when the object was replaced straight in R2 (another etag)", async () => {
@@ -147,7 +157,10 @@ describe("the manifest object", () => {
       { code: "N", name: "n", type: "int" },
       { code: "M", name: "m", type: "int" },
     ]);
-    expect(await rows("t")).toEqual([["N", "M"], [1, 2]]);
+    expect(await rows("t")).toEqual([
+      ["N", "M"],
+      [1, 2],
+    ]);
   });
 
   it.each([
@@ -226,7 +239,11 @@ describe("every format keeps its decisions", () => {
       { code: "ID", name: "id", type: "int" },
       { code: "V", name: "v", type: "string" },
     ]);
-    expect(await rows(code)).toEqual([["ID", "V"], [1, "x"], [2, "y"]]);
+    expect(await rows(code)).toEqual([
+      ["ID", "V"],
+      [1, "x"],
+      [2, "y"],
+    ]);
   });
 
   it("a gzipped CSV too (types from every inflated value)", async () => {

@@ -8,22 +8,27 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeTable } from "../../src/catalog/describe";
 import { compileTable } from "../../src/compiled/compile";
-import { compiledFolder, groupKey, Meta, metaKey } from "../../src/compiled/storage";
 import { compiledForm } from "../../src/compiled/serve";
-import { readConfig, type Config } from "../../src/config/config";
-import { tableRows } from "../../src/formats/rows";
+import { compiledFolder, groupKey, Meta, metaKey } from "../../src/compiled/storage";
+import { type Config, readConfig } from "../../src/config/config";
 import { tableByteRows } from "../../src/formats/byte-rows";
+import { tableRows } from "../../src/formats/rows";
 import type { TableEntry } from "../../src/model";
+import { answerQuery } from "../../src/query/answer";
 import { planQuery } from "../../src/query/pipeline";
 import { answerRows } from "../../src/query/project";
 import type { DataRequest } from "../../src/request/schemas";
 import { answerStream, PIECE_BYTES, urlDataBody } from "../../src/write/urldata";
-import { answerQuery } from "../../src/query/answer";
-import { genRequest, genTable, tableFiles, type GenRequest } from "../generators";
+import { type GenRequest, genRequest, genTable, tableFiles } from "../generators";
 
 const config: Config = readConfig(env);
-const entryOf = (key: string): TableEntry => ({ code: key.replace(/\W/g, "_"), title: key, source: { kind: "r2", key, extension: "csv", gzip: false } });
-const dataRequest = (r: GenRequest): DataRequest => ({ table: "t", select: r.select, filter: r.filter, limit: r.limit, mapFields: r.mapFields }) as DataRequest;
+const entryOf = (key: string): TableEntry => ({
+  code: key.replace(/\W/g, "_"),
+  title: key,
+  source: { kind: "r2", key, extension: "csv", gzip: false },
+});
+const dataRequest = (r: GenRequest): DataRequest =>
+  ({ table: "t", select: r.select, filter: r.filter, limit: r.limit, mapFields: r.mapFields }) as DataRequest;
 const ascii = (v: unknown) => JSON.stringify(v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /** Requests the byte reading answered (formats/byte-rows.ts), to show the comparison is not vacuous. */
@@ -45,13 +50,27 @@ async function streamed(entry: TableEntry, req: DataRequest, dateFormat: GenRequ
   const byteRows = bytes_ ? tableByteRows(bytes, description) : null;
   if (byteRows) bytewise++;
   const rows = byteRows ?? tableRows(bytes, description);
-  const body = urlDataBody(plan.header, answerRows(description, plan, rows, { pieceBytes: PIECE_BYTES }), async () => void (await rows.return(undefined)), "t");
+  const body = urlDataBody(
+    plan.header,
+    answerRows(description, plan, rows, { pieceBytes: PIECE_BYTES }),
+    async () => void (await rows.return(undefined)),
+    "t",
+  );
   return new Response(body).text();
 }
 
 /** The answer from the compiled form (answerQuery with it), or null when the file answered. */
-async function compiledAnswer(e: typeof env, entry: TableEntry, req: DataRequest, dateFormat: GenRequest["dateFormat"]): Promise<Response | null> {
-  const answer = await answerQuery({ env: e, config, entry }, { ...req, connection: { date_format: dateFormat } }, { forms: [compiledForm] });
+async function compiledAnswer(
+  e: typeof env,
+  entry: TableEntry,
+  req: DataRequest,
+  dateFormat: GenRequest["dateFormat"],
+): Promise<Response | null> {
+  const answer = await answerQuery(
+    { env: e, config, entry },
+    { ...req, connection: { date_format: dateFormat } },
+    { forms: [compiledForm] },
+  );
   const body = answerStream(answer.header, answer.rows, entry.code);
   if (answer.form === "compiled") return new Response(body);
   await body.cancel();
@@ -69,7 +88,12 @@ async function compiled(entry: TableEntry, req: DataRequest, dateFormat: GenRequ
 }
 
 /** Puts `table` at `key`, compiles it into groups of `groupRows`, and answers every request both ways: the same text each time. */
-async function bothWays(key: string, table: Parameters<typeof tableFiles>[0], groupRows: number, requests: GenRequest[]): Promise<{ compared: number; rows: number }> {
+async function bothWays(
+  key: string,
+  table: Parameters<typeof tableFiles>[0],
+  groupRows: number,
+  requests: GenRequest[],
+): Promise<{ compared: number; rows: number }> {
   const { csv, sidecar } = tableFiles(table);
   await env.DATA.put(key, csv);
   await env.DATA.put(`${key}.schema.json`, JSON.stringify(sidecar));
@@ -82,8 +106,19 @@ async function bothWays(key: string, table: Parameters<typeof tableFiles>[0], gr
     const got = await compiled(entry, req, r.dateFormat);
     const fromBytes = await streamed(entry, req, r.dateFormat, true);
     // Shown ASCII-only: a lone surrogate in a failure message breaks the test runner's socket.
-    if (got !== want) expect({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(got) }).toEqual({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(want) });
-    if (fromBytes !== want) expect({ csv: ascii(csv), request: ascii(r), bytes: ascii(fromBytes) }).toEqual({ csv: ascii(csv), request: ascii(r), bytes: ascii(want) });
+    if (got !== want)
+      expect({ csv: ascii(csv), groupRows, request: ascii(r), got: ascii(got) }).toEqual({
+        csv: ascii(csv),
+        groupRows,
+        request: ascii(r),
+        got: ascii(want),
+      });
+    if (fromBytes !== want)
+      expect({ csv: ascii(csv), request: ascii(r), bytes: ascii(fromBytes) }).toEqual({
+        csv: ascii(csv),
+        request: ascii(r),
+        bytes: ascii(want),
+      });
     if (!want.startsWith("error")) rows += (JSON.parse(want) as unknown[]).length - 1;
   }
   return { compared: requests.length, rows };
@@ -92,7 +127,9 @@ async function bothWays(key: string, table: Parameters<typeof tableFiles>[0], gr
 describe("compiled vs streaming", () => {
   it("answers the same bytes for random tables, group sizes and requests", async () => {
     const cases = fc.sample(
-      fc.tuple(genTable, fc.integer({ min: 1, max: 9 })).chain(([t, g]) => fc.tuple(fc.constant(t), fc.constant(g), fc.array(genRequest(t.columns), { minLength: 4, maxLength: 8 }))),
+      fc
+        .tuple(genTable, fc.integer({ min: 1, max: 9 }))
+        .chain(([t, g]) => fc.tuple(fc.constant(t), fc.constant(g), fc.array(genRequest(t.columns), { minLength: 4, maxLength: 8 }))),
       { seed: 1402, numRuns: 100 },
     );
     let compared = 0;
@@ -110,7 +147,11 @@ describe("compiled vs streaming", () => {
 
   it("answers the same bytes when every column keeps a dictionary (few distinct cells per group)", async () => {
     const cases = fc.sample(
-      fc.tuple(genTable, fc.integer({ min: 4, max: 20 }), fc.integer({ min: 1, max: 4 })).chain(([t, g, k]) => fc.tuple(fc.constant(t), fc.constant(g), fc.constant(k), fc.array(genRequest(t.columns), { minLength: 6, maxLength: 10 }))),
+      fc
+        .tuple(genTable, fc.integer({ min: 4, max: 20 }), fc.integer({ min: 1, max: 4 }))
+        .chain(([t, g, k]) =>
+          fc.tuple(fc.constant(t), fc.constant(g), fc.constant(k), fc.array(genRequest(t.columns), { minLength: 6, maxLength: 10 })),
+        ),
       { seed: 2402, numRuns: 60 },
     );
     let compared = 0;
@@ -124,7 +165,9 @@ describe("compiled vs streaming", () => {
       const key = `cmp/d${n}.csv`;
       compared += (await bothWays(key, table, groupRows, requests)).compared;
       const etag = (await env.DATA.head(key))!.etag;
-      dicts += Meta.parse(await (await env.DATA.get(metaKey(compiledFolder(key)!, etag)))!.json()).groups.flatMap((g) => g.dicts).filter((d) => d !== null).length;
+      dicts += Meta.parse(await (await env.DATA.get(metaKey(compiledFolder(key)!, etag)))!.json())
+        .groups.flatMap((g) => g.dicts)
+        .filter((d) => d !== null).length;
     }
     expect(compared).toBeGreaterThan(300);
     expect(dicts).toBeGreaterThan(200);
@@ -133,21 +176,35 @@ describe("compiled vs streaming", () => {
   it("two-byte dictionary codes (257+ distinct cells) and the 256/257 boundary", async () => {
     for (const distinct of [256, 257, 300]) {
       const lines = ["ID,V,S"];
-      for (let i = 0; i < 1400; i++) lines.push([i, i % distinct === 3 ? "" : `${(i * 37) % distinct}.50`, `s${(i * 11) % distinct}`].join(","));
+      for (let i = 0; i < 1400; i++)
+        lines.push([i, i % distinct === 3 ? "" : `${(i * 37) % distinct}.50`, `s${(i * 11) % distinct}`].join(","));
       const key = `cmp/u16-${distinct}.csv`;
       await env.DATA.put(key, `${lines.join("\n")}\n`);
       const entry = entryOf(key);
       expect((await compileTable(env, config, entry, { groupRows: 700 })).status).toBe("compiled");
       const meta = Meta.parse(await (await env.DATA.get(metaKey(compiledFolder(key)!, (await env.DATA.head(key))!.etag)))!.json());
       expect(meta.groups.every((g) => g.dicts[1]?.entries !== undefined && g.dicts[2] !== null)).toBe(true);
-      const filters: Record<string, unknown>[] = [{ ">V": ["250"] }, { "=S": ["s255", "s256", "s299"] }, { ">V": ["100"], "<V": ["290"], "%S": "s2" }, { LOGIC: "OR", "=V": ["256.5"], "=S": ["s1"] }, { isnullV: true }];
+      const filters: Record<string, unknown>[] = [
+        { ">V": ["250"] },
+        { "=S": ["s255", "s256", "s299"] },
+        { ">V": ["100"], "<V": ["290"], "%S": "s2" },
+        { LOGIC: "OR", "=V": ["256.5"], "=S": ["s1"] },
+        { isnullV: true },
+      ];
       for (const filter of filters)
         for (const select of [undefined, ["V", "ID"], ["S", "V", "V"]])
           for (const limit of [0, 5, 800]) {
             const req = { table: "t", select, filter, limit } as DataRequest;
             const want = await streamed(entry, req, "DD.MM.YYYY");
             const got = await compiled(entry, req, "DD.MM.YYYY");
-            if (got !== want) expect({ distinct, filter, select, limit, got: got.slice(0, 300) }).toEqual({ distinct, filter, select, limit, got: want.slice(0, 300) });
+            if (got !== want)
+              expect({ distinct, filter, select, limit, got: got.slice(0, 300) }).toEqual({
+                distinct,
+                filter,
+                select,
+                limit,
+                got: want.slice(0, 300),
+              });
           }
     }
   });
@@ -156,19 +213,45 @@ describe("compiled vs streaming", () => {
     // 600 rows, dates ascending (a day each, some empty), 50 rows per group: more than 32 distinct values per group.
     const day = (i: number) => new Date(Date.UTC(2024, 0, 1) + i * 86400000).toISOString().slice(0, 10);
     const lines = ["ID,D,T,N,S"];
-    for (let i = 0; i < 600; i++) lines.push([i, i % 97 === 5 ? "" : day(i), `${day(i)} ${String(i % 24).padStart(2, "0")}:30:00`, i % 13 === 0 ? "" : ((i * 7919) % 1000) / 8, `s${i % 7}`].join(","));
+    for (let i = 0; i < 600; i++)
+      lines.push(
+        [
+          i,
+          i % 97 === 5 ? "" : day(i),
+          `${day(i)} ${String(i % 24).padStart(2, "0")}:30:00`,
+          i % 13 === 0 ? "" : ((i * 7919) % 1000) / 8,
+          `s${i % 7}`,
+        ].join(","),
+      );
     const key = "cmp/sorted.csv";
     await env.DATA.put(key, `${lines.join("\n")}\n`);
     const entry = entryOf(key);
     expect((await compileTable(env, config, entry, { groupRows: 50 })).status).toBe("compiled");
-    const bound = fc.oneof(fc.integer({ min: -5, max: 610 }).map(day), fc.integer({ min: -5, max: 610 }).map((i) => day(i).split("-").reverse().join(".")));
-    const num = fc.oneof(fc.integer({ min: -10, max: 620 }).map(String), fc.double({ min: -1, max: 130, noNaN: true }).map((n) => String(Math.round(n * 8) / 8)));
+    const bound = fc.oneof(
+      fc.integer({ min: -5, max: 610 }).map(day),
+      fc.integer({ min: -5, max: 610 }).map((i) => day(i).split("-").reverse().join(".")),
+    );
+    const num = fc.oneof(
+      fc.integer({ min: -10, max: 620 }).map(String),
+      fc.double({ min: -1, max: 130, noNaN: true }).map((n) => String(Math.round(n * 8) / 8)),
+    );
     const op = fc.constantFrom(">=", ">", "<=", "<", "!>=", "!<", "><", "=");
     const part = fc.oneof(
-      fc.tuple(op, fc.constantFrom("D", "T"), bound, bound).map(([o, f, a, b]) => ({ [`${o}${f}`]: o === "><" ? [a, b] : o === "=" ? [a, b] : a })),
-      fc.tuple(op, fc.constantFrom("ID", "N"), num, num).map(([o, f, a, b]) => ({ [`${o}${f}`]: o === "><" ? [a, b] : o === "=" ? [a, b] : [a] })),
+      fc
+        .tuple(op, fc.constantFrom("D", "T"), bound, bound)
+        .map(([o, f, a, b]) => ({ [`${o}${f}`]: o === "><" ? [a, b] : o === "=" ? [a, b] : a })),
+      fc
+        .tuple(op, fc.constantFrom("ID", "N"), num, num)
+        .map(([o, f, a, b]) => ({ [`${o}${f}`]: o === "><" ? [a, b] : o === "=" ? [a, b] : [a] })),
     );
-    const requests = fc.sample(fc.record({ parts: fc.array(part, { minLength: 1, maxLength: 3 }), select: fc.constantFrom(undefined, ["ID", "N"], ["D", "S", "ID"]), limit: fc.constantFrom(0, 0, 7) }), { seed: 1403, numRuns: 300 });
+    const requests = fc.sample(
+      fc.record({
+        parts: fc.array(part, { minLength: 1, maxLength: 3 }),
+        select: fc.constantFrom(undefined, ["ID", "N"], ["D", "S", "ID"]),
+        limit: fc.constantFrom(0, 0, 7),
+      }),
+      { seed: 1403, numRuns: 300 },
+    );
     for (const r of requests) {
       const filter: Record<string, unknown> = {};
       r.parts.forEach((p, i) => (Object.keys(p)[0] in filter ? (filter[i] = p) : Object.assign(filter, p)));
@@ -181,7 +264,7 @@ describe("compiled vs streaming", () => {
 
   it("pipes every row and every column from the stored rows sections; a group replaced under the answer ends it with FILE_CHANGED", async () => {
     const key = "cmp/whole.csv";
-    await env.DATA.put(key, "id,name,amount\n1,a,1.50\n2,\"b, c\",2.25\n3,\u0434,7\n4,,\n5,e,10\n6,f,2\n7,g,3\n");
+    await env.DATA.put(key, 'id,name,amount\n1,a,1.50\n2,"b, c",2.25\n3,\u0434,7\n4,,\n5,e,10\n6,f,2\n7,g,3\n');
     const entry = entryOf(key);
     expect(await compileTable(env, config, entry, { groupRows: 2 })).toMatchObject({ status: "compiled", groups: 4 });
     const folder = compiledFolder(key)!;
@@ -193,7 +276,8 @@ describe("compiled vs streaming", () => {
       get: (target, prop) =>
         prop === "get"
           ? (k: string, o?: R2GetOptions) => {
-              if (k.startsWith(folder) && o?.range) reads.push(`${k.slice(folder.length + live.etag.length + 1)}@${(o.range as { offset: number }).offset}`);
+              if (k.startsWith(folder) && o?.range)
+                reads.push(`${k.slice(folder.length + live.etag.length + 1)}@${(o.range as { offset: number }).offset}`);
               return target.get(k, o);
             }
           : Reflect.get(target, prop).bind(target),

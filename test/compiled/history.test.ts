@@ -13,28 +13,38 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { forgetDescriptions } from "../../src/catalog/describe";
 import { forgetMetas } from "../../src/compiled/serve";
 import { COMPILED_PREFIX } from "../../src/compiled/storage";
-import { clearBucket, TOKEN } from "../helpers";
+import worker from "../../src/index";
 import { cp1251 } from "../cp1251";
+import { clearBucket, TOKEN } from "../helpers";
 import { buildXlsx, typedRows } from "../xlsx-build";
 
 const AUTH = { authorization: "Bearer upload-token" };
 const bytesOf = (body: string | Uint8Array) => (typeof body === "string" ? new TextEncoder().encode(body) : body);
 const files = (method: string, path: string, body?: string | Uint8Array) =>
-  call(new Request(`https://c.test/files/${path}`, { method, headers: { ...AUTH, ...(body !== undefined ? { "content-length": String(bytesOf(body).byteLength) } : {}) }, body: body === undefined ? undefined : bytesOf(body) }));
+  call(
+    new Request(`https://c.test/files/${path}`, {
+      method,
+      headers: { ...AUTH, ...(body !== undefined ? { "content-length": String(bytesOf(body).byteLength) } : {}) },
+      body: body === undefined ? undefined : bytesOf(body),
+    }),
+  );
 /** The configuration in force: DEFAULT_DATE_FORMAT changes how slash dates in filters read (a "config" step flips it). */
 let config: Env = env;
-const cron = () => worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, config);
-const call = (request: Request) => worker.fetch(request, config, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
+const cron = () =>
+  worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, config);
+const call = (request: Request) =>
+  worker.fetch(request, config, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
 const DATE_FORMATS = ["DD.MM.YYYY", "MM/DD/YYYY"];
 
 /** 20,000 ASCII records (two row groups, past the 1 MiB sample), then two in cp1251. */
 function lateCp1251(): Uint8Array {
   const pad = "x".repeat(40);
-  const head = new TextEncoder().encode(`id,name,note\n${Array.from({ length: 20_000 }, (_, i) => `${i + 1},n${i % 97},${pad}`).join("\n")}\n`);
+  const head = new TextEncoder().encode(
+    `id,name,note\n${Array.from({ length: 20_000 }, (_, i) => `${i + 1},n${i % 97},${pad}`).join("\n")}\n`,
+  );
   const tail = cp1251("20001,Москва,Итог\n20002,Тверь,ёлка\n");
   const out = new Uint8Array(head.length + tail.length);
   out.set(head);
@@ -56,7 +66,11 @@ async function tables(): Promise<Table[]> {
     {
       key: "foot.csv",
       code: "foot",
-      contents: ["name,qty,amount\nA,5,10.25\nB,7,20.50\nTotal,12,30.75\n", "Report\n\nname,qty,amount\nC,1,2\nИтого,1,2\n", "name,qty,amount\nA,5,x\nTotal,5,10.25\n"],
+      contents: [
+        "name,qty,amount\nA,5,10.25\nB,7,20.50\nTotal,12,30.75\n",
+        "Report\n\nname,qty,amount\nC,1,2\nИтого,1,2\n",
+        "name,qty,amount\nA,5,x\nTotal,5,10.25\n",
+      ],
       sidecars: ['{"footerRows":0}', '{"footerRows":1}', '{"columns":{"qty":{"type":"string"}}}', '{"headerRow":3}'],
       queries: [{}, { select: ["NAME", "QTY"], filter: { ">QTY": "1" } }],
     },
@@ -72,8 +86,21 @@ async function tables(): Promise<Table[]> {
       code: "book",
       contents: [
         await buildXlsx([
-          { name: "2024", rows: sheet([["1", "100"], ["2", "200"]]) },
-          { name: "2025", rows: sheet([["1", "150"], ["2", "250"], ["3", "350"]]) },
+          {
+            name: "2024",
+            rows: sheet([
+              ["1", "100"],
+              ["2", "200"],
+            ]),
+          },
+          {
+            name: "2025",
+            rows: sheet([
+              ["1", "150"],
+              ["2", "250"],
+              ["3", "350"],
+            ]),
+          },
         ]),
         await buildXlsx([
           { name: "2024", rows: sheet([["4", "400"]]) },
@@ -86,7 +113,10 @@ async function tables(): Promise<Table[]> {
     {
       key: "num.csv",
       code: "num",
-      contents: ["id;qty;big;day\n1;1,5;9007199254740993;31.01.2024\n2;2.000;12;01.02.2024\n3;15,25;00012;02.03.2024\n", "id;qty;big;day\n4;1.234,5;1e5;05.01.2024\n5;7;16;06.02.2024\n"],
+      contents: [
+        "id;qty;big;day\n1;1,5;9007199254740993;31.01.2024\n2;2.000;12;01.02.2024\n3;15,25;00012;02.03.2024\n",
+        "id;qty;big;day\n4;1.234,5;1e5;05.01.2024\n5;7;16;06.02.2024\n",
+      ],
       sidecars: ['{"columns":{"big":{"type":"string"}}}', '{"columns":{"qty":{"type":"double"},"big":{"type":"int"}}}'],
       queries: [{}, { filter: { "<QTY": "100", ">=DAY": "02/01/2024" } }],
     },
@@ -111,7 +141,10 @@ const TABLES = 5;
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constantFrom("upload" as const, "put" as const), table: fc.nat(TABLES - 1), content: fc.nat(2) }),
   fc.record({ kind: fc.constantFrom("sidecar-upload" as const, "sidecar-put" as const), table: fc.nat(TABLES - 1), sidecar: fc.nat(3) }),
-  fc.record({ kind: fc.constantFrom("sidecar-delete" as const, "sidecar-remove" as const, "restore" as const, "delete" as const), table: fc.nat(TABLES - 1) }),
+  fc.record({
+    kind: fc.constantFrom("sidecar-delete" as const, "sidecar-remove" as const, "restore" as const, "delete" as const),
+    table: fc.nat(TABLES - 1),
+  }),
   fc.constant({ kind: "cron" as const }),
   fc.constant({ kind: "cron" as const }),
   fc.constant({ kind: "config" as const }),
@@ -161,7 +194,11 @@ async function answers(all: Table[]): Promise<string[]> {
   for (const t of all) {
     for (const q of t.queries) {
       const res = await call(
-        new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ table: t.code, ...q, connection: { token: TOKEN } }) }),
+        new Request("https://c.test/data", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ table: t.code, ...q, connection: { token: TOKEN } }),
+        }),
       );
       if (res.headers.get("x-table-form") === "compiled") compiledAnswers++;
       out.push(`${t.code} ${JSON.stringify(q)} ${res.status} ${await res.text()}`);
@@ -206,7 +243,15 @@ describe("history independence", () => {
         if (steps === 0) {
           // The starting point is itself right, so that agreeing with a fresh Worker means something.
           const start = (await answers(all)).join("\n");
-          for (const cell of ['[20001,"Москва","Итог"]', '["Тверь"]', '[1,1.5,"9007199254740993","2024-01-31"]', '"DAY"],[3,15.25,"00012","2024-03-02"]]', '[1,"Москва"]', '["A",5],["B",7]]']) expect(start).toContain(cell);
+          for (const cell of [
+            '[20001,"Москва","Итог"]',
+            '["Тверь"]',
+            '[1,1.5,"9007199254740993","2024-01-31"]',
+            '"DAY"],[3,15.25,"00012","2024-03-02"]]',
+            '[1,"Москва"]',
+            '["A",5],["B",7]]',
+          ])
+            expect(start).toContain(cell);
         }
         for (const [i, o] of ops.entries()) {
           await apply(o, all);

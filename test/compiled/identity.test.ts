@@ -5,19 +5,26 @@
 // upload widened a column once, from the description the Worker serves with.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { compileChanged } from "../../src/compiled/triggers";
 import { readConfig } from "../../src/config/config";
-import { call, clearBucket, errorOf, post } from "../helpers";
+import worker from "../../src/index";
 import { cp1251 } from "../cp1251";
+import { call, clearBucket, errorOf, post } from "../helpers";
 import { buildXlsx, typedRows } from "../xlsx-build";
 
 const AUTH = { authorization: "Bearer upload-token" };
 const bytesOf = (body: string | Uint8Array) => (typeof body === "string" ? new TextEncoder().encode(body) : body);
 const upload = (key: string, body: string | Uint8Array) =>
-  call(new Request(`https://c.test/files/${key}`, { method: "PUT", body: bytesOf(body), headers: { ...AUTH, "content-length": String(bytesOf(body).byteLength) } }));
+  call(
+    new Request(`https://c.test/files/${key}`, {
+      method: "PUT",
+      body: bytesOf(body),
+      headers: { ...AUTH, "content-length": String(bytesOf(body).byteLength) },
+    }),
+  );
 const remove = (key: string) => call(new Request(`https://c.test/files/${key}`, { method: "DELETE", headers: AUTH }));
-const cron = async () => worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, env);
+const cron = async () =>
+  worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, env);
 
 async function answer(params: Record<string, unknown>): Promise<{ form: string; text: string }> {
   const res = await post("/data", params);
@@ -74,8 +81,23 @@ describe("a compiled form follows the sidecar that shapes the reading", () => {
 
   it("a workbook's sheet: the sidecar's sheet is served, not the compiled first sheet", async () => {
     const book = await buildXlsx([
-      { name: "2024", rows: typedRows([["month", "sales"], ["1", "100"], ["2", "200"]]) },
-      { name: "2025", rows: typedRows([["month", "sales"], ["1", "150"], ["2", "250"], ["3", "350"]]) },
+      {
+        name: "2024",
+        rows: typedRows([
+          ["month", "sales"],
+          ["1", "100"],
+          ["2", "200"],
+        ]),
+      },
+      {
+        name: "2025",
+        rows: typedRows([
+          ["month", "sales"],
+          ["1", "150"],
+          ["2", "250"],
+          ["3", "350"],
+        ]),
+      },
     ]);
     expect((await upload("book.xlsx", book)).status).toBe(201);
     expect(await answer({ table: "book" })).toEqual({ form: "compiled", text: '[["MONTH","SALES"],[1,100],[2,200]]' });
@@ -91,8 +113,21 @@ describe("a compiled form follows the sidecar that shapes the reading", () => {
 describe("a workbook's sidecar uploads like any other", () => {
   it("PUT book.xlsx.schema.json {sheet} is checked against the workbook and stored", async () => {
     const book = await buildXlsx([
-      { name: "2024", rows: typedRows([["month", "sales"], ["1", "100"]]) },
-      { name: "2025", rows: typedRows([["month", "sales"], ["1", "150"], ["2", "250"]]) },
+      {
+        name: "2024",
+        rows: typedRows([
+          ["month", "sales"],
+          ["1", "100"],
+        ]),
+      },
+      {
+        name: "2025",
+        rows: typedRows([
+          ["month", "sales"],
+          ["1", "150"],
+          ["2", "250"],
+        ]),
+      },
     ]);
     expect((await upload("book.xlsx", book)).status).toBe(201);
     const res = await upload("book.xlsx.schema.json", '{"sheet":"2025"}');
@@ -123,7 +158,9 @@ describe("a table whose upload widened a column", () => {
   it("is compiled once, from the manifest's description, and served compiled", async () => {
     const res = await upload("wide.csv", WIDE);
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { widened: { code: string; to: string }[] }).widened.map((w) => [w.code, w.to])).toEqual([["V", "string"]]);
+    expect(((await res.json()) as { widened: { code: string; to: string }[] }).widened.map((w) => [w.code, w.to])).toEqual([
+      ["V", "string"],
+    ]);
     const filtered = { table: "wide", filter: { ">=ID": "10040", "<=ID": "10042" } };
     expect(await answer(filtered)).toEqual({ form: "compiled", text: '[["ID","V"],[10040,"10039"],[10041,"n/a"],[10042,"10041"]]' });
     // Nothing left for the cron, run after run.

@@ -4,17 +4,24 @@
 // and the compiled objects stay out of the table list.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import worker from "../../src/index";
+import { compiledMetadata, compileTable, readingInputs } from "../../src/compiled/compile";
 import { attemptKey, compiledFolder, groupKey, metaKey } from "../../src/compiled/storage";
 import { compileChanged } from "../../src/compiled/triggers";
-import { compiledMetadata, readingInputs, compileTable } from "../../src/compiled/compile";
-import { readConfig, type Config } from "../../src/config/config";
+import { type Config, readConfig } from "../../src/config/config";
+import worker from "../../src/index";
+import type { TableEntry } from "../../src/model";
 import { call, clearBucket, post } from "../helpers";
 import { buildXlsx, typedRows } from "../xlsx-build";
-import type { TableEntry } from "../../src/model";
 
 const AUTH = { authorization: "Bearer upload-token" };
-const upload = (key: string, body: string) => call(new Request(`https://c.test/files/${key}`, { method: "PUT", body, headers: { ...AUTH, "content-length": String(new TextEncoder().encode(body).byteLength) } }));
+const upload = (key: string, body: string) =>
+  call(
+    new Request(`https://c.test/files/${key}`, {
+      method: "PUT",
+      body,
+      headers: { ...AUTH, "content-length": String(new TextEncoder().encode(body).byteLength) },
+    }),
+  );
 const CSV = "id,day,amount\n1,01.03.2024,1.50\n2,15.03.2024,-0\n3,02.04.2024,7\n";
 const FILTER = { select: ["ID", "AMOUNT"], filter: { ">=DAY": "01.03.2024", "<=DAY": "31.03.2024", ">AMOUNT": "-1" } };
 
@@ -24,7 +31,8 @@ async function answer(params: Record<string, unknown>): Promise<{ form: string; 
   return { form: res.headers.get("x-table-form") ?? "streaming", text: await res.text() };
 }
 
-const cron = async () => worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, env);
+const cron = async () =>
+  worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, env);
 
 beforeEach(clearBucket);
 
@@ -76,13 +84,29 @@ describe("compiled forms in service", () => {
   });
 
   it("compiles a workbook too: after its upload and by the cron, answering the streaming path's bytes", async () => {
-    const book = await buildXlsx([{ name: "Sheet1", rows: typedRows([["id", "day", "amount"], ["1", "2024-03-01", "1.5"], ["2", "2024-03-15", "0.5"], ["3", "2024-04-02", "7"]]) }]);
+    const book = await buildXlsx([
+      {
+        name: "Sheet1",
+        rows: typedRows([
+          ["id", "day", "amount"],
+          ["1", "2024-03-01", "1.5"],
+          ["2", "2024-03-15", "0.5"],
+          ["3", "2024-04-02", "7"],
+        ]),
+      },
+    ]);
     const streamed = '[["ID","AMOUNT"],[1,1.5],[2,0.5]]';
     await env.DATA.put("book.xlsx", book);
     expect(await answer({ table: "book", ...FILTER })).toEqual({ form: "streaming", text: streamed });
     await cron();
     expect(await answer({ table: "book", ...FILTER })).toEqual({ form: "compiled", text: streamed });
-    const res = await call(new Request("https://c.test/files/book2.xlsx", { method: "PUT", body: book, headers: { ...AUTH, "content-length": String(book.byteLength) } }));
+    const res = await call(
+      new Request("https://c.test/files/book2.xlsx", {
+        method: "PUT",
+        body: book,
+        headers: { ...AUTH, "content-length": String(book.byteLength) },
+      }),
+    );
     expect(res.status).toBe(201);
     expect(await answer({ table: "book2", ...FILTER })).toEqual({ form: "compiled", text: streamed });
   });
@@ -93,19 +117,25 @@ describe("compiled forms in service", () => {
     await env.DATA.put("bad.csv", 'id,name\n1,"a\n2,b\n');
     const etag = (await env.DATA.head("bad.csv"))!.etag;
     expect((await compileChanged(env, config)).map((d) => [d.code, d.result.status])).toEqual([["bad", "failed"]]);
-    expect(JSON.parse(await (await env.DATA.get(attemptKey(compiledFolder("bad.csv")!, etag)))!.text())).toMatchObject({ failed: expect.stringContaining("never closed") });
+    expect(JSON.parse(await (await env.DATA.get(attemptKey(compiledFolder("bad.csv")!, etag)))!.text())).toMatchObject({
+      failed: expect.stringContaining("never closed"),
+    });
     expect(await compileChanged(env, config)).toEqual([]); // not tried again
     // An invocation that died mid-compilation (the CPU limit) leaves its marker the same way.
     await env.DATA.put("big.csv", CSV);
     const big = (await env.DATA.head("big.csv"))!.etag;
     const bigEntry = { code: "big", title: "big", source: { kind: "r2" as const, key: "big.csv", extension: "csv", gzip: false } };
-    await env.DATA.put(attemptKey(compiledFolder("big.csv")!, big), "{}", { customMetadata: compiledMetadata(await readingInputs(env, config, bigEntry, big)) });
+    await env.DATA.put(attemptKey(compiledFolder("big.csv")!, big), "{}", {
+      customMetadata: compiledMetadata(await readingInputs(env, config, bigEntry, big)),
+    });
     expect(await compileChanged(env, config)).toEqual([]);
     // The file fixed: a new version, compiled, and its folder holds only that version.
     await env.DATA.put("bad.csv", "id,name\n1,a\n2,b\n");
     expect((await compileChanged(env, config)).map((d) => [d.code, d.result.status])).toEqual([["bad", "compiled"]]);
     const folder = compiledFolder("bad.csv")!;
-    expect((await env.DATA.list({ prefix: folder })).objects.map((o) => o.key.slice(folder.length).replace(/^[0-9a-f]+/, "<etag>"))).toEqual(["<etag>.g0", "<etag>.meta.json"]);
+    expect(
+      (await env.DATA.list({ prefix: folder })).objects.map((o) => o.key.slice(folder.length).replace(/^[0-9a-f]+/, "<etag>")),
+    ).toEqual(["<etag>.g0", "<etag>.meta.json"]);
   });
 
   it("removes a deleted file's compiled forms; a restore is compiled again by the cron", async () => {
@@ -116,7 +146,16 @@ describe("compiled forms in service", () => {
     expect(del.status).toBe(200);
     expect((await env.DATA.list({ prefix: folder })).objects).toEqual([]);
     const { previousVersion } = (await del.json()) as { previousVersion: string };
-    expect((await call(new Request(`https://c.test/files/sales.csv/restore?version=${encodeURIComponent(previousVersion)}`, { method: "POST", headers: AUTH }))).status).toBe(200);
+    expect(
+      (
+        await call(
+          new Request(`https://c.test/files/sales.csv/restore?version=${encodeURIComponent(previousVersion)}`, {
+            method: "POST",
+            headers: AUTH,
+          }),
+        )
+      ).status,
+    ).toBe(200);
     expect((await answer({ table: "sales" })).form).toBe("streaming");
     await cron();
     expect((await answer({ table: "sales" })).form).toBe("compiled");
@@ -125,7 +164,11 @@ describe("compiled forms in service", () => {
 
 const config: Config = readConfig(env);
 const FIVE_ROWS = "id,day,amount\n1,01.03.2024,1.50\n2,15.03.2024,-0\n3,02.04.2024,7\n4,03.04.2024,7\n5,04.04.2024,8\n";
-const entryOf = (key: string): TableEntry => ({ code: key.replace(/\W/g, "_"), title: key, source: { kind: "r2", key, extension: "csv", gzip: false } });
+const entryOf = (key: string): TableEntry => ({
+  code: key.replace(/\W/g, "_"),
+  title: key,
+  source: { kind: "r2", key, extension: "csv", gzip: false },
+});
 const keysIn = async (prefix: string) => (await env.DATA.list({ prefix })).objects.map((o) => o.key).sort();
 
 // Stale and leaked compiled objects, and states the cron never leaves (a meta it counts as
@@ -136,7 +179,17 @@ describe("stale and leaked compiled objects", () => {
     const live = (await env.DATA.head("sales.csv"))!;
     const folder = compiledFolder("sales.csv")!;
     // What a layout-1 deployment left: its meta and its one data object.
-    await env.DATA.put(metaKey(folder, live.etag), JSON.stringify({ layout: 1, source: { key: "sales.csv", etag: live.etag, size: live.size }, description: "x", rows: 5, dataSize: 10, groups: [] }));
+    await env.DATA.put(
+      metaKey(folder, live.etag),
+      JSON.stringify({
+        layout: 1,
+        source: { key: "sales.csv", etag: live.etag, size: live.size },
+        description: "x",
+        rows: 5,
+        dataSize: 10,
+        groups: [],
+      }),
+    );
     await env.DATA.put(`${folder}${live.etag}.data`, "0123456789");
     const before = await answer({ table: "sales" });
     expect(before.form).toBe("streaming");

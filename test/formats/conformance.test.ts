@@ -4,13 +4,13 @@
 // (detect → records → header, widths, types → rows).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { readConfig } from "../../src/config/config";
-import { openTable } from "../../src/source/open";
 import { describeStream } from "../../src/catalog/describe";
+import { readConfig } from "../../src/config/config";
 import type { TableFormat } from "../../src/formats/format";
 import { FORMATS, formatRegistry } from "../../src/formats/registry";
 import { tableRows } from "../../src/formats/rows";
 import type { Bytes, TableEntry } from "../../src/model";
+import { openTable } from "../../src/source/open";
 import { psv } from "../formats/psv";
 import { buildXlsx, typedRows } from "../xlsx-build";
 
@@ -35,7 +35,14 @@ const FIXTURES: Fixture[] = [
   { extension: "tsv", write: (t) => t.map((r) => r.join("\t")).join("\r\n") + "\r\n", malformed: 'id\tnote\n1\t"never closed\n' },
   { extension: "json", write: (t) => JSON.stringify(objects(t)), malformed: '[{"id":"1"},{"id":' },
   { extension: "json", write: (t) => JSON.stringify(t), malformed: '[["id"],["1"],' },
-  { extension: "ndjson", write: (t) => objects(t).map((o) => JSON.stringify(o)).join("\n") + "\n", malformed: '{"id":"1"}\n{"id":\n' },
+  {
+    extension: "ndjson",
+    write: (t) =>
+      objects(t)
+        .map((o) => JSON.stringify(o))
+        .join("\n") + "\n",
+    malformed: '{"id":"1"}\n{"id":\n',
+  },
   { extension: "psv", write: (t) => t.map((r) => r.join("|")).join("\n") + "\n", malformed: 'id|note\n1|"never closed\n' },
   {
     extension: "xlsx",
@@ -54,7 +61,11 @@ const TABLE = [
   ["3", "-4", "2024-02-29", "2024-02-29 12:30:00", "last"],
 ];
 
-const entry = (extension: string): TableEntry => ({ code: "t", title: "t", source: { kind: "r2", key: `t.${extension}`, extension, gzip: false } });
+const entry = (extension: string): TableEntry => ({
+  code: "t",
+  title: "t",
+  source: { kind: "r2", key: `t.${extension}`, extension, gzip: false },
+});
 
 async function* chunks(text: string | Uint8Array, size: number): Bytes {
   const bytes = typeof text === "string" ? new TextEncoder().encode(text) : text;
@@ -65,8 +76,16 @@ async function* chunks(text: string | Uint8Array, size: number): Bytes {
 async function read(extension: string, content: string | Uint8Array | Promise<Uint8Array>, chunkSize = 1 << 16) {
   const file = await content;
   const all = typeof file === "string" ? new TextEncoder().encode(file) : file;
-  const access = { size: all.length, read: async (o: number, l: number) => all.slice(o, o + l), stream: (o: number, l: number) => chunks(all.subarray(o, o + l), chunkSize) };
-  const { description, bytes, access: readAccess } = await describeStream(entry(extension), chunks(file, chunkSize), undefined, { formats, ...access });
+  const access = {
+    size: all.length,
+    read: async (o: number, l: number) => all.slice(o, o + l),
+    stream: (o: number, l: number) => chunks(all.subarray(o, o + l), chunkSize),
+  };
+  const {
+    description,
+    bytes,
+    access: readAccess,
+  } = await describeStream(entry(extension), chunks(file, chunkSize), undefined, { formats, ...access });
   const rows: (string | null)[][] = [];
   for await (const batch of tableRows(bytes, description, { access: readAccess })) rows.push(...batch);
   return { description, rows };
@@ -93,7 +112,11 @@ describe("the registry", () => {
 describe("random access for formats with metadata at the end (XLSX, Parquet)", () => {
   it("an R2 table's format gets its size and range reads of the same version", async () => {
     await env.DATA.put("tail.csv", "id\n1\n2\nEND!");
-    const opened = await openTable(env, readConfig(env), { code: "tail", title: "tail", source: { kind: "r2", key: "tail.csv", extension: "csv", gzip: false } });
+    const opened = await openTable(env, readConfig(env), {
+      code: "tail",
+      title: "tail",
+      source: { kind: "r2", key: "tail.csv", extension: "csv", gzip: false },
+    });
     await opened.bytes.return(undefined);
     expect(opened.size).toBe(11);
     expect(new TextDecoder().decode(await opened.read!(opened.size! - 4, 4))).toBe("END!");
@@ -116,7 +139,11 @@ describe("random access for formats with metadata at the end (XLSX, Parquet)", (
     };
     const text = "id\n1\n";
     const bytes = new TextEncoder().encode(text);
-    await describeStream(entry("tail"), chunks(text, 4), undefined, { formats: formatRegistry([tail]), size: bytes.length, read: async (o, l) => bytes.subarray(o, o + l) });
+    await describeStream(entry("tail"), chunks(text, 4), undefined, {
+      formats: formatRegistry([tail]),
+      size: bytes.length,
+      read: async (o, l) => bytes.subarray(o, o + l),
+    });
     expect(seen).toEqual({ size: 5, tail: "1\n" });
   });
 });

@@ -6,14 +6,14 @@
 // papaparse reports one.
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import { clearBucket, post, put, table } from "../helpers";
-import { recordStrings } from "../../src/formats/byte-records";
-import { csvRecords, type CsvDialect } from "../../src/formats/csv/parse";
-import { csvByteRecords, CsvScanner, validUtf8 } from "../../src/formats/csv/scan";
-import { decodeChosen, decodeText } from "../../src/formats/decode";
-import { cp1251 as encodeCp1251 } from "../cp1251";
 import { AppError } from "../../src/errors";
+import { recordStrings } from "../../src/formats/byte-records";
+import { type CsvDialect, csvRecords } from "../../src/formats/csv/parse";
+import { CsvScanner, csvByteRecords, validUtf8 } from "../../src/formats/csv/scan";
+import { decodeChosen, decodeText } from "../../src/formats/decode";
 import type { ByteRecords } from "../../src/model";
+import { cp1251 as encodeCp1251 } from "../cp1251";
+import { clearBucket, post, put, table } from "../helpers";
 
 const enc = new TextEncoder();
 
@@ -30,7 +30,11 @@ async function* chunked(bytes: Uint8Array, cuts: number[]): AsyncGenerator<Uint8
 type Outcome = { records: string[][] } | { error: string };
 
 // The text reader says where a bad byte is to a chunk ("near byte 262144"), the scanner exactly ("at byte 262203").
-const errorText = (err: unknown) => (err instanceof AppError ? `${err.code}: ${err.message}` : String(err)).replace(/a bad byte sequence (?:near|at) byte \d+/, "a bad byte sequence at byte …");
+const errorText = (err: unknown) =>
+  (err instanceof AppError ? `${err.code}: ${err.message}` : String(err)).replace(
+    /a bad byte sequence (?:near|at) byte \d+/,
+    "a bad byte sequence at byte …",
+  );
 
 async function viaPapa(bytes: Uint8Array, dialect: CsvDialect, how: "utf-8" | "ascii" = "utf-8"): Promise<Outcome> {
   const records: string[][] = [];
@@ -49,7 +53,12 @@ function asText(rec: ByteRecords, r: number): string[] {
   return cells.length === 1 && cells[0] === "" ? [] : cells;
 }
 
-async function viaScan(bytes: Uint8Array, dialect: CsvDialect, cuts: number[], how: "utf-8" | "ascii" = "utf-8"): Promise<Outcome & { fellBack?: boolean }> {
+async function viaScan(
+  bytes: Uint8Array,
+  dialect: CsvDialect,
+  cuts: number[],
+  how: "utf-8" | "ascii" = "utf-8",
+): Promise<Outcome & { fellBack?: boolean }> {
   const records: string[][] = [];
   let fellBack = false;
   try {
@@ -77,7 +86,10 @@ const file = (delimiter: string, newline: string) =>
   fc
     .tuple(
       fc.boolean(),
-      fc.array(fc.array(cell, { minLength: 1, maxLength: 4 }).map((cells) => cells.join(delimiter)), { maxLength: 8 }),
+      fc.array(
+        fc.array(cell, { minLength: 1, maxLength: 4 }).map((cells) => cells.join(delimiter)),
+        { maxLength: 8 },
+      ),
       fc.constantFrom("", newline, "\r", "\n"),
     )
     .map(([bom, lines, end]) => `${bom ? "\ufeff" : ""}${lines.join(newline)}${end}`);
@@ -110,25 +122,57 @@ describe("the byte scanner reads CSV as papaparse does", () => {
   it("reads well-formed files itself, without falling back", async () => {
     const text = 'id,name\n1,"a ""b"", c"\n2,"line\nbreak"\n3,Ж€😀\r\n\n4,\n';
     const out = await viaScan(enc.encode(text), { delimiter: ",", newline: "\n" }, [9, 10, 11, 30]);
-    expect(out).toEqual({ records: [["id", "name"], ["1", 'a "b", c'], ["2", "line\nbreak"], ["3", "Ж€😀"], [], ["4", ""]], fellBack: false });
+    expect(out).toEqual({
+      records: [["id", "name"], ["1", 'a "b", c'], ["2", "line\nbreak"], ["3", "Ж€😀"], [], ["4", ""]],
+      fellBack: false,
+    });
   });
 
   it("hands a malformed record and the rest to papaparse, which reports it with its record number", async () => {
     const text = 'id,name\n1,ok\n2,"bad"x\n3,never read\n';
     expect(await viaScan(enc.encode(text), { delimiter: ",", newline: "\n" }, [])).toEqual({
-      error: 'CSV_MALFORMED: CSV record 3 (the header is record 1) has text after a closing quote. Inside a quoted field a quote must be doubled ("").',
+      error:
+        'CSV_MALFORMED: CSV record 3 (the header is record 1) has text after a closing quote. Inside a quoted field a quote must be doubled ("").',
     });
     const lenient = 'id,name\n1,"spaced" \n2,b\n';
-    expect(await viaScan(enc.encode(lenient), { delimiter: ",", newline: "\n" }, [])).toEqual({ records: [["id", "name"], ["1", "spaced"], ["2", "b"]], fellBack: true });
+    expect(await viaScan(enc.encode(lenient), { delimiter: ",", newline: "\n" }, [])).toEqual({
+      records: [
+        ["id", "name"],
+        ["1", "spaced"],
+        ["2", "b"],
+      ],
+      fellBack: true,
+    });
   });
 
   it("refuses bytes that are not UTF-8 with the exact offset, as the decoder would refuse them", () => {
     const ok = (bytes: number[]) => validUtf8(new Uint8Array(bytes), 0, bytes.length, true, 0, "utf-8");
-    for (const bad of [[0x80], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf0, 0x80, 0x80, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xf5, 0x80, 0x80, 0x80], [0xe2, 0x82], [0xff]]) {
+    for (const bad of [
+      [0x80],
+      [0xc0, 0x80],
+      [0xc1, 0xbf],
+      [0xe0, 0x80, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xf0, 0x80, 0x80, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xf5, 0x80, 0x80, 0x80],
+      [0xe2, 0x82],
+      [0xff],
+    ]) {
       expect(() => ok([0x41, ...bad]), JSON.stringify(bad)).toThrow(/^The file is not valid utf-8 \(a bad byte sequence at byte 1\)/);
       expect(() => new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(new Uint8Array(bad))).toThrow();
     }
-    for (const good of [[0x7f], [0xc2, 0x80], [0xdf, 0xbf], [0xe0, 0xa0, 0x80], [0xed, 0x9f, 0xbf], [0xef, 0xbf, 0xbf], [0xf0, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbf]]) expect(ok(good)).toBe(good.length);
+    for (const good of [
+      [0x7f],
+      [0xc2, 0x80],
+      [0xdf, 0xbf],
+      [0xe0, 0xa0, 0x80],
+      [0xed, 0x9f, 0xbf],
+      [0xef, 0xbf, 0xbf],
+      [0xf0, 0x90, 0x80, 0x80],
+      [0xf4, 0x8f, 0xbf, 0xbf],
+    ])
+      expect(ok(good)).toBe(good.length);
     // Cut at the chunk's end: not an error until the file ends.
     expect(validUtf8(new Uint8Array([0x41, 0xe2, 0x82]), 0, 3, false, 0, "utf-8")).toBe(1);
   });
@@ -170,7 +214,9 @@ describe("the byte scanner reads CSV as papaparse does", () => {
         expect(scanned, what).toEqual(papa);
       }
     }
-    expect(await viaPapa(new Uint8Array([...head, ...cases[0][1]]), dialect, "ascii")).toMatchObject({ records: expect.arrayContaining([["300", "Москва"]]) });
+    expect(await viaPapa(new Uint8Array([...head, ...cases[0][1]]), dialect, "ascii")).toMatchObject({
+      records: expect.arrayContaining([["300", "Москва"]]),
+    });
   });
 
   it("leaves a record longer than 1 MiB to papaparse", () => {
@@ -183,7 +229,12 @@ describe("a table read as byte records, through POST /data", () => {
   beforeEach(clearBucket);
 
   it("answers the rows the text reading answers when papaparse takes over mid-file: title lines, lenient quotes, totals at the end", async () => {
-    const lines = ["Отчёт о продажах", "", "id;city;amount;day", ...Array.from({ length: 400 }, (_, i) => `${i + 1};"Омск ""${i}""";${i},5;0${(i % 9) + 1}.03.2024`)];
+    const lines = [
+      "Отчёт о продажах",
+      "",
+      "id;city;amount;day",
+      ...Array.from({ length: 400 }, (_, i) => `${i + 1};"Омск ""${i}""";${i},5;0${(i % 9) + 1}.03.2024`),
+    ];
     lines.splice(200, 0, '200.5;"spaced" ;1,5;01.03.2024'); // a closing quote followed by a blank: papaparse's reading from here on
     const csv = [...lines, "Итого;;80 200,00;", ""].join("\n");
     await put("bytes/report.csv", csv);
@@ -195,7 +246,9 @@ describe("a table read as byte records, through POST /data", () => {
     expect(t[198]).toEqual([200.5, "spaced", 1.5, "2024-03-01"]); // papaparse's, from here on
     expect(t[199]).toEqual([198, 'Омск "197"', 197.5, "2024-03-09"]);
     expect(t[401]).toEqual([400, 'Омск "399"', 399.5, "2024-03-04"]);
-    const filtered = await table(await post("/data", { table: "bytes_report", select: ["ID"], filter: { "=DAY": "01.03.2024", ">ID": 390 } }));
+    const filtered = await table(
+      await post("/data", { table: "bytes_report", select: ["ID"], filter: { "=DAY": "01.03.2024", ">ID": 390 } }),
+    );
     expect(filtered).toEqual([["ID"], [397]]);
   });
 });

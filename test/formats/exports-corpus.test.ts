@@ -4,8 +4,7 @@
 // header row, skipped rows and dropped totals its expected/*.json says — or, for the files the
 // connector does not read, the refusal that says what to do.
 import { env } from "cloudflare:workers";
-import { inject } from "vitest";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, inject, it } from "vitest";
 import { baseTableCode } from "../../src/rules/naming";
 import { call, clearBucket, errorOf, post, put, table } from "../helpers";
 
@@ -95,7 +94,9 @@ describe("the export corpus, nothing declared", () => {
     expect(direct.status).toBe(422);
     expect(direct.message).toContain(expected.errorMessageMustSay);
     const upKey = `up/${name}`;
-    const up = await errorOf(await call(new Request(`https://c.test/files/${upKey}`, { method: "PUT", headers: UPLOAD, body: await bytesOf(name) })));
+    const up = await errorOf(
+      await call(new Request(`https://c.test/files/${upKey}`, { method: "PUT", headers: UPLOAD, body: await bytesOf(name) })),
+    );
     expect(up.status).toBe(422);
     expect(up.message).toContain(expected.errorMessageMustSay);
     expect((await env.DATA.list({ prefix: "up/" })).objects).toEqual([]); // nothing stored, nothing staged under the key

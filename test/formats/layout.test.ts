@@ -5,14 +5,14 @@
 // corpus (test/fixtures/exports/, expected/*.json) through the endpoints.
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
-import { beforeEach, describe, expect, it, inject } from "vitest";
+import { beforeEach, describe, expect, inject, it } from "vitest";
 import { describeStream, describeTable } from "../../src/catalog/describe";
-import { headerMatches, tableRows } from "../../src/formats/rows";
 import { readConfig } from "../../src/config/config";
-import { findHeader, FooterFilter, isTotalsRow, MAX_HELD_TOTALS, RELEASE_BATCH } from "../../src/formats/report-layout";
+import { FooterFilter, findHeader, isTotalsRow, MAX_HELD_TOTALS, RELEASE_BATCH } from "../../src/formats/report-layout";
+import { headerMatches, tableRows } from "../../src/formats/rows";
 import type { FooterRule, TableEntry, TextRow } from "../../src/model";
 import { baseTableCode } from "../../src/rules/naming";
-import { call, clearBucket, errorOf, post, put, table, gzip } from "../helpers";
+import { call, clearBucket, errorOf, gzip, post, put, table } from "../helpers";
 
 beforeEach(clearBucket);
 
@@ -34,7 +34,11 @@ async function fixture(name: string): Promise<{ bytes: Uint8Array; expected: Exp
 // expected/*.json counts physical lines; the connector counts rows with blank lines included: the same in this corpus.
 const asLines = <T extends { row: number }>(rows: T[]) => rows.map(({ row, ...rest }) => ({ line: row, ...rest }));
 
-const entryFor = (key: string): TableEntry => ({ code: baseTableCode(key), title: key, source: { kind: "r2", key, extension: "csv", gzip: false } });
+const entryFor = (key: string): TableEntry => ({
+  code: baseTableCode(key),
+  title: key,
+  source: { kind: "r2", key, extension: "csv", gzip: false },
+});
 
 const UPLOAD = { authorization: "Bearer upload-token" };
 
@@ -74,7 +78,10 @@ describe("the CSV exports of the corpus", () => {
     if (encoding) await put(`${key}.schema.json`, JSON.stringify({ encoding }));
     const res = await call(new Request(`https://c.test/files/${key}`, { method: "PUT", headers: UPLOAD, body: bytes }));
     expect(res.status).toBe(201);
-    const answer = (await res.json()) as { rows: number; layout: { headerRow: number; skippedRows: { row: number }[]; footerRows: { row: number }[]; footerRowCount: number } };
+    const answer = (await res.json()) as {
+      rows: number;
+      layout: { headerRow: number; skippedRows: { row: number }[]; footerRows: { row: number }[]; footerRowCount: number };
+    };
     expect(answer.rows).toBe(expected.rows.length);
     expect(answer.layout.headerRow).toBe(expected.headerRow);
     expect(asLines(answer.layout.skippedRows)).toEqual(expected.skippedRows);
@@ -91,7 +98,11 @@ describe("header detection", () => {
     ["duplicate names in the first row of a text table: still the first row", "a;a;b\nx;y;z\nu;v;w", 0],
     ["numbers in the first row: the first row", "1;2;3\n4;5;6", 0],
     ["title and blank lines above", "Report;;\nPeriod: January;;\n\nDate;Item;Sum\n01.01.2024;a;1\n02.01.2024;b;2", 3],
-    ["a two-cell period line above the header", "Sales report;;\nPeriod:;January 2024;\nDate;Item;Sum\n01.01.2024;a;1,5\n02.01.2024;b;2\n03.01.2024;c;3", 2],
+    [
+      "a two-cell period line above the header",
+      "Sales report;;\nPeriod:;January 2024;\nDate;Item;Sum\n01.01.2024;a;1,5\n02.01.2024;b;2\n03.01.2024;c;3",
+      2,
+    ],
     ["leading blank lines", "\n\nid;v\n1;2", 2],
     ["a header only", "id;v", 0],
     ["one column", "Title\nname\nAnn", 0],
@@ -225,13 +236,40 @@ describe("sidecar headerRow, skipRows, footerRows", () => {
     await put("s/r.csv", REPORT);
     await put("s/r.csv.schema.json", JSON.stringify({ headerRow: 3, footerRows: 0 }));
     // "Total" kept as data makes ID a text column.
-    expect(await table(await post("/data", { table: "s_r" }))).toEqual([["ID", "NAME", "AMOUNT"], ["1", "a", 5], ["2", "b", 6], ["Total", null, 11]]);
+    expect(await table(await post("/data", { table: "s_r" }))).toEqual([
+      ["ID", "NAME", "AMOUNT"],
+      ["1", "a", 5],
+      ["2", "b", 6],
+      ["Total", null, 11],
+    ]);
   });
 
   it.each([
-    [{ skipRows: 2 }, [["ID", "NAME", "AMOUNT"], [1, "a", 5], [2, "b", 6]]],
-    [{ skipRows: 2, footerRows: 2 }, [["ID", "NAME", "AMOUNT"], [1, "a", 5]]],
-    [{ headerRow: 2 }, [["SOME_NOTE", "X", "COLUMN_3"], ["id", "name", "amount"], ["1", "a", "5"], ["2", "b", "6"], ["Total", null, "11"]]],
+    [
+      { skipRows: 2 },
+      [
+        ["ID", "NAME", "AMOUNT"],
+        [1, "a", 5],
+        [2, "b", 6],
+      ],
+    ],
+    [
+      { skipRows: 2, footerRows: 2 },
+      [
+        ["ID", "NAME", "AMOUNT"],
+        [1, "a", 5],
+      ],
+    ],
+    [
+      { headerRow: 2 },
+      [
+        ["SOME_NOTE", "X", "COLUMN_3"],
+        ["id", "name", "amount"],
+        ["1", "a", "5"],
+        ["2", "b", "6"],
+        ["Total", null, "11"],
+      ],
+    ],
   ])("%j", async (sidecar, expected) => {
     await put("s/r.csv", REPORT);
     await put("s/r.csv.schema.json", JSON.stringify(sidecar));
@@ -272,24 +310,46 @@ describe("a described layout on later reads", () => {
     expect(await headerMatches(text("Title;;\nid;name;v\n9;z;9\n"), description)).toBe(false);
     const rows: TextRow[] = [];
     let dropped;
-    for await (const batch of tableRows(text("New title;;\n\nid;name;v\n1;a;2\n\n3;b;4\nИтого;;6\n;;\n"), description, { onFooter: (d) => (dropped = d) })) rows.push(...batch);
-    expect(rows).toEqual([["1", "a", "2"], ["3", "b", "4"]]);
-    expect(dropped).toEqual({ count: 2, rows: [{ row: 7, reason: "total", firstCell: "Итого" }, { row: 8, reason: "empty" }] });
+    for await (const batch of tableRows(text("New title;;\n\nid;name;v\n1;a;2\n\n3;b;4\nИтого;;6\n;;\n"), description, {
+      onFooter: (d) => (dropped = d),
+    }))
+      rows.push(...batch);
+    expect(rows).toEqual([
+      ["1", "a", "2"],
+      ["3", "b", "4"],
+    ]);
+    expect(dropped).toEqual({
+      count: 2,
+      rows: [
+        { row: 7, reason: "total", firstCell: "Итого" },
+        { row: 8, reason: "empty" },
+      ],
+    });
   });
 
   it("a changed title above the same header is still the same table; a header that moved is described again", async () => {
     await put("m/r.csv", "Report for January;;\n\nid;name;v\n1;a;2\n");
     // The second description is the cached one, its header checked at row 3 of a fresh read.
-    for (let i = 0; i < 2; i++) expect(await (await post("/table_description", { table: "m_r" })).json()).toEqual([
-      { code: "ID", name: "id", type: "int" },
-      { code: "NAME", name: "name", type: "string" },
-      { code: "V", name: "v", type: "int" },
+    for (let i = 0; i < 2; i++)
+      expect(await (await post("/table_description", { table: "m_r" })).json()).toEqual([
+        { code: "ID", name: "id", type: "int" },
+        { code: "NAME", name: "name", type: "string" },
+        { code: "V", name: "v", type: "int" },
+      ]);
+    expect(await table(await post("/data", { table: "m_r" }))).toEqual([
+      ["ID", "NAME", "V"],
+      [1, "a", 2],
     ]);
-    expect(await table(await post("/data", { table: "m_r" }))).toEqual([["ID", "NAME", "V"], [1, "a", 2]]);
     await put("m/r.csv", "Report for February;;\n\nid;name;v\n1;a;3\n");
-    expect(await table(await post("/data", { table: "m_r" }))).toEqual([["ID", "NAME", "V"], [1, "a", 3]]);
+    expect(await table(await post("/data", { table: "m_r" }))).toEqual([
+      ["ID", "NAME", "V"],
+      [1, "a", 3],
+    ]);
     await put("m/r.csv", "id;name;v\n1;a;4\n");
-    expect(await table(await post("/data", { table: "m_r" }))).toEqual([["ID", "NAME", "V"], [1, "a", 4]]);
+    expect(await table(await post("/data", { table: "m_r" }))).toEqual([
+      ["ID", "NAME", "V"],
+      [1, "a", 4],
+    ]);
   });
 });
 
@@ -346,7 +406,10 @@ describe("refusals that teach: bytes that are no text table under a .csv or .jso
 
   it("text that merely starts like one is read: a CSV whose first cell is <html", async () => {
     await put("r/fine.csv", "note,v\n<b>x</b>,1\n");
-    expect(await table(await post("/data", { table: "r_fine" }))).toEqual([["NOTE", "V"], ["<b>x</b>", 1]]);
+    expect(await table(await post("/data", { table: "r_fine" }))).toEqual([
+      ["NOTE", "V"],
+      ["<b>x</b>", 1],
+    ]);
   });
 });
 
@@ -359,19 +422,31 @@ describe("properties (fast-check, fixed seeds)", () => {
     const table = fc.integer({ min: 2, max: 8 }).chain((width) =>
       fc.record({
         names: fc.uniqueArray(word, { minLength: width, maxLength: width, comparator: (a, b) => a.toLowerCase() === b.toLowerCase() }),
-        kinds: fc.array(fc.constantFrom("int", "money", "date", "text"), { minLength: width, maxLength: width }).filter((k) => k.some((x) => x !== "text")),
+        kinds: fc
+          .array(fc.constantFrom("int", "money", "date", "text"), { minLength: width, maxLength: width })
+          .filter((k) => k.some((x) => x !== "text")),
         rows: fc.integer({ min: 2, max: 30 }),
-        above: fc.array(fc.oneof(fc.constant<TextRow>([]), word.map((w): TextRow => [w]), word.map((w): TextRow => [w, "", ""])), { maxLength: 6 }),
+        above: fc.array(
+          fc.oneof(
+            fc.constant<TextRow>([]),
+            word.map((w): TextRow => [w]),
+            word.map((w): TextRow => [w, "", ""]),
+          ),
+          { maxLength: 6 },
+        ),
         texts: fc.array(word, { minLength: 1, maxLength: 50 }),
       }),
     );
     fc.assert(
       fc.property(table, ({ names, kinds, rows, above, texts }) => {
         const cell = (kind: string, r: number, j: number) =>
-          kind === "int" ? String(r * 7 + j)
-          : kind === "money" ? `${r + 1}\u00a0${String(100 + j).padStart(3, "0")},${r % 10}0`
-          : kind === "date" ? `${String((r % 28) + 1).padStart(2, "0")}.01.2024`
-          : texts[(r + j) % texts.length];
+          kind === "int"
+            ? String(r * 7 + j)
+            : kind === "money"
+              ? `${r + 1}\u00a0${String(100 + j).padStart(3, "0")},${r % 10}0`
+              : kind === "date"
+                ? `${String((r % 28) + 1).padStart(2, "0")}.01.2024`
+                : texts[(r + j) % texts.length];
         const data = Array.from({ length: rows }, (_, r) => kinds.map((k, j) => cell(k, r, j)));
         const found = findHeader([...above, names, ...data]);
         expect(found.index).toBe(above.length);
@@ -385,7 +460,9 @@ describe("properties (fast-check, fixed seeds)", () => {
     const kind = fc.constantFrom("data", "total", "empty");
     fc.assert(
       fc.property(fc.array(kind, { maxLength: 60 }), fc.integer({ min: 1, max: 8 }), (kinds, cap) => {
-        const rows: TextRow[] = kinds.map((k, i) => (k === "data" ? [`item ${i}`, String(i), ""] : k === "total" ? ["Итого", "", String(i)] : ["", "", null]));
+        const rows: TextRow[] = kinds.map((k, i) =>
+          k === "data" ? [`item ${i}`, String(i), ""] : k === "total" ? ["Итого", "", String(i)] : ["", "", null],
+        );
         const filter = new FooterFilter({ kind: "totals", numeric: [1, 2], maxHeld: cap }, 3);
         const out: TextRow[] = [];
         rows.forEach((r, i) => filter.push(r, i + 1, out));
@@ -396,7 +473,9 @@ describe("properties (fast-check, fixed seeds)", () => {
         const drops = lastData >= 0 && block.filter((k) => k === "total").length <= cap ? block.length : 0;
         expect(dropped.count).toBe(drops);
         expect(out.length).toBe(rows.length - drops);
-        out.forEach((r, i) => expect(kinds[i] === "empty" ? r.every((c) => c === null || c === "") : r).toEqual(kinds[i] === "empty" ? true : rows[i]));
+        out.forEach((r, i) =>
+          expect(kinds[i] === "empty" ? r.every((c) => c === null || c === "") : r).toEqual(kinds[i] === "empty" ? true : rows[i]),
+        );
       }),
       { seed: SEED + 1, numRuns: 1000 },
     );
@@ -414,7 +493,6 @@ describe("properties (fast-check, fixed seeds)", () => {
 const totals: FooterRule = { kind: "totals", numeric: [1, 2], maxHeld: MAX_HELD_TOTALS };
 const data = (n: number): TextRow => [`item ${n}`, String(n), "1,5"];
 const empty: TextRow = ["", null, ""];
-
 
 // The totals hold-back keeps a run of empty rows as a count; a data row after it releases them
 // in batches of RELEASE_BATCH (a million `,,` lines under a wide header would be gigabytes at once).

@@ -1,13 +1,15 @@
 // File formats end to end: CSV dialects and encodings, JSON shapes, gzip,
 // declared schemas, and bad files (clear errors, never a table that looks whole).
+
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { cp1251 } from "../cp1251";
-import { clearBucket, errorOf, gzip, post, put, table, call } from "../helpers";
-import { env } from "cloudflare:workers";
+import { call, clearBucket, errorOf, gzip, post, put, table } from "../helpers";
 
 beforeEach(clearBucket);
 
-const upload = (key: string, body: string) => call(new Request(`https://c.test/files/${key}`, { method: "PUT", body, headers: { authorization: "Bearer upload-token" } }));
+const upload = (key: string, body: string) =>
+  call(new Request(`https://c.test/files/${key}`, { method: "PUT", body, headers: { authorization: "Bearer upload-token" } }));
 const describeTable = async (code: string) => (await post("/table_description", { table: code })).json();
 const rows = async (code: string, extra: Record<string, unknown> = {}) => table(await post("/data", { table: code, ...extra }));
 
@@ -32,7 +34,9 @@ describe("CSV dialects", () => {
   it("reads a 1C export: `;`, Windows-1251, Cyrillic headers, comma decimals, leading zeros", async () => {
     await put(
       "1c/sales.csv",
-      cp1251("Дата продажи;Сумма;Количество;Артикул;Контрагент\r\n31.01.2024;1\u00a0234,56;3;007;ООО \"Ромашка\"\r\n01.02.2024;10,5;;010;ИП Ёлкин\r\n"),
+      cp1251(
+        'Дата продажи;Сумма;Количество;Артикул;Контрагент\r\n31.01.2024;1\u00a0234,56;3;007;ООО "Ромашка"\r\n01.02.2024;10,5;;010;ИП Ёлкин\r\n',
+      ),
     );
     expect(await describeTable("t_1c_sales")).toEqual([
       { code: "DATA_PRODAZHI", name: "Дата продажи", type: "date" },
@@ -61,10 +65,14 @@ describe("CSV dialects", () => {
 
   it("drops trailing unnamed empty columns (`a;b;;;` exports)", async () => {
     await put("t.csv", "a;b;;\n1;2;;\n3;4;;\n");
-    expect(await rows("t")).toEqual([["A", "B"], [1, 2], [3, 4]]);
+    expect(await rows("t")).toEqual([
+      ["A", "B"],
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
-  it("names empty, duplicate and PHP-empty (\"0\") headers", async () => {
+  it('names empty, duplicate and PHP-empty ("0") headers', async () => {
     await put("t.csv", "x,,x,0\n1,2,3,4\n");
     expect(await describeTable("t")).toEqual([
       { code: "X", name: "x", type: "int" },
@@ -77,7 +85,9 @@ describe("CSV dialects", () => {
   });
 
   it("turns a cell that does not fit its column's type into null", async () => {
-    const body = ["n,d", ...Array.from({ length: 10_050 }, (_, i) => (i === 10_040 ? "oops,never" : `${i},2024-01-0${(i % 9) + 1}`))].join("\n");
+    const body = ["n,d", ...Array.from({ length: 10_050 }, (_, i) => (i === 10_040 ? "oops,never" : `${i},2024-01-0${(i % 9) + 1}`))].join(
+      "\n",
+    );
     await put("t.csv", body);
     const t = await rows("t");
     expect(t[10_041]).toEqual([null, null]);
@@ -105,12 +115,20 @@ describe("JSON tables", () => {
 
   it("reads an array of arrays with a header row", async () => {
     await put("a.json", '[["Дата", "Sum"], ["2024-01-31", 1.5], ["2024-02-01", null]]');
-    expect(await rows("a")).toEqual([["DATA", "SUM"], ["2024-01-31", 1.5], ["2024-02-01", null]]);
+    expect(await rows("a")).toEqual([
+      ["DATA", "SUM"],
+      ["2024-01-31", 1.5],
+      ["2024-02-01", null],
+    ]);
   });
 
   it.each(["e.ndjson", "e.jsonl", "e.json"])("reads NDJSON from %s", async (key) => {
     await put(key, '{"ts":"2024-03-01T10:00:00Z","n":1}\n\n{"ts":"2024-03-01T11:30:00Z","n":2,"extra":"x"}\n');
-    expect(await rows("e")).toEqual([["TS", "N", "EXTRA"], ["2024-03-01 10:00:00", 1, null], ["2024-03-01 11:30:00", 2, "x"]]);
+    expect(await rows("e")).toEqual([
+      ["TS", "N", "EXTRA"],
+      ["2024-03-01 10:00:00", 1, null],
+      ["2024-03-01 11:30:00", 2, "x"],
+    ]);
   });
 
   it("streams a large JSON array", async () => {
@@ -128,7 +146,11 @@ describe("gzip", () => {
     ["s.ndjson.gz", '{"id":1,"v":"a"}\n{"id":2,"v":"b"}\n'],
   ])("decompresses %s", async (key, text) => {
     await put(key, await gzip(text));
-    expect(await rows("s")).toEqual([["ID", "V"], [1, "a"], [2, "b"]]);
+    expect(await rows("s")).toEqual([
+      ["ID", "V"],
+      [1, "a"],
+      [2, "b"],
+    ]);
   });
 
   it("reports a .gz that is not gzip", async () => {
@@ -154,7 +176,10 @@ describe("declared schema (sidecar)", () => {
       { code: "DATA", name: "Дата", type: "date" },
       { code: "SUMMA", name: "Сумма, руб.", type: "double" }, // money is a synonym of double
     ]);
-    expect(await rows("d")).toEqual([["CODE", "DATA", "SUMMA"], [1, "2024-03-02", 5]]);
+    expect(await rows("d")).toEqual([
+      ["CODE", "DATA", "SUMMA"],
+      [1, "2024-03-02", 5],
+    ]);
   });
 
   it.each([
@@ -182,7 +207,10 @@ describe("declared schema (sidecar)", () => {
     await put("d.csv.schema.json", '{"columns":{"a":{"type":"string"}}}');
     expect(await describeTable("d")).toEqual([{ code: "A", name: "a", type: "string" }]);
     await put("d.csv", "a,b\n1,2\n");
-    expect(await describeTable("d")).toEqual([{ code: "A", name: "a", type: "string" }, { code: "B", name: "b", type: "int" }]);
+    expect(await describeTable("d")).toEqual([
+      { code: "A", name: "a", type: "string" },
+      { code: "B", name: "b", type: "int" },
+    ]);
   });
 });
 
@@ -233,9 +261,24 @@ describe("bad files", () => {
 
 describe("delimiter detection", () => {
   it.each([
-    ["one data row and a final newline", "Артикул;Остаток\n007;5\n", [["ARTIKUL", "OSTATOK"], ["007", 5]]],
+    [
+      "one data row and a final newline",
+      "Артикул;Остаток\n007;5\n",
+      [
+        ["ARTIKUL", "OSTATOK"],
+        ["007", 5],
+      ],
+    ],
     ["header only", "a;b\n", [["A", "B"]]],
-    ["a comma inside a ;-file's quoted text", 'a;b\n"x, y";2\n"z, w";3\n', [["A", "B"], ["x, y", 2], ["z, w", 3]]],
+    [
+      "a comma inside a ;-file's quoted text",
+      'a;b\n"x, y";2\n"z, w";3\n',
+      [
+        ["A", "B"],
+        ["x, y", 2],
+        ["z, w", 3],
+      ],
+    ],
   ])("%s", async (_, text, expected) => {
     await put("d.csv", text);
     expect(await rows("d")).toEqual(expected);
@@ -257,7 +300,11 @@ describe("a JSON file whose first record is over 1 MiB is not called empty", () 
     const res = await post("/table_description", { table: code });
     expect(await errorOf(res)).toEqual({ status: 422, code: "JSON_MALFORMED", message: message(code) });
     const up = await errorOf(await upload(`up_${key}`, text));
-    expect(up).toEqual({ status: 422, code: "JSON_MALFORMED", message: `The upload to "up_${key}" was rejected and the live table is unchanged: ${message(`up_${code}`)}` });
+    expect(up).toEqual({
+      status: 422,
+      code: "JSON_MALFORMED",
+      message: `The upload to "up_${key}" was rejected and the live table is unchanged: ${message(`up_${code}`)}`,
+    });
   });
 
   it("a first record just under 1 MiB is served", async () => {
@@ -265,7 +312,10 @@ describe("a JSON file whose first record is over 1 MiB is not called empty", () 
     await env.DATA.put("near.ndjson", `{"id":1,"blob":"${almost}"}\n{"id":2,"blob":"b"}\n`);
     const got = await rows("near");
     expect(got[0]).toEqual(["ID", "BLOB"]);
-    expect(got.slice(1).map(([id, blob]) => [id, (blob as string).length])).toEqual([[1, 1_000_000], [2, 1]]);
+    expect(got.slice(1).map(([id, blob]) => [id, (blob as string).length])).toEqual([
+      [1, 1_000_000],
+      [2, 1],
+    ]);
   });
 
   it("an empty file is still FILE_EMPTY", async () => {

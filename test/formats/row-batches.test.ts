@@ -6,8 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { describeStream } from "../../src/catalog/describe";
 import { ROW_BATCH_CELLS, tableRows } from "../../src/formats/rows";
-import type { TableEntry } from "../../src/model";
 import { BATCH_CELLS, sheetRecords } from "../../src/formats/xlsx/sheet";
+import type { TableEntry } from "../../src/model";
 
 const enc = new TextEncoder();
 async function* chunks(text: string, size = 1 << 16) {
@@ -28,7 +28,8 @@ describe("rows of a wide table are handed on in batches bounded by cells", () =>
     for await (const batch of tableRows(chunks(text), description)) {
       largest = Math.max(largest, batch.length * width);
       for (const r of batch) {
-        if (r.length !== width || r[0] !== "1" || r[width - 1] !== null) throw new Error(`row ${rows + 1}: ${r.length} wide, starts ${r[0]}`);
+        if (r.length !== width || r[0] !== "1" || r[width - 1] !== null)
+          throw new Error(`row ${rows + 1}: ${r.length} wide, starts ${r[0]}`);
         rows++;
       }
     }
@@ -43,7 +44,10 @@ async function* once(text: string) {
 
 describe("wide sheet rows are handed on in batches bounded by cells", () => {
   it("2,000 rows of one cell at XFC in one chunk: no batch holds more than BATCH_CELLS slots (plus one slice of XML)", async () => {
-    const rows = Array.from({ length: 2000 }, (_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i}</v></c><c r="XFC${i + 1}"><v>1</v></c></row>`).join("");
+    const rows = Array.from(
+      { length: 2000 },
+      (_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i}</v></c><c r="XFC${i + 1}"><v>1</v></c></row>`,
+    ).join("");
     const xml = `<worksheet><sheetData>${rows}</sheetData></worksheet>`;
     const ctx = { part: "sheet1.xml", strings: null, styleKinds: [], date1904: false };
     let count = 0;
@@ -66,7 +70,10 @@ describe("wide sheet rows are handed on in batches bounded by cells", () => {
 
   it("the rows of an ordinary sheet read the same when the text is sliced (a surrogate pair at every cut)", async () => {
     const value = "😀".repeat(700); // 1,400 UTF-16 units: cuts fall inside pairs unless kept whole
-    const rows = Array.from({ length: 300 }, (_, i) => `<row><c t="inlineStr"><is><t>${value}${i}</t></is></c><c r="XFD${i + 1}"><v>${i}</v></c></row>`).join("");
+    const rows = Array.from(
+      { length: 300 },
+      (_, i) => `<row><c t="inlineStr"><is><t>${value}${i}</t></is></c><c r="XFD${i + 1}"><v>${i}</v></c></row>`,
+    ).join("");
     const ctx = { part: "sheet1.xml", strings: null, styleKinds: [], date1904: false };
     const all: (string | null)[][] = [];
     for await (const batch of sheetRecords(once(`<worksheet><sheetData>${rows}</sheetData></worksheet>`), ctx)) all.push(...batch);

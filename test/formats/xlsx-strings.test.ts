@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { AppError } from "../../src/errors";
 import { xlsx } from "../../src/formats/xlsx";
-import { MAX_SHARED_STRINGS, STRINGS_XML_BYTES, SharedStrings, STRINGS_BUDGET } from "../../src/formats/xlsx/strings";
+import { MAX_SHARED_STRINGS, SharedStrings, STRINGS_BUDGET, STRINGS_XML_BYTES } from "../../src/formats/xlsx/strings";
 import { call, clearBucket, errorOf, post } from "../helpers";
 import { memoryAccess, nothing } from "../memory-access";
 import { buildXlsx } from "../xlsx-build";
@@ -29,7 +29,10 @@ async function workbook(strings: string): Promise<Uint8Array> {
 async function failure(bytes: Uint8Array): Promise<{ code: string; message: string }> {
   const access = memoryAccess(bytes);
   try {
-    const reader = await xlsx.detect({ sample: bytes.subarray(0, 1 << 20), complete: bytes.length <= 1 << 20, ...access }, { name: "xlsx" });
+    const reader = await xlsx.detect(
+      { sample: bytes.subarray(0, 1 << 20), complete: bytes.length <= 1 << 20, ...access },
+      { name: "xlsx" },
+    );
     for await (const _ of reader.records(nothing(), false, { access }));
   } catch (err) {
     if (!(err instanceof AppError)) throw err;
@@ -39,7 +42,11 @@ async function failure(bytes: Uint8Array): Promise<{ code: string; message: stri
 }
 
 // 200 bytes of run properties per entry: 260,000 entries are 53.3 MB of XML and 260 KB of text.
-const RUN = `<rPr><rFont val="Calibri"/><family val="2"/><charset val="204"/><sz val="11"/><color theme="1"/><scheme val="minor"/><u val="none"/><vertAlign val="baseline"/><b val="0"/></rPr>`.padEnd(200, " ");
+const RUN =
+  `<rPr><rFont val="Calibri"/><family val="2"/><charset val="204"/><sz val="11"/><color theme="1"/><scheme val="minor"/><u val="none"/><vertAlign val="baseline"/><b val="0"/></rPr>`.padEnd(
+    200,
+    " ",
+  );
 
 beforeEach(clearBucket);
 
@@ -73,7 +80,13 @@ describe("the shared strings are bounded by what is parsed", () => {
 
   it("an upload of such a workbook is refused with the code (422 XLSX_TOO_LARGE), and nothing is stored", async () => {
     const book = await workbook(sst(260_000, RUN));
-    const res = await call(new Request("https://c.test/files/xl/big.xlsx", { method: "PUT", body: book, headers: { authorization: "Bearer upload-token", "content-length": String(book.byteLength) } }));
+    const res = await call(
+      new Request("https://c.test/files/xl/big.xlsx", {
+        method: "PUT",
+        body: book,
+        headers: { authorization: "Bearer upload-token", "content-length": String(book.byteLength) },
+      }),
+    );
     const err = await errorOf(res);
     expect(err).toMatchObject({ status: 422, code: "XLSX_TOO_LARGE" });
     expect(err.message).toMatch(/The workbook's shared strings \(xl\/sharedStrings\.xml\) are 5\d\.\d MB of XML; at most 48 MB are read/);

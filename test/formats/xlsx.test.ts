@@ -5,15 +5,15 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, inject, it } from "vitest";
-import { readConfig } from "../../src/config/config";
 import { describeStream } from "../../src/catalog/describe";
 import { inferTypes } from "../../src/catalog/infer";
+import { readConfig } from "../../src/config/config";
 import { xlsx } from "../../src/formats/xlsx";
 import { formatKind, isoText, NumberKind, numberText, serialText, unescapeText } from "../../src/formats/xlsx/cells";
 import type { TableEntry } from "../../src/model";
-import { memoryAccess, nothing } from "../memory-access";
 import { baseTableCode } from "../../src/rules/naming";
 import { call, clearBucket, errorOf, post, put, table } from "../helpers";
+import { memoryAccess, nothing } from "../memory-access";
 import { serialOf } from "../xlsx-build";
 
 const AUTH = { authorization: "Bearer upload-token" };
@@ -33,7 +33,6 @@ interface Expected {
 }
 const expectedOf = async (name: string): Promise<Expected> => JSON.parse(new TextDecoder().decode(await corpus(`expected.${name}.json`)));
 
-
 /** The rows /data answers for a table (header row dropped), and its header. */
 async function dataOf(code: string): Promise<{ header: unknown[]; rows: unknown[][] }> {
   const [header, ...rows] = await table(await post("/data", { table: code }));
@@ -52,7 +51,10 @@ async function descriptionOf(code: string): Promise<{ name: string; type: string
 /** Every raw record of a workbook's sheet, through the format alone (no header handling). */
 async function recordsOf(bytes: Uint8Array, sheet?: string): Promise<unknown[][]> {
   const access = memoryAccess(bytes);
-  const reader = await xlsx.detect({ sample: bytes.subarray(0, 1 << 20), complete: true, ...access }, { name: "xlsx", sidecar: sheet ? { sheet } : undefined });
+  const reader = await xlsx.detect(
+    { sample: bytes.subarray(0, 1 << 20), complete: true, ...access },
+    { name: "xlsx", sidecar: sheet ? { sheet } : undefined },
+  );
   const out: unknown[][] = [];
   for await (const batch of reader.records(nothing(), false, { access })) out.push(...(batch as unknown[][]));
   return out;
@@ -95,7 +97,8 @@ describe("the export corpus, put straight into R2", () => {
     expect(await errorOf(await post("/table_description", { table: "two_sheets" }))).toEqual({
       status: 422,
       code: "SCHEMA_INVALID",
-      message: 'The declared schema names the sheet "Daten", which the workbook does not have (its sheets are: "Summary", "Data"). Fix `sheet` in the sidecar or delete it (then the first sheet is read).',
+      message:
+        'The declared schema names the sheet "Daten", which the workbook does not have (its sheets are: "Summary", "Data"). Fix `sheet` in the sidecar or delete it (then the first sheet is read).',
     });
   });
 
@@ -119,8 +122,13 @@ describe("the export corpus, put straight into R2", () => {
 
   it("a filtered and limited /data on a workbook works like on a CSV", async () => {
     await put("sales.xlsx", await corpus("libreoffice-sales.xlsx"));
-    const res = await table(await post("/data", { table: "sales", select: ["DAY", "AMOUNT"], filter: { ">=DAY": "06.01.2024" }, limit: 1 }));
-    expect(res).toEqual([["DAY", "AMOUNT"], ["2024-01-06", -7.5]]);
+    const res = await table(
+      await post("/data", { table: "sales", select: ["DAY", "AMOUNT"], filter: { ">=DAY": "06.01.2024" }, limit: 1 }),
+    );
+    expect(res).toEqual([
+      ["DAY", "AMOUNT"],
+      ["2024-01-06", -7.5],
+    ]);
   });
 });
 
@@ -149,7 +157,9 @@ describe("the export corpus, uploaded with PUT /files", () => {
     const err = await errorOf(await upload("sales.xlsx", bytes.subarray(0, bytes.length - 100)));
     expect(err.status).toBe(422);
     expect(err.code).toBe("XLSX_MALFORMED");
-    expect(err.message).toMatch(/^The upload to "sales\.xlsx" was rejected and the live table is unchanged: The workbook cannot be read: it is not a valid zip archive \(/);
+    expect(err.message).toMatch(
+      /^The upload to "sales\.xlsx" was rejected and the live table is unchanged: The workbook cannot be read: it is not a valid zip archive \(/,
+    );
     expect((await dataOf("sales")).rows).toEqual((await expectedOf("libreoffice-sales.xlsx")).rows);
     expect((await env.DATA.list()).objects.map((o) => o.key).filter((k) => k.startsWith(".staging/"))).toEqual([]);
   });
@@ -162,7 +172,14 @@ describe("the export corpus, uploaded with PUT /files", () => {
         c.close();
       },
     });
-    const res = await call(new Request("https://c.test/files/sales.xlsx", { method: "PUT", body: stream, headers: { ...AUTH, "x-content-sha256": "0".repeat(64) }, duplex: "half" } as RequestInit));
+    const res = await call(
+      new Request("https://c.test/files/sales.xlsx", {
+        method: "PUT",
+        body: stream,
+        headers: { ...AUTH, "x-content-sha256": "0".repeat(64) },
+        duplex: "half",
+      } as RequestInit),
+    );
     const err = await errorOf(res);
     expect(err.code).toBe("UPLOAD_INCOMPLETE");
     expect((await env.DATA.list()).objects).toEqual([]);
@@ -199,7 +216,11 @@ describe("refusals that say how to convert", () => {
   it.each([
     ["report.xls", "libreoffice-sales.xls", `"report.xls": ${XLS}. The connector reads .xlsx/.xlsm workbooks, CSV and JSON.`],
     ["report.ods", "libreoffice-sales.ods", `"report.ods": ${ODS}. The connector reads .xlsx/.xlsm workbooks, CSV and JSON.`],
-    ["report.xlsb", "libreoffice-sales.xlsx", `"report.xlsb": this is an Excel binary workbook (.xlsb); save it as .xlsx (Excel Workbook) or .csv and upload that. The connector reads .xlsx/.xlsm workbooks, CSV and JSON.`],
+    [
+      "report.xlsb",
+      "libreoffice-sales.xlsx",
+      `"report.xlsb": this is an Excel binary workbook (.xlsb); save it as .xlsx (Excel Workbook) or .csv and upload that. The connector reads .xlsx/.xlsm workbooks, CSV and JSON.`,
+    ],
   ])("PUT /files/%s is refused by its extension", async (key, fixture, message) => {
     expect(await errorOf(await upload(key, await corpus(fixture)))).toEqual({ status: 422, code: "FORMAT_UNSUPPORTED", message });
   });
@@ -219,15 +240,31 @@ describe("refusals that say how to convert", () => {
   });
 
   it.each([
-    ["workbook.csv", "workbook-named.csv", "The file is not CSV: this is an Excel workbook; upload it as .xlsx (rename it to .xlsx, or save the sheet as CSV UTF-8)."],
-    ["workbook.tsv", "workbook-named.csv", "The file is not TSV: this is an Excel workbook; upload it as .xlsx (rename it to .xlsx, or save the sheet as CSV UTF-8)."],
-    ["workbook.json", "workbook-named.csv", "The file is not JSON: this is an Excel workbook; upload it as .xlsx (rename it to .xlsx, or save the sheet as CSV UTF-8)."],
+    [
+      "workbook.csv",
+      "workbook-named.csv",
+      "The file is not CSV: this is an Excel workbook; upload it as .xlsx (rename it to .xlsx, or save the sheet as CSV UTF-8).",
+    ],
+    [
+      "workbook.tsv",
+      "workbook-named.csv",
+      "The file is not TSV: this is an Excel workbook; upload it as .xlsx (rename it to .xlsx, or save the sheet as CSV UTF-8).",
+    ],
+    [
+      "workbook.json",
+      "workbook-named.csv",
+      "The file is not JSON: this is an Excel workbook; upload it as .xlsx (rename it to .xlsx, or save the sheet as CSV UTF-8).",
+    ],
     ["old.csv", "libreoffice-sales.xls", `The file is not CSV: ${XLS}. The connector reads .xlsx/.xlsm workbooks, CSV and JSON.`],
     ["sheet.csv", "libreoffice-sales.ods", `The file is not CSV: ${ODS}. The connector reads .xlsx/.xlsm workbooks, CSV and JSON.`],
   ])("%s holding %s is refused, through PUT /files and straight from R2", async (key, fixture, says) => {
     const bytes = await corpus(fixture);
     const code = fixture === "workbook-named.csv" ? "FILE_FORMAT_MISMATCH" : "FORMAT_UNSUPPORTED";
-    expect(await errorOf(await upload(key, bytes))).toEqual({ status: 422, code, message: `The upload to "${key}" was rejected and the live table is unchanged: ${says}` });
+    expect(await errorOf(await upload(key, bytes))).toEqual({
+      status: 422,
+      code,
+      message: `The upload to "${key}" was rejected and the live table is unchanged: ${says}`,
+    });
     await put(key, bytes);
     expect(await errorOf(await post("/table_description", { table: baseTableCode(key) }))).toEqual({ status: 422, code, message: says });
     expect(await errorOf(await post("/data", { table: baseTableCode(key) }))).toEqual({ status: 422, code, message: says });
@@ -258,7 +295,9 @@ describe("refusals that say how to convert", () => {
 
   it("a URL table cannot be a workbook: URL_TABLES refuses the format", () => {
     const base = { ...env, URL_TABLES: JSON.stringify([{ code: "w", title: "W", url: "https://example.com/a.xlsx", format: "xlsx" }]) };
-    expect(() => readConfig(base)).toThrow(/a workbook \(xlsx, xlsm\) is read from the bucket only, since a zip needs range reads of the stored file: upload it with PUT \/files, or publish the sheet as CSV and declare format "csv"/);
+    expect(() => readConfig(base)).toThrow(
+      /a workbook \(xlsx, xlsm\) is read from the bucket only, since a zip needs range reads of the stored file: upload it with PUT \/files, or publish the sheet as CSV and declare format "csv"/,
+    );
   });
 
   it("a workbook without random access (a stream only) is refused with XLSX_NEEDS_RANDOM_ACCESS", async () => {

@@ -8,15 +8,14 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { describeStream } from "../../src/catalog/describe";
 import { tableRows } from "../../src/formats/rows";
-import type { Cell, TableEntry } from "../../src/model";
+import type { Cell, Description, TableEntry } from "../../src/model";
 import { convertersFor, emittersFor, planQuery, type QueryPlan } from "../../src/query/pipeline";
 import { answerRows } from "../../src/query/project";
 import type { DataRequest } from "../../src/request/schemas";
 import { ByteBuilder } from "../../src/streams/byte-builder";
 import { cellToJson } from "../../src/values/convert";
 import { urlDataBody } from "../../src/write/urldata";
-import { genRequest, genTable, tableFiles, type GenRequest } from "../generators";
-import type { Description } from "../../src/model";
+import { type GenRequest, genRequest, genTable, tableFiles } from "../generators";
 
 const encoder = new TextEncoder();
 
@@ -60,10 +59,16 @@ async function answer(d: Description, plan: QueryPlan, csv: string, pieceBytes: 
 
 const ascii = (v: unknown) => JSON.stringify(v).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
-const dataRequest = (r: GenRequest): DataRequest => ({ table: "t", select: r.select, filter: r.filter, limit: r.limit, mapFields: r.mapFields }) as DataRequest;
+const dataRequest = (r: GenRequest): DataRequest =>
+  ({ table: "t", select: r.select, filter: r.filter, limit: r.limit, mapFields: r.mapFields }) as DataRequest;
 
 describe("ByteBuilder", () => {
-  const anyString = fc.oneof(fc.string({ unit: "binary", maxLength: 90 }), fc.string({ unit: "grapheme", maxLength: 90 }), fc.string({ maxLength: 90 }), fc.constantFrom("\ud800", "a\udfff", "\ud83d\ude00", '"\\', "\u007f\u0080\u07ff\u0800\uffff"));
+  const anyString = fc.oneof(
+    fc.string({ unit: "binary", maxLength: 90 }),
+    fc.string({ unit: "grapheme", maxLength: 90 }),
+    fc.string({ maxLength: 90 }),
+    fc.constantFrom("\ud800", "a\udfff", "\ud83d\ude00", '"\\', "\u007f\u0080\u07ff\u0800\uffff"),
+  );
 
   it("jsonString writes JSON.stringify's UTF-8 bytes, for every kind of string", () => {
     fc.assert(
@@ -123,7 +128,11 @@ describe("the streamed answer as bytes vs the string path", () => {
           const got = await answer(d, plan, csv, pieceBytes);
           if (Buffer.from(got).toString("hex") !== Buffer.from(want).toString("hex")) {
             // Shown ASCII-only: a lone surrogate in a failure message breaks the test runner's socket.
-            expect({ csv: ascii(csv), request: ascii(r), got: ascii(new TextDecoder().decode(got)) }).toEqual({ csv: ascii(csv), request: ascii(r), got: ascii(new TextDecoder().decode(want)) });
+            expect({ csv: ascii(csv), request: ascii(r), got: ascii(new TextDecoder().decode(got)) }).toEqual({
+              csv: ascii(csv),
+              request: ascii(r),
+              got: ascii(new TextDecoder().decode(want)),
+            });
           }
         }
         compared++;
@@ -137,7 +146,13 @@ describe("the streamed answer as bytes vs the string path", () => {
   it("answers a column selected twice (from text and from the filter's typed cell) once per row", async () => {
     const csv = 'a,b,d\n1,"x ""q""",01.03.2024\n007,ё,31.02.2024\n,,\n';
     const d = await describeCsv(csv, { columns: { a: { type: "int" }, b: { type: "string" }, d: { type: "date" } } });
-    const plan = planQuery(d, { table: "t", select: ["B", "A", "B", "D", "D"], filter: { "!=B": "zzz", ">=D": "01.01.2000" } } as DataRequest, "DD.MM.YYYY");
-    expect(new TextDecoder().decode(await answer(d, plan, csv, 3))).toBe('[["B","A","B","D","D"],["x \\"q\\"",1,"x \\"q\\"","2024-03-01","2024-03-01"]]');
+    const plan = planQuery(
+      d,
+      { table: "t", select: ["B", "A", "B", "D", "D"], filter: { "!=B": "zzz", ">=D": "01.01.2000" } } as DataRequest,
+      "DD.MM.YYYY",
+    );
+    expect(new TextDecoder().decode(await answer(d, plan, csv, 3))).toBe(
+      '[["B","A","B","D","D"],["x \\"q\\"",1,"x \\"q\\"","2024-03-01","2024-03-01"]]',
+    );
   });
 });

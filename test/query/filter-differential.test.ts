@@ -4,14 +4,14 @@
 // evaluator written here. The reference never parses the filter strings: it
 // keeps the typed values the generator rendered into them.
 import { beforeAll, describe, expect, it } from "vitest";
-import { callDirect, formRequest, phpBodies, put, table, TOKEN } from "../helpers";
+import { callDirect, formRequest, phpBodies, put, TOKEN, table } from "../helpers";
 
 let seed = 7;
 const rnd = () => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff;
   return seed / 0x80000000;
 };
-const pick = <T,>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
 const int = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 
 const DAY = 86400;
@@ -43,7 +43,18 @@ const p2 = (n: number) => String(n).padStart(2, "0");
 const ymd = (s: number) => new Date(s * 1000).toISOString().slice(0, 10);
 const hms = (s: number) => new Date(s * 1000).toISOString().slice(11, 19);
 const csv = ["ID,NUM,QTY,NAME,D,T"]
-  .concat(rows.map((r) => [r.ID, r.NUM ?? "", r.QTY ?? "", r.NAME ?? "", r.D === null ? "" : ymd(r.D).split("-").reverse().join("."), r.T === null ? "" : `${ymd(r.T)} ${hms(r.T)}`].join(",")))
+  .concat(
+    rows.map((r) =>
+      [
+        r.ID,
+        r.NUM ?? "",
+        r.QTY ?? "",
+        r.NAME ?? "",
+        r.D === null ? "" : ymd(r.D).split("-").reverse().join("."),
+        r.T === null ? "" : `${ymd(r.T)} ${hms(r.T)}`,
+      ].join(","),
+    ),
+  )
   .join("\n");
 
 // ---- date rendering in the portal's locales --------------------------------
@@ -54,7 +65,8 @@ const DATE_FORMAT: Record<Locale, string | undefined> = { ru: "DD.MM.YYYY", en: 
 function renderDate(s: number, withTime: boolean, locale: Locale): string {
   const d = new Date(s * 1000);
   const [y, m, dd] = [d.getUTCFullYear(), p2(d.getUTCMonth() + 1), p2(d.getUTCDate())];
-  const date = locale === "ru" ? `${dd}.${m}.${y}` : locale === "en" ? `${m}/${dd}/${y}` : locale === "fr" ? `${dd}/${m}/${y}` : `${y}-${m}-${dd}`;
+  const date =
+    locale === "ru" ? `${dd}.${m}.${y}` : locale === "en" ? `${m}/${dd}/${y}` : locale === "fr" ? `${dd}/${m}/${y}` : `${y}-${m}-${dd}`;
   if (!withTime) return date;
   const [h, mi, se] = [d.getUTCHours(), p2(d.getUTCMinutes()), p2(d.getUTCSeconds())];
   if (locale === "en") return `${date} ${p2(h % 12 === 0 ? 12 : h % 12)}:${mi}:${se} ${h < 12 ? "am" : "pm"}`;
@@ -194,12 +206,15 @@ describe("filter engine vs reference evaluator", () => {
     const mismatches: unknown[] = [];
     let nonTrivial = 0;
     for (let i = 0; i < filters.length; i += 20) {
-      const answers = await Promise.all(bodies.slice(i, i + 20).map(async (b) => (await table(await callDirect(formRequest("/data", b)))).slice(1).map((r) => r[0])));
+      const answers = await Promise.all(
+        bodies.slice(i, i + 20).map(async (b) => (await table(await callDirect(formRequest("/data", b)))).slice(1).map((r) => r[0])),
+      );
       answers.forEach((got, j) => {
         const f = filters[i + j];
         const want = rows.filter(f.ref).map((r) => r.ID);
         if (want.length > 0 && want.length < rows.length) nonTrivial++;
-        if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push({ filter: f.wire, locale: f.locale, want: want.length, got: got.length });
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          mismatches.push({ filter: f.wire, locale: f.locale, want: want.length, got: got.length });
       });
     }
     expect(mismatches.slice(0, 3)).toEqual([]);

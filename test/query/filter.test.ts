@@ -1,7 +1,7 @@
 // The filter engine, table-driven: operator × column type × date locale,
 // every request a PHP http_build_query body as the portal sends it.
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, errorOf, formRequest, phpBodies, postJson, put, table, TOKEN, post } from "../helpers";
+import { call, errorOf, formRequest, phpBodies, post, postJson, put, TOKEN, table } from "../helpers";
 
 // ID int | AMOUNT double | NAME string | DAY date | TS datetime | QTY int
 const ROWS = [
@@ -94,7 +94,13 @@ const CASES: Case[] = [
   ["OR group AND a top-level condition", { "!=ID": ["1"], 0: { LOGIC: "OR", 0: { "=ID": ["1"] }, 1: { "=ID": ["2"] } } }, [2]],
   [
     "nested 4 levels deep with mixed logic",
-    { 0: { LOGIC: "OR", 0: { LOGIC: "AND", 0: { ">=AMOUNT": ["10"] }, 1: { 0: { LOGIC: "OR", 0: { "%NAME": ["мир"] }, 1: { "=ID": ["7"] } } } }, 1: { "=ID": ["3"] } } },
+    {
+      0: {
+        LOGIC: "OR",
+        0: { LOGIC: "AND", 0: { ">=AMOUNT": ["10"] }, 1: { 0: { LOGIC: "OR", 0: { "%NAME": ["мир"] }, 1: { "=ID": ["7"] } } } },
+        1: { "=ID": ["3"] },
+      },
+    },
     [2, 3, 7],
   ],
   ["top-level LOGIC OR", { LOGIC: "OR", "=ID": ["1"], ">AMOUNT": ["500"] }, [1, 6]],
@@ -108,12 +114,19 @@ const CASES: Case[] = [
 describe("filter operators", () => {
   it("answers every case exactly", async () => {
     const got = await ids(CASES);
-    const failures = CASES.map(([name, filter, want], i) => ({ name, filter, want, got: got[i] })).filter((c) => JSON.stringify(c.want) !== JSON.stringify(c.got));
+    const failures = CASES.map(([name, filter, want], i) => ({ name, filter, want, got: got[i] })).filter(
+      (c) => JSON.stringify(c.want) !== JSON.stringify(c.got),
+    );
     expect(failures).toEqual([]);
   });
 
   it("lets an explicitly empty member of an OR group (JSON body) match everything", async () => {
-    const res = await postJson("/data", { connection: { token: TOKEN }, table: "f", select: ["ID"], filter: { 0: { LOGIC: "OR", 0: { "=ID": [] }, 1: { "=ID": ["2"] } } } });
+    const res = await postJson("/data", {
+      connection: { token: TOKEN },
+      table: "f",
+      select: ["ID"],
+      filter: { 0: { LOGIC: "OR", 0: { "=ID": [] }, 1: { "=ID": ["2"] } } },
+    });
     expect((await table(res)).length).toBe(8);
   });
 
@@ -123,7 +136,9 @@ describe("filter operators", () => {
   });
 
   it("uses mapFields to resolve filter fields", async () => {
-    const [body] = await phpBodies([{ connection: { token: TOKEN }, table: "f", select: ["X_ID"], filter: { "=X_ID": ["4"] }, mapFields: { ID: "X_ID" } }]);
+    const [body] = await phpBodies([
+      { connection: { token: TOKEN }, table: "f", select: ["X_ID"], filter: { "=X_ID": ["4"] }, mapFields: { ID: "X_ID" } },
+    ]);
     expect(await table(await call(formRequest("/data", body)))).toEqual([["X_ID"], [4]]); // the header echoes the select names
   });
 });
@@ -153,13 +168,17 @@ describe("filter errors", () => {
   it("rejects absurdly deep nesting in a JSON body with a 400", async () => {
     const filter = `${'{"0":'.repeat(5000)}{"=ID":["1"]}${"}".repeat(5000)}`;
     const body = `{"connection":{"token":"${TOKEN}"},"table":"f","filter":${filter}}`;
-    const err = await errorOf(await call(new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body })));
+    const err = await errorOf(
+      await call(new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body })),
+    );
     expect(err).toMatchObject({ status: 400, code: "FILTER_INVALID" });
     expect(err.message).toContain("deeper than 64 levels");
   });
 
   it("rejects an unknown date_format setting", async () => {
-    const [body] = await phpBodies([{ connection: { token: TOKEN, date_format: "YYYY/DD/MM" }, table: "f", filter: { ">=DAY": "01.01.2024" } }]);
+    const [body] = await phpBodies([
+      { connection: { token: TOKEN, date_format: "YYYY/DD/MM" }, table: "f", filter: { ">=DAY": "01.01.2024" } },
+    ]);
     expect(await errorOf(await call(formRequest("/data", body)))).toMatchObject({ status: 400, code: "REQUEST_INVALID" });
   });
 });
@@ -177,7 +196,9 @@ describe("filter keys that are no plain field names (__proto__, constructor)", (
     const res = await call(new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body }));
     expect(await errorOf(res)).toMatchObject({ status: 400, code: "FIELD_UNKNOWN" });
     const top = `{"connection":{"token":"${TOKEN}"},"table":"p","filter":{"__proto__":{"=ID":"1"}}}`;
-    const res2 = await call(new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body: top }));
+    const res2 = await call(
+      new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body: top }),
+    );
     expect(await errorOf(res2)).toMatchObject({ status: 400, code: "FIELD_UNKNOWN" });
   });
 
@@ -204,7 +225,13 @@ describe("filter keys that are no plain field names (__proto__, constructor)", (
   });
 
   it("a filter on a real field still works in both encodings", async () => {
-    expect(await table(await post("/data", { table: "p", filter: { "=ID": "2" } }))).toEqual([["ID", "NAME"], [2, "b"]]);
-    expect(await table(await postJson("/data", { connection: { token: TOKEN }, table: "p", filter: { "=ID": "2" } }))).toEqual([["ID", "NAME"], [2, "b"]]);
+    expect(await table(await post("/data", { table: "p", filter: { "=ID": "2" } }))).toEqual([
+      ["ID", "NAME"],
+      [2, "b"],
+    ]);
+    expect(await table(await postJson("/data", { connection: { token: TOKEN }, table: "p", filter: { "=ID": "2" } }))).toEqual([
+      ["ID", "NAME"],
+      [2, "b"],
+    ]);
   });
 });

@@ -2,21 +2,41 @@
 // (test/fixtures/portal-docs/, each copied from its page) and on the other
 // shapes that portals of another generation send.
 import { describe, expect, it } from "vitest";
-import { datasetFields, fieldNames, idOf, itemOf, itemsOf, requiredFieldNames, sameValue, settingValues, sourceOf } from "../../src/register/answers";
+import {
+  datasetFields,
+  fieldNames,
+  idOf,
+  itemOf,
+  itemsOf,
+  requiredFieldNames,
+  sameValue,
+  settingValues,
+  sourceOf,
+} from "../../src/register/answers";
 import connectorFields from "../fixtures/portal-docs/biconnector.connector.fields.json";
 import connectorList from "../fixtures/portal-docs/biconnector.connector.list.json";
-import sourceGet from "../fixtures/portal-docs/biconnector.source.get.json";
 import datasetGet from "../fixtures/portal-docs/biconnector.dataset.get.json";
 import datasetList from "../fixtures/portal-docs/biconnector.dataset.list.json";
+import sourceGet from "../fixtures/portal-docs/biconnector.source.get.json";
 
 const result = (f: { response: { body: { result: unknown } } | null }) => structuredClone(f.response!.body.result);
 
 describe("connector.fields", () => {
   it("reads the documented array: the names are the titles", () => {
     const names = fieldNames(result(connectorFields));
-    expect([...names!]).toEqual(expect.arrayContaining(["title", "logo", "urlCheck", "urlData", "urlTableList", "urlTableDescription", "settings"]));
+    expect([...names!]).toEqual(
+      expect.arrayContaining(["title", "logo", "urlCheck", "urlData", "urlTableList", "urlTableDescription", "settings"]),
+    );
     expect(names!.has("0")).toBe(false);
-    expect([...requiredFieldNames(result(connectorFields))].sort()).toEqual(["logo", "settings", "title", "urlCheck", "urlData", "urlTableDescription", "urlTableList"]);
+    expect([...requiredFieldNames(result(connectorFields))].sort()).toEqual([
+      "logo",
+      "settings",
+      "title",
+      "urlCheck",
+      "urlData",
+      "urlTableDescription",
+      "urlTableList",
+    ]);
   });
 
   it.each([
@@ -45,7 +65,8 @@ describe("ids", () => {
   });
 
   it("reads the documented list examples' ids: integers (current pages) and numeric strings (older pages)", () => {
-    const older = (f: { variants?: Record<string, { response?: { body: { result: unknown } } | null }> }) => structuredClone(f.variants!["5988ed13"].response!.body.result);
+    const older = (f: { variants?: Record<string, { response?: { body: { result: unknown } } | null }> }) =>
+      structuredClone(f.variants!["5988ed13"].response!.body.result);
     expect(itemsOf(result(connectorList)).map((c) => c.id)).toEqual([11, 9]);
     expect(itemsOf(older(connectorList)).map((c) => c.id)).toEqual(["11", "9"]);
     expect(itemsOf(older(connectorList)).map(idOf)).toEqual([11, 9]);
@@ -83,9 +104,33 @@ describe("sameValue: only what we send is compared", () => {
     ["another number", "101", 100, false],
     ["Y for true", "Y", true, true],
     ["N for true", "N", true, false],
-    ["settings with the portal's ids, keys in another order", [{ type: "STRING", id: 3, code: "token", name: "T" }], [{ code: "token", name: "T", type: "STRING" }], true],
-    ["settings in another order", [{ code: "b", name: "B", type: "STRING" }, { code: "a", name: "A", type: "STRING" }], [{ code: "a", name: "A", type: "STRING" }, { code: "b", name: "B", type: "STRING" }], false],
-    ["a missing setting", [{ code: "token", name: "T", type: "STRING" }], [{ code: "token", name: "T", type: "STRING" }, { code: "d", name: "D", type: "STRING" }], false],
+    [
+      "settings with the portal's ids, keys in another order",
+      [{ type: "STRING", id: 3, code: "token", name: "T" }],
+      [{ code: "token", name: "T", type: "STRING" }],
+      true,
+    ],
+    [
+      "settings in another order",
+      [
+        { code: "b", name: "B", type: "STRING" },
+        { code: "a", name: "A", type: "STRING" },
+      ],
+      [
+        { code: "a", name: "A", type: "STRING" },
+        { code: "b", name: "B", type: "STRING" },
+      ],
+      false,
+    ],
+    [
+      "a missing setting",
+      [{ code: "token", name: "T", type: "STRING" }],
+      [
+        { code: "token", name: "T", type: "STRING" },
+        { code: "d", name: "D", type: "STRING" },
+      ],
+      false,
+    ],
     ["an empty number", "", 0, false],
   ])("%s", (_, current, desired, same) => {
     expect(sameValue(current, desired)).toBe(same);

@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { call, clearBucket, errorOf, formRequest, phpBody, post, postJson, put, table, TOKEN, URL_TABLE_COUNT } from "../helpers";
+import { call, clearBucket, errorOf, formRequest, phpBody, post, postJson, put, TOKEN, table, URL_TABLE_COUNT } from "../helpers";
 
 const SALES = 'id,name,amount,day\n1,"Smith, J",10.50,2024-01-31\n2,Ann,,31.01.2024\n3,"Say ""hi""",7,2024-02-01\n';
 
@@ -74,7 +74,13 @@ describe("transport and auth", () => {
     const big = "connection%5Btoken%5D=test-token&x=" + "a".repeat(1024 * 1024);
     expect(await errorOf(await call(formRequest("/check", big)))).toMatchObject({ status: 413, code: "BODY_TOO_LARGE" });
     const stream = new Blob([big]).stream();
-    const res = await call(new Request("https://c.test/check", { method: "POST", body: stream, headers: { "content-type": "application/x-www-form-urlencoded" } }));
+    const res = await call(
+      new Request("https://c.test/check", {
+        method: "POST",
+        body: stream,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      }),
+    );
     expect(await errorOf(res)).toMatchObject({ status: 413, code: "BODY_TOO_LARGE" });
   });
 
@@ -219,7 +225,8 @@ describe("table listing", () => {
     await put("zz/last.csv", "a\n1\n");
     let limits: (number | undefined)[] = [];
     const bucket = new Proxy(env.DATA, {
-      get: (target, prop) => (prop === "list" ? (o: R2ListOptions) => (limits.push(o.limit), target.list(o)) : Reflect.get(target, prop).bind(target)),
+      get: (target, prop) =>
+        prop === "list" ? (o: R2ListOptions) => (limits.push(o.limit), target.list(o)) : Reflect.get(target, prop).bind(target),
     });
     const tables = await listTables({ ...env, DATA: bucket }, readConfig(env));
     expect(tables.filter((t) => t.source.kind === "r2").map((t) => t.code)).toEqual(["first", "sales", "zz_last"]);

@@ -21,7 +21,10 @@ beforeAll(async () => {
     csv += `${i},${(i * 7.31).toFixed(2)},${String((i % 28) + 1).padStart(2, "0")}.0${(i % 9) + 1}.2024,2024-0${(i % 9) + 1}-01 1${i % 10}:00:00,"name ${i}, ${"x".repeat(i % 50)}"\n`;
   }
   await env.DATA.put("abuse.csv", csv);
-  await env.DATA.put("abuse2.ndjson", Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: i, name: `n${i}`, amount: i / 3 })).join("\n"));
+  await env.DATA.put(
+    "abuse2.ndjson",
+    Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: i, name: `n${i}`, amount: i / 3 })).join("\n"),
+  );
 });
 
 interface Outcome {
@@ -103,7 +106,28 @@ const hostileText = fc.constantFrom(
 const value = fc.oneof(fc.string({ maxLength: 40 }), fc.integer().map(String), hostileText);
 const values = fc.oneof(value, fc.array(value, { maxLength: 4 }));
 const field = fc.oneof(fc.constantFrom(...FIELDS, "__proto__", "constructor", "LOGIC", "MISSING"), fc.string({ maxLength: 12 }));
-const operator = fc.constantFrom("", "=", "!", "!=", "%", "!%", "=%", "%=", "><", "!><", ">", ">=", "<", "<=", "@", "!@", "!>", "~", "*", "!!");
+const operator = fc.constantFrom(
+  "",
+  "=",
+  "!",
+  "!=",
+  "%",
+  "!%",
+  "=%",
+  "%=",
+  "><",
+  "!><",
+  ">",
+  ">=",
+  "<",
+  "<=",
+  "@",
+  "!@",
+  "!>",
+  "~",
+  "*",
+  "!!",
+);
 
 // Conditions known to have stalled or crashed the Worker, mixed in often enough to be met.
 const hostileCondition = fc.constantFrom<readonly [string, unknown]>(
@@ -146,7 +170,13 @@ const dataParams = fc.record(
     filter: fc.tuple(group, fc.option(hostileCondition, { freq: 4 })).map(([g, h]) => (h ? { ...g, [h[0]]: h[1] } : g)),
     limit,
     mapFields: fc.dictionary(fc.constantFrom(...FIELDS, "X"), fc.constantFrom(...FIELDS, "SUMMA", "")),
-    connection: fc.record({ token: fc.constantFrom(TOKEN, TOKEN, TOKEN, "wrong", ""), date_format: fc.constantFrom("DD.MM.YYYY", "MM/DD/YYYY", "ДД.ММ.ГГГГ", "nonsense", "") }, { requiredKeys: ["token"] }),
+    connection: fc.record(
+      {
+        token: fc.constantFrom(TOKEN, TOKEN, TOKEN, "wrong", ""),
+        date_format: fc.constantFrom("DD.MM.YYYY", "MM/DD/YYYY", "ДД.ММ.ГГГГ", "nonsense", ""),
+      },
+      { requiredKeys: ["token"] },
+    ),
   },
   { requiredKeys: ["connection"] },
 );
@@ -163,14 +193,19 @@ describe("hostile requests: PHP-encoded portal bodies", () => {
       try {
         checkAnswer("/data", o);
       } catch (err) {
-        throw new Error(`case ${i} (seed ${SEED}): ${JSON.stringify(params[i]).slice(0, 600)}\n→ ${o.status} ${o.text.slice(0, 300)}\n${(err as Error).message}`);
+        throw new Error(
+          `case ${i} (seed ${SEED}): ${JSON.stringify(params[i]).slice(0, 600)}\n→ ${o.status} ${o.text.slice(0, 300)}\n${(err as Error).message}`,
+        );
       }
     }
   });
 
   it("/check, /table_list and /table_description with random parameters", async () => {
     const params = fc.sample(
-      fc.record({ table, name: table, searchString: value, connection: fc.dictionary(fc.string({ maxLength: 10 }), value), token: value }, { requiredKeys: [] }),
+      fc.record(
+        { table, name: table, searchString: value, connection: fc.dictionary(fc.string({ maxLength: 10 }), value), token: value },
+        { requiredKeys: [] },
+      ),
       { seed: SEED + 1, numRuns: 120 },
     );
     const bodies = await phpBodies(params);
@@ -182,14 +217,48 @@ describe("hostile requests: PHP-encoded portal bodies", () => {
 });
 
 describe("hostile requests: raw bodies", () => {
-  const paths = fc.constantFrom("/check", "/table_list", "/table_description", "/data", "/install", "/", "/files", "/nope", "/app", "/app/api/sync");
+  const paths = fc.constantFrom(
+    "/check",
+    "/table_list",
+    "/table_description",
+    "/data",
+    "/install",
+    "/",
+    "/files",
+    "/nope",
+    "/app",
+    "/app/api/sync",
+  );
   const methods = fc.constantFrom("POST", "GET", "PUT", "DELETE", "PATCH");
   const rawBody = fc.oneof(
     fc.string({ maxLength: 300 }),
-    fc.string({ unit: fc.constantFrom("[", "]", "%", "&", "=", "+", "5B", "5D", "a", "0", "filter", "select", "connection", "token") as fc.Arbitrary<string>, maxLength: 120 }),
+    fc.string({
+      unit: fc.constantFrom(
+        "[",
+        "]",
+        "%",
+        "&",
+        "=",
+        "+",
+        "5B",
+        "5D",
+        "a",
+        "0",
+        "filter",
+        "select",
+        "connection",
+        "token",
+      ) as fc.Arbitrary<string>,
+      maxLength: 120,
+    }),
     fc.jsonValue({ maxDepth: 6 }).map((v) => JSON.stringify(v)),
     fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify({ connection: { token: TOKEN }, table: "abuse", filter: v, select: v })),
-    fc.constantFrom("[".repeat(5000), `{"filter":${"[".repeat(3000)}}`, "connection%5Btoken%5D=" + TOKEN + "&filter" + "%5Ba%5D".repeat(40) + "=1", "\u00ff\u00fe"),
+    fc.constantFrom(
+      "[".repeat(5000),
+      `{"filter":${"[".repeat(3000)}}`,
+      "connection%5Btoken%5D=" + TOKEN + "&filter" + "%5Ba%5D".repeat(40) + "=1",
+      "\u00ff\u00fe",
+    ),
   );
   const contentType = fc.constantFrom("application/x-www-form-urlencoded", "application/json", "text/plain", "");
 
@@ -212,32 +281,44 @@ describe("hostile requests: /files keys and bodies", () => {
     fc.constantFrom("..", ".", "", ".versions", "%2e%2e", "%00", "a\\b", "Sales", "sales-", "x.csv", "t.schema.json", "ё"),
   );
   const key = fc
-    .tuple(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.constantFrom(".csv", ".CSV", ".json", ".ndjson", ".csv.gz", ".schema.json", ".xlsx", "", "/versions", "/restore"))
+    .tuple(
+      fc.array(segment, { minLength: 1, maxLength: 4 }),
+      fc.constantFrom(".csv", ".CSV", ".json", ".ndjson", ".csv.gz", ".schema.json", ".xlsx", "", "/versions", "/restore"),
+    )
     .map(([parts, ext]) => parts.join("/") + ext);
-  const fileBody = fc.oneof(fc.string({ maxLength: 200 }), fc.constantFrom("id,amount\n1,2\n", '{"a":1}\n{"a":2}\n', "a;b\n\"unclosed\n", "{}", "[]", '{"columns":{"a":{"name":"0"}}}'));
+  const fileBody = fc.oneof(
+    fc.string({ maxLength: 200 }),
+    fc.constantFrom("id,amount\n1,2\n", '{"a":1}\n{"a":2}\n', 'a;b\n"unclosed\n', "{}", "[]", '{"columns":{"a":{"name":"0"}}}'),
+  );
 
   it("PUT, GET, DELETE and restore with random keys", async () => {
     await fc.assert(
-      fc.asyncProperty(key, fc.constantFrom("PUT", "GET", "DELETE", "POST"), fileBody, fc.constantFrom("Bearer upload-token", "Bearer wrong", ""), async (k, method, body, auth) => {
-        const headers: Record<string, string> = auth ? { authorization: auth } : {};
-        const init: RequestInit = { method, headers };
-        if (method === "PUT" || method === "POST") {
-          const bytes = new TextEncoder().encode(body);
-          init.body = bytes;
-          headers["content-length"] = String(bytes.byteLength);
-        }
-        let url: string;
-        try {
-          url = new URL(`https://connector.test/files/${k}`).href;
-        } catch {
-          return; // not a URL a client could send
-        }
-        const o = await send(new Request(url, init));
-        if (o.status === 200 && method === "GET") return; // a listing or a stored file
-        if (o.status === 200 || o.status === 201) JSON.parse(o.text);
-        else checkAnswer("/files", o);
-        expect(o.ms).toBeLessThan(BOUND_MS);
-      }),
+      fc.asyncProperty(
+        key,
+        fc.constantFrom("PUT", "GET", "DELETE", "POST"),
+        fileBody,
+        fc.constantFrom("Bearer upload-token", "Bearer wrong", ""),
+        async (k, method, body, auth) => {
+          const headers: Record<string, string> = auth ? { authorization: auth } : {};
+          const init: RequestInit = { method, headers };
+          if (method === "PUT" || method === "POST") {
+            const bytes = new TextEncoder().encode(body);
+            init.body = bytes;
+            headers["content-length"] = String(bytes.byteLength);
+          }
+          let url: string;
+          try {
+            url = new URL(`https://connector.test/files/${k}`).href;
+          } catch {
+            return; // not a URL a client could send
+          }
+          const o = await send(new Request(url, init));
+          if (o.status === 200 && method === "GET") return; // a listing or a stored file
+          if (o.status === 200 || o.status === 201) JSON.parse(o.text);
+          else checkAnswer("/files", o);
+          expect(o.ms).toBeLessThan(BOUND_MS);
+        },
+      ),
       { seed: SEED + 3, numRuns: 200 },
     );
   });

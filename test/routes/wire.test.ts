@@ -7,11 +7,11 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config/config";
 import { AppError } from "../../src/errors";
+import { COLUMN_TYPES } from "../../src/model";
 import { DATE_FORMAT_SETTING_NAME, register, validateTable } from "../../src/register/register";
 import type { Portal } from "../../src/register/rest-client";
 import { normaliseDateFormat } from "../../src/values/types";
 import { call, clearBucket, errorOf, post, put, table } from "../helpers";
-import { COLUMN_TYPES } from "../../src/model";
 
 // Orders: a date, a datetime, amounts with a decimal point.
 const ORDERS = [
@@ -39,11 +39,20 @@ describe("the header echoes the requested names", () => {
   it("answers a renamed field (mapFields[AMOUNT]=SUMMA) under the name that was asked for", async () => {
     // A report: NAMEs in select, mapFields restricted to them, in dataset field order.
     const res = await post("/data", { table: "orders", select: ["SUMMA", "ID"], mapFields: { ID: "ID", AMOUNT: "SUMMA" }, limit: 0 });
-    expect(await table(res)).toEqual([["SUMMA", "ID"], [10.5, 1], [20, 2], [7.25, 3], [1, 4], [2, 5]]);
+    expect(await table(res)).toEqual([
+      ["SUMMA", "ID"],
+      [10.5, 1],
+      [20, 2],
+      [7.25, 3],
+      [1, 4],
+      [2, 5],
+    ]);
   });
 
   it("keeps the requested order, spelling and duplicates, every row as long as the header", async () => {
-    const res = await table(await post("/data", { table: "orders", select: ["amount", "ID", "SUMMA", "ID"], mapFields: { AMOUNT: "SUMMA" }, limit: 2 }));
+    const res = await table(
+      await post("/data", { table: "orders", select: ["amount", "ID", "SUMMA", "ID"], mapFields: { AMOUNT: "SUMMA" }, limit: 2 }),
+    );
     expect(res).toEqual([
       ["amount", "ID", "SUMMA", "ID"],
       [10.5, 1, 10.5, 1],
@@ -52,8 +61,16 @@ describe("the header echoes the requested names", () => {
   });
 
   it("follows mapFields when two fields swapped names", async () => {
-    const res = await post("/data", { table: "orders", select: ["CUSTOMER", "ID"], mapFields: { ID: "CUSTOMER", CUSTOMER: "ID" }, limit: 1 });
-    expect(await table(res)).toEqual([["CUSTOMER", "ID"], [1, "Ann"]]);
+    const res = await post("/data", {
+      table: "orders",
+      select: ["CUSTOMER", "ID"],
+      mapFields: { ID: "CUSTOMER", CUSTOMER: "ID" },
+      limit: 1,
+    });
+    expect(await table(res)).toEqual([
+      ["CUSTOMER", "ID"],
+      [1, "Ann"],
+    ]);
   });
 
   it("answers the preview (limit=20, mapFields, no select) with every column code as header", async () => {
@@ -129,18 +146,21 @@ describe("date_format: /check refuses exactly what /data refuses", () => {
     expect(rows).toEqual(dayFirst ? [["ID"]] : [["ID"], [1]]);
   });
 
-  it.each(["YYYY.DD.MM", "DD-MM-YYYY", "dd.mm.yy", "31.01.2024", "auto"])("refuses %j at /check and at /data with the same message", async (format) => {
-    const connection = { token: "test-token", date_format: format };
-    const check = await errorOf(await post("/check", { connection }));
-    const data = await errorOf(await post("/data", { connection, table: "orders", limit: 20 }));
-    expect(check).toEqual(data);
-    expect(check).toMatchObject({ status: 400, code: "REQUEST_INVALID" });
-    expect(check.message).toBe(
-      `The source setting date_format "${format}" is not a date format the connector knows. Use one of: ` +
-        "DD.MM.YYYY (also ДД.ММ.ГГГГ, d.m.Y), MM/DD/YYYY (ММ/ДД/ГГГГ, m/d/Y), DD/MM/YYYY (ДД/ММ/ГГГГ, d/m/Y), YYYY-MM-DD (ГГГГ-ММ-ДД, Y-m-d), in any letter case; " +
-        "or leave it empty for the Worker's default.",
-    );
-  });
+  it.each(["YYYY.DD.MM", "DD-MM-YYYY", "dd.mm.yy", "31.01.2024", "auto"])(
+    "refuses %j at /check and at /data with the same message",
+    async (format) => {
+      const connection = { token: "test-token", date_format: format };
+      const check = await errorOf(await post("/check", { connection }));
+      const data = await errorOf(await post("/data", { connection, table: "orders", limit: 20 }));
+      expect(check).toEqual(data);
+      expect(check).toMatchObject({ status: 400, code: "REQUEST_INVALID" });
+      expect(check.message).toBe(
+        `The source setting date_format "${format}" is not a date format the connector knows. Use one of: ` +
+          "DD.MM.YYYY (also ДД.ММ.ГГГГ, d.m.Y), MM/DD/YYYY (ММ/ДД/ГГГГ, m/d/Y), DD/MM/YYYY (ДД/ММ/ГГГГ, d/m/Y), YYYY-MM-DD (ГГГГ-ММ-ДД, Y-m-d), in any letter case; " +
+          "or leave it empty for the Worker's default.",
+      );
+    },
+  );
 
   it("reads DEFAULT_DATE_FORMAT with the same normaliser", () => {
     expect(readConfig({ ...env, DEFAULT_DATE_FORMAT: "ДД/ММ/ГГГГ" }).defaultDateFormat).toBe("DD/MM/YYYY");
@@ -180,12 +200,19 @@ describe("the dashboard's date column (sidecar dateColumn)", () => {
   });
 
   it.each([
-    ["customer", 'dateColumn: "customer" is a string column, but it must be a date or datetime one (declare its type in columns if inference got it wrong)'],
+    [
+      "customer",
+      'dateColumn: "customer" is a string column, but it must be a date or datetime one (declare its type in columns if inference got it wrong)',
+    ],
     ["shipped", 'dateColumn: "shipped" is not a column of the file (its columns are: id, created, customer, paid, amount)'],
   ])("refuses dateColumn %j with 422 SCHEMA_INVALID", async (dateColumn, detail) => {
     await put("orders.csv.schema.json", JSON.stringify({ dateColumn }));
     const err = await errorOf(await post("/table_description", { table: "orders" }));
-    expect(err).toEqual({ status: 422, code: "SCHEMA_INVALID", message: `The declared schema in "orders.csv.schema.json" is invalid: ${detail}. Fix or delete it.` });
+    expect(err).toEqual({
+      status: 422,
+      code: "SCHEMA_INVALID",
+      message: `The declared schema in "orders.csv.schema.json" is invalid: ${detail}. Fix or delete it.`,
+    });
   });
 });
 
@@ -203,7 +230,9 @@ describe("tables that cannot be described", () => {
     expect(broken).toMatchObject({ status: 422, code: "CSV_MALFORMED" });
     expect(broken.message).toContain("record 2");
     // The operator still sees the empty file among the uploads.
-    const files = (await (await call(new Request("https://c.test/files", { headers: { authorization: "Bearer upload-token" } }))).json()) as { key: string; table: string | null }[];
+    const files = (await (
+      await call(new Request("https://c.test/files", { headers: { authorization: "Bearer upload-token" } }))
+    ).json()) as { key: string; table: string | null }[];
     expect(files.find((f) => f.key === "empty.csv")).toMatchObject({ key: "empty.csv", table: null, size: 0 });
   });
 });
@@ -236,8 +265,19 @@ describe("reports with the dashboard's date range", () => {
     ["01.02.2024 00:00:00", "29.02.2024 23:59:59"],
   ])("filters a date column (the declared dateColumn) from %j to %j", async (start, end) => {
     await put("orders.csv.schema.json", JSON.stringify({ dateColumn: "paid" }));
-    const body = { select: ["PAID", "ID"], filter: { ">=PAID": start, "<=PAID": end }, limit: 0, table: "orders", connection: { token: "test-token", date_format: "ДД.ММ.ГГГГ" }, mapFields: { PAID: "PAID", ID: "ID" } };
-    expect(await table(await post("/data", body))).toEqual([["PAID", "ID"], ["2024-02-01", 1], ["2024-02-02", 2]]);
+    const body = {
+      select: ["PAID", "ID"],
+      filter: { ">=PAID": start, "<=PAID": end },
+      limit: 0,
+      table: "orders",
+      connection: { token: "test-token", date_format: "ДД.ММ.ГГГГ" },
+      mapFields: { PAID: "PAID", ID: "ID" },
+    };
+    expect(await table(await post("/data", body))).toEqual([
+      ["PAID", "ID"],
+      ["2024-02-01", 1],
+      ["2024-02-02", 2],
+    ]);
   });
 });
 
@@ -246,9 +286,22 @@ describe("messages", () => {
     await put("one.csv", "a\n1\n");
     const portal = { call: async () => ({}), list: async () => [] } as unknown as Portal;
     const worker = { tables: async () => [{ code: "one", title: "one" }], describe: async () => [{ code: "A", name: "a", type: "int" }] };
-    const s = await register(portal, worker, { workerUrl: "https://w.test", token: "t", title: "Files", logo: "x", dateFormat: "DD.MM.YYYY", dryRun: true });
+    const s = await register(portal, worker, {
+      workerUrl: "https://w.test",
+      token: "t",
+      title: "Files",
+      logo: "x",
+      dateFormat: "DD.MM.YYYY",
+      dryRun: true,
+    });
     // `table` and `changes` are for the app page.
-    expect(s.lines.find((l) => l.object === "table one")).toEqual({ object: "table one", outcome: "would create", detail: "1 field", table: "one", changes: { added: ["A"], removed: [], retyped: [] } });
+    expect(s.lines.find((l) => l.object === "table one")).toEqual({
+      object: "table one",
+      outcome: "would create",
+      detail: "1 field",
+      table: "one",
+      changes: { added: ["A"], removed: [], retyped: [] },
+    });
   });
 
   it("ends a JSON parser's message with one period", async () => {
@@ -279,7 +332,10 @@ describe("GET /files/<key>", () => {
   });
 
   it("answers 404 for a missing file and 401 without the upload token", async () => {
-    expect(await errorOf(await call(new Request("https://c.test/files/nope.csv", { headers: auth })))).toMatchObject({ status: 404, code: "FILE_NOT_FOUND" });
+    expect(await errorOf(await call(new Request("https://c.test/files/nope.csv", { headers: auth })))).toMatchObject({
+      status: 404,
+      code: "FILE_NOT_FOUND",
+    });
     expect(await errorOf(await call(new Request("https://c.test/files/orders.csv")))).toMatchObject({ status: 401, code: "TOKEN_MISSING" });
   });
 });

@@ -7,9 +7,9 @@ import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import type { BrowserContext, Frame, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { appFrame, launchBrowser, openApp, portalContext, type TestBrowser } from "./browser";
 import { applicationTokenOf } from "../../scripts/local-portal/frame";
 import { LocalPortal } from "../../scripts/local-portal/portal";
+import { launchBrowser, openApp, portalContext, type TestBrowser } from "./browser";
 import { freePort, startWorker } from "./worker";
 
 const TOKEN = "app-connector-token";
@@ -52,11 +52,19 @@ async function finish(frame: Frame): Promise<void> {
 }
 
 /** The types a browser gives these files (the XHR sends the File with it). */
-const MIME: Record<string, string> = { csv: "text/csv", xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xls: "application/vnd.ms-excel" };
+const MIME: Record<string, string> = {
+  csv: "text/csv",
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+  xls: "application/vnd.ms-excel",
+};
 
 async function upload(frame: Frame, name: string, content: string | Buffer, key?: string): Promise<void> {
   await frame.click('[data-tab="upload"]');
-  await frame.setInputFiles("#file", { name, mimeType: MIME[name.slice(name.lastIndexOf(".") + 1)] ?? "application/octet-stream", buffer: Buffer.isBuffer(content) ? content : Buffer.from(content) });
+  await frame.setInputFiles("#file", {
+    name,
+    mimeType: MIME[name.slice(name.lastIndexOf(".") + 1)] ?? "application/octet-stream",
+    buffer: Buffer.isBuffer(content) ? content : Buffer.from(content),
+  });
   if (key) await frame.fill("#key", key);
   await frame.click("#upload");
   await frame.waitForSelector('[data-result="upload"], [data-result="upload-failed"]', { timeout: 30_000 });
@@ -67,7 +75,16 @@ beforeAll(async () => {
   await portal.start();
   host = new URL(portal.origin).host;
   const port = await freePort();
-  worker = await startWorker({ CONNECTOR_TOKEN: TOKEN, PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: LocalPortal.APP_CODE, WORKER_URL: `http://127.0.0.1:${port}`, UPLOAD_KEEP_VERSIONS: "5" }, port);
+  worker = await startWorker(
+    {
+      CONNECTOR_TOKEN: TOKEN,
+      PORTAL_URL: portal.origin,
+      BITRIX_CLIENT_ID: LocalPortal.APP_CODE,
+      WORKER_URL: `http://127.0.0.1:${port}`,
+      UPLOAD_KEEP_VERSIONS: "5",
+    },
+    port,
+  );
   tb = await launchBrowser();
 }, 60_000);
 
@@ -85,7 +102,15 @@ beforeEach(async () => {
   context = await portalContext(tb.browser);
   page = await context.newPage();
   complaints = [];
-  page.on("console", (m) => void (m.type() === "error" && !/Failed to load resource: the server responded with a status of (4|5)\d\d/.test(m.text()) && complaints.push(m.text())));
+  page.on(
+    "console",
+    (m) =>
+      void (
+        m.type() === "error" &&
+        !/Failed to load resource: the server responded with a status of (4|5)\d\d/.test(m.text()) &&
+        complaints.push(m.text())
+      ),
+  );
   page.on("pageerror", (e) => void complaints.push(e.message));
 });
 
@@ -109,7 +134,11 @@ describe("the app page in the portal's frame", () => {
     expect(portal.installFinishCalls).toBe(0);
     expect(portal.installed).toBe(false);
     // The current frame form carries the installation's APPLICATION_TOKEN: recorded once the token was verified.
-    expect(JSON.parse((await text(worker.bucket, ".app/installation.json"))!)).toEqual({ applicationToken: applicationTokenOf(portal), memberId: "member-1", installedAt: expect.any(String) });
+    expect(JSON.parse((await text(worker.bucket, ".app/installation.json"))!)).toEqual({
+      applicationToken: applicationTokenOf(portal),
+      memberId: "member-1",
+      installedAt: expect.any(String),
+    });
 
     await finish(frame);
     expect(frame.url()).toMatch(new RegExp(`^${worker.url}/app\\?DOMAIN=`));
@@ -117,7 +146,9 @@ describe("the app page in the portal's frame", () => {
     expect(portal.installed).toBe(true);
     expect(portal.connectors).toHaveLength(1);
     expect(portal.sources).toHaveLength(1);
-    expect(portal.datasets.map((d) => [d.name, d.fields.map((f: { name: string }) => f.name)])).toEqual([["sales", ["ID", "DAY", "AMOUNT"]]]);
+    expect(portal.datasets.map((d) => [d.name, d.fields.map((f: { name: string }) => f.name)])).toEqual([
+      ["sales", ["ID", "DAY", "AMOUNT"]],
+    ]);
     expect(writes()).toEqual(["biconnector.connector.add", "biconnector.source.add", "biconnector.table.add"]);
 
     portal.calls = [];
@@ -191,8 +222,16 @@ describe("the app page in the portal's frame", () => {
     await upload(frame, "orders.csv", csv);
     expect(await frame.textContent('[data-result="upload"]')).toBe("Uploaded: 100000 rows, 3 columns.");
     // (The callback runs in the page; typed loosely here, the test project has no DOM types.)
-    expect(await frame.$eval("#progress", (p: { value: number; hidden: boolean; getAttribute(n: string): string | null }) => [p.value, p.hidden, p.getAttribute("data-loaded")])).toEqual([1, false, String(Buffer.byteLength(csv))]);
-    expect(await frame.$$eval("#upload-columns tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)))).toEqual([
+    expect(
+      await frame.$eval("#progress", (p: { value: number; hidden: boolean; getAttribute(n: string): string | null }) => [
+        p.value,
+        p.hidden,
+        p.getAttribute("data-loaded"),
+      ]),
+    ).toEqual([1, false, String(Buffer.byteLength(csv))]);
+    expect(
+      await frame.$$eval("#upload-columns tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent))),
+    ).toEqual([
       ["ORDER_ID", "order_id", "int"],
       ["PAID_ON", "paid_on", "date"],
       ["TOTAL", "total", "double"],
@@ -200,22 +239,38 @@ describe("the app page in the portal's frame", () => {
     // A new file: its dataset is one button away.
     await frame.click('[data-action="sync-create"]');
     await frame.waitForSelector('[data-result="sync"]');
-    expect(portal.datasets.find((d) => d.name === "orders")?.fields.map((f: { name: string }) => f.name)).toEqual(["ORDER_ID", "PAID_ON", "TOTAL"]);
+    expect(portal.datasets.find((d) => d.name === "orders")?.fields.map((f: { name: string }) => f.name)).toEqual([
+      "ORDER_ID",
+      "PAID_ON",
+      "TOTAL",
+    ]);
 
     await frame.click('[data-tab="tables"]');
     const row = await frame.waitForSelector('#tables tr:has([data-table="orders"])');
     await frame.waitForSelector('#tables tr:has([data-table="orders"]) [data-state="datasetSynced"]');
     const mb = `${(Buffer.byteLength(csv) / 1024 / 1024).toFixed(1)} MB`;
-    expect(await row.$$eval("td", (tds) => tds.map((td) => td.textContent))).toEqual(["orders", "orders", "orders.csv", mb, "100,000", expect.any(String), "in sync"]);
+    expect(await row.$$eval("td", (tds) => tds.map((td) => td.textContent))).toEqual([
+      "orders",
+      "orders",
+      "orders.csv",
+      mb,
+      "100,000",
+      expect.any(String),
+      "in sync",
+    ]);
     await frame.click('[data-table="orders"]');
     await frame.waitForSelector("#columns");
-    expect(await frame.$$eval("#columns tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent)))).toEqual([
+    expect(
+      await frame.$$eval("#columns tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent))),
+    ).toEqual([
       ["ORDER_ID", "order_id", "int", "1"],
       ["PAID_ON", "paid_on", "date", "2024-03-01"],
       ["TOTAL", "total", "double", "0.5"],
     ]);
     // The first 20 rows exactly as /data answers the portal's preview (limit=20).
-    const preview = await frame.$$eval("#preview tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("th, td")].map((c) => c.textContent)));
+    const preview = await frame.$$eval("#preview tr", (trs) =>
+      trs.map((tr) => [...tr.querySelectorAll("th, td")].map((c) => c.textContent)),
+    );
     expect(preview).toHaveLength(21);
     expect(preview[0]).toEqual(["ORDER_ID", "PAID_ON", "TOTAL"]);
     expect(preview[1]).toEqual(["1", "2024-03-01", "0.5"]);
@@ -251,7 +306,9 @@ describe("the app page in the portal's frame", () => {
     await upload(frame, "sales.csv", "id,day,manager\n1,31.01.2024,Anna\n");
     expect(await frame.textContent('[data-result="schema-change"]')).toBe("Columns changed: added —; removed AMOUNT; retyped —.");
     await frame.click('[data-action="sync-remove"]');
-    expect(await frame.textContent('[role="alertdialog"] p')).toBe("Remove the fields AMOUNT from the portal's dataset? Reports that use them stop working.");
+    expect(await frame.textContent('[role="alertdialog"] p')).toBe(
+      "Remove the fields AMOUNT from the portal's dataset? Reports that use them stop working.",
+    );
     expect(fields()).toEqual(["ID", "DAY", "AMOUNT", "MANAGER"]); // nothing before the confirmation
     await frame.click('[role="alertdialog"] [data-action="confirm"]');
     await frame.waitForSelector('[data-result="sync"]');
@@ -271,7 +328,9 @@ describe("the app page in the portal's frame", () => {
 
     await frame.waitForSelector('#table-detail [data-action="delete"]');
     await frame.click('#table-detail [data-action="delete"]');
-    expect(await frame.textContent('[role="alertdialog"] p')).toBe("Delete the file sales.csv? It is kept as a version and can be restored.");
+    expect(await frame.textContent('[role="alertdialog"] p')).toBe(
+      "Delete the file sales.csv? It is kept as a version and can be restored.",
+    );
     await frame.click('[role="alertdialog"] [data-action="confirm"]');
     await frame.waitForSelector('[data-result="delete"]');
     expect(await worker.bucket.head("sales.csv")).toBeNull();
@@ -322,7 +381,12 @@ describe("the app page in the portal's frame", () => {
           const p = await ctx.newPage();
           const f = await openApp(p, portal.origin, `${worker.url}/app`, { domain: host, lang, frame: generation });
           await f.waitForSelector('[data-tab="upload"]');
-          expect([locale, generation, await f.textContent('[data-tab="upload"]'), await f.getAttribute("html", "lang")]).toEqual([locale, generation, tab, lang]);
+          expect([locale, generation, await f.textContent('[data-tab="upload"]'), await f.getAttribute("html", "lang")]).toEqual([
+            locale,
+            generation,
+            tab,
+            lang,
+          ]);
         } finally {
           await ctx.close();
         }
@@ -333,7 +397,16 @@ describe("the app page in the portal's frame", () => {
   it("an Excel workbook uploaded through the page is listed with its row count; an .xls is refused with how to convert it", async () => {
     const frame = await installed();
     await frame.click('[data-tab="upload"]');
-    expect((await frame.getAttribute("#file", "accept"))?.split(",")).toEqual([".csv", ".tsv", ".json", ".ndjson", ".jsonl", ".xlsx", ".xlsm", ".gz"]);
+    expect((await frame.getAttribute("#file", "accept"))?.split(",")).toEqual([
+      ".csv",
+      ".tsv",
+      ".json",
+      ".ndjson",
+      ".jsonl",
+      ".xlsx",
+      ".xlsm",
+      ".gz",
+    ]);
     expect(await frame.textContent("#dropzone")).toContain("Excel workbooks .xlsx and .xlsm");
     expect(await frame.textContent("#dropzone")).toContain("Refused: .xls (Excel 97–2003), .xlsb and .ods");
     // XlsxWriter's report: a title row, the header on row 3, a totals row; 4 data rows.
@@ -344,10 +417,18 @@ describe("the app page in the portal's frame", () => {
     await frame.waitForSelector('[data-result="sync"]');
     await frame.click('[data-tab="tables"]');
     const row = await frame.waitForSelector('#tables tr:has([data-table="report"])');
-    expect((await row.$$eval("td", (tds) => tds.map((td) => td.textContent))).slice(0, 5)).toEqual(["report", "report", "report.xlsx", expect.stringMatching(/ KB$/), "4"]);
+    expect((await row.$$eval("td", (tds) => tds.map((td) => td.textContent))).slice(0, 5)).toEqual([
+      "report",
+      "report",
+      "report.xlsx",
+      expect.stringMatching(/ KB$/),
+      "4",
+    ]);
 
     const xls = readFileSync(join(import.meta.dirname, "..", "fixtures", "exports", "libreoffice-sales.xls"));
     await upload(frame, "libreoffice-sales.xls", xls);
-    expect(await frame.textContent("pre.error-detail")).toContain("this is an Excel 97-2003 binary workbook (OLE2/BIFF8); save it as .xlsx (Excel Workbook) or .csv and upload that.");
+    expect(await frame.textContent("pre.error-detail")).toContain(
+      "this is an Excel 97-2003 binary workbook (OLE2/BIFF8); save it as .xlsx (Excel Workbook) or .csv and upload that.",
+    );
   });
 });

@@ -12,11 +12,26 @@ let host: string;
 
 const form = (params: Record<string, string>) => new URLSearchParams(params).toString();
 const open = (params: Record<string, string>, path = "/app", query: Record<string, string> = {}, headers: Record<string, string> = {}) =>
-  fetch(`${worker.url}${path}${Object.keys(query).length ? `?${form(query)}` : ""}`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: form(params) });
+  fetch(`${worker.url}${path}${Object.keys(query).length ? `?${form(query)}` : ""}`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: form(params),
+  });
 /** The current frame form: the four context values in the URL, the rest (with APPLICATION_TOKEN) in the body. */
 const current = (token: string, query: Record<string, string> = {}, extra: Record<string, string> = {}, path = "/app") =>
   open(
-    { AUTH_ID: token, AUTH_EXPIRES: "3600", REFRESH_ID: "r", SERVER_ENDPOINT: "https://oauth.bitrix.info/rest/", APPLICATION_TOKEN: "ec1b2074a9d3f5c81b6e40d27a95cf38", APPLICATION_SCOPE: "biconnector", member_id: "member-1", status: "L", PLACEMENT: "DEFAULT", ...extra },
+    {
+      AUTH_ID: token,
+      AUTH_EXPIRES: "3600",
+      REFRESH_ID: "r",
+      SERVER_ENDPOINT: "https://oauth.bitrix.info/rest/",
+      APPLICATION_TOKEN: "ec1b2074a9d3f5c81b6e40d27a95cf38",
+      APPLICATION_SCOPE: "biconnector",
+      member_id: "member-1",
+      status: "L",
+      PLACEMENT: "DEFAULT",
+      ...extra,
+    },
     path,
     { DOMAIN: host, PROTOCOL: "0", LANG: "en", APP_SID: "s", ...query },
   );
@@ -24,7 +39,18 @@ const recorded = async () => {
   const o = await worker.bucket.get(".app/installation.json");
   return o ? JSON.parse(await o.text()) : null;
 };
-const frame = (token: string, extra: Record<string, string> = {}) => ({ AUTH_ID: token, REFRESH_ID: "r", AUTH_EXPIRES: "3600", member_id: "member-1", DOMAIN: host, PROTOCOL: "1", LANG: "en", APP_SID: "s", PLACEMENT: "DEFAULT", ...extra });
+const frame = (token: string, extra: Record<string, string> = {}) => ({
+  AUTH_ID: token,
+  REFRESH_ID: "r",
+  AUTH_EXPIRES: "3600",
+  member_id: "member-1",
+  DOMAIN: host,
+  PROTOCOL: "1",
+  LANG: "en",
+  APP_SID: "s",
+  PLACEMENT: "DEFAULT",
+  ...extra,
+});
 const bootOf = (html: string) => JSON.parse(/<script type="application\/json" id="boot">(.*?)<\/script>/s.exec(html)![1]);
 
 beforeAll(async () => {
@@ -32,7 +58,15 @@ beforeAll(async () => {
   await portal.start();
   host = new URL(portal.origin).host;
   const port = await freePort();
-  worker = await startWorker({ CONNECTOR_TOKEN: "frame-token", PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: LocalPortal.APP_CODE, WORKER_URL: `http://127.0.0.1:${port}` }, port);
+  worker = await startWorker(
+    {
+      CONNECTOR_TOKEN: "frame-token",
+      PORTAL_URL: portal.origin,
+      BITRIX_CLIENT_ID: LocalPortal.APP_CODE,
+      WORKER_URL: `http://127.0.0.1:${port}`,
+    },
+    port,
+  );
 });
 afterAll(async () => {
   await worker.mf.dispose();
@@ -63,7 +97,14 @@ describe("POST /app", () => {
       'type="application/json" id="boot"',
     ]);
     const boot = bootOf(html);
-    expect(boot).toEqual({ lang: "en", session: expect.stringMatching(/^v1\./), expires: expect.any(Number), portal: portal.origin, member: "member-1", accept: ".csv,.tsv,.json,.ndjson,.jsonl,.xlsx,.xlsm,.gz" });
+    expect(boot).toEqual({
+      lang: "en",
+      session: expect.stringMatching(/^v1\./),
+      expires: expect.any(Number),
+      portal: portal.origin,
+      member: "member-1",
+      accept: ".csv,.tsv,.json,.ndjson,.jsonl,.xlsx,.xlsm,.gz",
+    });
     expect(html).not.toContain("good-access"); // the token only travels sealed inside the session
     expect(portal.calls).toEqual(["app.info", "user.admin"]);
   });
@@ -88,7 +129,18 @@ describe("POST /app", () => {
   it("registers on the first install only; one without its source does not tell the page to finish the installation", async () => {
     portal.installed = false;
     const first = bootOf(await (await open(frame("good-access"))).text());
-    expect(first.install).toEqual({ failed: false, lines: expect.arrayContaining([{ object: "table sales", outcome: "created", detail: "2 fields", table: "sales", changes: { added: ["ID", "AMOUNT"], removed: [], retyped: [] } }]) });
+    expect(first.install).toEqual({
+      failed: false,
+      lines: expect.arrayContaining([
+        {
+          object: "table sales",
+          outcome: "created",
+          detail: "2 fields",
+          table: "sales",
+          changes: { added: ["ID", "AMOUNT"], removed: [], retyped: [] },
+        },
+      ]),
+    });
     // The portal still says not installed (the page did not call installFinish): the next open registers again, idempotently.
     const second = bootOf(await (await open(frame("good-access"))).text());
     expect(second.install.lines.every((l: { outcome: string }) => l.outcome === "unchanged")).toBe(true);
@@ -105,7 +157,11 @@ describe("POST /app", () => {
     portal.rest.reset();
     const partial = bootOf(await (await open(frame("good-access"))).text());
     expect(partial.install.failed).toBe(false);
-    expect(partial.install.lines.find((l: { object: string }) => l.object === "table broken")).toMatchObject({ outcome: "failed", table: "broken", detail: expect.stringContaining("CSV record 2") });
+    expect(partial.install.lines.find((l: { object: string }) => l.object === "table broken")).toMatchObject({
+      outcome: "failed",
+      table: "broken",
+      detail: expect.stringContaining("CSV record 2"),
+    });
     expect(portal.datasets.map((d) => d.name)).toEqual(["sales"]);
 
     // Without the source (the Worker's /check refused by the portal) the installation is not finished.
@@ -115,7 +171,10 @@ describe("POST /app", () => {
     try {
       const noSource = bootOf(await (await open(frame("good-access"))).text());
       expect(noSource.install.failed).toBe(true);
-      expect(noSource.install.lines.find((l: { object: string }) => l.object === "source")).toMatchObject({ outcome: "failed", detail: expect.stringContaining("the Worker rejected the token") });
+      expect(noSource.install.lines.find((l: { object: string }) => l.object === "source")).toMatchObject({
+        outcome: "failed",
+        detail: expect.stringContaining("the Worker rejected the token"),
+      });
     } finally {
       portal.checkFails = false;
     }
@@ -140,7 +199,11 @@ describe("POST /app", () => {
     // A refusal speaks it too, even for a body that cannot be read.
     const refused = await open({ AUTH_ID: "garbage" }, "/app", { LANG: "ru", DOMAIN: host }, { "accept-language": "en" });
     expect(await refused.text()).toContain("<h1>Это приложение доступно только администраторам портала</h1>");
-    const unreadable = await fetch(`${worker.url}/app?LANG=ru`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", "accept-language": "en" }, body: "a[__proto__]=1" });
+    const unreadable = await fetch(`${worker.url}/app?LANG=ru`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", "accept-language": "en" },
+      body: "a[__proto__]=1",
+    });
     expect(await unreadable.text()).toContain('<html lang="ru">');
   });
 
@@ -154,7 +217,11 @@ describe("POST /app", () => {
 
     portal.installed = false;
     expect(bootOf(await (await current("good-access", {}, {}, "/install")).text()).install.failed).toBe(false);
-    expect(await recorded()).toEqual({ applicationToken: "ec1b2074a9d3f5c81b6e40d27a95cf38", memberId: "member-1", installedAt: expect.any(String) });
+    expect(await recorded()).toEqual({
+      applicationToken: "ec1b2074a9d3f5c81b6e40d27a95cf38",
+      memberId: "member-1",
+      installedAt: expect.any(String),
+    });
     // Still not finished (no installFinish): the next open registers again, and keeps the first record.
     expect((await current("good-access", {}, { APPLICATION_TOKEN: "0123456789abcdef0123456789abcdef" })).status).toBe(200);
     expect((await recorded()).applicationToken).toBe("ec1b2074a9d3f5c81b6e40d27a95cf38");
@@ -164,7 +231,13 @@ describe("POST /app", () => {
       fetch(`${worker.url}/install`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: form({ event: "ONAPPINSTALL", "auth[access_token]": "good-access", "auth[domain]": host, "auth[application_token]": applicationToken, "auth[member_id]": "member-1" }),
+        body: form({
+          event: "ONAPPINSTALL",
+          "auth[access_token]": "good-access",
+          "auth[domain]": host,
+          "auth[application_token]": applicationToken,
+          "auth[member_id]": "member-1",
+        }),
       });
     portal.calls = [];
     expect((await event("0123456789abcdef0123456789abcdef")).status).toBe(403);

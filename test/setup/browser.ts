@@ -4,7 +4,7 @@
  * page loads the BX24 library from the local portal (routes/app/html.ts);
  * Bitrix24's own library hosts are never reached.
  */
-import { chromium, type Browser, type BrowserContext, type Frame, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Frame, type Page } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -50,11 +50,11 @@ export async function portalContext(browser: Browser, locale = "en-GB"): Promise
 export async function appFrame(page: Page, prefix: string): Promise<Frame> {
   const handle = await page.waitForSelector("iframe#app");
   let frame = await handle.contentFrame();
-  for (let i = 0; i < 100 && (!frame || !frame.url().startsWith(prefix)); i++) {
+  for (let i = 0; i < 100 && !frame?.url().startsWith(prefix); i++) {
     await page.waitForTimeout(50);
     frame = await handle.contentFrame();
   }
-  if (!frame || !frame.url().startsWith(prefix)) throw new Error("the app frame did not load");
+  if (!frame?.url().startsWith(prefix)) throw new Error("the app frame did not load");
   await frame.waitForLoadState("domcontentloaded");
   return frame;
 }

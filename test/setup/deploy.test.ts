@@ -10,7 +10,16 @@ const root = join(import.meta.dirname, "..", "..");
 const WORKER = "https://bitrix24-bi-files-connector.acme.workers.dev";
 
 /** A wrangler that logs each call (argv and stdin) and answers as wrangler 4 prints. */
-function stubWrangler(state: { loggedIn?: boolean; r2?: "enabled" | "disabled"; bucket?: boolean; secrets?: string[]; secretListWarning?: string; secretListFails?: boolean } = {}): { bin: string; calls: () => { args: string[]; stdin: string }[] } {
+function stubWrangler(
+  state: {
+    loggedIn?: boolean;
+    r2?: "enabled" | "disabled";
+    bucket?: boolean;
+    secrets?: string[];
+    secretListWarning?: string;
+    secretListFails?: boolean;
+  } = {},
+): { bin: string; calls: () => { args: string[]; stdin: string }[] } {
   const dir = mkdtempSync(join(tmpdir(), "wrangler-stub-"));
   const log = join(dir, "calls.jsonl");
   writeFileSync(log, "");
@@ -44,13 +53,28 @@ if (args[0] === "whoami") {
 `,
   );
   chmodSync(bin, 0o755);
-  return { bin, calls: () => readFileSync(log, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    bin,
+    calls: () =>
+      readFileSync(log, "utf8")
+        .trim()
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+  };
 }
 
-function deploy(bin: string, args: string[] = [], env: Record<string, string | undefined> = { CI: undefined, WORKERS_CI: undefined }): Promise<{ code: number; out: string }> {
+function deploy(
+  bin: string,
+  args: string[] = [],
+  env: Record<string, string | undefined> = { CI: undefined, WORKERS_CI: undefined },
+): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, "scripts", "deploy.mjs"), ...args], { cwd: root, env: { ...process.env, ...env, WRANGLER: bin } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    execFile(
+      process.execPath,
+      [join(root, "scripts", "deploy.mjs"), ...args],
+      { cwd: root, env: { ...process.env, ...env, WRANGLER: bin } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
   });
 }
@@ -63,7 +87,13 @@ describe("npm run deploy", () => {
     const r = await deploy(w.bin, ["--dry-run", "--portal", "https://example.bitrix24.com"]);
     expect(r.code).toBe(0);
     expect(commands(w.calls())).toEqual(["whoami", "r2 bucket list", "secret list --format json"]);
-    for (const step of ["would run: wrangler r2 bucket create bi-connector-data", "would run: wrangler deploy", "would run: wrangler secret put CONNECTOR_TOKEN", "would run: wrangler secret put UPLOAD_TOKEN", "would run: wrangler secret put PORTAL_URL"]) {
+    for (const step of [
+      "would run: wrangler r2 bucket create bi-connector-data",
+      "would run: wrangler deploy",
+      "would run: wrangler secret put CONNECTOR_TOKEN",
+      "would run: wrangler secret put UPLOAD_TOKEN",
+      "would run: wrangler secret put PORTAL_URL",
+    ]) {
       expect(r.out).toContain(step);
     }
     expect(r.out).toContain("Dry run: nothing will be changed.");
@@ -98,7 +128,10 @@ describe("npm run deploy", () => {
     const w = stubWrangler();
     const r = await deploy(w.bin, [], { CI: undefined, WORKERS_CI: "1" });
     expect(r.code).toBe(0);
-    const values = w.calls().filter((c) => c.args[0] === "secret" && c.args[1] === "put").map((c) => c.stdin);
+    const values = w
+      .calls()
+      .filter((c) => c.args[0] === "secret" && c.args[1] === "put")
+      .map((c) => c.stdin);
     expect(values.length).toBe(3);
     for (const v of values.slice(1)) expect(r.out).not.toContain(v);
     expect(r.out).toContain("CONNECTOR_TOKEN was set to a new random value (not printed here");
@@ -112,7 +145,11 @@ describe("npm run deploy", () => {
   });
 
   it("a warning wrangler writes next to the secret list does not make it replace the tokens the portal and the uploads use", async () => {
-    const w = stubWrangler({ bucket: true, secrets: ["CONNECTOR_TOKEN", "UPLOAD_TOKEN", "WORKER_URL"], secretListWarning: "▲ [WARNING] The version of Wrangler you are using is now out-of-date. [see https://developers.cloudflare.com]" });
+    const w = stubWrangler({
+      bucket: true,
+      secrets: ["CONNECTOR_TOKEN", "UPLOAD_TOKEN", "WORKER_URL"],
+      secretListWarning: "▲ [WARNING] The version of Wrangler you are using is now out-of-date. [see https://developers.cloudflare.com]",
+    });
     const r = await deploy(w.bin);
     expect(r.code).toBe(0);
     expect(commands(w.calls())).toEqual(["whoami", "r2 bucket list", "deploy", "secret list --format json"]);
@@ -137,7 +174,12 @@ describe("npm run deploy", () => {
 
   it("--set gives a setting afterwards without deploying", async () => {
     const w = stubWrangler({ bucket: true, secrets: ["CONNECTOR_TOKEN", "UPLOAD_TOKEN", "WORKER_URL"] });
-    const r = await deploy(w.bin, ["--set", "BITRIX_CLIENT_ID=local.6751a3c2e4b7f1.48291735", "--set", "PORTAL_URL=https://example.bitrix24.com"]);
+    const r = await deploy(w.bin, [
+      "--set",
+      "BITRIX_CLIENT_ID=local.6751a3c2e4b7f1.48291735",
+      "--set",
+      "PORTAL_URL=https://example.bitrix24.com",
+    ]);
     expect(r.code).toBe(0);
     expect(w.calls().map((c) => [c.args.join(" "), c.stdin])).toEqual([
       ["whoami", ""],

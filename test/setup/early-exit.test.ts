@@ -7,8 +7,8 @@
 import { createHash } from "node:crypto";
 import { request } from "node:http";
 import { join } from "node:path";
-import { unstable_dev, type Unstable_DevWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Unstable_DevWorker, unstable_dev } from "wrangler";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 let worker: Unstable_DevWorker;
@@ -31,14 +31,29 @@ afterAll(async () => {
 });
 
 /** One request on its own connection; a body given as chunks goes out chunked. */
-function send(method: string, path: string, chunks: string[] = [], headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+function send(
+  method: string,
+  path: string,
+  chunks: string[] = [],
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: worker.address, port: worker.port, method, path, headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (c) => (text += c));
-      res.on("end", () => resolve({ status: res.statusCode!, text }));
-    });
+    const req = request(
+      {
+        host: worker.address,
+        port: worker.port,
+        method,
+        path,
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+        agent: false,
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode!, text }));
+      },
+    );
     req.on("error", reject);
     for (const c of chunks) req.write(c);
     req.end();
@@ -71,7 +86,11 @@ describe("early answers under wrangler dev", () => {
     // Chunked uploads must declare a checksum (a cut-off body must not pass).
     const sha256 = createHash("sha256").update(chunks.join("")).digest("hex");
     for (let i = 0; i < 3; i++) {
-      const first = await send("PUT", "/files/early.csv", chunks, { authorization: "Bearer up", "content-type": "text/csv", "x-content-sha256": sha256 });
+      const first = await send("PUT", "/files/early.csv", chunks, {
+        authorization: "Bearer up",
+        "content-type": "text/csv",
+        "x-content-sha256": sha256,
+      });
       expect(first.status).toBe(422);
       expect(JSON.parse(first.text).error.code).toBe("CSV_MALFORMED");
       expect((await check()).status).toBe(200);

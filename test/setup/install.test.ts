@@ -28,7 +28,15 @@ function post(body: string | ReadableStream<Uint8Array>, headers: Record<string,
 }
 
 const event = (accessToken: string, extra: Record<string, string> = {}) =>
-  form({ event: "ONAPPINSTALL", "data[VERSION]": "1", "auth[access_token]": accessToken, "auth[domain]": host, "auth[application_token]": "app-token-1", "auth[member_id]": "m1", ...extra });
+  form({
+    event: "ONAPPINSTALL",
+    "data[VERSION]": "1",
+    "auth[access_token]": accessToken,
+    "auth[domain]": host,
+    "auth[application_token]": "app-token-1",
+    "auth[member_id]": "m1",
+    ...extra,
+  });
 
 /** Nothing in the answer may name a table, a file or a column. */
 function revealsNothing(text: string): void {
@@ -42,7 +50,10 @@ beforeAll(async () => {
   // The Worker's configured address is its real loopback one, so the portal's urlCheck call reaches it.
   const port = await freePort();
   WORKER_URL = `http://127.0.0.1:${port}`;
-  installer = await startWorker({ CONNECTOR_TOKEN: TOKEN, PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: LocalPortal.APP_CODE, WORKER_URL }, port);
+  installer = await startWorker(
+    { CONNECTOR_TOKEN: TOKEN, PORTAL_URL: portal.origin, BITRIX_CLIENT_ID: LocalPortal.APP_CODE, WORKER_URL },
+    port,
+  );
 });
 afterAll(async () => {
   await installer.mf.dispose();
@@ -84,7 +95,11 @@ describe("POST /install refuses what the portal does not confirm", () => {
   });
 
   it("no token, another portal's domain, or an unknown event: refused without calling the portal", async () => {
-    for (const body of [form({ event: "ONAPPINSTALL", "auth[domain]": host }), form({ AUTH_ID: "good-access", DOMAIN: "evil.example.com" }), event("good-access", { event: "ONAPPUNINSTALL" })]) {
+    for (const body of [
+      form({ event: "ONAPPINSTALL", "auth[domain]": host }),
+      form({ AUTH_ID: "good-access", DOMAIN: "evil.example.com" }),
+      event("good-access", { event: "ONAPPUNINSTALL" }),
+    ]) {
       const res = await post(body);
       expect(res.status).toBe(403);
       revealsNothing(await res.text());
@@ -127,13 +142,22 @@ describe("POST /install refuses what the portal does not confirm", () => {
     let sent = 0;
     const outcome = await new Promise<{ status?: number; text?: string; reset?: boolean }>((resolve) => {
       let answered = false;
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } }, (r) => {
-        answered = true;
-        let text = "";
-        r.on("data", (d) => (text += d));
-        r.on("end", () => resolve({ status: r.statusCode, text }));
-        r.on("error", () => resolve({ status: r.statusCode, text }));
-      });
+      const req = httpRequest(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+        },
+        (r) => {
+          answered = true;
+          let text = "";
+          r.on("data", (d) => (text += d));
+          r.on("end", () => resolve({ status: r.statusCode, text }));
+          r.on("error", () => resolve({ status: r.statusCode, text }));
+        },
+      );
       req.on("error", () => {
         if (!answered) resolve({ reset: true });
       });
@@ -163,7 +187,17 @@ describe("POST /install for our administrator", () => {
     const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
       const url = new URL(`${installer.url}/install`);
       const req = httpRequest(
-        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { host: "evil.example.com", "content-type": "application/x-www-form-urlencoded", "content-length": Buffer.byteLength(body) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "POST",
+          headers: {
+            host: "evil.example.com",
+            "content-type": "application/x-www-form-urlencoded",
+            "content-length": Buffer.byteLength(body),
+          },
+        },
         (r) => {
           let text = "";
           r.on("data", (d) => (text += d));

@@ -2,13 +2,13 @@
 // the local R2 seeded from sample-data/, and the local portal), its printed
 // address opened in Chromium, the first install through the portal's frame.
 // Its local state goes to a temporary folder (PERSIST_TO), not .wrangler/.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appFrame, launchBrowser, portalContext, type TestBrowser } from "./browser";
 import { LOCAL_APP_CODE } from "../../scripts/local-portal/site";
+import { appFrame, launchBrowser, portalContext, type TestBrowser } from "./browser";
 import { freePort } from "./worker";
 
 const root = join(import.meta.dirname, "..", "..");
@@ -31,7 +31,8 @@ beforeAll(async () => {
   });
   run.stdout!.on("data", (c) => (output += c));
   run.stderr!.on("data", (c) => (output += c));
-  for (let i = 0; i < 1200 && !/Local portal: (\S+)/.test(output) && run.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 1200 && !/Local portal: (\S+)/.test(output) && run.exitCode === null; i++)
+    await new Promise((r) => setTimeout(r, 100));
   const printed = /Local portal: (\S+)/.exec(output);
   if (!printed) throw new Error(`npm run portal printed no address:\n${output}`);
   portalUrl = printed[1];
@@ -64,7 +65,13 @@ describe("npm run portal", () => {
     await frame.waitForSelector("#install");
     expect(await frame.textContent("#install h2")).toBe("Connected to the portal");
     const report = await frame.$$eval("#install li", (lis) => lis.map((li) => li.textContent));
-    expect(report).toEqual(expect.arrayContaining([expect.stringMatching(/^connector: created/), expect.stringMatching(/^source: created/), expect.stringMatching(/^table sales: created/)]));
+    expect(report).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^connector: created/),
+        expect.stringMatching(/^source: created/),
+        expect.stringMatching(/^table sales: created/),
+      ]),
+    );
     await frame.waitForTimeout(300);
     expect(finishes).toEqual([]);
 
@@ -73,14 +80,27 @@ describe("npm run portal", () => {
     expect(frame.url()).toMatch(new RegExp(`^${workerUrl}/app\\?DOMAIN=127\\.0\\.0\\.1%3A\\d+&PROTOCOL=0&LANG=en&APP_SID=[0-9a-f]{32}$`));
     await frame.waitForSelector('#tables tr:has([data-table="t_1c_realizatsiya"]) [data-state="datasetSynced"]');
     expect(await frame.$("#install")).toBeNull();
-    expect((await frame.$$eval("#tables [data-table]", (as) => as.map((a) => a.getAttribute("data-table")))).sort()).toEqual(["events", "products", "sales", "t_1c_realizatsiya"]);
-    expect(await frame.$$eval("#tables [data-state]", (s) => s.map((x) => x.getAttribute("data-state")))).toEqual(Array(4).fill("datasetSynced"));
+    expect((await frame.$$eval("#tables [data-table]", (as) => as.map((a) => a.getAttribute("data-table")))).sort()).toEqual([
+      "events",
+      "products",
+      "sales",
+      "t_1c_realizatsiya",
+    ]);
+    expect(await frame.$$eval("#tables [data-state]", (s) => s.map((x) => x.getAttribute("data-state")))).toEqual(
+      Array(4).fill("datasetSynced"),
+    );
 
     // The Worker runs with the portal's address and the local application's code.
     await frame.click('[data-tab="health"]');
     await frame.waitForSelector("#health");
-    const settings = Object.fromEntries(await frame.$$eval("#health tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent))));
-    expect([settings.PORTAL_URL, settings.BITRIX_CLIENT_ID, settings.WORKER_URL]).toEqual([portalUrl.replace(/\/$/, ""), LOCAL_APP_CODE, workerUrl]);
+    const settings = Object.fromEntries(
+      await frame.$$eval("#health tbody tr", (trs) => trs.map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent))),
+    );
+    expect([settings.PORTAL_URL, settings.BITRIX_CLIENT_ID, settings.WORKER_URL]).toEqual([
+      portalUrl.replace(/\/$/, ""),
+      LOCAL_APP_CODE,
+      workerUrl,
+    ]);
 
     // Opened again, the portal says installed: the application, no report.
     await page.goto(portalUrl);

@@ -1,8 +1,9 @@
 // What the Worker writes to its log (Workers Logs keeps it): one JSON line per
 // event, and never a token nor a cell value, over a run that uploads, refuses,
 // answers, fails mid-answer and compiles. The log is workerd's own output.
-import { Miniflare } from "miniflare";
+
 import type { Readable } from "node:stream";
+import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../../scripts/wrangler-config.mjs";
 import { DURABLE_OBJECTS, workerModules } from "./worker";
@@ -36,9 +37,14 @@ afterAll(async () => {
   await mf.dispose();
 });
 
-const put = (key: string, body: string) => fetch(`${url}/files/${key}`, { method: "PUT", headers: { authorization: `Bearer ${UPLOAD}` }, body });
+const put = (key: string, body: string) =>
+  fetch(`${url}/files/${key}`, { method: "PUT", headers: { authorization: `Bearer ${UPLOAD}` }, body });
 const data = (params: string, token = CONNECTOR) =>
-  fetch(`${url}/data`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `connection%5Btoken%5D=${token}&${params}` });
+  fetch(`${url}/data`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: `connection%5Btoken%5D=${token}&${params}`,
+  });
 
 /** The log's JSON lines, by event. */
 function events(): Record<string, unknown>[] {
@@ -60,7 +66,10 @@ describe("the Worker's log", () => {
     const lateAnswer = await data("table=late&limit=0");
     expect(await lateAnswer.text()).toContain("!ERROR");
     // Answers, refusals with values in the request.
-    expect(await (await data(`table=sales&select%5B0%5D=NAME&filter%5B%3DNAME%5D=${CELLS[0]}&limit=0`)).json()).toEqual([["NAME"], [CELLS[0]]]);
+    expect(await (await data(`table=sales&select%5B0%5D=NAME&filter%5B%3DNAME%5D=${CELLS[0]}&limit=0`)).json()).toEqual([
+      ["NAME"],
+      [CELLS[0]],
+    ]);
     expect((await data("table=sales&limit=0", "wrong-token")).status).toBe(403);
     expect((await data(`table=sales&filter%5B%3E%3DAMOUNT%5D=${CELLS[4]}&limit=0`)).status).toBe(400);
     // The cron compiles what it finds.
@@ -69,9 +78,15 @@ describe("the Worker's log", () => {
     await new Promise((r) => setTimeout(r, 200));
 
     const seen = events();
-    expect(seen.filter((e) => e.event === "upload")).toEqual([expect.objectContaining({ event: "upload", table: "sales", rows: 2, columns: 3 })]);
-    expect(seen.filter((e) => e.event === "refused").map((e) => e.code)).toEqual(expect.arrayContaining(["CSV_MALFORMED", "TOKEN_INVALID", "FILTER_INVALID"]));
-    expect(seen.filter((e) => e.event === "compile")).toEqual([{ event: "compile", table: "late", status: "failed", error: "CSV_MALFORMED" }]);
+    expect(seen.filter((e) => e.event === "upload")).toEqual([
+      expect.objectContaining({ event: "upload", table: "sales", rows: 2, columns: 3 }),
+    ]);
+    expect(seen.filter((e) => e.event === "refused").map((e) => e.code)).toEqual(
+      expect.arrayContaining(["CSV_MALFORMED", "TOKEN_INVALID", "FILTER_INVALID"]),
+    );
+    expect(seen.filter((e) => e.event === "compile")).toEqual([
+      { event: "compile", table: "late", status: "failed", error: "CSV_MALFORMED" },
+    ]);
     expect(seen.some((e) => e.event === "answer_failed" && e.table === "late")).toBe(true);
     for (const secret of [CONNECTOR, UPLOAD, ...CELLS]) expect(log).not.toContain(secret);
   });

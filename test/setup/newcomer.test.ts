@@ -17,7 +17,8 @@ const run = (cmd: string, args: string[], env: Record<string, string> = {}) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     ),
   );
-const tsx = (script: string, args: string[], env?: Record<string, string>) => run(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", script), ...args], env);
+const tsx = (script: string, args: string[], env?: Record<string, string>) =>
+  run(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", script), ...args], env);
 const readme = readFileSync(join(root, "README.md"), "utf8");
 const doc = (name: string) => readFileSync(join(root, "docs", name), "utf8");
 
@@ -41,7 +42,10 @@ describe("Node version", () => {
 
   it("prints the message and exits 1 on an older Node", async () => {
     const r = await run(process.execPath, [join(root, "scripts", "check-node.mjs")], { CHECK_NODE_VERSION: "20.10.0" });
-    expect(r).toEqual({ code: 1, out: "Node ≥ 20.19 needed, you have 20.10.0. Install a newer Node (e.g. from https://nodejs.org or with nvm) and run npm install again.\n" });
+    expect(r).toEqual({
+      code: 1,
+      out: "Node ≥ 20.19 needed, you have 20.10.0. Install a newer Node (e.g. from https://nodejs.org or with nvm) and run npm install again.\n",
+    });
     const setup = await tsx("setup.ts", ["--help"], { CHECK_NODE_VERSION: "20.10.0" });
     expect(setup.code).toBe(1);
     expect(setup.out).toContain("Node ≥ 20.19 needed, you have 20.10.0");
@@ -54,7 +58,8 @@ describe("README", () => {
     expect(start).toBeGreaterThan(0);
     expect(start).toBeLessThan(readme.indexOf("## Quick start"));
     const section = readme.slice(start, readme.indexOf("\n## ", start + 1));
-    for (const s of ["Free", "10 ms", "Paid", "/check", "/table_list", "R2", "dashboard", "wrangler r2 bucket create", "20.19", "php-cli"]) expect(section).toContain(s);
+    for (const s of ["Free", "10 ms", "Paid", "/check", "/table_list", "R2", "dashboard", "wrangler r2 bucket create", "20.19", "php-cli"])
+      expect(section).toContain(s);
     expect(section).toMatch(/1,000,000 rows/); // CPU figures from bench/RESULTS.md
   });
 
@@ -64,12 +69,14 @@ describe("README", () => {
 
   it("docs/ documents PORT, INSPECTOR_PORT, dateColumn, money and the listing of empty files", () => {
     for (const s of ["`PORT`", "`INSPECTOR_PORT`", "--inspector-port"]) expect(doc("local.md")).toContain(s);
-    for (const s of ["{ \"dateColumn\": \"paid_at\" }", "GET /files/<key>", "Empty objects are not listed"]) expect(doc("guide.md")).toContain(s);
+    for (const s of ['{ "dateColumn": "paid_at" }', "GET /files/<key>", "Empty objects are not listed"])
+      expect(doc("guide.md")).toContain(s);
     for (const s of ["`dateColumn`", "synonym of `double`"]) expect(doc("formats.md")).toContain(s);
   });
 
   it("cites no file the tree does not have", () => {
-    const files = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? files(join(dir, n)) : [join(dir, n)]));
     const citing = [...files(join(root, "src")), ...files(join(root, "test")), ...files(join(root, "scripts"))].filter(
       (f) => !f.endsWith("newcomer.test.ts") && readFileSync(f, "utf8").includes("PROTOCOL.md"),
     );
@@ -84,14 +91,25 @@ describe("npm run setup -- --dry-run without a reachable Worker", () => {
     await portal.start();
   });
   afterAll(() => portal.stop());
-  const args = () => ["--portal", portal.origin, "--access-token", "good-access", "--worker-url", "http://127.0.0.1:9", "--token", "secret-token", "--dry-run"];
+  const args = () => [
+    "--portal",
+    portal.origin,
+    "--access-token",
+    "good-access",
+    "--worker-url",
+    "http://127.0.0.1:9",
+    "--token",
+    "secret-token",
+    "--dry-run",
+  ];
 
   it("prints the plan from sample-data/, saying so", async () => {
     const r = await tsx("setup.ts", args());
     expect(r.code).toBe(0);
     expect(r.out).toContain("note: the Worker at http://127.0.0.1:9 is not reachable");
     expect(r.out).toContain("The plan below describes the local files in sample-data/ with the Worker's own code instead");
-    for (const t of ["events", "products", "sales", "t_1c_realizatsiya"]) expect(r.out).toMatch(new RegExp(`table ${t}\\s+would create: \\d+ fields`));
+    for (const t of ["events", "products", "sales", "t_1c_realizatsiya"])
+      expect(r.out).toMatch(new RegExp(`table ${t}\\s+would create: \\d+ fields`));
     expect(r.out).not.toContain("secret-token");
     expect(portal.connectors).toEqual([]);
   });
@@ -110,7 +128,10 @@ describe("npm run setup -- --dry-run without a reachable Worker", () => {
   });
 
   it("still fails a real run when the Worker is not reachable", async () => {
-    const r = await tsx("setup.ts", args().filter((a) => a !== "--dry-run"));
+    const r = await tsx(
+      "setup.ts",
+      args().filter((a) => a !== "--dry-run"),
+    );
     expect(r.code).toBe(1);
     expect(r.out).toContain("is not reachable");
   });

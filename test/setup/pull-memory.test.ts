@@ -6,8 +6,8 @@
 // 1 KB column selected 400 times) and 48 MB (the paths without a select);
 // bench/pull-memory.ts runs the same cases with longer holds (bench/PULL.md).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cases, setupTables } from "../../bench/pull-memory";
 import { describeOutcome, runClient, startWorkerd, type Workerd } from "../../bench/pull-harness";
+import { cases, setupTables } from "../../bench/pull-memory";
 
 /** What one answer may add to workerd's RSS, whatever its size and its client (docs/limits.md). */
 const RSS_BOUND = 64 * 1024 * 1024;

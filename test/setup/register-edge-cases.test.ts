@@ -2,9 +2,9 @@
 // methods (the documented shapes, scripts/local-portal/rest.ts) called in
 // process: no Worker, no network.
 import { describe, expect, it } from "vitest";
-import { Portal, PortalError } from "../../src/register/rest-client";
-import { DEFAULT_LOGO, register, type RegisterOptions, type WorkerApi } from "../../src/register/register";
 import { PortalRest } from "../../scripts/local-portal/rest";
+import { DEFAULT_LOGO, type RegisterOptions, register, type WorkerApi } from "../../src/register/register";
+import { Portal, PortalError } from "../../src/register/rest-client";
 
 const worker: WorkerApi = {
   tables: async () => [{ code: "sales", title: "Sales" }],
@@ -27,7 +27,14 @@ function clientOf(rest: PortalRest, edit: (method: string, p: Record<string, unk
   return new Portal({ auth: { kind: "oauth", portal: "https://example.bitrix24.com", accessToken: "t" }, fetch: fetchFn, retryBaseMs: 1 });
 }
 
-const opts = (over: Partial<RegisterOptions> = {}): RegisterOptions => ({ workerUrl: "https://w.example", token: "tok", title: "Files", logo: DEFAULT_LOGO, dateFormat: "DD.MM.YYYY", ...over });
+const opts = (over: Partial<RegisterOptions> = {}): RegisterOptions => ({
+  workerUrl: "https://w.example",
+  token: "tok",
+  title: "Files",
+  logo: DEFAULT_LOGO,
+  dateFormat: "DD.MM.YYYY",
+  ...over,
+});
 
 describe("--prune", () => {
   it("never deletes the dataset a table was just matched to (by externalCode, after the prefix changed)", async () => {
@@ -55,8 +62,15 @@ describe("--prune", () => {
 });
 
 describe("Portal.call", () => {
-  it.each([["an empty body", ""], ["null", "null"]])("answers %s with HTTP 200 as a PortalError, not a TypeError", async (_, body) => {
-    const p = new Portal({ auth: { kind: "oauth", portal: "https://example.bitrix24.com", accessToken: "t" }, fetch: (async () => new Response(body, { status: 200 })) as typeof fetch, retryBaseMs: 1 });
+  it.each([
+    ["an empty body", ""],
+    ["null", "null"],
+  ])("answers %s with HTTP 200 as a PortalError, not a TypeError", async (_, body) => {
+    const p = new Portal({
+      auth: { kind: "oauth", portal: "https://example.bitrix24.com", accessToken: "t" },
+      fetch: (async () => new Response(body, { status: 200 })) as typeof fetch,
+      retryBaseMs: 1,
+    });
     const err = await p.call("app.info").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PortalError);
     expect((err as PortalError).code).toBe("BAD_RESPONSE");

@@ -4,11 +4,11 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import type { Miniflare } from "miniflare";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Portal } from "../../src/register/rest-client";
-import { DEFAULT_LOGO, register, type RegisterOptions, type Summary } from "../../src/register/register";
-import { httpWorker } from "../../src/register/worker-http";
 import { LocalPortal, type LocalPortalOptions } from "../../scripts/local-portal/portal";
 import type { Generation } from "../../scripts/local-portal/rest";
+import { DEFAULT_LOGO, type RegisterOptions, register, type Summary } from "../../src/register/register";
+import { Portal } from "../../src/register/rest-client";
+import { httpWorker } from "../../src/register/worker-http";
 import { startWorker } from "./worker";
 
 const TOKEN = "setup-token";
@@ -40,7 +40,15 @@ async function freshPortalOf(options: LocalPortalOptions = {}): Promise<LocalPor
 
 function run(p: LocalPortal, over: Partial<RegisterOptions> = {}, accessToken = "good-access"): Promise<Summary> {
   const client = new Portal({
-    auth: { kind: "oauth", portal: p.origin, accessToken, refreshToken: "good-refresh", clientId: "app", clientSecret: "secret", oauthServer: p.origin },
+    auth: {
+      kind: "oauth",
+      portal: p.origin,
+      accessToken,
+      refreshToken: "good-refresh",
+      clientId: "app",
+      clientSecret: "secret",
+      oauthServer: p.origin,
+    },
     retryBaseMs: 1,
   });
   const opts: RegisterOptions = { workerUrl, token: TOKEN, title: "Files", logo: DEFAULT_LOGO, dateFormat: "DD.MM.YYYY", ...over };
@@ -63,7 +71,10 @@ describe.each(GENERATIONS)("setup on a %s portal", (generation) => {
       title: "Files",
       urlCheck: `${workerUrl}/check`,
       urlData: `${workerUrl}/data`,
-      settings: [expect.objectContaining({ code: "token", type: "STRING" }), expect.objectContaining({ code: "date_format", type: "STRING" })],
+      settings: [
+        expect.objectContaining({ code: "token", type: "STRING" }),
+        expect.objectContaining({ code: "date_format", type: "STRING" }),
+      ],
     });
     // supportMapping and sourceCode only where connector.fields lists them.
     expect(p.connectors[0].supportMapping).toBe(generation === "current" ? true : undefined);
@@ -114,7 +125,11 @@ describe.each(GENERATIONS)("setup on a %s portal", (generation) => {
     p.sources[0].active = false;
     const writes = p.calls.filter((c) => /\.(add|update|delete)$/.test(c)).length;
     const s = await run(p);
-    expect(s.lines.find((l) => l.object === "source")).toEqual({ object: "source", outcome: "unchanged", detail: expect.stringContaining("switched off in BI Builder") });
+    expect(s.lines.find((l) => l.object === "source")).toEqual({
+      object: "source",
+      outcome: "unchanged",
+      detail: expect.stringContaining("switched off in BI Builder"),
+    });
     expect(p.calls.filter((c) => /\.(add|update|delete)$/.test(c)).length).toBe(writes);
   });
 
@@ -128,7 +143,10 @@ describe.each(GENERATIONS)("setup on a %s portal", (generation) => {
       return get(method, params, check);
     };
     const s = await run(p);
-    expect(s.lines.find((l) => l.object === "table sales")).toMatchObject({ outcome: "failed", detail: expect.stringContaining("DATASET_NOT_FOUND") });
+    expect(s.lines.find((l) => l.object === "table sales")).toMatchObject({
+      outcome: "failed",
+      detail: expect.stringContaining("DATASET_NOT_FOUND"),
+    });
     expect(s.failed).toBe(true);
   });
 
@@ -172,7 +190,10 @@ describe.each(GENERATIONS)("setup on a %s portal", (generation) => {
     const p = await freshPortal();
     p.datasets.push({ id: 999, name: "sales", sourceId: 12345, externalCode: "sales", fields: [] });
     const s = await run(p);
-    expect(s.lines.find((l) => l.object === "table sales")).toMatchObject({ outcome: "failed", detail: expect.stringContaining("--prefix") });
+    expect(s.lines.find((l) => l.object === "table sales")).toMatchObject({
+      outcome: "failed",
+      detail: expect.stringContaining("--prefix"),
+    });
     expect(s.lines.find((l) => l.object === "table t_1c_stock")!.outcome).toBe("created");
     const again = await run(p, { prefix: "files_" });
     expect(again.lines.find((l) => l.object === "table files_sales")!.outcome).toBe("created");
@@ -197,7 +218,12 @@ describe.each(GENERATIONS)("setup on a %s portal", (generation) => {
   it("changes nothing in a dry run", async () => {
     const p = await freshPortal();
     const s = await run(p, { dryRun: true });
-    expect(outcomes(s)).toEqual(["connector: would create", "source: would create", "table sales: would create", "table t_1c_stock: would create"]);
+    expect(outcomes(s)).toEqual([
+      "connector: would create",
+      "source: would create",
+      "table sales: would create",
+      "table t_1c_stock: would create",
+    ]);
     expect(p.connectors).toEqual([]);
     expect(p.datasets).toEqual([]);
   });
@@ -207,8 +233,11 @@ describe("npm run setup (CLI)", () => {
   const cli = (args: string[]) =>
     new Promise<{ code: number; out: string }>((resolve) => {
       const root = join(import.meta.dirname, "..", "..");
-      execFile(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", "setup.ts"), ...args], { cwd: root }, (err, stdout, stderr) =>
-        resolve({ code: err ? (err as { code?: number }).code ?? 1 : 0, out: stdout + stderr }),
+      execFile(
+        join(root, "node_modules", ".bin", "tsx"),
+        [join(root, "scripts", "setup.ts"), ...args],
+        { cwd: root },
+        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
       );
     });
 

@@ -10,8 +10,11 @@ const root = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "upload-cli-"));
 const cli = (args: string[]) =>
   new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", "upload.ts"), ...args], { cwd: root }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    execFile(
+      join(root, "node_modules", ".bin", "tsx"),
+      [join(root, "scripts", "upload.ts"), ...args],
+      { cwd: root },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     ),
   );
 
@@ -28,7 +31,9 @@ describe("npm run upload (check only)", () => {
     expect(r.out).toMatch(/SUMMA\s+string\s+Сумма/);
     expect(r.out).toMatch(/ARTIKUL\s+string\s+Артикул/);
     expect(r.out).toContain("10050 rows");
-    expect(r.out).toContain('note: SUMMA is string: its first rows are double, but record 10042 ("н/д") is not. Declare its type in the sidecar if double was meant.');
+    expect(r.out).toContain(
+      'note: SUMMA is string: its first rows are double, but record 10042 ("н/д") is not. Declare its type in the sidecar if double was meant.',
+    );
     // The only Cyrillic letters are in the header and "н/д": few, so the encoding is a guess (and right).
     expect(r.out).toContain("encoding windows-1251 (guessed from little evidence; next best windows-1252)");
     expect(r.out).toMatch(/DATA\s+date\s+Дата\s+e\.g\. "31\.01\.2024"/);
@@ -53,7 +58,9 @@ describe("npm run upload (check only)", () => {
     writeFileSync(cut, "a,b,c\n1,2,3\n4,5");
     const refused = await cli([cut, "--check"]);
     expect(refused.code).toBe(1);
-    expect(refused.out).toContain("CSV record 3 (the header is record 1), the last one, has 2 of the header's 3 fields and no line break after it: the file looks cut off");
+    expect(refused.out).toContain(
+      "CSV record 3 (the header is record 1), the last one, has 2 of the header's 3 fields and no line break after it: the file looks cut off",
+    );
     const ended = join(dir, "ended.csv");
     writeFileSync(ended, "a,b,c\n1,2,3\n4,5\n");
     const accepted = await cli([ended, "--check"]);

@@ -1,7 +1,8 @@
 /** The real Worker in workerd (Miniflare) on loopback, for tests that run in Node. */
+
+import { join } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
-import { join } from "node:path";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../../scripts/wrangler-config.mjs";
 
 /** The Worker bundled as wrangler would (ESM, workerd conditions). */

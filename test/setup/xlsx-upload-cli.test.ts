@@ -7,8 +7,11 @@ const root = join(import.meta.dirname, "..", "..");
 const corpus = (name: string) => join(root, "test", "fixtures", "exports", name);
 const cli = (args: string[]) =>
   new Promise<{ code: number; out: string }>((resolve) =>
-    execFile(join(root, "node_modules", ".bin", "tsx"), [join(root, "scripts", "upload.ts"), ...args], { cwd: root }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    execFile(
+      join(root, "node_modules", ".bin", "tsx"),
+      [join(root, "scripts", "upload.ts"), ...args],
+      { cwd: root },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     ),
   );
 
@@ -26,6 +29,8 @@ describe("npm run upload (check only) of workbooks", () => {
   it("refuses an .xls with the conversion hint", async () => {
     const r = await cli([corpus("libreoffice-sales.xls"), "--check"]);
     expect(r.code).toBe(1);
-    expect(r.out).toContain('error: "libreoffice-sales.xls": this is an Excel 97-2003 binary workbook (OLE2/BIFF8); save it as .xlsx (Excel Workbook) or .csv and upload that.');
+    expect(r.out).toContain(
+      'error: "libreoffice-sales.xls": this is an Excel 97-2003 binary workbook (OLE2/BIFF8); save it as .xlsx (Excel Workbook) or .csv and upload that.',
+    );
   });
 });

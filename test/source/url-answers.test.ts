@@ -2,8 +2,8 @@
 // cached for another format or an older column order, an HTML page, a body
 // cut short, a part of a file, a redirect to plain http).
 import { env } from "cloudflare:workers";
-import { redirectTarget } from "../../src/source/url";
 import { describe, expect, it } from "vitest";
+import { redirectTarget } from "../../src/source/url";
 import { capturingErrors, errorOf, post, put, table } from "../helpers";
 
 const helper = (env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN;
@@ -30,13 +30,19 @@ describe("URL tables: a cached description never serves another table's or an ol
     expect(await describeTable("remote_same_csv")).toEqual(csv);
     expect(await describeTable("remote_same_json")).toEqual(json);
     expect(await describeTable("remote_same_csv")).toEqual(csv);
-    expect(await table(await post("/data", { table: "remote_same_json" }))).toEqual([["F_1", "F_2"], [3, 4]]);
+    expect(await table(await post("/data", { table: "remote_same_json" }))).toEqual([
+      ["F_1", "F_2"],
+      [3, 4],
+    ]);
     expect(await table(await post("/data", { table: "remote_same_csv" }))).toEqual([["F_1", "F_2", "F_3", "F_4"]]);
   });
 
   it("columns that moved under the same ETag: 409 FILE_CHANGED, then the retry is served right", async () => {
     await setMutable("flip", "ID,NAME,AMOUNT\n1,one,10.5\n");
-    expect(await table(await post("/data", { table: "remote_flip" }))).toEqual([["ID", "NAME", "AMOUNT"], [1, "one", 10.5]]);
+    expect(await table(await post("/data", { table: "remote_flip" }))).toEqual([
+      ["ID", "NAME", "AMOUNT"],
+      [1, "one", 10.5],
+    ]);
     await setMutable("flip", "AMOUNT,ID,NAME\n99,2,two\n");
     // Not [["ID","NAME","AMOUNT"],[99,"2",null]] with status 200.
     const err = await errorOf(await post("/data", { table: "remote_flip", select: ["ID", "NAME", "AMOUNT"] }));
@@ -45,7 +51,10 @@ describe("URL tables: a cached description never serves another table's or an ol
       code: "FILE_CHANGED",
       message: `The file's header changed since it was described (column 1 is now "AMOUNT", it was "ID"); retry: the next request describes the file again.`,
     });
-    expect(await table(await post("/data", { table: "remote_flip", select: ["ID", "NAME", "AMOUNT"] }))).toEqual([["ID", "NAME", "AMOUNT"], [2, "two", 99]]);
+    expect(await table(await post("/data", { table: "remote_flip", select: ["ID", "NAME", "AMOUNT"] }))).toEqual([
+      ["ID", "NAME", "AMOUNT"],
+      [2, "two", 99],
+    ]);
     expect(await describeTable("remote_flip")).toEqual([
       { code: "AMOUNT", name: "AMOUNT", type: "int" },
       { code: "ID", name: "ID", type: "int" },
@@ -58,20 +67,33 @@ describe("URL tables: a cached description never serves another table's or an ol
     expect(await describeTable("remote_flip")).toHaveLength(2);
     await setMutable("flip", "ID,NAME,EXTRA\n1,one,x\n");
     expect(await errorOf(await post("/data", { table: "remote_flip" }))).toMatchObject({ status: 409, code: "FILE_CHANGED" });
-    expect(await table(await post("/data", { table: "remote_flip" }))).toEqual([["ID", "NAME", "EXTRA"], [1, "one", "x"]]);
+    expect(await table(await post("/data", { table: "remote_flip" }))).toEqual([
+      ["ID", "NAME", "EXTRA"],
+      [1, "one", "x"],
+    ]);
   });
 
   it("JSON arrays whose header moved under the same ETag: 409 FILE_CHANGED", async () => {
     await setMutable("flip-json", `[["id","name"],[1,"a"]]`, "application/json");
-    expect(await table(await post("/data", { table: "remote_flip_json" }))).toEqual([["ID", "NAME"], [1, "a"]]);
+    expect(await table(await post("/data", { table: "remote_flip_json" }))).toEqual([
+      ["ID", "NAME"],
+      [1, "a"],
+    ]);
     await setMutable("flip-json", `[["name","id"],["b",2]]`, "application/json");
     expect(await errorOf(await post("/data", { table: "remote_flip_json" }))).toMatchObject({ status: 409, code: "FILE_CHANGED" });
-    expect(await table(await post("/data", { table: "remote_flip_json" }))).toEqual([["NAME", "ID"], ["b", 2]]);
+    expect(await table(await post("/data", { table: "remote_flip_json" }))).toEqual([
+      ["NAME", "ID"],
+      ["b", 2],
+    ]);
   });
 
   it("an R2 file read twice is served from the cache with its header checked", async () => {
     await put("cached.csv", "A,B\n1,2\n");
-    for (let i = 0; i < 2; i++) expect(await table(await post("/data", { table: "cached" }))).toEqual([["A", "B"], [1, 2]]);
+    for (let i = 0; i < 2; i++)
+      expect(await table(await post("/data", { table: "cached" }))).toEqual([
+        ["A", "B"],
+        [1, 2],
+      ]);
   });
 });
 
@@ -79,7 +101,10 @@ describe("URL tables: broken answers are clear URL_UNAVAILABLE errors", () => {
   it.each([
     ["remote_html", `${"/html"} answered an HTML page (text/html), not a CSV file: check that the sheet is published as CSV`],
     ["remote_html_json", `${"/html"} answered an HTML page (text/html), not a JSON file`],
-    ["remote_html_sniff", `${"/html-as-csv"} answered an HTML page (served as text/csv), not a CSV file: check that the sheet is published as CSV`],
+    [
+      "remote_html_sniff",
+      `${"/html-as-csv"} answered an HTML page (served as text/csv), not a CSV file: check that the sheet is published as CSV`,
+    ],
     ["remote_html_gz", `${"/html-as-csv"} answered an HTML page (served as text/csv), not a CSV file`],
     ["remote_image", `${"/image"} answered image/png, not a CSV file`],
     ["remote_short", `${"/short/40"} ended after 40 of the 1040 bytes its Content-Length announced`],
@@ -92,7 +117,10 @@ describe("URL tables: broken answers are clear URL_UNAVAILABLE errors", () => {
   });
 
   it("a Content-Encoding body is not mistaken for a cut one (its length counts the encoded bytes)", async () => {
-    expect(await table(await post("/data", { table: "remote_encoded" }))).toEqual([["A", "B"], [1, 2]]);
+    expect(await table(await post("/data", { table: "remote_encoded" }))).toEqual([
+      ["A", "B"],
+      [1, 2],
+    ]);
   });
 
   it("a body cut short after the answer started ends in an URL_UNAVAILABLE error line, not INTERNAL", async () => {

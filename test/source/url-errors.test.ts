@@ -43,7 +43,9 @@ describe("credentials in a URL table's address are never shown", () => {
   it("shownUrl drops them from addresses and from text quoting addresses", () => {
     expect(shownUrl(new URL("https://a:b@x.example/p?q=1"))).toBe("https://x.example/p?q=1");
     expect(shownUrl("https://a:b@x.example/p")).toBe("https://x.example/p");
-    expect(shownUrl("fetch of http://me:pw@h.example:8/x failed; then https://z@w.example/")).toBe("fetch of http://h.example:8/x failed; then https://w.example/");
+    expect(shownUrl("fetch of http://me:pw@h.example:8/x failed; then https://z@w.example/")).toBe(
+      "fetch of http://h.example:8/x failed; then https://w.example/",
+    );
     expect(shownUrl("no address here: a@b")).toBe("no address here: a@b");
   });
 

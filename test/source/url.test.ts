@@ -3,21 +3,26 @@
 // first bytes leave before the file is read through.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { errorOf, post, table, formRequest, phpBody, TOKEN } from "../helpers";
 import worker from "../../src/index";
 import { hostAllowed } from "../../src/source/url";
+import { errorOf, formRequest, phpBody, post, TOKEN, table } from "../helpers";
 
 const helper = (env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN;
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 const rows = async (code: string) => table(await post("/data", { table: code }));
-const stats = async (id: string) => (await fetch(`${helper}/stats/${id}`)).json() as Promise<{ bytes: number; closed: boolean; done: boolean } | null>;
+const stats = async (id: string) =>
+  (await fetch(`${helper}/stats/${id}`)).json() as Promise<{ bytes: number; closed: boolean; done: boolean } | null>;
 const until = async (check: () => Promise<boolean>) => {
   for (let i = 0; i < 100 && !(await check()); i++) await new Promise((r) => setTimeout(r, 50));
 };
 
 describe("URL tables", () => {
   it("serves a declared URL table, also through an allowed redirect", async () => {
-    const expected = [["ID", "AMOUNT", "DAY"], [1, 10.5, "2024-01-31"], [2, 20, "2024-02-01"]];
+    const expected = [
+      ["ID", "AMOUNT", "DAY"],
+      [1, 10.5, "2024-01-31"],
+      [2, 20, "2024-02-01"],
+    ];
     expect(await table(await post("/data", { table: "remote_sales" }))).toEqual(expected);
     expect(await table(await post("/data", { table: "remote_redirect" }))).toEqual(expected);
   });
@@ -47,7 +52,14 @@ describe("URL tables", () => {
 describe("streaming", () => {
   it("stops reading the source once `limit` rows are sent", async () => {
     const t = await table(await post("/data", { table: "remote_endless", limit: 5 }));
-    expect(t).toEqual([["N", "S"], [0, "row 0"], [1, "row 1"], [2, "row 2"], [3, "row 3"], [4, "row 4"]]);
+    expect(t).toEqual([
+      ["N", "S"],
+      [0, "row 0"],
+      [1, "row 1"],
+      [2, "row 2"],
+      [3, "row 3"],
+      [4, "row 4"],
+    ]);
     await until(async () => (await stats("limit"))?.closed === true);
     const s = await stats("limit");
     expect(s).toMatchObject({ closed: true, done: false });

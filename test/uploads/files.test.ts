@@ -6,7 +6,8 @@ import worker from "../../src/index";
 import { call, callDirect, clearBucket, errorOf, post, put, table } from "../helpers";
 
 const AUTH = { authorization: "Bearer upload-token" };
-const file = (path: string, init: RequestInit = {}) => call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
+const file = (path: string, init: RequestInit = {}) =>
+  call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
 const upload = (key: string, body: BodyInit, headers: Record<string, string> = {}) => file(`/${key}`, { method: "PUT", body, headers });
 const rows = async (code: string, extra: Record<string, unknown> = {}) => table(await post("/data", { table: code, ...extra }));
 
@@ -18,7 +19,8 @@ function csvStream(n: number, opts: { badAt?: number; value?: string } = {}): Re
     pull(c) {
       if (i === 0) c.enqueue(enc.encode("id,text,amount\n"));
       let s = "";
-      for (let k = 0; k < 5000 && i < n; k++, i++) s += i === opts.badAt ? `${i},"broken,1\n` : `${i},${opts.value ?? "row"} ${i} ${"x".repeat(40)},${i}.5\n`;
+      for (let k = 0; k < 5000 && i < n; k++, i++)
+        s += i === opts.badAt ? `${i},"broken,1\n` : `${i},${opts.value ?? "row"} ${i} ${"x".repeat(40)},${i}.5\n`;
       c.enqueue(enc.encode(s));
       if (i >= n) c.close();
     },
@@ -52,7 +54,11 @@ describe("PUT /files/<key>", () => {
       previousVersion: null,
       notes: [],
     });
-    expect(await rows("sales_2025")).toEqual([["ID", "DAY", "AMOUNT"], [1, "2025-01-31", 10.5], [2, "2025-02-01", 7]]);
+    expect(await rows("sales_2025")).toEqual([
+      ["ID", "DAY", "AMOUNT"],
+      [1, "2025-01-31", 10.5],
+      [2, "2025-02-01", 7],
+    ]);
     const list = (await (await file("")).json()) as { key: string; table: string; size: number }[];
     expect(list).toEqual([expect.objectContaining({ key: "sales/2025.csv", table: "sales_2025", kind: "table", size: text.length })]);
   });
@@ -65,7 +71,10 @@ describe("PUT /files/<key>", () => {
     expect(body.previousVersion).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(body.schemaChange).toEqual({ added: ["MANAGER"], removed: [], retyped: [{ code: "AMOUNT", from: "int", to: "double" }] });
     expect(body.notes.join(" ")).toContain("npm run setup");
-    expect(await rows("s")).toEqual([["ID", "AMOUNT", "MANAGER"], [1, 10.5, "Anna"]]);
+    expect(await rows("s")).toEqual([
+      ["ID", "AMOUNT", "MANAGER"],
+      [1, 10.5, "Anna"],
+    ]);
     const versions = (await (await file("/s.csv/versions")).json()) as { version: string }[];
     expect(versions.map((v) => v.version)).toEqual([body.previousVersion]);
   });
@@ -73,12 +82,17 @@ describe("PUT /files/<key>", () => {
   it("rejects a malformed file with 422 naming the record, and leaves the live table alone", async () => {
     await upload("s.csv", "id,text,amount\n1,old,2\n");
     // 12 MB: the upload has already gone to a multipart upload when the bad record arrives.
-    const res = await upload("s.csv", csvStream(200_000, { badAt: 199_990 }), { "x-content-sha256": await sha256Of(csvStream(200_000, { badAt: 199_990 })) });
+    const res = await upload("s.csv", csvStream(200_000, { badAt: 199_990 }), {
+      "x-content-sha256": await sha256Of(csvStream(200_000, { badAt: 199_990 })),
+    });
     const err = await errorOf(res);
     expect(err).toMatchObject({ status: 422, code: "CSV_MALFORMED" });
     expect(err.message).toContain("live table is unchanged");
     expect(err.message).toContain("record 199992");
-    expect(await rows("s")).toEqual([["ID", "TEXT", "AMOUNT"], [1, "old", 2]]);
+    expect(await rows("s")).toEqual([
+      ["ID", "TEXT", "AMOUNT"],
+      [1, "old", 2],
+    ]);
     expect(await (await file("/s.csv/versions")).json()).toEqual([]);
   });
 
@@ -108,14 +122,19 @@ describe("PUT /files/<key>", () => {
     const gz = await new Response(new Blob(["id,v\n1,a\n"]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer();
     const res = await upload("z.csv.gz", gz);
     expect(await res.json()).toMatchObject({ table: "z", rows: 1 });
-    expect(await rows("z")).toEqual([["ID", "V"], [1, "a"]]);
+    expect(await rows("z")).toEqual([
+      ["ID", "V"],
+      [1, "a"],
+    ]);
   });
 
   it("notes a column whose values after the first rows do not fit its type: it is widened, not served as empty", async () => {
     const lines = ["n,d", ...Array.from({ length: 12_000 }, (_, i) => (i === 11_000 ? "n/a,2024-01-01" : `${i},2024-01-01`))];
     const res = await upload("t.csv", lines.join("\n"));
     const body = (await res.json()) as { notes: string[] };
-    expect(body.notes).toEqual(['N is string: its first rows are int, but record 11002 ("n/a") is not. Declare its type in the sidecar if int was meant.']);
+    expect(body.notes).toEqual([
+      'N is string: its first rows are int, but record 11002 ("n/a") is not. Declare its type in the sidecar if int was meant.',
+    ]);
   });
 });
 
@@ -130,7 +149,10 @@ describe("versions, delete and restore", () => {
     const latest = await file("/v.csv/restore", { method: "POST" });
     expect(latest.status).toBe(200);
     expect(await rows("v")).toEqual([["X"], ["d"]]); // the live "d" was kept when "b" was restored
-    expect(await errorOf(await file("/v.csv/restore?version=nope", { method: "POST" }))).toMatchObject({ status: 404, code: "VERSION_NOT_FOUND" });
+    expect(await errorOf(await file("/v.csv/restore?version=nope", { method: "POST" }))).toMatchObject({
+      status: 404,
+      code: "VERSION_NOT_FOUND",
+    });
   });
 
   it("deletes a file but keeps it restorable", async () => {
@@ -146,10 +168,16 @@ describe("versions, delete and restore", () => {
 describe("sidecars", () => {
   it("validates a schema upload against its file", async () => {
     await upload("s.csv", "a,b\n1,2\n");
-    expect(await errorOf(await upload("s.csv.schema.json", '{"columns":{"zzz":{"type":"int"}}}'))).toMatchObject({ status: 422, code: "SCHEMA_INVALID" });
+    expect(await errorOf(await upload("s.csv.schema.json", '{"columns":{"zzz":{"type":"int"}}}'))).toMatchObject({
+      status: 422,
+      code: "SCHEMA_INVALID",
+    });
     expect(await errorOf(await upload("s.csv.schema.json", "{nope"))).toMatchObject({ status: 422, code: "SCHEMA_INVALID" });
     expect((await upload("s.csv.schema.json", '{"columns":{"a":{"type":"string"}}}')).status).toBe(201);
-    expect(await rows("s")).toEqual([["A", "B"], ["1", 2]]);
+    expect(await rows("s")).toEqual([
+      ["A", "B"],
+      ["1", 2],
+    ]);
   });
 });
 
@@ -195,7 +223,13 @@ describe("a reader during a replace", () => {
   it("finishes with the version it started with", async () => {
     const n = 100_000;
     await put("r.csv", `id,v\n${Array.from({ length: n }, (_, i) => `${i},old`).join("\n")}\n`);
-    const res = await callDirect(new Request("https://c.test/data", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ connection: { token: "test-token" }, table: "r" }) }));
+    const res = await callDirect(
+      new Request("https://c.test/data", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ connection: { token: "test-token" }, table: "r" }),
+      }),
+    );
     const reader = res.body!.getReader();
     const first = await reader.read();
     expect((await upload("r.csv", "id,v\n0,new\n")).status).toBe(200);
@@ -208,6 +242,9 @@ describe("a reader during a replace", () => {
     const t = JSON.parse(text) as unknown[][];
     expect(t.length).toBe(n + 1);
     expect(t.every((r, i) => i === 0 || r[1] === "old")).toBe(true);
-    expect(await rows("r")).toEqual([["ID", "V"], [0, "new"]]);
+    expect(await rows("r")).toEqual([
+      ["ID", "V"],
+      [0, "new"],
+    ]);
   });
 });

@@ -4,16 +4,17 @@
 // take from another file, sidecars held to the Worker's own rules, and
 // capped bodies on every /files route.
 import { env } from "cloudflare:workers";
+import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { AppError } from "../../src/errors";
+import { csvRecords } from "../../src/formats/csv/parse";
 import worker from "../../src/index";
 import { normalizeEncoding, SUPPORTED_ENCODINGS } from "../../src/values/encodings";
-import { call, clearBucket, errorOf, post, table, put } from "../helpers";
-import { AppError } from "../../src/errors";
-import fc from "fast-check";
-import { csvRecords } from "../../src/formats/csv/parse";
+import { call, clearBucket, errorOf, post, table } from "../helpers";
 
 const AUTH = { authorization: "Bearer upload-token" };
-const file = (path: string, init: RequestInit = {}) => call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
+const file = (path: string, init: RequestInit = {}) =>
+  call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
 const upload = (key: string, body: BodyInit, headers: Record<string, string> = {}) => file(`/${key}`, { method: "PUT", body, headers });
 const rows = async (code: string) => table(await post("/data", { table: code }));
 const enc = new TextEncoder();
@@ -121,13 +122,23 @@ describe("concurrent PUTs to one key", () => {
   const roomy = { ...env, UPLOAD_KEEP_VERSIONS: "20" };
   const putRoomy = (key: string, text: string) =>
     // Called in-process, a request has no Content-Length unless given (over HTTP the runtime sets it).
-    worker.fetch(new Request(`https://c.test/files/${key}`, { method: "PUT", body: text, headers: { ...AUTH, "content-length": String(enc.encode(text).byteLength) } }), roomy, ctx);
+    worker.fetch(
+      new Request(`https://c.test/files/${key}`, {
+        method: "PUT",
+        body: text,
+        headers: { ...AUTH, "content-length": String(enc.encode(text).byteLength) },
+      }),
+      roomy,
+      ctx,
+    );
 
   it.each([1, 2, 3])("lose nothing and never report the same previous version (run %i)", async () => {
     await putRoomy("c.csv", "n\nv0\n");
     const contents = ["n\nv1\n", "n\nv2\n", "n\nv3\n", "n\nv4\n"];
     const answers = await Promise.all(contents.map((t) => putRoomy("c.csv", t)));
-    const bodies = await Promise.all(answers.map(async (r) => ({ status: r.status, body: (await r.json()) as { previousVersion?: string; error?: { code: string } } })));
+    const bodies = await Promise.all(
+      answers.map(async (r) => ({ status: r.status, body: (await r.json()) as { previousVersion?: string; error?: { code: string } } })),
+    );
     for (const b of bodies) expect([200, 409]).toContain(b.status);
     const won = bodies.filter((b) => b.status === 200);
     expect(won.length).toBeGreaterThanOrEqual(1);
@@ -180,7 +191,12 @@ describe("concurrent PUTs to one key", () => {
     });
     const text = "n\nslow\n";
     const slow = worker.fetch(
-      new Request("https://c.test/files/s.csv", { method: "PUT", body, headers: { ...AUTH, "x-content-sha256": await sha256Hex(text) }, duplex: "half" } as RequestInit),
+      new Request("https://c.test/files/s.csv", {
+        method: "PUT",
+        body,
+        headers: { ...AUTH, "x-content-sha256": await sha256Hex(text) },
+        duplex: "half",
+      } as RequestInit),
       env,
       ctx,
     );
@@ -207,7 +223,10 @@ describe("an upload must prove it is complete", () => {
     expect(err).toMatchObject({ status: 411, code: "LENGTH_REQUIRED" });
     expect(err.message).toContain("curl -T");
     expect(err.message).toContain("x-content-sha256");
-    expect(await rows("s")).toEqual([["ID", "V"], [1, "old"]]);
+    expect(await rows("s")).toEqual([
+      ["ID", "V"],
+      [1, "old"],
+    ]);
   });
 
   it("refuses a body shorter than its Content-Length, cut at a record boundary (422)", async () => {
@@ -215,7 +234,10 @@ describe("an upload must prove it is complete", () => {
     const err = await errorOf(await upload("s.csv", chunked(third), { "content-length": String(enc.encode(full).byteLength) }));
     expect(err).toMatchObject({ status: 422, code: "UPLOAD_INCOMPLETE" });
     expect(err.message).toContain("live table is unchanged");
-    expect(await rows("s")).toEqual([["ID", "V"], [1, "old"]]);
+    expect(await rows("s")).toEqual([
+      ["ID", "V"],
+      [1, "old"],
+    ]);
     expect(await versionsOf("s.csv")).toEqual([]);
     expect([...(await bucketTexts()).keys()]).toEqual(["s.csv"]);
   });
@@ -235,7 +257,8 @@ describe("an upload must prove it is complete", () => {
   });
 
   it("refuses a gzip upload cut at the end of a gzip member (422)", async () => {
-    const gz = async (text: string) => new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+    const gz = async (text: string) =>
+      new Uint8Array(await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
     const first = await gz(third);
     const rest = await gz(full.slice(third.length));
     const err = await errorOf(await upload("z.csv.gz", chunked(first), { "content-length": String(first.byteLength + rest.byteLength) }));
@@ -329,7 +352,8 @@ describe("sidecars follow the Worker's own rules", () => {
     expect(normalizeEncoding("ISO8859-5")).toBe("iso-8859-5");
     expect(normalizeEncoding("KOI8-R")).toBe("koi8-r");
     expect(normalizeEncoding("latin1")).toBe("windows-1252");
-    for (const e of ["utf-16le", "utf-16be", "utf-16", "gbk", "big5", "euc-jp", "shift_jis", "x-user-defined", "replacement", ""]) expect(normalizeEncoding(e)).toBeNull();
+    for (const e of ["utf-16le", "utf-16be", "utf-16", "gbk", "big5", "euc-jp", "shift_jis", "x-user-defined", "replacement", ""])
+      expect(normalizeEncoding(e)).toBeNull();
   });
 });
 
@@ -364,9 +388,33 @@ describe("a CSV whose last record is short and has no line break looks cut off",
   });
 
   it.each([
-    ["short_ended.csv", "a,b,c\n1,2,3\n4,5\n", [["A", "B", "C"], [1, 2, 3], [4, 5, null]]],
-    ["full_unended.csv", "a,b,c\n1,2,3\n4,5,6", [["A", "B", "C"], [1, 2, 3], [4, 5, 6]]],
-    ["short_middle.csv", "a,b,c\n1\n4,5,6", [["A", "B", "C"], [1, null, null], [4, 5, 6]]],
+    [
+      "short_ended.csv",
+      "a,b,c\n1,2,3\n4,5\n",
+      [
+        ["A", "B", "C"],
+        [1, 2, 3],
+        [4, 5, null],
+      ],
+    ],
+    [
+      "full_unended.csv",
+      "a,b,c\n1,2,3\n4,5,6",
+      [
+        ["A", "B", "C"],
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    ],
+    [
+      "short_middle.csv",
+      "a,b,c\n1\n4,5,6",
+      [
+        ["A", "B", "C"],
+        [1, null, null],
+        [4, 5, 6],
+      ],
+    ],
     ["header_only.csv", "a,b,c", [["A", "B", "C"]]],
   ])("%s is accepted: a short row ended by a line break, or a full last record, is not a cut", async (key, text, expected) => {
     expect((await upload(key, text)).status).toBe(201);
@@ -406,7 +454,9 @@ describe("a CSV whose last record is short and has no line break looks cut off",
         } catch (err) {
           refused = err as AppError;
         }
-        expect(refused?.message.includes(`CSV record ${records.length} (the header is record 1), the last one, has ${last.length} of`) ?? false).toBe(shouldRefuse);
+        expect(
+          refused?.message.includes(`CSV record ${records.length} (the header is record 1), the last one, has ${last.length} of`) ?? false,
+        ).toBe(shouldRefuse);
         // Read as a stored file (not an upload), the same text is never refused.
         for await (const _ of csvRecords(chunks(), { delimiter: ",", newline: crlf ? "\r\n" : "\n" })) void _;
       }),
@@ -416,6 +466,10 @@ describe("a CSV whose last record is short and has no line break looks cut off",
 
   it("a file already stored with such a record is still served (the check is at upload only)", async () => {
     await env.DATA.put("stored.csv", "a,b,c\n1,2,3\n4,5");
-    expect(await rows("stored")).toEqual([["A", "B", "C"], [1, 2, 3], [4, 5, null]]);
+    expect(await rows("stored")).toEqual([
+      ["A", "B", "C"],
+      [1, 2, 3],
+      [4, 5, null],
+    ]);
   });
 });

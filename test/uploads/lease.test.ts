@@ -11,7 +11,7 @@ import { AppError } from "../../src/errors";
 import { deleteFile } from "../../src/routes/files/delete";
 import { putSidecar } from "../../src/routes/files/put-sidecar";
 import { restoreFile } from "../../src/routes/files/restore";
-import { withTableLock, type TableLease } from "../../src/uploads/lock";
+import { type TableLease, withTableLock } from "../../src/uploads/lock";
 import { listVersions } from "../../src/uploads/versions";
 import { clearBucket, put } from "../helpers";
 
@@ -70,7 +70,11 @@ describe("a write whose lease another write took changes nothing", () => {
   it("a schema PUT whose body outlasted the lease is not stored", async () => {
     await put("s.csv", "a;b\n1;2\n");
     const { request, open } = slowRequest("PUT", "s.csv.schema.json", '{"delimiter":";"}');
-    const thrown = await outlasted("s.csv.schema.json", (lease) => putSidecar(request, env, readConfig(env), "s.csv.schema.json", lease), open);
+    const thrown = await outlasted(
+      "s.csv.schema.json",
+      (lease) => putSidecar(request, env, readConfig(env), "s.csv.schema.json", lease),
+      open,
+    );
     expectConflict(thrown);
     expect(await env.DATA.head("s.csv.schema.json")).toBeNull();
     expect(await listVersions(env.DATA, "s.csv.schema.json")).toEqual([]);
@@ -121,7 +125,10 @@ describe("a write whose lease another write took changes nothing", () => {
 describe("a staged (XLSX) upload whose keeping of the live file outlasted the lease", () => {
   it("is not made live", async () => {
     const { buildXlsx } = await import("../xlsx-build");
-    const book = (v: string) => buildXlsx([{ name: "S", rows: `<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c></row><row r="2"><c r="A2"><v>${v}</v></c></row>` }]);
+    const book = (v: string) =>
+      buildXlsx([
+        { name: "S", rows: `<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c></row><row r="2"><c r="A2"><v>${v}</v></c></row>` },
+      ]);
     await env.DATA.put("w.xlsx", await book("1"));
     const live = await env.DATA.head("w.xlsx");
     let open!: () => void;
@@ -148,7 +155,12 @@ describe("a staged (XLSX) upload whose keeping of the live file outlasted the le
     const request = new Request("https://c.test/files/w.xlsx", { method: "PUT", body, headers: { "content-length": String(body.length) } });
     const { putTable } = await import("../../src/routes/files/put-table");
     let thrown: unknown = null;
-    const running = withTableLock(env, "w.xlsx", (lease) => putTable(request, slowEnv, readConfig(env), "w.xlsx", lease).catch((err: unknown) => (thrown = err)), LEASE);
+    const running = withTableLock(
+      env,
+      "w.xlsx",
+      (lease) => putTable(request, slowEnv, readConfig(env), "w.xlsx", lease).catch((err: unknown) => (thrown = err)),
+      LEASE,
+    );
     await reached;
     await tick(LEASE + 60);
     await withTableLock(env, "W.xlsx", async () => {}); // the lease lapsed during the copy: another write takes the table

@@ -6,15 +6,16 @@
 // and was taken by another write changes nothing (409 UPLOAD_CONFLICT).
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import worker from "../../src/index";
 import { AppError } from "../../src/errors";
+import worker from "../../src/index";
 import { withTableLock } from "../../src/uploads/lock";
-import { call, clearBucket, errorOf, post, table, put } from "../helpers";
+import { call, clearBucket, errorOf, post, table } from "../helpers";
 
 const AUTH = { authorization: "Bearer upload-token" };
 const enc = new TextEncoder();
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-const file = (path: string, init: RequestInit = {}) => call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
+const file = (path: string, init: RequestInit = {}) =>
+  call(new Request(`https://c.test/files${path}`, { ...init, headers: { ...AUTH, ...(init.headers ?? {}) } }));
 const upload = (key: string, body: string) => file(`/${key}`, { method: "PUT", body });
 const rows = async (code: string) => table(await post("/data", { table: code }));
 const tick = (ms = 50) => new Promise((r) => setTimeout(r, ms));
@@ -29,7 +30,12 @@ async function sha256Hex(text: string): Promise<string> {
  * `release()` before it ends: the request is in flight, past its checks,
  * until the test lets it finish. Called in-process (same isolate).
  */
-async function gated(method: string, key: string, text: string, envOverride: Env = env): Promise<{ response: Promise<Response>; release: () => void; reading: Promise<void> }> {
+async function gated(
+  method: string,
+  key: string,
+  text: string,
+  envOverride: Env = env,
+): Promise<{ response: Promise<Response>; release: () => void; reading: Promise<void> }> {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   // The stream pulls its first chunk by itself; the second pull means the Worker read it (it is past the lock).
@@ -48,11 +54,19 @@ async function gated(method: string, key: string, text: string, envOverride: Env
       c.close();
     },
   });
-  const request = new Request(`https://c.test/files/${key}`, { method, body, headers: { ...AUTH, "x-content-sha256": await sha256Hex(text) }, duplex: "half" } as RequestInit);
+  const request = new Request(`https://c.test/files/${key}`, {
+    method,
+    body,
+    headers: { ...AUTH, "x-content-sha256": await sha256Hex(text) },
+    duplex: "half",
+  } as RequestInit);
   return { response: worker.fetch(request, envOverride, ctx), release, reading };
 }
 
-const bodyOf = async (r: Response) => ({ status: r.status, body: (await r.json()) as { table?: string; error?: { code: string; message: string } } });
+const bodyOf = async (r: Response) => ({
+  status: r.status,
+  body: (await r.json()) as { table?: string; error?: { code: string; message: string } },
+});
 
 beforeEach(clearBucket);
 
@@ -71,7 +85,10 @@ describe("a sidecar PUT and a table PUT of one table never interleave", () => {
     slow.release();
     expect((await slow.response).status).toBe(200);
     expect(await env.DATA.head("a.csv.schema.json")).toBeNull();
-    expect(await rows("a")).toEqual([["A", "B"], [1, 2]]);
+    expect(await rows("a")).toEqual([
+      ["A", "B"],
+      [1, 2],
+    ]);
   });
 
   it("a file uploaded while its schema is being stored is refused (409), and the schema matches the file", async () => {
@@ -83,12 +100,15 @@ describe("a sidecar PUT and a table PUT of one table never interleave", () => {
     expect(err).toMatchObject({ status: 409, code: "WRITE_IN_PROGRESS" });
     slow.release();
     expect((await slow.response).status).toBe(201);
-    expect(await rows("b")).toEqual([["A", "B"], [1, 2]]);
+    expect(await rows("b")).toEqual([
+      ["A", "B"],
+      [1, 2],
+    ]);
   });
 });
 
 describe("two new keys racing for one table code", () => {
-  it("sales.csv and Sales.csv uploaded at once: one gets the code, the other 409 (never both \"sales\")", async () => {
+  it('sales.csv and Sales.csv uploaded at once: one gets the code, the other 409 (never both "sales")', async () => {
     const first = await gated("PUT", "sales.csv", "n\nlower\n");
     await first.reading;
     const second = await gated("PUT", "Sales.csv", "n\nupper\n");
@@ -139,7 +159,11 @@ describe("a DELETE racing a PUT", () => {
         return typeof v === "function" ? v.bind(target) : v;
       },
     });
-    const del = worker.fetch(new Request("https://c.test/files/d.csv", { method: "DELETE", headers: AUTH }), { ...env, DATA: slowDeletes }, ctx);
+    const del = worker.fetch(
+      new Request("https://c.test/files/d.csv", { method: "DELETE", headers: AUTH }),
+      { ...env, DATA: slowDeletes },
+      ctx,
+    );
     await atDelete;
     // Without the lock: this PUT answers 200, then the DELETE (200) removed it, and "new" existed nowhere.
     const put = await errorOf(await upload("d.csv", "n\nnew\n"));
@@ -195,7 +219,11 @@ describe("a large upload completed in place (multipart, under the lock)", () => 
       },
     });
     const res = await worker.fetch(
-      new Request("https://c.test/files/big.csv", { method: "PUT", body, headers: { ...AUTH, "content-length": String(enc.encode(body).byteLength) } }),
+      new Request("https://c.test/files/big.csv", {
+        method: "PUT",
+        body,
+        headers: { ...AUTH, "content-length": String(enc.encode(body).byteLength) },
+      }),
       { ...env, DATA: around },
       ctx,
     );

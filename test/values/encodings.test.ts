@@ -5,12 +5,13 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeEach, describe, expect, it } from "vitest";
-import { CharsetEvidence, detectCharset, detectSingleByte, DETECTED_SINGLE_BYTE, type DetectedSingleByte } from "../../src/values/charset";
+import { CharsetEvidence, DETECTED_SINGLE_BYTE, type DetectedSingleByte, detectCharset, detectSingleByte } from "../../src/values/charset";
 import { lateCp1251Bytes } from "../fixtures/exports/late-cp1251";
 import { call, clearBucket, errorOf, post, put, table } from "../helpers";
 
 const AUTH = { authorization: "Bearer upload-token" };
-const upload = (key: string, body: Uint8Array | string) => call(new Request(`https://c.test/files/${key}`, { method: "PUT", body, headers: AUTH }));
+const upload = (key: string, body: Uint8Array | string) =>
+  call(new Request(`https://c.test/files/${key}`, { method: "PUT", body, headers: AUTH }));
 const rows = async (code: string) => table(await post("/data", { table: code }));
 
 async function fixture(name: string): Promise<Uint8Array> {
@@ -24,11 +25,13 @@ function encode(text: string, encoding: string): Uint8Array {
   const decoder = new TextDecoder(encoding);
   const map = new Map<string, number>();
   for (let b = 255; b >= 0; b--) map.set(decoder.decode(Uint8Array.of(b)), b);
-  return Uint8Array.from([...text].map((ch) => {
-    const b = map.get(ch);
-    if (b === undefined) throw new Error(`no ${encoding} byte for ${ch}`);
-    return b;
-  }));
+  return Uint8Array.from(
+    [...text].map((ch) => {
+      const b = map.get(ch);
+      if (b === undefined) throw new Error(`no ${encoding} byte for ${ch}`);
+      return b;
+    }),
+  );
 }
 
 function utf16(text: string, order: "le" | "be"): Uint8Array {
@@ -46,10 +49,22 @@ beforeEach(clearBucket);
 
 /** The corpus: per file, cells that must read exactly so, and the encoding an upload reports. */
 const CORPUS: { file: string; code: string; encoding: string; guessed: boolean; cells: string[] }[] = [
-  { file: "1c-sales-report.csv", code: "t_1c_sales_report", encoding: "windows-1251", guessed: false, cells: ["Стул офисный", "Стол письменный"] },
+  {
+    file: "1c-sales-report.csv",
+    code: "t_1c_sales_report",
+    encoding: "windows-1251",
+    guessed: false,
+    cells: ["Стул офисный", "Стол письменный"],
+  },
   { file: "excel-ru-cp1251.csv", code: "excel_ru_cp1251", encoding: "windows-1251", guessed: false, cells: [] },
   // 19 non-ASCII bytes: thin evidence, so the answer says it was a guess (and right).
-  { file: "excel-de-cp1252.csv", code: "excel_de_cp1252", encoding: "windows-1252", guessed: true, cells: ["Bürostuhl", "Aktenschrank groß", "Maßband, 5 m"] },
+  {
+    file: "excel-de-cp1252.csv",
+    code: "excel_de_cp1252",
+    encoding: "windows-1252",
+    guessed: true,
+    cells: ["Bürostuhl", "Aktenschrank groß", "Maßband, 5 m"],
+  },
   { file: "excel-en-utf8.csv", code: "excel_en_utf8", encoding: "utf-8", guessed: false, cells: [] },
   { file: "excel-ru-utf8.csv", code: "excel_ru_utf8", encoding: "utf-8", guessed: false, cells: [] },
   { file: "google-sheets.csv", code: "google_sheets", encoding: "utf-8", guessed: false, cells: [] },
@@ -76,7 +91,9 @@ describe("the corpus's encodings", () => {
 
   it("reads the cp1251 corpus's Cyrillic header names", async () => {
     await put("excel-ru-cp1251.csv", await fixture("excel-ru-cp1251.csv"));
-    const names = ((await (await post("/table_description", { table: "excel_ru_cp1251" })).json()) as { name: string }[]).map((c) => c.name);
+    const names = ((await (await post("/table_description", { table: "excel_ru_cp1251" })).json()) as { name: string }[]).map(
+      (c) => c.name,
+    );
     expect(names[0]).toBe("Товар");
   });
 });
@@ -87,7 +104,11 @@ describe("UTF-16 with a BOM", () => {
     const res = await upload("u16.csv", utf16(text, order));
     expect(res.status).toBe(201);
     expect(((await res.json()) as { encoding: unknown }).encoding).toEqual({ name: `utf-16${order}`, guessed: false, how: "bom" });
-    const expected = [["ID", "NAME", "AMOUNT"], [1, "Bürostuhl", 1.5], [2, "Стол", 2]];
+    const expected = [
+      ["ID", "NAME", "AMOUNT"],
+      [1, "Bürostuhl", 1.5],
+      [2, "Стол", 2],
+    ];
     expect(await rows("u16")).toEqual(expected);
     await clearBucket();
     await put("u16.csv", utf16(text, order));
@@ -110,7 +131,11 @@ describe("late-cp1251: the first MiB is ASCII, then Windows-1251", () => {
     expect(res.status).toBe(201);
     expect(body.rows).toBe(62_335);
     expect(body.encoding).toEqual({ name: "windows-1251", guessed: true, how: "guessed", alternative: "koi8-r" });
-    expect(body.notes).toEqual([expect.stringMatching(/^The encoding was guessed as windows-1251 from little evidence .*late-cp1251\.csv\.schema\.json with \{"encoding": "<the right one>"\}\.$/)]);
+    expect(body.notes).toEqual([
+      expect.stringMatching(
+        /^The encoding was guessed as windows-1251 from little evidence .*late-cp1251\.csv\.schema\.json with \{"encoding": "<the right one>"\}\.$/,
+      ),
+    ]);
     check(await rows("late_cp1251"));
   });
 
@@ -139,8 +164,14 @@ describe("an encoding guessed from the first MiB is checked against the whole fi
     // 0xE9 alone reads best as cp1252's é ("Café"); the Russian rows after the first MiB are cp1251.
     const head = new TextEncoder().encode(`id;name\r\n1;Caf`);
     const ascii = new TextEncoder().encode(`\r\n${"2;Kazan\r\n".repeat(130_000)}`);
-    const russian = encode(Array.from({ length: 200 }, (_, i) => `${i};Общество с ограниченной ответственностью Ромашка, склад в Москве\r\n`).join(""), "windows-1251");
-    const body = (await (await upload("mixed.csv", new Uint8Array([...head, 0xe9, ...ascii, ...russian]))).json()) as { encoding: unknown; notes: string[] };
+    const russian = encode(
+      Array.from({ length: 200 }, (_, i) => `${i};Общество с ограниченной ответственностью Ромашка, склад в Москве\r\n`).join(""),
+      "windows-1251",
+    );
+    const body = (await (await upload("mixed.csv", new Uint8Array([...head, 0xe9, ...ascii, ...russian]))).json()) as {
+      encoding: unknown;
+      notes: string[];
+    };
     expect(body.encoding).toMatchObject({ name: "windows-1252", guessed: true });
     expect(body.notes).toContain(
       'The encoding was guessed as windows-1252 from the first MiB, but the whole file reads as windows-1251: upload a sidecar mixed.csv.schema.json with {"encoding": "windows-1251"}, then the file again.',
@@ -151,11 +182,117 @@ describe("an encoding guessed from the first MiB is checked against the whole fi
 // ---- the detector on random text (fast-check, fixed seeds) -------------------
 
 const WORDS: Record<string, string[]> = {
-  ru: ["продажи", "отчет", "сумма", "количество", "Москва", "Казань", "товар", "цена", "клиент", "договор", "оплата", "январь", "склад", "поставщик", "остаток", "номенклатура", "итого", "менеджер", "регион", "доставка", "Стул", "офисный", "письменный", "Ромашка", "общество", "счёт"],
-  de: ["Bürostuhl", "Größe", "Straße", "Müller", "Käse", "Übersicht", "Menge", "Preis", "Rechnung", "Lieferung", "Gebühr", "Bestellung", "Köln", "München", "Düsseldorf", "Schließfach", "Maßband", "für", "Büro", "Kühlschrank", "groß", "Tür", "schön"],
-  fr: ["société", "réunion", "numéro", "année", "prix", "crème", "français", "élève", "Genève", "où", "déjà", "février", "août", "reçu", "hôtel", "théâtre"],
-  cs: ["číslo", "částka", "město", "zákazník", "objednávka", "dodávka", "množství", "cena", "Plzeň", "Brno", "účet", "řádek", "žádost", "přehled", "měsíc", "dlužník", "příjem", "výdaj", "sklad", "zboží"],
-  pl: ["zamówienie", "ilość", "kwota", "Łódź", "Kraków", "Gdańsk", "dostawa", "faktura", "płatność", "województwo", "sprzedaż", "miesiąc", "klient", "zysk", "średnia", "wartość"],
+  ru: [
+    "продажи",
+    "отчет",
+    "сумма",
+    "количество",
+    "Москва",
+    "Казань",
+    "товар",
+    "цена",
+    "клиент",
+    "договор",
+    "оплата",
+    "январь",
+    "склад",
+    "поставщик",
+    "остаток",
+    "номенклатура",
+    "итого",
+    "менеджер",
+    "регион",
+    "доставка",
+    "Стул",
+    "офисный",
+    "письменный",
+    "Ромашка",
+    "общество",
+    "счёт",
+  ],
+  de: [
+    "Bürostuhl",
+    "Größe",
+    "Straße",
+    "Müller",
+    "Käse",
+    "Übersicht",
+    "Menge",
+    "Preis",
+    "Rechnung",
+    "Lieferung",
+    "Gebühr",
+    "Bestellung",
+    "Köln",
+    "München",
+    "Düsseldorf",
+    "Schließfach",
+    "Maßband",
+    "für",
+    "Büro",
+    "Kühlschrank",
+    "groß",
+    "Tür",
+    "schön",
+  ],
+  fr: [
+    "société",
+    "réunion",
+    "numéro",
+    "année",
+    "prix",
+    "crème",
+    "français",
+    "élève",
+    "Genève",
+    "où",
+    "déjà",
+    "février",
+    "août",
+    "reçu",
+    "hôtel",
+    "théâtre",
+  ],
+  cs: [
+    "číslo",
+    "částka",
+    "město",
+    "zákazník",
+    "objednávka",
+    "dodávka",
+    "množství",
+    "cena",
+    "Plzeň",
+    "Brno",
+    "účet",
+    "řádek",
+    "žádost",
+    "přehled",
+    "měsíc",
+    "dlužník",
+    "příjem",
+    "výdaj",
+    "sklad",
+    "zboží",
+  ],
+  pl: [
+    "zamówienie",
+    "ilość",
+    "kwota",
+    "Łódź",
+    "Kraków",
+    "Gdańsk",
+    "dostawa",
+    "faktura",
+    "płatność",
+    "województwo",
+    "sprzedaż",
+    "miesiąc",
+    "klient",
+    "zysk",
+    "średnia",
+    "wartość",
+  ],
 };
 
 const CASES: [string, DetectedSingleByte][] = [
@@ -176,7 +313,10 @@ const CASES: [string, DetectedSingleByte][] = [
  */
 const csvOf = (lang: string) =>
   fc
-    .array(fc.tuple(fc.nat(99_999), fc.array(fc.constantFrom(...WORDS[lang]), { minLength: 2, maxLength: 4 }), fc.nat(9_999)), { minLength: 15, maxLength: 40 })
+    .array(fc.tuple(fc.nat(99_999), fc.array(fc.constantFrom(...WORDS[lang]), { minLength: 2, maxLength: 4 }), fc.nat(9_999)), {
+      minLength: 15,
+      maxLength: 40,
+    })
     .filter((recs) => {
       const all = recs.flatMap(([, words]) => words);
       const counts = new Map<string, number>();

@@ -53,12 +53,20 @@ describe("an ASCII-first file with cp1251 rows at its end, read again and again 
     await put("late2.csv", lateBytes());
     await readWhole("late2");
     const res = await post("/data", { table: "late2", filter: { ">ID": String(ROWS) } });
-    expect(JSON.parse(await res.text())).toEqual([["ID", "CITY", "AMOUNT"], [ROWS + 1, "Москва", 2.25], [ROWS + 2, "Казань", 3.5]]);
+    expect(JSON.parse(await res.text())).toEqual([
+      ["ID", "CITY", "AMOUNT"],
+      [ROWS + 1, "Москва", 2.25],
+      [ROWS + 2, "Казань", 3.5],
+    ]);
     await readWhole("late2");
   });
 
   it("a URL table: requests 1, 2 and 3 are each served whole", async () => {
-    const res = await fetch(`${(env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN}/mutable/late`, { method: "PUT", body: lateBytes(), headers: { "content-type": "text/csv" } });
+    const res = await fetch(`${(env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN}/mutable/late`, {
+      method: "PUT",
+      body: lateBytes(),
+      headers: { "content-type": "text/csv" },
+    });
     expect(res.status).toBe(204);
     for (let request = 1; request <= 3; request++) await readWhole("remote_late");
   });
@@ -77,11 +85,15 @@ describe("the reader's decisions are a value", () => {
     const decided: RecordReader[] = [];
     for (let read = 0; read < 2; read++) {
       let last: string[] = [];
-      for await (const batch of reader.records(once(bytes), false, { onDecided: (r) => decided.push(r) })) last = batch[batch.length - 1] as string[];
+      for await (const batch of reader.records(once(bytes), false, { onDecided: (r) => decided.push(r) }))
+        last = batch[batch.length - 1] as string[];
       expect(last).toEqual([String(ROWS + 2), "Казань", "3,5"]);
     }
     expect(reader.decisions?.()).toEqual({ encoding: { encoding: "utf-8", how: "ascii" }, dialect: { delimiter: ";", newline: "\r\n" } });
-    expect(decided.map((r) => (r.decisions?.() as { encoding: { encoding: string } }).encoding.encoding)).toEqual(["windows-1251", "windows-1251"]);
+    expect(decided.map((r) => (r.decisions!() as { encoding: { encoding: string } }).encoding.encoding)).toEqual([
+      "windows-1251",
+      "windows-1251",
+    ]);
     expect(decided[0].byteRecords).toBeUndefined(); // a single-byte file is read as text
   });
 });

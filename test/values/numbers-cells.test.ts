@@ -10,12 +10,12 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { describeTable } from "../../src/catalog/describe";
 import { compileTable } from "../../src/compiled/compile";
 import { compiledForm } from "../../src/compiled/serve";
-import { answerQuery, answerValues } from "../../src/query/answer";
-import { readConfig, type Config } from "../../src/config/config";
+import { type Config, readConfig } from "../../src/config/config";
 import { CELL_ESCAPED, CELL_PLAIN } from "../../src/formats/byte-records";
 import { tableByteRows } from "../../src/formats/byte-rows";
 import { tableRows } from "../../src/formats/rows";
 import type { ByteRecords, Column, Description, NumberFormat, TableEntry } from "../../src/model";
+import { answerQuery, answerValues } from "../../src/query/answer";
 import { byteWritersFor, cellWritersFor } from "../../src/query/cells";
 import { convertersFor, planQuery } from "../../src/query/pipeline";
 import { answerRows } from "../../src/query/project";
@@ -28,7 +28,11 @@ import { clearBucket, post, put, table } from "../helpers";
 const SEED = 20260620;
 const config: Config = readConfig(env);
 const SAMPLE = 10_005; // rows before the cells under test: the description's sample (10,000 rows) ends inside them
-const entryOf = (key: string): TableEntry => ({ code: key.replace(/\.(csv|json)$/, "").replace(/\W/g, "_"), title: key, source: { kind: "r2", key, extension: key.endsWith(".json") ? "json" : "csv", gzip: false } });
+const entryOf = (key: string): TableEntry => ({
+  code: key.replace(/\.(csv|json)$/, "").replace(/\W/g, "_"),
+  title: key,
+  source: { kind: "r2", key, extension: key.endsWith(".json") ? "json" : "csv", gzip: false },
+});
 
 /** A CSV of `header`, SAMPLE rows from `sampleCell(i)`, then `cells`, one per row (quoted where needed). */
 function csvOf(delimiter: string, sampleCell: (i: number) => string, cells: readonly string[]): string {
@@ -43,18 +47,27 @@ function csvOf(delimiter: string, sampleCell: (i: number) => string, cells: read
 async function lateValues(key: string, filter?: Record<string, string>): Promise<unknown[]> {
   const rows = await table(await post("/data", { table: entryOf(key).code, ...(filter ? { filter } : {}) }));
   expect(rows[0]).toEqual(["ID", "V"]);
-  return rows.slice(1).filter((r) => (r[0] as number) > SAMPLE).map((r) => r[1]);
+  return rows
+    .slice(1)
+    .filter((r) => (r[0] as number) > SAMPLE)
+    .map((r) => r[1]);
 }
 
 /** The whole table answered by answerQuery with the compiled form (dates as YYYY-MM-DD). */
-const compiledAnswer = (entry: TableEntry) => answerQuery({ env, config, entry }, { table: entry.code, connection: { date_format: "YYYY-MM-DD" } } as DataRequest, { forms: [compiledForm] });
+const compiledAnswer = (entry: TableEntry) =>
+  answerQuery({ env, config, entry }, { table: entry.code, connection: { date_format: "YYYY-MM-DD" } } as DataRequest, {
+    forms: [compiledForm],
+  });
 
 async function compiledLateValues(key: string): Promise<unknown[]> {
   expect((await compileTable(env, config, entryOf(key))).status).toBe("compiled");
   const answer = await compiledAnswer(entryOf(key));
   expect(answer.form).toBe("compiled");
   const rows = await answerValues(answer);
-  return rows.slice(1).filter((r) => (r[0] as number) > SAMPLE).map((r) => r[1]);
+  return rows
+    .slice(1)
+    .filter((r) => (r[0] as number) > SAMPLE)
+    .map((r) => r[1]);
 }
 
 async function columnType(key: string): Promise<string> {
@@ -80,7 +93,16 @@ describe("item 3: a decimal-comma column reads every later cell with a decimal c
   });
 
   it("a column whose sample groups thousands with `.` (`1.234,5`) reads 1.500 as 1500", async () => {
-    await put("de.csv", csvOf(";", (i) => (i % 2 ? `1.${String(i % 1000).padStart(3, "0")},5` : `${i % 900},25`), ["2.000", "15.000", "1.500", "1.5", "12,5"]));
+    await put(
+      "de.csv",
+      csvOf(";", (i) => (i % 2 ? `1.${String(i % 1000).padStart(3, "0")},5` : `${i % 900},25`), [
+        "2.000",
+        "15.000",
+        "1.500",
+        "1.5",
+        "12,5",
+      ]),
+    );
     expect(await lateValues("de.csv")).toEqual([2000, 15000, 1500, null, 12.5]);
     expect(await compiledLateValues("de.csv")).toEqual([2000, 15000, 1500, null, 12.5]);
   });
@@ -90,7 +112,10 @@ describe("item 4: leading zeros, exponents and long integers after the sample", 
   const odd = ["9007199254740993", "1234567890123456", "00012", "1e5", "-007", "123456789012345", "42"];
 
   it("in an inferred int column they are misfits (null): never rounded, never read as numbers", async () => {
-    await put("ids.csv", csvOf(",", (i) => String(i), odd));
+    await put(
+      "ids.csv",
+      csvOf(",", (i) => String(i), odd),
+    );
     expect(await columnType("ids.csv")).toBe("int");
     const want = [null, null, null, null, null, 123456789012345, 42];
     expect(await lateValues("ids.csv")).toEqual(want);
@@ -99,7 +124,10 @@ describe("item 4: leading zeros, exponents and long integers after the sample", 
   });
 
   it("in an inferred double column too (a fraction keeps a long number a double)", async () => {
-    await put("amounts.csv", csvOf(",", (i) => `${i}.5`, [...odd, "1234567890123456.5", "0.5", "00.5"]));
+    await put(
+      "amounts.csv",
+      csvOf(",", (i) => `${i}.5`, [...odd, "1234567890123456.5", "0.5", "00.5"]),
+    );
     expect(await columnType("amounts.csv")).toBe("double");
     const want = [null, null, null, null, null, 123456789012345, 42, 1234567890123456.5, 0.5, null];
     expect(await lateValues("amounts.csv")).toEqual(want);
@@ -107,7 +135,10 @@ describe("item 4: leading zeros, exponents and long integers after the sample", 
   });
 
   it("a column declared int reads 00012 and 1e5 (docs/formats.md), and integers only while exact", async () => {
-    await put("declared.csv", csvOf(",", (i) => String(i), [...odd, "9007199254740991", "1e300"]));
+    await put(
+      "declared.csv",
+      csvOf(",", (i) => String(i), [...odd, "9007199254740991", "1e300"]),
+    );
     await put("declared.csv.schema.json", JSON.stringify({ columns: { v: { type: "int" } } }));
     const want = [null, 1234567890123456, 12, 100000, -7, 123456789012345, 42, 9007199254740991, null];
     expect(await lateValues("declared.csv")).toEqual(want);
@@ -118,7 +149,13 @@ describe("item 4: leading zeros, exponents and long integers after the sample", 
 describe("the JSON reading follows the same rules", () => {
   it("a JSON number is read as a CSV would hold it (1e-7 is 0.0000001); long integers and text codes are misfits", async () => {
     const records = Array.from({ length: SAMPLE }, (_, i) => `{"id":${i + 1},"v":${i + 1}.5}`);
-    const late = ['{"id":10006,"v":1e-7}', '{"id":10007,"v":9007199254740993}', '{"id":10008,"v":"00012"}', '{"id":10009,"v":42}', '{"id":10010,"v":"1e5"}'];
+    const late = [
+      '{"id":10006,"v":1e-7}',
+      '{"id":10007,"v":9007199254740993}',
+      '{"id":10008,"v":"00012"}',
+      '{"id":10009,"v":42}',
+      '{"id":10010,"v":"1e5"}',
+    ];
     await put("j.json", `[${[...records, ...late].join(",\n")}]`);
     expect(await columnType("j.json")).toBe("double");
     expect(await lateValues("j.json")).toEqual([1e-7, null, null, 42, null]);
@@ -129,10 +166,53 @@ describe("the JSON reading follows the same rules", () => {
 
 const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: min, maxLength: max });
 const SPECIAL = [
-  "", " ", "0", "-0", "+5", "00", "007", "00012", "0.5", ".5", ",5", "00.5", "1e5", "1E-2", "-1e3", "2.000", "15.000", "1.500", "1,5", "12,500",
-  "1.234,56", "1,234.56", "12 500,50", "12\u00a0500,50", "1'234.5", "$1,234.50", "(1,234.50)", "7.50%", "12%", "1 234,56 руб.",
-  "9007199254740993", "9007199254740992", "1234567890123456", "123456789012345", "999999999999999", "-999999999999999", "1234567890123456.5",
-  "12345678901234567890", "1.2.3", "1,2,3", "1 2", "--5", "$", "()", "abc", "1.0", "100%",
+  "",
+  " ",
+  "0",
+  "-0",
+  "+5",
+  "00",
+  "007",
+  "00012",
+  "0.5",
+  ".5",
+  ",5",
+  "00.5",
+  "1e5",
+  "1E-2",
+  "-1e3",
+  "2.000",
+  "15.000",
+  "1.500",
+  "1,5",
+  "12,500",
+  "1.234,56",
+  "1,234.56",
+  "12 500,50",
+  "12\u00a0500,50",
+  "1'234.5",
+  "$1,234.50",
+  "(1,234.50)",
+  "7.50%",
+  "12%",
+  "1 234,56 руб.",
+  "9007199254740993",
+  "9007199254740992",
+  "1234567890123456",
+  "123456789012345",
+  "999999999999999",
+  "-999999999999999",
+  "1234567890123456.5",
+  "12345678901234567890",
+  "1.2.3",
+  "1,2,3",
+  "1 2",
+  "--5",
+  "$",
+  "()",
+  "abc",
+  "1.0",
+  "100%",
 ];
 const numberish = fc
   .tuple(
@@ -142,16 +222,59 @@ const numberish = fc
     fc.constantFrom("", "", "e5", "E-2", "%", " €", " руб.", ")"),
   )
   .map(([a, b, seps, z]) => `${a}${b}${seps.map(([s, d]) => s + d).join("")}${z}`);
-const cell = fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...SPECIAL) }, { weight: 5, arbitrary: numberish }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) });
+const cell = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...SPECIAL) },
+  { weight: 5, arbitrary: numberish },
+  { weight: 1, arbitrary: fc.string({ maxLength: 6 }) },
+);
 
 /** The conventions a test column is decided with: a sample that proves it, the file's delimiter, a sidecar. */
-const COLUMNS: { name: string; delimiter: string; sample: (i: number) => string; format: NumberFormat; type: "int" | "double"; declared?: boolean }[] = [
+const COLUMNS: {
+  name: string;
+  delimiter: string;
+  sample: (i: number) => string;
+  format: NumberFormat;
+  type: "int" | "double";
+  declared?: boolean;
+}[] = [
   { name: "int, plain", delimiter: ",", sample: (i) => String(i), format: { decimal: ".", group: "," }, type: "int" },
-  { name: "double, 1,234.5", delimiter: ",", sample: (i) => `${(i % 900) + 1},${String(i % 1000).padStart(3, "0")}.5`, format: { decimal: ".", group: "," }, type: "double" },
-  { name: "double, decimal comma, no group seen", delimiter: ";", sample: (i) => `${i % 900},5`, format: { decimal: ",", group: " " }, type: "double" },
-  { name: "double, 1.234,5", delimiter: ";", sample: (i) => `1.${String(i % 1000).padStart(3, "0")},5`, format: { decimal: ",", group: "." }, type: "double" },
-  { name: "double, declared, plain sample", delimiter: ",", sample: (i) => `${i}.5`, format: { decimal: ".", group: "," }, type: "double", declared: true },
-  { name: "int, declared, decimal comma", delimiter: ";", sample: (i) => String(i), format: { decimal: ",", group: " " }, type: "int", declared: true },
+  {
+    name: "double, 1,234.5",
+    delimiter: ",",
+    sample: (i) => `${(i % 900) + 1},${String(i % 1000).padStart(3, "0")}.5`,
+    format: { decimal: ".", group: "," },
+    type: "double",
+  },
+  {
+    name: "double, decimal comma, no group seen",
+    delimiter: ";",
+    sample: (i) => `${i % 900},5`,
+    format: { decimal: ",", group: " " },
+    type: "double",
+  },
+  {
+    name: "double, 1.234,5",
+    delimiter: ";",
+    sample: (i) => `1.${String(i % 1000).padStart(3, "0")},5`,
+    format: { decimal: ",", group: "." },
+    type: "double",
+  },
+  {
+    name: "double, declared, plain sample",
+    delimiter: ",",
+    sample: (i) => `${i}.5`,
+    format: { decimal: ".", group: "," },
+    type: "double",
+    declared: true,
+  },
+  {
+    name: "int, declared, decimal comma",
+    delimiter: ";",
+    sample: (i) => String(i),
+    format: { decimal: ",", group: " " },
+    type: "int",
+    declared: true,
+  },
 ];
 
 const zero = (v: unknown) => (v === 0 ? 0 : v);
@@ -169,7 +292,14 @@ function followsRules(c: (typeof COLUMNS)[number], t: string, value: unknown): v
 
 /** A one-column description as describe makes it (for the writers on their own). */
 function described(c: (typeof COLUMNS)[number]): Description {
-  const column: Column = { code: "V", name: "v", type: c.type, slashOrder: "dmy", numberFormat: c.format, ...(c.declared ? { declared: true } : {}) };
+  const column: Column = {
+    code: "V",
+    name: "v",
+    type: c.type,
+    slashOrder: "dmy",
+    numberFormat: c.format,
+    ...(c.declared ? { declared: true } : {}),
+  };
   return { reader: null as never, keys: ["v"], header: ["v"], columns: [column], decimalComma: c.delimiter !== "," };
 }
 
@@ -178,7 +308,15 @@ function byByteWriter(d: Description, text: string): string {
   const writers = byteWritersFor(d, cellWritersFor(d));
   const escaped = text.includes('"');
   const buf = new TextEncoder().encode(escaped ? text.replaceAll('"', '""') : text);
-  const rec: ByteRecords = { buf, count: 1, cells: 1, first: Int32Array.of(0, 1), start: Int32Array.of(0), end: Int32Array.of(buf.length), kind: Uint8Array.of(escaped ? CELL_ESCAPED : CELL_PLAIN) };
+  const rec: ByteRecords = {
+    buf,
+    count: 1,
+    cells: 1,
+    first: Int32Array.of(0, 1),
+    start: Int32Array.of(0),
+    end: Int32Array.of(buf.length),
+    kind: Uint8Array.of(escaped ? CELL_ESCAPED : CELL_PLAIN),
+  };
   const out = new ByteBuilder(64);
   writers[0](out, rec, 0);
   return new TextDecoder().decode(out.take());
@@ -214,7 +352,12 @@ async function streamed(entry: TableEntry, bytewise: boolean): Promise<unknown[]
   const byteRows = bytewise ? tableByteRows(bytes, description) : null;
   if (bytewise) expect(byteRows).not.toBeNull();
   const rows = byteRows ?? tableRows(bytes, description);
-  const body = urlDataBody(plan.header, answerRows(description, plan, rows, { pieceBytes: PIECE_BYTES }), async () => void (await rows.return(undefined)), "t");
+  const body = urlDataBody(
+    plan.header,
+    answerRows(description, plan, rows, { pieceBytes: PIECE_BYTES }),
+    async () => void (await rows.return(undefined)),
+    "t",
+  );
   return JSON.parse(await new Response(body).text()) as unknown[][];
 }
 

@@ -81,7 +81,12 @@ describe("a cell under its column's convention", () => {
 });
 
 describe("a column's convention, from all its values", () => {
-  const infer = (values: string[], decimalComma = false, declared?: "." | ",") => inferTypes(values.map((v) => [v]), 1, { decimalComma, ...(declared ? { declared } : {}) })[0];
+  const infer = (values: string[], decimalComma = false, declared?: "." | ",") =>
+    inferTypes(
+      values.map((v) => [v]),
+      1,
+      { decimalComma, ...(declared ? { declared } : {}) },
+    )[0];
   it.each([
     // The excel-en-utf8 columns.
     [["$1,234.50", "$980.00", "$12,000.00", "$0.99"], false, "double", EN],
@@ -125,7 +130,14 @@ describe("a column's convention, from all its values", () => {
   });
 
   it("month-first dates in another column say en-US: `1,234` is 1234", () => {
-    const [amount] = inferTypes([["1,234", "1/31/2024"], ["567", "2/1/2024"]], 2, { decimalComma: false });
+    const [amount] = inferTypes(
+      [
+        ["1,234", "1/31/2024"],
+        ["567", "2/1/2024"],
+      ],
+      2,
+      { decimalComma: false },
+    );
     expect(amount).toMatchObject({ type: "int", numberFormat: EN });
     // Day-first or dotted dates say nothing (dd/mm is written with either separator).
     expect(inferTypes([["1,234", "31/01/2024"]], 2, { decimalComma: false })[0].type).toBe("string");
@@ -181,43 +193,60 @@ describe("round trip (fast-check, fixed seed)", () => {
 
   it("a numeric column reads every value exactly as it was written, when the table's default agrees with the writer", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: NUMBER_FORMATS.length - 1 }), fc.array(written, { minLength: 1, maxLength: 30 }), (f, cells) => {
-        const format = NUMBER_FORMATS[f];
-        const own = cells.filter((c) => c.format === format);
-        fc.pre(own.length > 0);
-        const comma = format.decimal === ",";
-        const [got] = inferTypes(own.map((c) => [c.text]), 1, { decimalComma: comma });
-        // Text is allowed (nothing proved the convention); a wrong number is not.
-        if (got.type === "string") return;
-        const read = converterFor(got.type, { decimalComma: comma, slashOrder: "mdy", numberFormat: got.numberFormat });
-        for (const c of own) expect(read(c.text)).toBe(c.value);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: NUMBER_FORMATS.length - 1 }),
+        fc.array(written, { minLength: 1, maxLength: 30 }),
+        (f, cells) => {
+          const format = NUMBER_FORMATS[f];
+          const own = cells.filter((c) => c.format === format);
+          fc.pre(own.length > 0);
+          const comma = format.decimal === ",";
+          const [got] = inferTypes(
+            own.map((c) => [c.text]),
+            1,
+            { decimalComma: comma },
+          );
+          // Text is allowed (nothing proved the convention); a wrong number is not.
+          if (got.type === "string") return;
+          const read = converterFor(got.type, { decimalComma: comma, slashOrder: "mdy", numberFormat: got.numberFormat });
+          for (const c of own) expect(read(c.text)).toBe(c.value);
+        },
+      ),
       { seed: SEED + 1, numRuns: 3000 },
     );
   });
 
   it("a column written in one convention with a value that fixes it (both separators) is read exactly", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: NUMBER_FORMATS.length - 1 }), fc.array(written, { minLength: 1, maxLength: 10 }), fc.boolean(), (f, cells, comma) => {
-        const format = NUMBER_FORMATS[f];
-        fc.pre(format.group !== "");
-        // Rewrite every cell in `format`, and add 1<group>234<decimal>5, which only `format` reads.
-        const rewritten = cells.map((c) => {
-          const value = readNumber(c.text, c.format)!;
-          return { text: c.text, value, own: c.format === format };
-        });
-        const g = format.group === " " ? "\u00a0" : format.group;
-        const fixing = `1${g}234${format.decimal}5`;
-        const texts = [...rewritten.filter((c) => c.own).map((c) => c.text), fixing];
-        const [got] = inferTypes(texts.map((t) => [t]), 1, { decimalComma: comma });
-        // A column of a leading-zero value or a 16-digit integer is text; else numeric, in exactly this convention.
-        if (texts.some((t) => numberShape(t) === null)) return;
-        expect(got.type).toBe("double");
-        expect(got.numberFormat).toEqual(format);
-        const read = converterFor("double", { decimalComma: comma, slashOrder: "mdy", numberFormat: got.numberFormat });
-        expect(read(fixing)).toBe(1234.5);
-        for (const c of rewritten.filter((x) => x.own)) expect(read(c.text)).toBe(c.value);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: NUMBER_FORMATS.length - 1 }),
+        fc.array(written, { minLength: 1, maxLength: 10 }),
+        fc.boolean(),
+        (f, cells, comma) => {
+          const format = NUMBER_FORMATS[f];
+          fc.pre(format.group !== "");
+          // Rewrite every cell in `format`, and add 1<group>234<decimal>5, which only `format` reads.
+          const rewritten = cells.map((c) => {
+            const value = readNumber(c.text, c.format)!;
+            return { text: c.text, value, own: c.format === format };
+          });
+          const g = format.group === " " ? "\u00a0" : format.group;
+          const fixing = `1${g}234${format.decimal}5`;
+          const texts = [...rewritten.filter((c) => c.own).map((c) => c.text), fixing];
+          const [got] = inferTypes(
+            texts.map((t) => [t]),
+            1,
+            { decimalComma: comma },
+          );
+          // A column of a leading-zero value or a 16-digit integer is text; else numeric, in exactly this convention.
+          if (texts.some((t) => numberShape(t) === null)) return;
+          expect(got.type).toBe("double");
+          expect(got.numberFormat).toEqual(format);
+          const read = converterFor("double", { decimalComma: comma, slashOrder: "mdy", numberFormat: got.numberFormat });
+          expect(read(fixing)).toBe(1234.5);
+          for (const c of rewritten.filter((x) => x.own)) expect(read(c.text)).toBe(c.value);
+        },
+      ),
       { seed: SEED + 2, numRuns: 500 },
     );
   });
@@ -225,14 +254,24 @@ describe("round trip (fast-check, fixed seed)", () => {
 
 describe("hostile tokens", () => {
   it("cost time linear in their length (the length cap), whatever their shape", () => {
-    const shapes = ["1".repeat(1_000_000) + "x", "1,".repeat(500_000), "(".repeat(300_000) + "1" + ")".repeat(300_000), "$".repeat(1_000_000), "1 ".repeat(500_000) + "руб."];
+    const shapes = [
+      "1".repeat(1_000_000) + "x",
+      "1,".repeat(500_000),
+      "(".repeat(300_000) + "1" + ")".repeat(300_000),
+      "$".repeat(1_000_000),
+      "1 ".repeat(500_000) + "руб.",
+    ];
     const started = Date.now();
     for (const s of shapes) {
       expect(numberShape(s)).toBeNull();
       expect(readNumber(s, RU)).toBeNull();
     }
     // Tokens at the cap, of every separator pattern.
-    const atCap = ["1,".repeat(MAX_NUMBER_CHARS / 2 - 1) + "12", "1 234".repeat(12).slice(0, MAX_NUMBER_CHARS), `(${"9".repeat(MAX_NUMBER_CHARS - 2)})`];
+    const atCap = [
+      "1,".repeat(MAX_NUMBER_CHARS / 2 - 1) + "12",
+      "1 234".repeat(12).slice(0, MAX_NUMBER_CHARS),
+      `(${"9".repeat(MAX_NUMBER_CHARS - 2)})`,
+    ];
     for (let i = 0; i < 20_000; i++) for (const s of atCap) numberShape(s), readNumber(s, EN);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
@@ -260,7 +299,10 @@ describe("end to end", () => {
       ["A", 1234.56],
       ["C", 2349],
     ]);
-    expect(await table(await post("/data", { table: "de", filter: { "=BETRAG": ["149.9"] } }))).toEqual([["ARTIKEL", "BETRAG"], ["B", 149.9]]);
+    expect(await table(await post("/data", { table: "de", filter: { "=BETRAG": ["149.9"] } }))).toEqual([
+      ["ARTIKEL", "BETRAG"],
+      ["B", 149.9],
+    ]);
   });
 
   it("answers `1.234` in a column whose `.` groups thousands as 1234, not 1.234 (it was copied as it is)", async () => {

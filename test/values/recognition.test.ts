@@ -1,7 +1,7 @@
 // Pure modules: naming, number and date recognition, type inference.
 import { describe, expect, it } from "vitest";
-import { assignFieldCodes, assignTableCodes, baseTableCode, shortHash, tableKeyInfo } from "../../src/rules/naming";
 import { inferTypes } from "../../src/catalog/infer";
+import { assignFieldCodes, assignTableCodes, baseTableCode, shortHash, tableKeyInfo } from "../../src/rules/naming";
 import { parseDate, parseDateTime } from "../../src/values/dates";
 import { parseNumber } from "../../src/values/numbers";
 
@@ -41,8 +41,30 @@ describe("table codes", () => {
 describe("field codes", () => {
   it("transliterates, uppercases and de-duplicates headers", () => {
     expect(
-      assignFieldCodes(["Дата продажи", "Сумма, руб.", "Сумма, руб.", "", "1st place", "Café №", "Ёлка-й", "x".repeat(40), "x".repeat(40), "Їжак"]),
-    ).toEqual(["DATA_PRODAZHI", "SUMMA_RUB", "SUMMA_RUB_2", "COLUMN_4", "F_1ST_PLACE", "CAFE_NO", "ELKA_Y", "X".repeat(32), "X".repeat(30) + "_2", "YIZHAK"]);
+      assignFieldCodes([
+        "Дата продажи",
+        "Сумма, руб.",
+        "Сумма, руб.",
+        "",
+        "1st place",
+        "Café №",
+        "Ёлка-й",
+        "x".repeat(40),
+        "x".repeat(40),
+        "Їжак",
+      ]),
+    ).toEqual([
+      "DATA_PRODAZHI",
+      "SUMMA_RUB",
+      "SUMMA_RUB_2",
+      "COLUMN_4",
+      "F_1ST_PLACE",
+      "CAFE_NO",
+      "ELKA_Y",
+      "X".repeat(32),
+      "X".repeat(30) + "_2",
+      "YIZHAK",
+    ]);
   });
   it("always yields valid portal field names", () => {
     for (const code of assignFieldCodes(["!!!", "№", "_a_", "Ж".repeat(20), "9"])) expect(code).toMatch(/^[A-Z][A-Z0-9_]{0,31}$/);
@@ -95,7 +117,12 @@ describe("dates", () => {
 });
 
 describe("type inference", () => {
-  const infer = (values: (string | null)[], comma = false) => inferTypes(values.map((v) => [v]), 1, comma)[0];
+  const infer = (values: (string | null)[], comma = false) =>
+    inferTypes(
+      values.map((v) => [v]),
+      1,
+      comma,
+    )[0];
   it.each([
     [["1", "-20", "", null], false, "int"],
     [["1", "2.5"], false, "double"],

@@ -11,7 +11,16 @@ import { isTotalsRow, TOTAL_LABELS } from "../../src/formats/report-layout";
 import type { ByteRecords, Column, ColumnType, Description } from "../../src/model";
 import { byteWritersFor, cellWritersFor } from "../../src/query/cells";
 import { ByteBuilder } from "../../src/streams/byte-builder";
-import { DATE_DOTTED, DATE_INVALID, DATE_ISO, DATE_UNDECIDED, fastDate, fastDateAt, fastDateTime, fastDateTimeAt } from "../../src/values/dates";
+import {
+  DATE_DOTTED,
+  DATE_INVALID,
+  DATE_ISO,
+  DATE_UNDECIDED,
+  fastDate,
+  fastDateAt,
+  fastDateTime,
+  fastDateTimeAt,
+} from "../../src/values/dates";
 import { jsonNumberAsIs, jsonNumberAsIsAt } from "../../src/values/numbers";
 
 const utf8 = new TextEncoder();
@@ -20,14 +29,29 @@ const RUNS = { numRuns: 3000, seed: 2323 };
 const p = (n: number, w: number) => String(n).padStart(w, "0");
 /** Strings shaped like dates and times, valid or nearly (month 13, day 31 in a short month, hour 24, a letter for a digit). */
 const dateLike = fc
-  .tuple(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), fc.integer({ min: 0, max: 25 }), fc.integer({ min: 0, max: 61 }), fc.constantFrom("iso", "dots", "slashes"), fc.boolean())
+  .tuple(
+    fc.integer({ min: 0, max: 10_000 }),
+    fc.integer({ min: 0, max: 13 }),
+    fc.integer({ min: 0, max: 32 }),
+    fc.integer({ min: 0, max: 25 }),
+    fc.integer({ min: 0, max: 61 }),
+    fc.constantFrom("iso", "dots", "slashes"),
+    fc.boolean(),
+  )
   .map(([y, m, d, hh, mm, form, time]) => {
-    const date = form === "iso" ? `${p(y, 4)}-${p(m, 2)}-${p(d, 2)}` : form === "dots" ? `${p(d, 2)}.${p(m, 2)}.${p(y, 4)}` : `${p(d, 2)}/${p(m, 2)}/${p(y, 4)}`;
+    const date =
+      form === "iso"
+        ? `${p(y, 4)}-${p(m, 2)}-${p(d, 2)}`
+        : form === "dots"
+          ? `${p(d, 2)}.${p(m, 2)}.${p(y, 4)}`
+          : `${p(d, 2)}/${p(m, 2)}/${p(y, 4)}`;
     return time ? `${date} ${p(hh, 2)}:${p(mm, 2)}:${p(mm, 2)}` : date;
   });
-const noisy = fc.string({ unit: fc.constantFrom(..."0123456789-.: /aЖé\"".split("")), minLength: 0, maxLength: 21 });
+const noisy = fc.string({ unit: fc.constantFrom(...'0123456789-.: /aЖé"'.split("")), minLength: 0, maxLength: 21 });
 /** A date-shaped string with one character replaced. */
-const nearly = fc.tuple(dateLike, fc.nat(), fc.constantFrom(..."0-.: xé".split(""))).map(([s, i, c]) => s.slice(0, i % s.length) + c + s.slice((i % s.length) + 1));
+const nearly = fc
+  .tuple(dateLike, fc.nat(), fc.constantFrom(..."0-.: xé".split("")))
+  .map(([s, i, c]) => s.slice(0, i % s.length) + c + s.slice((i % s.length) + 1));
 const dateText = fc.oneof(dateLike, noisy, nearly);
 
 /** What a byte recognizer's code says, in its text twin's terms. */
@@ -86,7 +110,15 @@ describe("twins: values/numbers.ts jsonNumberAsIs on text and on bytes", () => {
 function record(text: string): ByteRecords {
   const escaped = text.includes('"');
   const buf = utf8.encode(escaped ? text.replaceAll('"', '""') : text);
-  return { buf, count: 1, cells: 1, first: Int32Array.of(0, 1), start: Int32Array.of(0), end: Int32Array.of(buf.length), kind: Uint8Array.of(escaped ? CELL_ESCAPED : CELL_PLAIN) };
+  return {
+    buf,
+    count: 1,
+    cells: 1,
+    first: Int32Array.of(0, 1),
+    start: Int32Array.of(0),
+    end: Int32Array.of(buf.length),
+    kind: Uint8Array.of(escaped ? CELL_ESCAPED : CELL_PLAIN),
+  };
 }
 
 function oneColumn(type: ColumnType, slashOrder: "dmy" | "mdy"): Description {
@@ -105,7 +137,16 @@ describe("twins: query/cells.ts byte writers answer what the text writers answer
     ["date", dateText],
     ["datetime", dateText],
     // Well-formed text only: a file's bytes decode to no lone surrogate.
-    ["string", fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.string({ unit: fc.constantFrom('"', "\\", "\n", "a", "\u2028", "\ud83d\ude00", "Ж") })).filter((t) => new TextDecoder().decode(utf8.encode(t)) === t)],
+    [
+      "string",
+      fc
+        .oneof(
+          fc.string(),
+          fc.string({ unit: "binary" }),
+          fc.string({ unit: fc.constantFrom('"', "\\", "\n", "a", "\u2028", "\ud83d\ude00", "Ж") }),
+        )
+        .filter((t) => new TextDecoder().decode(utf8.encode(t)) === t),
+    ],
   ];
   for (const [type, text] of cases) {
     for (const order of ["dmy", "mdy"] as const) {
@@ -129,9 +170,18 @@ describe("twins: formats/byte-rows.ts plainlyData never lets a totals row by", (
   // Labels in any case, with blanks before them and anything after.
   const casing = (s: string, flips: boolean[]) => [...s].map((c, i) => (flips[i % flips.length] ? c.toUpperCase() : c)).join("");
   const labelled = fc
-    .tuple(fc.constantFrom(...TOTAL_LABELS), fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }), fc.constantFrom("", " ", "\u00a0", "\t", "  "), fc.constantFrom("", ":", " по складу", " 2024", "x"))
+    .tuple(
+      fc.constantFrom(...TOTAL_LABELS),
+      fc.array(fc.boolean(), { minLength: 1, maxLength: 12 }),
+      fc.constantFrom("", " ", "\u00a0", "\t", "  "),
+      fc.constantFrom("", ":", " по складу", " 2024", "x"),
+    )
     .map(([label, flips, before, after]) => `${before}${casing(label, flips)}${after}`);
-  const first = fc.oneof(labelled, fc.string({ maxLength: 8 }), fc.string({ unit: fc.constantFrom(..."ИиВвTtGgSsRrоoaAuUeE ".split("")), maxLength: 8 }));
+  const first = fc.oneof(
+    labelled,
+    fc.string({ maxLength: 8 }),
+    fc.string({ unit: fc.constantFrom(..."ИиВвTtGgSsRrоoaAuUeE ".split("")), maxLength: 8 }),
+  );
 
   it("is false for every first cell layout.ts reads as a totals label", () => {
     let totals = 0;
@@ -147,7 +197,8 @@ describe("twins: formats/byte-rows.ts plainlyData never lets a totals row by", (
   });
 
   it("lets the usual data rows by", () => {
-    for (const cell of ["1", "Moscow", "ООО Ромашка", "Tomsk", "Грузия", "2024-01-01", "Acme"]) expect(plainlyData(record(cell), 0)).toBe(!/^(To|Gr)/.test(cell));
+    for (const cell of ["1", "Moscow", "ООО Ромашка", "Tomsk", "Грузия", "2024-01-01", "Acme"])
+      expect(plainlyData(record(cell), 0)).toBe(!/^(To|Gr)/.test(cell));
     for (const cell of ["", " x", "\u00a0x", "Итого", "всего", "TOTAL", "summe", "Razem"]) expect(plainlyData(record(cell), 0)).toBe(false);
   });
 });

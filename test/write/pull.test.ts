@@ -14,7 +14,8 @@ const CHUNK_MAX = 256 * 1024 + PIECE_BYTES + 2048;
 /** What may be made ahead of the client: the chunk it asked for and the one after it. */
 const AHEAD_MAX = 2 * CHUNK_MAX;
 
-const cron = async () => worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, env);
+const cron = async () =>
+  worker.scheduled!({ cron: "*/10 * * * *", scheduledTime: Date.now(), type: "scheduled", noRetry() {} } as ScheduledController, env);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(check: () => boolean | Promise<boolean>, ms: number): Promise<number> {
   const t0 = Date.now();
@@ -61,10 +62,14 @@ describe("a client that reads one chunk and stops holds the Worker to a few piec
   const cases: [string, () => Promise<void>, string | null][] = [
     ["byte records (UTF-8 CSV)", () => put("pull/dup.csv", `T\n${LONG.join("\n")}\n`), null],
     ["text rows (JSON)", () => put("pull/dup.json", JSON.stringify(LONG.map((T) => ({ T })))), null],
-    ["compiled groups", async () => {
-      await put("pull/dup.csv", `T\n${LONG.join("\n")}\n`);
-      await cron();
-    }, "compiled"],
+    [
+      "compiled groups",
+      async () => {
+        await put("pull/dup.csv", `T\n${LONG.join("\n")}\n`);
+        await cron();
+      },
+      "compiled",
+    ],
   ];
   for (const [name, make, form] of cases) {
     it(`${name}, select repeating a 1 KB column 200 times (a 60 MB answer)`, async () => {
@@ -120,7 +125,8 @@ describe("a client that reads one chunk and stops holds the Worker to a few piec
 
 describe("the request's signal stops an answer", () => {
   const helper = (env as unknown as { HELPER_ORIGIN: string }).HELPER_ORIGIN;
-  const stats = async (id: string) => (await fetch(`${helper}/stats/${id}`)).json() as Promise<{ bytes: number; closed: boolean; done: boolean } | null>;
+  const stats = async (id: string) =>
+    (await fetch(`${helper}/stats/${id}`)).json() as Promise<{ bytes: number; closed: boolean; done: boolean } | null>;
 
   it("cancels a URL table's upstream read within a second when the client's request is aborted mid-answer", async () => {
     const gone = new AbortController();

@@ -1,11 +1,11 @@
 /** CSV and TSV: delimiter and line ending detected (`.tsv` is always tab), encoding detected or declared. */
 import type { Bytes, ReadOptions, RecordReader } from "../../model";
-import type { TableFormat } from "../format";
-import { decodeChosen, decodeSample } from "../decode";
-import { containerRefusal } from "../sniff";
 import { detectCharset, type EncodingChoice } from "../../values/charset";
 import { normalizeEncoding } from "../../values/encodings";
-import { csvRecords, detectDialect, type CsvDialect } from "./parse";
+import { decodeChosen, decodeSample } from "../decode";
+import type { TableFormat } from "../format";
+import { containerRefusal } from "../sniff";
+import { type CsvDialect, csvRecords, detectDialect } from "./parse";
 import { csvByteRecords } from "./scan";
 
 /** What a CSV reader decided about its file (kept in the manifest). */
@@ -29,8 +29,10 @@ function csvReader(choice: EncodingChoice, dialect: CsvDialect): RecordReader {
   const decisions: CsvDecisions = Object.freeze({ encoding: Object.freeze({ ...choice }), dialect: Object.freeze({ ...dialect }) });
   // Byte records need UTF-8 (or an ASCII-so-far file, read as UTF-8 until a byte says otherwise: scan.ts),
   // a one-byte delimiter and a line break the scanner knows.
-  const bytewise = normalizeEncoding(choice.encoding) === "utf-8" && /^[^"\r\n\ufeff\u0080-\uffff]$/.test(dialect.delimiter) && dialect.newline !== "\r";
-  const decidedBy = (onDecided: ReadOptions["onDecided"]) => (onDecided ? (c: EncodingChoice) => onDecided(csvReader(c, dialect)) : undefined);
+  const bytewise =
+    normalizeEncoding(choice.encoding) === "utf-8" && /^[^"\r\n\ufeff\u0080-\uffff]$/.test(dialect.delimiter) && dialect.newline !== "\r";
+  const decidedBy = (onDecided: ReadOptions["onDecided"]) =>
+    onDecided ? (c: EncodingChoice) => onDecided(csvReader(c, dialect)) : undefined;
   return Object.freeze({
     format: "CSV",
     records: (bytes: Bytes, truncated: boolean, options?: ReadOptions) =>
@@ -48,7 +50,16 @@ export const csv: TableFormat = {
   extensions: ["csv", "tsv"],
   contentType: "text/csv",
   text: true,
-  errors: ["FILE_EMPTY", "FILE_NOT_TABLE", "FILE_ENCODING_INVALID", "SCHEMA_INVALID", "CSV_MALFORMED", "FILE_CHANGED", "FORMAT_UNSUPPORTED", "FILE_FORMAT_MISMATCH"],
+  errors: [
+    "FILE_EMPTY",
+    "FILE_NOT_TABLE",
+    "FILE_ENCODING_INVALID",
+    "SCHEMA_INVALID",
+    "CSV_MALFORMED",
+    "FILE_CHANGED",
+    "FORMAT_UNSUPPORTED",
+    "FILE_FORMAT_MISMATCH",
+  ],
   publishing(extension) {
     const kind = extension.toLowerCase() === "tsv" ? "TSV" : "CSV";
     const values = kind === "TSV" ? "Tab" : "Comma";
@@ -62,7 +73,9 @@ export const csv: TableFormat = {
     if (container) throw container;
     const before = decidedOf(decided);
     // A declared encoding wins; then what was decided over the whole file; then the first bytes.
-    const choice: EncodingChoice = sidecar?.encoding ? { encoding: sidecar.encoding, how: "declared" } : (before?.encoding ?? detectCharset(sample, complete));
+    const choice: EncodingChoice = sidecar?.encoding
+      ? { encoding: sidecar.encoding, how: "declared" }
+      : (before?.encoding ?? detectCharset(sample, complete));
     const detected = before?.dialect ?? detectDialect(decodeSample(sample, choice.encoding), name);
     const dialect = sidecar?.delimiter ? { ...detected, delimiter: sidecar.delimiter } : detected;
     return csvReader(choice, dialect);

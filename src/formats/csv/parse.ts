@@ -44,7 +44,11 @@ const MAX_RECORD_CHARS = 16 * 1024 * 1024;
  * like any other (a cut cannot produce the line break). A stored file is
  * served with its short last record: the check is the upload's (`upload`).
  */
-export async function* csvRecords(text: Text, dialect: CsvDialect, options: { truncated?: boolean; upload?: boolean; recordsBefore?: number } = {}): Records {
+export async function* csvRecords(
+  text: Text,
+  dialect: CsvDialect,
+  options: { truncated?: boolean; upload?: boolean; recordsBefore?: number } = {},
+): Records {
   const parser = new Parser({ delimiter: dialect.delimiter, newline: dialect.newline, quoteChar: '"' });
   const stripCr = dialect.newline === "\n";
   let pending = "";

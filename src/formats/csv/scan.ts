@@ -24,11 +24,10 @@
  */
 import { AppError } from "../../errors";
 import type { ByteRecordBatches, ByteRecords, Bytes } from "../../model";
-import { decodeChosen, decodeText, FIX_ENCODING } from "../decode";
 import type { EncodingChoice } from "../../values/charset";
 import { CELL_ESCAPED as ESCAPED, CELL_PLAIN as PLAIN, CELL_QUOTED as QUOTED } from "../byte-records";
-import { csvRecords, type CsvDialect } from "./parse";
-
+import { decodeChosen, decodeText, FIX_ENCODING } from "../decode";
+import { type CsvDialect, csvRecords } from "./parse";
 
 const QUOTE = 34;
 const LF = 10;
@@ -112,7 +111,10 @@ function hasHighByte(buf: Uint8Array, from: number, to: number): boolean {
 }
 
 function badUtf8(offset: number, encoding: string): AppError {
-  return new AppError("FILE_ENCODING_INVALID", `The file is not valid ${encoding} (a bad byte sequence at byte ${offset}). ${FIX_ENCODING}`);
+  return new AppError(
+    "FILE_ENCODING_INVALID",
+    `The file is not valid ${encoding} (a bad byte sequence at byte ${offset}). ${FIX_ENCODING}`,
+  );
 }
 
 /**
@@ -209,7 +211,7 @@ export class CsvScanner {
     let anomalyAt = -1;
     let done = p; // the first byte of the first record not complete yet
     let doneCells = 0; // cells of the complete records
-    records: while (p < limit) {
+    scanning: while (p < limit) {
       const recStart = p;
       const cellsBefore = nCells;
       let atEof = false;
@@ -230,7 +232,7 @@ export class CsvScanner {
             close = buf.indexOf(QUOTE, q);
             if (close < 0 || close >= limit) {
               if (final && limit === end) anomalyAt = recStart; // never closed: papaparse reports it
-              break records;
+              break scanning;
             }
             if (close + 1 < limit && buf[close + 1] === QUOTE) {
               kind = ESCAPED;
@@ -243,10 +245,10 @@ export class CsvScanner {
           // "\n" files: papaparse's quoted value would lose a last `\r` (as a last cell does), which is rare: its reading decides.
           if (!crlf && close > p + 1 && buf[close - 1] === CR && (after >= limit || buf[after] !== delim)) {
             anomalyAt = recStart;
-            break records;
+            break scanning;
           }
           if (after >= limit) {
-            if (!(final && limit === end)) break records; // the next byte decides
+            if (!(final && limit === end)) break scanning; // the next byte decides
             starts[nCells] = p + 1;
             ends[nCells] = close;
             kinds[nCells++] = kind;
@@ -265,10 +267,10 @@ export class CsvScanner {
               next = after + 2;
               recordEnds = true;
             } else if (crlf && c === CR && after + 1 >= limit && !(final && limit === end)) {
-              break records;
+              break scanning;
             } else {
               anomalyAt = recStart;
-              break records;
+              break scanning;
             }
             starts[nCells] = p + 1;
             ends[nCells] = close;
@@ -282,7 +284,7 @@ export class CsvScanner {
           } else while (q < limit && (b = buf[q]) !== delim && b !== LF) q++;
           let cellEnd: number;
           if (q >= limit) {
-            if (!(final && limit === end)) break records;
+            if (!(final && limit === end)) break scanning;
             cellEnd = q;
             next = q;
             recordEnds = true;
@@ -366,7 +368,8 @@ export async function* csvByteRecords(bytes: Bytes, dialect: CsvDialect, choice:
           yield from;
           if (!next.done) yield* bytes;
         }
-        const text = open && !scanner.isSettled ? decodeChosen(rest(), choice) : decodeText(rest(), scanner.isSettled ? "utf-8" : encoding, offset);
+        const text =
+          open && !scanner.isSettled ? decodeChosen(rest(), choice) : decodeText(rest(), scanner.isSettled ? "utf-8" : encoding, offset);
         yield* csvRecords(text, dialect, { recordsBefore });
         return;
       }

@@ -24,7 +24,10 @@ function tooLong(record: number): Error {
 }
 
 function malformed(detail: string): Error {
-  return new AppError("JSON_MALFORMED", `The JSON file is not valid: ${detail.replace(/\.+$/, "")}. Check that it was exported completely.`);
+  return new AppError(
+    "JSON_MALFORMED",
+    `The JSON file is not valid: ${detail.replace(/\.+$/, "")}. Check that it was exported completely.`,
+  );
 }
 
 /** Which JSON layout a sample shows. `.json` starting with `{` is read as one object per line. */

@@ -12,12 +12,11 @@
 import { AppError } from "../../errors";
 import type { Bytes, FileAccess, Records } from "../../model";
 import { fileAccess, type TableFormat } from "../format";
-import { sheetRecords } from "./sheet";
 import { sniffContainer, unsupportedWorkbook } from "../sniff";
-import { readSharedStrings, STRINGS_XML_BYTES, stringsXmlTooLarge, type SharedStrings } from "./strings";
+import { sheetRecords } from "./sheet";
+import { readSharedStrings, type SharedStrings, STRINGS_XML_BYTES, stringsXmlTooLarge } from "./strings";
 import { partOf, readWorkbook, type Workbook } from "./workbook";
 import { malformed, openZip, partBytes, type Zip } from "./zip";
-
 
 function needsAccess(): AppError {
   return new AppError(
@@ -60,12 +59,21 @@ export const xlsx: TableFormat = {
   extensions: ["xlsx", "xlsm"],
   contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
   randomAccess: true,
-  errors: ["FILE_EMPTY", "XLSX_MALFORMED", "XLSX_TOO_LARGE", "XLSX_NEEDS_RANDOM_ACCESS", "FORMAT_UNSUPPORTED", "SCHEMA_INVALID", "FILE_CHANGED"],
+  errors: [
+    "FILE_EMPTY",
+    "XLSX_MALFORMED",
+    "XLSX_TOO_LARGE",
+    "XLSX_NEEDS_RANDOM_ACCESS",
+    "FORMAT_UNSUPPORTED",
+    "SCHEMA_INVALID",
+    "FILE_CHANGED",
+  ],
   publishing: () => ({ kind: "XLSX", hint: "publish the sheet as CSV instead: a workbook is read from the bucket only" }),
   async detect(input, { sidecar }) {
     const found = sniffContainer(input.sample);
     if (found === "ole2" || found === "ods") throw unsupportedWorkbook(found, "The file is not an .xlsx workbook");
-    if (found === null) throw malformed("it is not a zip archive (an .xlsx file starts with PK); was it saved as another format and renamed?");
+    if (found === null)
+      throw malformed("it is not a zip archive (an .xlsx file starts with PK); was it saved as another format and renamed?");
     const access = fileAccess(input);
     if (!access) throw needsAccess();
     const book = await readWorkbook(access, await openZip(access), sidecar?.sheet);
@@ -74,7 +82,10 @@ export const xlsx: TableFormat = {
       records: (bytes, _truncated, options) => records(bytes, options?.access, book),
       cellText: null,
       decimalComma: false,
-      malformed: { code: "XLSX_MALFORMED", extraCells: "Check that sheet row for a value right of the last named column, or give that column a header." },
+      malformed: {
+        code: "XLSX_MALFORMED",
+        extraCells: "Check that sheet row for a value right of the last named column, or give that column a header.",
+      },
     };
   },
 };

@@ -64,8 +64,10 @@ export async function* sheetRecords(bytes: Bytes, ctx: SheetContext): AsyncGener
       case "s": {
         if (!hasValue) return null;
         const index = Number(value);
-        if (!Number.isInteger(index)) throw malformed(`cell ${col + 1} of row ${rowNo} in ${part} refers to shared string "${value.slice(0, 20)}"`);
-        if (!strings) throw malformed(`cell ${col + 1} of row ${rowNo} in ${part} refers to a shared string, but the workbook has no shared strings`);
+        if (!Number.isInteger(index))
+          throw malformed(`cell ${col + 1} of row ${rowNo} in ${part} refers to shared string "${value.slice(0, 20)}"`);
+        if (!strings)
+          throw malformed(`cell ${col + 1} of row ${rowNo} in ${part} refers to a shared string, but the workbook has no shared strings`);
         return strings.get(index);
       }
       case "inlineStr":
@@ -82,65 +84,71 @@ export async function* sheetRecords(bytes: Bytes, ctx: SheetContext): AsyncGener
         const text = value.trim();
         if (!hasValue || text === "") return null;
         const n = Number(text);
-        if (!Number.isFinite(n)) throw malformed(`cell ${col + 1} of row ${rowNo} in ${part} holds "${text.slice(0, 20)}", which is no number`);
+        if (!Number.isFinite(n))
+          throw malformed(`cell ${col + 1} of row ${rowNo} in ${part} holds "${text.slice(0, 20)}", which is no number`);
         const kind = styleKinds[style] ?? NumberKind.Number;
         return kind === NumberKind.Number ? numberText(n) : serialText(n, kind, date1904);
       }
     }
   };
 
-  const sheet = parseXml(bytes, part, {
-    open(name, a) {
-      if (name === "c") {
-        const at = a.r === undefined ? null : columnOf(a.r);
-        const next = at ?? col + 1;
-        if (next <= col) throw malformed(`row ${rowNo} of ${part} has its cells out of order (${a.r} after column ${col + 1})`);
-        if (next >= MAX_COLUMNS) throw malformed(`row ${rowNo} of ${part} has a cell past column ${MAX_COLUMNS} (XFD), Excel's last`);
-        col = next;
-        type = a.t ?? "n";
-        style = a.s === undefined ? 0 : Number(a.s);
-        value = "";
-        hasValue = inValue = false;
-        inCell = true;
-        if (type === "inlineStr") inline ??= new RichText();
-      } else if (name === "v") {
-        if (inCell) inValue = true;
-      } else if (name === "row") {
-        const r = a.r === undefined ? rowNo + 1 : Number(a.r);
-        if (!Number.isInteger(r) || r <= rowNo || r > MAX_ROWS) {
-          throw malformed(`a row of ${part} is numbered ${a.r ?? r} after row ${rowNo} (rows must ascend, 1 to ${MAX_ROWS})`);
-        }
-        rowNo = r;
-        row = [];
-        filled = false;
-        col = -1;
-      } else if (inCell && type === "inlineStr") inline!.open(name);
+  const sheet = parseXml(
+    bytes,
+    part,
+    {
+      open(name, a) {
+        if (name === "c") {
+          const at = a.r === undefined ? null : columnOf(a.r);
+          const next = at ?? col + 1;
+          if (next <= col) throw malformed(`row ${rowNo} of ${part} has its cells out of order (${a.r} after column ${col + 1})`);
+          if (next >= MAX_COLUMNS) throw malformed(`row ${rowNo} of ${part} has a cell past column ${MAX_COLUMNS} (XFD), Excel's last`);
+          col = next;
+          type = a.t ?? "n";
+          style = a.s === undefined ? 0 : Number(a.s);
+          value = "";
+          hasValue = inValue = false;
+          inCell = true;
+          if (type === "inlineStr") inline ??= new RichText();
+        } else if (name === "v") {
+          if (inCell) inValue = true;
+        } else if (name === "row") {
+          const r = a.r === undefined ? rowNo + 1 : Number(a.r);
+          if (!Number.isInteger(r) || r <= rowNo || r > MAX_ROWS) {
+            throw malformed(`a row of ${part} is numbered ${a.r ?? r} after row ${rowNo} (rows must ascend, 1 to ${MAX_ROWS})`);
+          }
+          rowNo = r;
+          row = [];
+          filled = false;
+          col = -1;
+        } else if (inCell && type === "inlineStr") inline!.open(name);
+      },
+      close(name) {
+        if (name === "c") {
+          const text = cellText();
+          if (text !== null && text !== "") {
+            while (row.length < col) row.push(null);
+            row.push(text);
+            filled = true;
+          }
+          inCell = inValue = false;
+        } else if (name === "v") {
+          if (inValue) hasValue = true;
+          inValue = false;
+        } else if (name === "row") {
+          if (!filled) return;
+          for (let r = emitted + 1; r < rowNo; r++) batch.push(EMPTY_ROW);
+          batch.push(row);
+          batchCells += row.length + (rowNo - emitted - 1); // an empty row a slot
+          emitted = rowNo;
+        } else if (inCell && type === "inlineStr") inline!.close(name);
+      },
+      text(text) {
+        if (inValue) value += text;
+        else if (inCell && type === "inlineStr") inline!.add(text);
+      },
     },
-    close(name) {
-      if (name === "c") {
-        const text = cellText();
-        if (text !== null && text !== "") {
-          while (row.length < col) row.push(null);
-          row.push(text);
-          filled = true;
-        }
-        inCell = inValue = false;
-      } else if (name === "v") {
-        if (inValue) hasValue = true;
-        inValue = false;
-      } else if (name === "row") {
-        if (!filled) return;
-        for (let r = emitted + 1; r < rowNo; r++) batch.push(EMPTY_ROW);
-        batch.push(row);
-        batchCells += row.length + (rowNo - emitted - 1); // an empty row a slot
-        emitted = rowNo;
-      } else if (inCell && type === "inlineStr") inline!.close(name);
-    },
-    text(text) {
-      if (inValue) value += text;
-      else if (inCell && type === "inlineStr") inline!.add(text);
-    },
-  }, () => batchCells >= BATCH_CELLS);
+    () => batchCells >= BATCH_CELLS,
+  );
   try {
     for await (const _ of sheet) {
       if (batch.length > 0) {

@@ -15,8 +15,8 @@
 import { AppError } from "../../errors";
 import type { Bytes } from "../../model";
 import { unescapeText } from "./cells";
-import { malformed } from "./zip";
 import { parseXml } from "./xml";
+import { malformed } from "./zip";
 
 export const STRINGS_BUDGET = 48 * 1024 * 1024;
 /** The shared strings part's inflated XML, at most (Excel's 1,000,000-row exports hold ~37 MB). */
@@ -76,7 +76,10 @@ export class SharedStrings {
       // The quick bound (3 bytes a char) says it may not fit: its exact size decides, so a page is not left two-thirds empty.
       const bytes = this.encoder.encode(text);
       if (bytes.length > PAGE_BYTES) {
-        throw new AppError("XLSX_TOO_LARGE", `A shared string of the workbook is longer than ${PAGE_BYTES} bytes (Excel's own limit is 32,767 characters): too large to serve. Save the sheet as CSV UTF-8 and upload that.`);
+        throw new AppError(
+          "XLSX_TOO_LARGE",
+          `A shared string of the workbook is longer than ${PAGE_BYTES} bytes (Excel's own limit is 32,767 characters): too large to serve. Save the sheet as CSV UTF-8 and upload that.`,
+        );
       }
       if (bytes.length > this.page.length - this.at) {
         if (this.pages.length > 0 || this.page.length > 0) this.pages.push(this.page);
@@ -151,7 +154,12 @@ export class RichText {
   }
 }
 
-export async function readSharedStrings(bytes: Bytes, part: string, budget = STRINGS_BUDGET, maxCount = MAX_SHARED_STRINGS): Promise<SharedStrings> {
+export async function readSharedStrings(
+  bytes: Bytes,
+  part: string,
+  budget = STRINGS_BUDGET,
+  maxCount = MAX_SHARED_STRINGS,
+): Promise<SharedStrings> {
   let strings = new SharedStrings(budget);
   const rich = new RichText();
   let inItem = false;

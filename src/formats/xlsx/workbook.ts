@@ -7,7 +7,7 @@
  */
 import { AppError } from "../../errors";
 import type { FileAccess } from "../../model";
-import { builtinKind, formatKind, NumberKind } from "./cells";
+import { builtinKind, formatKind, type NumberKind } from "./cells";
 import { readXml } from "./xml";
 import { malformed, partBytes, type Zip, type ZipPart } from "./zip";
 
@@ -25,7 +25,8 @@ export interface Workbook {
   styleKinds: NumberKind[];
 }
 
-const WORKBOOK_TYPES = /^application\/vnd\.(?:openxmlformats-officedocument\.spreadsheetml\.(?:sheet|template)|ms-excel\.(?:sheet|template)\.macroenabled)\.main\+xml$/i;
+const WORKBOOK_TYPES =
+  /^application\/vnd\.(?:openxmlformats-officedocument\.spreadsheetml\.(?:sheet|template)|ms-excel\.(?:sheet|template)\.macroenabled)\.main\+xml$/i;
 const BINARY_WORKBOOK = /^application\/vnd\.ms-excel\.sheet\.binary\.macroenabled\.main$/i;
 
 export function partOf(zip: Zip, name: string): ZipPart | undefined {
@@ -64,7 +65,11 @@ async function workbookPartName(access: FileAccess, zip: Zip): Promise<string> {
     },
   });
   if (found) return (found as string).replace(/^\//, "");
-  if (binary) throw new AppError("FORMAT_UNSUPPORTED", "this is an Excel binary workbook (.xlsb); save it as .xlsx (Excel Workbook) or .csv and upload that.");
+  if (binary)
+    throw new AppError(
+      "FORMAT_UNSUPPORTED",
+      "this is an Excel binary workbook (.xlsb); save it as .xlsx (Excel Workbook) or .csv and upload that.",
+    );
   throw malformed("its [Content_Types].xml names no spreadsheet workbook (is it a Word or PowerPoint file?)");
 }
 
@@ -110,7 +115,10 @@ export async function readWorkbook(access: FileAccess, zip: Zip, wanted: string 
   if (wanted !== undefined) {
     const match = sheets.find((s) => s.name === wanted) ?? sheets.find((s) => s.name.toLowerCase() === wanted.trim().toLowerCase());
     if (!match) {
-      throw new AppError("SCHEMA_INVALID", `The declared schema names the sheet "${wanted}", which the workbook does not have (its sheets are: ${names.map((n) => `"${n}"`).join(", ")}). Fix \`sheet\` in the sidecar or delete it (then the first sheet is read).`);
+      throw new AppError(
+        "SCHEMA_INVALID",
+        `The declared schema names the sheet "${wanted}", which the workbook does not have (its sheets are: ${names.map((n) => `"${n}"`).join(", ")}). Fix \`sheet\` in the sidecar or delete it (then the first sheet is read).`,
+      );
     }
     chosen = match;
   }
@@ -120,12 +128,17 @@ export async function readWorkbook(access: FileAccess, zip: Zip, wanted: string 
   const targets = new Map<string, { target: string; type: string; external: boolean }>();
   await readXml(partBytes(access, rels, MAX_META_BYTES), rels.name, {
     open(name, a) {
-      if (name === "Relationship" && a.Id && a.Target) targets.set(a.Id, { target: a.Target, type: a.Type ?? "", external: a.TargetMode === "External" });
+      if (name === "Relationship" && a.Id && a.Target)
+        targets.set(a.Id, { target: a.Target, type: a.Type ?? "", external: a.TargetMode === "External" });
     },
   });
   const rel = targets.get(chosen.rid);
   if (!rel || rel.external) throw malformed(`its sheet "${chosen.name}" has no part (relationship ${chosen.rid})`);
-  if (/\/chartsheet$/.test(rel.type)) throw new AppError("SCHEMA_INVALID", `The sheet "${chosen.name}" is a chart sheet: it has no cells. Name a worksheet in the sidecar's \`sheet\` (the sheets are: ${names.map((n) => `"${n}"`).join(", ")}).`);
+  if (/\/chartsheet$/.test(rel.type))
+    throw new AppError(
+      "SCHEMA_INVALID",
+      `The sheet "${chosen.name}" is a chart sheet: it has no cells. Name a worksheet in the sidecar's \`sheet\` (the sheets are: ${names.map((n) => `"${n}"`).join(", ")}).`,
+    );
   const sheetPart = requirePart(zip, resolveTarget(bookName, rel.target), `its sheet "${chosen.name}"`);
   let sharedStringsPart: string | null = null;
   let stylesPart: ZipPart | undefined;

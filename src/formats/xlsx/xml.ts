@@ -33,7 +33,12 @@ const SLICE_CHARS = 1024;
  * 64 KB can hold thousands of rows, and a row of one cell at XFD is 16,384
  * wide).
  */
-export async function* parseXml(bytes: Bytes, part: string, handlers: XmlHandlers, full?: () => boolean): AsyncGenerator<void, void, undefined> {
+export async function* parseXml(
+  bytes: Bytes,
+  part: string,
+  handlers: XmlHandlers,
+  full?: () => boolean,
+): AsyncGenerator<void, void, undefined> {
   const parser = new SaxesParser({ position: false });
   // Characters since the last element started: saxes holds an unfinished text or tag in memory.
   let open = 0;

@@ -10,7 +10,7 @@
  * size at most MAX_PART_BYTES and MAX_RATIO times its compressed size; then
  * the inflated stream must be exactly its declared size.
  */
-import { unzipRaw, type Reader, type ZipEntry } from "unzipit";
+import { type Reader, unzipRaw, type ZipEntry } from "unzipit";
 import { AppError } from "../../errors";
 import type { Bytes, FileAccess } from "../../model";
 import { inflateRaw, MAX_RATIO } from "../../streams/gunzip";
@@ -40,11 +40,17 @@ export interface Zip {
 }
 
 export function malformed(detail: string): AppError {
-  return new AppError("XLSX_MALFORMED", `The workbook cannot be read: ${detail}. Open it in Excel or LibreOffice and save it again as .xlsx (Excel Workbook), or save the sheet as CSV UTF-8.`);
+  return new AppError(
+    "XLSX_MALFORMED",
+    `The workbook cannot be read: ${detail}. Open it in Excel or LibreOffice and save it again as .xlsx (Excel Workbook), or save the sheet as CSV UTF-8.`,
+  );
 }
 
 function tooLarge(detail: string): AppError {
-  return new AppError("XLSX_TOO_LARGE", `The workbook is too large to serve: ${detail}. Save the sheet as CSV UTF-8 and upload that (CSV is read as a stream, of any size).`);
+  return new AppError(
+    "XLSX_TOO_LARGE",
+    `The workbook is too large to serve: ${detail}. Save the sheet as CSV UTF-8 and upload that (CSV is read as a stream, of any size).`,
+  );
 }
 
 /** unzipit's Reader over FileAccess, refusing reads a sane directory never needs. */
@@ -55,7 +61,8 @@ function reader(access: FileAccess): Reader {
       if (length > Math.max(EOCD_SEARCH_BYTES, MAX_DIRECTORY_BYTES)) {
         throw tooLarge(`its zip directory declares ${length} bytes (at most ${MAX_DIRECTORY_BYTES} are read)`);
       }
-      if (offset < 0 || offset + length > access.size) throw malformed(`its zip directory points past the end of the file (bytes ${offset}–${offset + length} of ${access.size})`);
+      if (offset < 0 || offset + length > access.size)
+        throw malformed(`its zip directory points past the end of the file (bytes ${offset}–${offset + length} of ${access.size})`);
       const bytes = await access.read(offset, length);
       return new Uint8Array(bytes) as Uint8Array<ArrayBuffer>;
     },
@@ -76,7 +83,8 @@ export async function openZip(access: FileAccess): Promise<Zip> {
     if (err instanceof AppError) throw err;
     throw malformed(`it is not a valid zip archive (${(err as Error).message})`);
   }
-  if (entries.length > MAX_ENTRIES) throw tooLarge(`its zip holds ${entries.length} entries (at most ${MAX_ENTRIES}; Excel writes a few dozen)`);
+  if (entries.length > MAX_ENTRIES)
+    throw tooLarge(`its zip holds ${entries.length} entries (at most ${MAX_ENTRIES}; Excel writes a few dozen)`);
   const parts = new Map<string, ZipPart>();
   for (const e of entries) {
     parts.set(e.name.toLowerCase(), {
@@ -96,12 +104,16 @@ const u16 = (b: Uint8Array, at: number) => b[at] | (b[at + 1] << 8);
 /** Whether a part's declared sizes are acceptable, before anything is inflated. */
 function checkDeclared(part: ZipPart, maxBytes: number): void {
   if (part.encrypted) throw malformed(`its part ${part.name} is encrypted (save the workbook without a password)`);
-  if (part.method !== 0 && part.method !== 8) throw malformed(`its part ${part.name} uses zip compression method ${part.method} (only stored and deflate are read)`);
+  if (part.method !== 0 && part.method !== 8)
+    throw malformed(`its part ${part.name} uses zip compression method ${part.method} (only stored and deflate are read)`);
   if (part.size > maxBytes) throw tooLarge(`its part ${part.name} inflates to ${part.size} bytes (at most ${maxBytes} are read)`);
   if (part.method === 8 && part.size > RATIO_FREE_BYTES && part.size > MAX_RATIO * part.compressedSize) {
-    throw tooLarge(`its part ${part.name} declares ${part.size} bytes from ${part.compressedSize} compressed, more than ${MAX_RATIO} times: a decompression bomb, not a sheet`);
+    throw tooLarge(
+      `its part ${part.name} declares ${part.size} bytes from ${part.compressedSize} compressed, more than ${MAX_RATIO} times: a decompression bomb, not a sheet`,
+    );
   }
-  if (part.method === 0 && part.compressedSize !== part.size) throw malformed(`its stored part ${part.name} has ${part.compressedSize} bytes but declares ${part.size}`);
+  if (part.method === 0 && part.compressedSize !== part.size)
+    throw malformed(`its stored part ${part.name} has ${part.compressedSize} bytes but declares ${part.size}`);
 }
 
 /**
@@ -117,13 +129,17 @@ export function partBytes(access: FileAccess, part: ZipPart, maxBytes = MAX_PART
     }
     // The local header's name and extra lengths may differ from the directory's.
     const start = part.localHeader + 30 + u16(header, 26) + u16(header, 28);
-    if (start + part.compressedSize > access.size) throw malformed(`its part ${part.name} runs past the end of the file (the file is cut short?)`);
+    if (start + part.compressedSize > access.size)
+      throw malformed(`its part ${part.name} runs past the end of the file (the file is cut short?)`);
     const raw = part.compressedSize === 0 ? empty() : access.stream(start, part.compressedSize);
     const inflated =
       part.method === 8
         ? inflateRaw(raw, {
             invalid: (err) => malformed(`its part ${part.name} is not valid deflate data (${err.message})`),
-            bomb: (out, inBytes) => tooLarge(`its part ${part.name} inflates more than ${MAX_RATIO} times (${out} bytes from the first ${inBytes}): a decompression bomb, not a sheet`),
+            bomb: (out, inBytes) =>
+              tooLarge(
+                `its part ${part.name} inflates more than ${MAX_RATIO} times (${out} bytes from the first ${inBytes}): a decompression bomb, not a sheet`,
+              ),
           })
         : raw;
     let seen = 0;

@@ -14,28 +14,29 @@
  * Restoring and deleting go to /files/<key>/restore and DELETE /files/<key>
  * with the same session header.
  */
-import { shownUrl } from "../../source/url";
+
 import * as z from "zod";
 import { verifyPortalToken } from "../../auth/portal-token";
-import { appSession, issueSession, type AppSession } from "../../auth/session";
+import { type AppSession, appSession, issueSession } from "../../auth/session";
 import { findTable, listTables } from "../../catalog/catalog";
+import { describedColumns, describeTable } from "../../catalog/describe";
+import { manifestRows } from "../../catalog/manifest";
 import { compiledForm } from "../../compiled/serve";
 import { compileAfterUpload } from "../../compiled/triggers";
-import type { TableEntry } from "../../model";
-import { answerQuery, answerValues } from "../../query/answer";
-import { describeTable, describedColumns } from "../../catalog/describe";
-import { manifestRows } from "../../catalog/manifest";
 import type { Config, Env, RequestConfig } from "../../config/config";
 import { AppError, errorBody, errorResponse, toAppError } from "../../errors";
-import { PortalError } from "../../register/rest-client";
+import type { TableEntry } from "../../model";
+import { answerQuery, answerValues } from "../../query/answer";
 import { explain, type Summary } from "../../register/register";
+import { PortalError } from "../../register/rest-client";
+import { shownUrl } from "../../source/url";
 import { listObjects } from "../../streams/r2-list";
 import { checkKey } from "../../uploads/key";
 import { withTableLock } from "../../uploads/lock";
 import { uploadTable } from "../../uploads/upload-table";
 import { listVersions } from "../../uploads/versions";
 import { endpoint } from "../endpoint";
-import { methodNotAllowed, router, type Route } from "../router";
+import { methodNotAllowed, type Route, router } from "../router";
 import { withAppHeaders } from "./html";
 import { runRegistration } from "./registration";
 
@@ -43,7 +44,10 @@ import { runRegistration } from "./registration";
 function portalCall<T>(work: () => Promise<T>): Promise<T> {
   return work().catch((err) => {
     if (err instanceof PortalError && /^(expired_token|invalid_token|EXPIRED_TOKEN|NO_AUTH_FOUND)$/.test(err.code)) {
-      throw new AppError("PORTAL_TOKEN_EXPIRED", "The portal's access token of this page has expired: the page asks the portal for a fresh one by itself; if it cannot, reload the application.");
+      throw new AppError(
+        "PORTAL_TOKEN_EXPIRED",
+        "The portal's access token of this page has expired: the page asks the portal for a fresh one by itself; if it cannot, reload the application.",
+      );
     }
     if (err instanceof PortalError) throw new AppError("PORTAL_UNAVAILABLE", `The portal refused or failed a call: ${explain(err)}`);
     throw err;
@@ -55,10 +59,22 @@ async function tables(env: Env, config: Config): Promise<Response> {
   const objects = new Map<string, R2Object>();
   for await (const o of listObjects(env.DATA)) if (!o.key.startsWith(".")) objects.set(o.key, o);
   // Row counts: what an upload through the Worker found, kept in the live version's manifest (catalog/manifest.ts).
-  const counts = await Promise.all(entries.map((t) => (t.source.kind === "r2" && objects.has(t.source.key) ? manifestRows(env.DATA, t.source.key, objects.get(t.source.key)!.etag) : null)));
+  const counts = await Promise.all(
+    entries.map((t) =>
+      t.source.kind === "r2" && objects.has(t.source.key) ? manifestRows(env.DATA, t.source.key, objects.get(t.source.key)!.etag) : null,
+    ),
+  );
   return Response.json({
     tables: entries.map((t, i) => {
-      if (t.source.kind === "url") return { code: t.code, title: t.title, source: { kind: "url", url: shownUrl(t.source.table.url) }, size: null, rows: null, updated: null };
+      if (t.source.kind === "url")
+        return {
+          code: t.code,
+          title: t.title,
+          source: { kind: "url", url: shownUrl(t.source.table.url) },
+          size: null,
+          rows: null,
+          updated: null,
+        };
       const o = objects.get(t.source.key);
       return {
         code: t.code,
@@ -73,7 +89,11 @@ async function tables(env: Env, config: Config): Promise<Response> {
 }
 
 /** The first 20 rows exactly as the portal's dataset preview gets them: /data's own answer, limit=20. */
-async function preview(env: Env, config: Config, entry: TableEntry): Promise<{ rows: unknown[][] } | { error: { code: string; message: string } }> {
+async function preview(
+  env: Env,
+  config: Config,
+  entry: TableEntry,
+): Promise<{ rows: unknown[][] } | { error: { code: string; message: string } }> {
   try {
     const answer = await answerQuery({ env, config, entry }, { table: entry.code, limit: 20 }, { forms: [compiledForm] });
     return { rows: await answerValues(answer) };
@@ -110,7 +130,9 @@ async function upload(request: Request, env: Env, config: Config, url: URL): Pro
   if (kind !== "table") throw new AppError("KEY_INVALID", `The page uploads table files; put "${key}" with PUT /files/${key}.`);
   // Under the table's write lock and compiled afterwards, as PUT /files (routes/files/put-table.ts).
   return withTableLock(env, key, async (lease) => {
-    const { report, created } = await uploadTable(request, env, config, key, lease, (entry, size) => compileAfterUpload(env, config, entry, size));
+    const { report, created } = await uploadTable(request, env, config, key, lease, (entry, size) =>
+      compileAfterUpload(env, config, entry, size),
+    );
     return Response.json(report, { status: created ? 201 : 200 });
   });
 }
@@ -127,7 +149,8 @@ function health(config: Config): Response {
   if (!config.workerUrl) problems.push({ code: "WORKER_URL" });
   for (const t of config.urlTables) {
     const { host, hostname } = new URL(t.url);
-    if (!config.allowedHosts.has(host) && !config.allowedHosts.has(hostname)) problems.push({ code: "URL_HOST", detail: `${t.code}: ${host}` });
+    if (!config.allowedHosts.has(host) && !config.allowedHosts.has(hostname))
+      problems.push({ code: "URL_HOST", detail: `${t.code}: ${host}` });
   }
   return Response.json({
     settings: {
@@ -150,20 +173,36 @@ const RenewRequest = z.looseObject({ AUTH_ID: z.string().max(4096).optional(), m
 /** POST /app/api/session: a fresh portal token, verified like the frame's, for a new session. */
 const renew = endpoint({
   body: "form-or-json",
-  auth: async ({ body, config }) => verifyPortalToken(config, typeof body.AUTH_ID === "string" ? body.AUTH_ID : undefined, { requireAdmin: true }),
+  auth: async ({ body, config }) =>
+    verifyPortalToken(config, typeof body.AUTH_ID === "string" ? body.AUTH_ID : undefined, { requireAdmin: true }),
   schema: RenewRequest,
-  handle: async (req, { env, principal }) => Response.json(await issueSession(env, principal.portal, principal.accessToken, req.member_id ?? "")),
+  handle: async (req, { env, principal }) =>
+    Response.json(await issueSession(env, principal.portal, principal.accessToken, req.member_id ?? "")),
 });
 
-const get = (handle: (session: AppSession, ctx: { request: Request; env: Env; config: Config; url: URL }) => Promise<Response> | Response) =>
-  endpoint({ body: "none", auth: appSession, schema: z.unknown(), handle: (_req, { request, env, config, principal }) => handle(principal, { request, env, config, url: new URL(request.url) }) });
+const get = (
+  handle: (session: AppSession, ctx: { request: Request; env: Env; config: Config; url: URL }) => Promise<Response> | Response,
+) =>
+  endpoint({
+    body: "none",
+    auth: appSession,
+    schema: z.unknown(),
+    handle: (_req, { request, env, config, principal }) => handle(principal, { request, env, config, url: new URL(request.url) }),
+  });
 
 /** One app call: its path, matched exactly. */
 const call = (name: string) => new RegExp(`^/app/api/${name}$`);
 
 const ROUTES: readonly Route<[Env, RequestConfig]>[] = [
   { path: call("tables"), handle: { GET: get((_s, { env, config }) => tables(env, config)) } },
-  { path: call("portal"), handle: { GET: get((s, { env, config }) => portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse)) } },
+  {
+    path: call("portal"),
+    handle: {
+      GET: get((s, { env, config }) =>
+        portalCall(() => runRegistration(env, config, s.portal, s.accessToken, { dryRun: true, skipInvalid: true })).then(summaryResponse),
+      ),
+    },
+  },
   { path: call("table"), handle: { GET: get((_s, { env, config, url }) => table(env, config, url.searchParams.get("code") ?? "")) } },
   { path: call("upload"), handle: { PUT: get((_s, { request, env, config, url }) => upload(request, env, config, url)) } },
   {
@@ -173,7 +212,8 @@ const ROUTES: readonly Route<[Env, RequestConfig]>[] = [
         body: "form-or-json",
         auth: appSession,
         schema: SyncRequest,
-        handle: (req, { env, config, principal }) => portalCall(() => runRegistration(env, config, principal.portal, principal.accessToken, req)).then(summaryResponse),
+        handle: (req, { env, config, principal }) =>
+          portalCall(() => runRegistration(env, config, principal.portal, principal.accessToken, req)).then(summaryResponse),
       }),
     },
   },

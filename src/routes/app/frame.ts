@@ -24,14 +24,14 @@ import * as z from "zod";
 import { recordApplicationToken } from "../../auth/installation";
 import { portalRefused, verifyPortalToken } from "../../auth/portal-token";
 import { issueSession } from "../../auth/session";
-import { configOf, type Config, type Env, type RequestConfig } from "../../config/config";
+import { type Config, configOf, type Env, type RequestConfig } from "../../config/config";
 import { toAppError } from "../../errors";
 import { FORMATS } from "../../formats/registry";
 import { explain } from "../../register/register";
-import type { Boot } from "./boot";
 import { validate } from "../../request/schemas";
+import type { Boot } from "./boot";
 import { bx24Script, escapeHtml, htmlResponse, jsonForHtml, messagePage, page } from "./html";
-import { langOf, say, type Lang } from "./messages";
+import { type Lang, langOf, say } from "./messages";
 import { runRegistration } from "./registration";
 
 const field = z.string().max(4096).optional();
@@ -91,7 +91,11 @@ export function errorPage(err: unknown, lang: Lang, config: Config | null): Resp
       return htmlResponse(messagePage(lang, "unavailableTitle", [say(lang, "unavailable")]), 502, config);
     case "CONFIG_INVALID":
       // A configuration error's message names the variable and never its value.
-      return htmlResponse(messagePage(lang, "configTitle", [say(lang, "fix_invalid", { message: e.message }), say(lang, "configFix")]), e.status, config);
+      return htmlResponse(
+        messagePage(lang, "configTitle", [say(lang, "fix_invalid", { message: e.message }), say(lang, "configFix")]),
+        e.status,
+        config,
+      );
     default:
       return htmlResponse(messagePage(lang, "errorTitle", [e.message]), e.status, config);
   }
@@ -137,7 +141,15 @@ export async function framePage(request: Request, body: Record<string, unknown>,
       }
     }
     const session = await issueSession(env, portal, user.accessToken, member);
-    const boot: Boot = { lang, session: session.token, expires: session.expires, portal: portal.origin, member, accept: UPLOAD_ACCEPT, ...(install ? { install } : {}) };
+    const boot: Boot = {
+      lang,
+      session: session.token,
+      expires: session.expires,
+      portal: portal.origin,
+      member,
+      accept: UPLOAD_ACCEPT,
+      ...(install ? { install } : {}),
+    };
     return htmlResponse(shell(boot, config), 200, config);
   } catch (err) {
     return errorPage(err, lang, config);

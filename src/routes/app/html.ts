@@ -3,9 +3,9 @@
  * frame-ancestors is PORTAL_URL only, nosniff, no referrer, no caching of
  * pages), and HTML built from escaped text only.
  */
-import { isLoopback, type Config } from "../../config/config";
+import { type Config, isLoopback } from "../../config/config";
 import { APP_CSS_HASH, APP_JS_HASH } from "./assets";
-import { say, type Lang, type MessageKey } from "./messages";
+import { type Lang, type MessageKey, say } from "./messages";
 
 /**
  * The BX24 library the portal's frame loads, scheme-relative (the page's own
@@ -81,7 +81,9 @@ export function withAppHeaders(response: Response, config: Config | null, unconf
 
 /** A whole page: `body` must already be escaped HTML; `script` is where the BX24 library comes from (bx24Script), for the app's page. */
 export function page(lang: Lang, title: string, body: string, options: { script?: string } = {}): string {
-  const scripts = options.script ? `<script src="${escapeHtml(options.script)}"></script>\n<script type="module" src="/app/app.js?v=${APP_JS_HASH}"></script>\n` : "";
+  const scripts = options.script
+    ? `<script src="${escapeHtml(options.script)}"></script>\n<script type="module" src="/app/app.js?v=${APP_JS_HASH}"></script>\n`
+    : "";
   return `<!doctype html>
 <html lang="${lang}">
 <head>

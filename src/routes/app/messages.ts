@@ -9,18 +9,25 @@ export type Lang = "en" | "ru";
 const en = {
   title: "Files connector",
   refusedTitle: "This application is for the portal's administrators",
-  refused: "The portal did not confirm that this page was opened by an administrator of this application. Open it from the portal's application menu while signed in as an administrator. If you are one, reload the page: the sign-in may have expired.",
+  refused:
+    "The portal did not confirm that this page was opened by an administrator of this application. Open it from the portal's application menu while signed in as an administrator. If you are one, reload the page: the sign-in may have expired.",
   unavailableTitle: "The portal could not be reached",
   unavailable: "The connector could not ask the portal to confirm this request. Try again in a minute.",
   configTitle: "The connector is not set up yet",
   configIntro: "The Worker needs these settings before the application can be used:",
-  configFix: "Set them with `npm run deploy -- --set NAME=value` (they are secrets of the Worker: no new deploy is needed), then reopen the application.",
-  fix_PORTAL_URL: 'PORTAL_URL: the portal\'s address, set with `npm run deploy -- --set PORTAL_URL=https://example.bitrix24.com` (or `wrangler secret put PORTAL_URL`).',
-  fix_BITRIX_CLIENT_ID: 'BITRIX_CLIENT_ID: the local application\'s code (client_id) as the portal shows it, set with `npm run deploy -- --set BITRIX_CLIENT_ID=local.5f1a2b3c4d5e6f.12345678`.',
-  fix_WORKER_URL: 'WORKER_URL: the Worker\'s own public address, set by `npm run deploy` (or `npm run deploy -- --set WORKER_URL=https://bitrix24-bi-files-connector.<you>.workers.dev`).',
-  fix_CONNECTOR_TOKEN: "CONNECTOR_TOKEN: a long random secret the portal's source sends with every request: `npx wrangler secret put CONNECTOR_TOKEN`.",
+  configFix:
+    "Set them with `npm run deploy -- --set NAME=value` (they are secrets of the Worker: no new deploy is needed), then reopen the application.",
+  fix_PORTAL_URL:
+    "PORTAL_URL: the portal's address, set with `npm run deploy -- --set PORTAL_URL=https://example.bitrix24.com` (or `wrangler secret put PORTAL_URL`).",
+  fix_BITRIX_CLIENT_ID:
+    "BITRIX_CLIENT_ID: the local application's code (client_id) as the portal shows it, set with `npm run deploy -- --set BITRIX_CLIENT_ID=local.5f1a2b3c4d5e6f.12345678`.",
+  fix_WORKER_URL:
+    "WORKER_URL: the Worker's own public address, set by `npm run deploy` (or `npm run deploy -- --set WORKER_URL=https://bitrix24-bi-files-connector.<you>.workers.dev`).",
+  fix_CONNECTOR_TOKEN:
+    "CONNECTOR_TOKEN: a long random secret the portal's source sends with every request: `npx wrangler secret put CONNECTOR_TOKEN`.",
   fix_invalid: "A configuration variable is invalid: {message}",
-  fix_URL_HOST: "URL table {table}: its host is not in URL_ALLOWED_HOSTS, so it is never fetched; add the host there (comma-separated) in wrangler.jsonc (vars).",
+  fix_URL_HOST:
+    "URL table {table}: its host is not in URL_ALLOWED_HOSTS, so it is never fetched; add the host there (comma-separated) in wrangler.jsonc (vars).",
   errorTitle: "Something went wrong",
   openFromPortal: "Open this application from the Bitrix24 portal: it is shown inside the portal's page.",
   loading: "Loading…",
@@ -70,7 +77,8 @@ const en = {
   replace: "Replace with a new file",
   dropHere: "Drop a file here or",
   choose: "choose a file",
-  formats: "Read: CSV, TSV, JSON, NDJSON (these also gzipped, .gz) and Excel workbooks .xlsx and .xlsm (the first sheet; macros are never read). Refused: .xls (Excel 97–2003), .xlsb and .ods, binary or OpenDocument formats the Worker does not read: save them as .xlsx or CSV. Large files are sent straight to the Worker, in a stream.",
+  formats:
+    "Read: CSV, TSV, JSON, NDJSON (these also gzipped, .gz) and Excel workbooks .xlsx and .xlsm (the first sheet; macros are never read). Refused: .xls (Excel 97–2003), .xlsb and .ods, binary or OpenDocument formats the Worker does not read: save them as .xlsx or CSV. Large files are sent straight to the Worker, in a stream.",
   uploadKey: "File name in the bucket",
   uploadButton: "Upload",
   uploading: "Uploading {name}…",
@@ -97,18 +105,25 @@ export type MessageKey = keyof typeof en;
 const ru: Record<MessageKey, string> = {
   title: "Коннектор файлов",
   refusedTitle: "Это приложение доступно только администраторам портала",
-  refused: "Портал не подтвердил, что страницу открыл администратор этого приложения. Откройте её из меню приложений портала, войдя как администратор. Если вы администратор, перезагрузите страницу: вход мог устареть.",
+  refused:
+    "Портал не подтвердил, что страницу открыл администратор этого приложения. Откройте её из меню приложений портала, войдя как администратор. Если вы администратор, перезагрузите страницу: вход мог устареть.",
   unavailableTitle: "Портал недоступен",
   unavailable: "Коннектору не удалось проверить запрос у портала. Попробуйте ещё раз через минуту.",
   configTitle: "Коннектор ещё не настроен",
   configIntro: "Прежде чем пользоваться приложением, задайте Worker'у эти настройки:",
-  configFix: "Задайте их командой `npm run deploy -- --set ИМЯ=значение` (это секреты Worker'а: заново развёртывать не нужно) и откройте приложение ещё раз.",
-  fix_PORTAL_URL: 'PORTAL_URL — адрес портала: `npm run deploy -- --set PORTAL_URL=https://example.bitrix24.ru` (или `wrangler secret put PORTAL_URL`).',
-  fix_BITRIX_CLIENT_ID: 'BITRIX_CLIENT_ID — код локального приложения (client_id), как его показывает портал: `npm run deploy -- --set BITRIX_CLIENT_ID=local.5f1a2b3c4d5e6f.12345678`.',
-  fix_WORKER_URL: 'WORKER_URL — публичный адрес самого Worker\'а; его задаёт `npm run deploy` (или `npm run deploy -- --set WORKER_URL=https://bitrix24-bi-files-connector.<you>.workers.dev`).',
-  fix_CONNECTOR_TOKEN: "CONNECTOR_TOKEN — длинный случайный секрет, который источник портала передаёт с каждым запросом: `npx wrangler secret put CONNECTOR_TOKEN`.",
+  configFix:
+    "Задайте их командой `npm run deploy -- --set ИМЯ=значение` (это секреты Worker'а: заново развёртывать не нужно) и откройте приложение ещё раз.",
+  fix_PORTAL_URL:
+    "PORTAL_URL — адрес портала: `npm run deploy -- --set PORTAL_URL=https://example.bitrix24.ru` (или `wrangler secret put PORTAL_URL`).",
+  fix_BITRIX_CLIENT_ID:
+    "BITRIX_CLIENT_ID — код локального приложения (client_id), как его показывает портал: `npm run deploy -- --set BITRIX_CLIENT_ID=local.5f1a2b3c4d5e6f.12345678`.",
+  fix_WORKER_URL:
+    "WORKER_URL — публичный адрес самого Worker'а; его задаёт `npm run deploy` (или `npm run deploy -- --set WORKER_URL=https://bitrix24-bi-files-connector.<you>.workers.dev`).",
+  fix_CONNECTOR_TOKEN:
+    "CONNECTOR_TOKEN — длинный случайный секрет, который источник портала передаёт с каждым запросом: `npx wrangler secret put CONNECTOR_TOKEN`.",
   fix_invalid: "Переменная конфигурации задана неверно: {message}",
-  fix_URL_HOST: "URL-таблица {table}: её хоста нет в URL_ALLOWED_HOSTS, поэтому она не загружается; добавьте хост туда (через запятую) в wrangler.jsonc (vars).",
+  fix_URL_HOST:
+    "URL-таблица {table}: её хоста нет в URL_ALLOWED_HOSTS, поэтому она не загружается; добавьте хост туда (через запятую) в wrangler.jsonc (vars).",
   errorTitle: "Что-то пошло не так",
   openFromPortal: "Откройте это приложение из портала Битрикс24: оно показывается внутри страницы портала.",
   loading: "Загрузка…",
@@ -158,7 +173,8 @@ const ru: Record<MessageKey, string> = {
   replace: "Заменить новым файлом",
   dropHere: "Перетащите файл сюда или",
   choose: "выберите файл",
-  formats: "Читаются: CSV, TSV, JSON, NDJSON (также сжатые, .gz) и книги Excel .xlsx и .xlsm (первый лист; макросы не читаются). Не принимаются: .xls (Excel 97–2003), .xlsb и .ods — двоичные и OpenDocument-форматы, которые Worker не читает: сохраните их как .xlsx или CSV. Большие файлы передаются прямо в Worker, потоком.",
+  formats:
+    "Читаются: CSV, TSV, JSON, NDJSON (также сжатые, .gz) и книги Excel .xlsx и .xlsm (первый лист; макросы не читаются). Не принимаются: .xls (Excel 97–2003), .xlsb и .ods — двоичные и OpenDocument-форматы, которые Worker не читает: сохраните их как .xlsx или CSV. Большие файлы передаются прямо в Worker, потоком.",
   uploadKey: "Имя файла в хранилище",
   uploadButton: "Загрузить",
   uploading: "Загружаем {name}…",

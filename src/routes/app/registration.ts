@@ -7,7 +7,7 @@
  */
 import { portalClient } from "../../auth/portal-token";
 import { findTable, listTables } from "../../catalog/catalog";
-import { describeTable, describedColumns } from "../../catalog/describe";
+import { describedColumns, describeTable } from "../../catalog/describe";
 import type { Config, Env, PortalConfig } from "../../config/config";
 import { AppError } from "../../errors";
 import { DEFAULT_LOGO, register, type Summary, type WorkerApi } from "../../register/register";
@@ -28,10 +28,16 @@ export function inProcessWorker(env: Env, config: Config): WorkerApi {
 /** What registering needs besides the portal settings: the token the source gets, and the connector URLs' base. */
 export function installSettings(config: Config): { token: string; workerUrl: string } {
   if (config.tokens.length === 0) {
-    throw new AppError("TOKEN_NOT_CONFIGURED", "Set CONNECTOR_TOKEN (`wrangler secret put CONNECTOR_TOKEN`) before installing: the portal's source needs it.");
+    throw new AppError(
+      "TOKEN_NOT_CONFIGURED",
+      "Set CONNECTOR_TOKEN (`wrangler secret put CONNECTOR_TOKEN`) before installing: the portal's source needs it.",
+    );
   }
   if (!config.workerUrl) {
-    throw new AppError("CONFIG_INVALID", "Installing needs WORKER_URL, the Worker's public address (e.g. https://bitrix24-bi-files-connector.<you>.workers.dev), set with `npm run deploy` (or `wrangler secret put WORKER_URL`): the connector's URLs are registered with it.");
+    throw new AppError(
+      "CONFIG_INVALID",
+      "Installing needs WORKER_URL, the Worker's public address (e.g. https://bitrix24-bi-files-connector.<you>.workers.dev), set with `npm run deploy` (or `wrangler secret put WORKER_URL`): the connector's URLs are registered with it.",
+    );
   }
   return { token: config.tokens[0], workerUrl: config.workerUrl };
 }
@@ -47,7 +53,13 @@ export interface RegistrationRun {
 }
 
 /** Runs the registration on PORTAL_URL with `accessToken`, registering WORKER_URL's addresses. */
-export function runRegistration(env: Env, config: Config, portal: PortalConfig, accessToken: string, run: RegistrationRun = {}): Promise<Summary> {
+export function runRegistration(
+  env: Env,
+  config: Config,
+  portal: PortalConfig,
+  accessToken: string,
+  run: RegistrationRun = {},
+): Promise<Summary> {
   const { token, workerUrl } = installSettings(config);
   return register(portalClient(portal, accessToken), inProcessWorker(env, config), {
     workerUrl,

@@ -1,6 +1,7 @@
 /** DELETE /files/<key>: the file is kept as a version first, so it can be restored. */
-import type { Config, Env } from "../../config/config";
+
 import { deleteCompiled } from "../../compiled/compile";
+import type { Config, Env } from "../../config/config";
 import { AppError } from "../../errors";
 import type { TableLease } from "../../uploads/lock";
 import { deleteKeeping } from "../../uploads/versions";

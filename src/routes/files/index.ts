@@ -24,7 +24,7 @@ import { checkKey } from "../../uploads/key";
 import { withTableLock } from "../../uploads/lock";
 import { listVersions } from "../../uploads/versions";
 import { endpoint } from "../endpoint";
-import { paramsOf, router, type Route } from "../router";
+import { paramsOf, type Route, router } from "../router";
 import { deleteFile } from "./delete";
 import { getFile } from "./get";
 import { listFiles } from "./list";
@@ -66,7 +66,9 @@ const ROUTES: readonly Route<Args>[] = [
       GET: async (request, env) => getFile(env, keyOf(request).key),
       PUT: async (request, env, config) => {
         const { key, kind } = keyOf(request);
-        return withTableLock(env, key, (lease) => (kind === "sidecar" ? putSidecar(request, env, config, key, lease) : putTable(request, env, config, key, lease)));
+        return withTableLock(env, key, (lease) =>
+          kind === "sidecar" ? putSidecar(request, env, config, key, lease) : putTable(request, env, config, key, lease),
+        );
       },
       DELETE: async (request, env, config) => {
         const { key } = keyOf(request);
@@ -84,4 +86,9 @@ const filesRoutes = router<Args>(ROUTES, (request) => {
   throw new AppError("METHOD_NOT_ALLOWED", `${request.method} is not allowed on /files/${path}. ${FILES_ROUTE_HELP}`);
 });
 
-export const files = endpoint({ body: "none", auth: sessionOr(uploadBearer), schema: z.unknown(), handle: (_req, { request, env, config }) => filesRoutes(request, env, config) });
+export const files = endpoint({
+  body: "none",
+  auth: sessionOr(uploadBearer),
+  schema: z.unknown(),
+  handle: (_req, { request, env, config }) => filesRoutes(request, env, config),
+});

@@ -1,9 +1,9 @@
 /** GET /files: table files and sidecars (not kept versions or manifests), with their table codes. */
 import { listTables } from "../../catalog/catalog";
+import { MANIFEST_PREFIX } from "../../catalog/manifest";
 import type { Config, Env } from "../../config/config";
 import { sidecarTable, tableKeyInfo } from "../../rules/naming";
 import { listObjects } from "../../streams/r2-list";
-import { MANIFEST_PREFIX } from "../../catalog/manifest";
 import { VERSIONS_PREFIX } from "../../uploads/versions";
 
 export async function listFiles(env: Env, config: Config): Promise<Response> {
@@ -14,7 +14,14 @@ export async function listFiles(env: Env, config: Config): Promise<Response> {
     const table = tables.find((t) => t.source.kind === "r2" && t.source.key === o.key);
     const sidecar = sidecarTable(o.key) !== null;
     if (!table && !sidecar && !tableKeyInfo(o.key)) continue; // an empty table file is listed, with table null
-    files.push({ key: o.key, table: table?.code ?? null, kind: sidecar ? "schema" : "table", size: o.size, etag: o.etag, uploaded: o.uploaded.toISOString() });
+    files.push({
+      key: o.key,
+      table: table?.code ?? null,
+      kind: sidecar ? "schema" : "table",
+      size: o.size,
+      etag: o.etag,
+      uploaded: o.uploaded.toISOString(),
+    });
   }
   return Response.json(files);
 }

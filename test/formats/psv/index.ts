@@ -5,8 +5,8 @@
  * change, which is what adding XLSX or Parquet to formats/registry.ts takes.
  */
 import { csvRecords } from "../../../src/formats/csv/parse";
-import type { TableFormat } from "../../../src/formats/format";
 import { decodeText } from "../../../src/formats/decode";
+import type { TableFormat } from "../../../src/formats/format";
 
 export const psv: TableFormat = {
   name: "PSV",
