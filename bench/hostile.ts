@@ -9,7 +9,6 @@
  * last: on unfixed code it kills workerd.
  */
 
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { Readable } from "node:stream";
@@ -17,7 +16,7 @@ import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 import { phpEncode } from "../test/helper-server";
-import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerdPids, workerModules } from "../test/setup/worker";
 
 const TOKEN = "bench-token";
 const CUTOFF_MS = Number(process.env.CUTOFF_MS ?? 70_000);
@@ -65,13 +64,7 @@ const mf = new Miniflare({
   },
 });
 const url = (await mf.ready).href.replace(/\/$/, "");
-const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-const pid = Number(
-  ps
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/))
-    .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
-);
+const pid = workerdPids()[0];
 const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
 const put = async (key: string, data: string | Uint8Array) => {
   const buf = typeof data === "string" ? new TextEncoder().encode(data) : data;

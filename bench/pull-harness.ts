@@ -1,16 +1,9 @@
-/**
- * Clients that read nothing, read slowly or go away, against the real Worker
- * in workerd (Miniflare on loopback), with workerd's RSS and CPU read from
- * /proc: the harness of bench/pull-memory.ts and test/setup/pull-memory.test.ts
- * (issue 20: every answer is pulled, never pushed).
- */
-import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
-import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerdPids, workerModules } from "../test/setup/worker";
 
 export const TOKEN = "pull-token";
 
@@ -41,13 +34,7 @@ export async function startWorkerd(): Promise<Workerd> {
     },
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
-  const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-  const pid = Number(
-    ps
-      .split("\n")
-      .map((l) => l.trim().split(/\s+/))
-      .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
-  );
+  const pid = workerdPids()[0];
   if (!pid) throw new Error("workerd's process was not found");
   const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
   return {

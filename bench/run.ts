@@ -17,7 +17,7 @@ import { Miniflare } from "miniflare";
 import Papa from "papaparse";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 import { phpEncode } from "../test/helper-server";
-import { bundleWorker, DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
+import { bundleWorker, DURABLE_OBJECTS, workerdPids, workerModules } from "../test/setup/worker";
 
 const root = join(import.meta.dirname, "..");
 const data = join(import.meta.dirname, "data");
@@ -150,13 +150,7 @@ async function startWorker(persist: string, inMemory?: string[]): Promise<Worker
     },
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
-  const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-  const pid = Number(
-    ps
-      .split("\n")
-      .map((l) => l.trim().split(/\s+/))
-      .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
-  );
+  const pid = workerdPids()[0];
   return { mf, url, pid, stats };
 }
 

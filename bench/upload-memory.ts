@@ -1,18 +1,10 @@
-// Memory of uploads (issue 12: "a 50 MB XLSX and a 1 GB CSV upload stay flat"): each file is PUT
-// through the Worker's own /files in a fresh workerd, streamed from disk with its Content-Length,
-// while workerd's RSS is sampled every 20 ms. Flat means the peak does not grow with the file:
-// compare a 122 MB and a 1 GB CSV. workerd's RSS also holds Miniflare's local R2 simulator.
-//
-//   npx tsx bench/upload-memory.ts FILE [FILE…]        (files: bench/data/*.csv, a .xlsx from
-//   `/usr/bin/python3 scripts/make-export-fixtures.py --big 1000000`)
-import { execFileSync } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
-import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerdPids, workerModules } from "../test/setup/worker";
 
 const TOKEN = "bench-token";
 const MB = 1024 * 1024;
@@ -35,13 +27,7 @@ async function measure(file: string): Promise<string> {
   });
   try {
     const url = (await mf.ready).href.replace(/\/$/, "");
-    const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-    const pid = Number(
-      ps
-        .split("\n")
-        .map((l) => l.trim().split(/\s+/))
-        .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
-    );
+    const pid = workerdPids()[0];
     const base = rss(pid);
     const cpu0 = cpu(pid);
     let peak = base;

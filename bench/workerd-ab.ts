@@ -1,11 +1,3 @@
-/**
- * The same /data requests on two builds of the Worker in one run, in workerd
- * (Miniflare, local R2), alternating, for before/after CPU figures that share
- * the machine's load: `npx tsx bench/workerd-ab.ts OTHER_TREE [runs]`, where
- * OTHER_TREE is a checkout of the other version (its src/ is bundled).
- * CPU is workerd's (utime + stime from /proc, 10 ms ticks).
- */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +5,7 @@ import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 import { phpEncode } from "../test/helper-server";
+import { workerdPids } from "../test/setup/worker";
 
 const [other, runs = "3"] = process.argv.slice(2);
 const TOKEN = "t";
@@ -46,11 +39,7 @@ async function start(script: string) {
     port: 0,
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
-  const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"])
-    .toString()
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/));
-  const pids = ps.filter((p) => Number(p[1]) === process.pid && p[2] === "workerd").map((p) => Number(p[0]));
+  const pids = workerdPids();
   const buf = readFileSync(join(import.meta.dirname, "data", "bench.csv"));
   await ((await mf.getR2Bucket("DATA")) as unknown as R2Bucket).put(
     "bench.csv",

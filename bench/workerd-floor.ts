@@ -1,16 +1,9 @@
-/**
- * What workerd spends only to read an R2 object and send it (no parsing): GET
- * /files/<key> of bench.csv in Miniflare, workerd's CPU from /proc. The floor
- * under every /data figure of `npm run bench` (its local R2 runs in the same
- * workerd process). `npx tsx bench/workerd-floor.ts`
- */
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
-import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerdPids, workerModules } from "../test/setup/worker";
 
 const cpuOf = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
@@ -28,14 +21,7 @@ const mf = new Miniflare({
   port: 0,
 });
 const url = (await mf.ready).href.replace(/\/$/, "");
-const pid = Number(
-  execFileSync("ps", ["-eo", "pid,ppid,comm"])
-    .toString()
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/))
-    .filter((p) => Number(p[1]) === process.pid && p[2] === "workerd")
-    .pop()![0],
-);
+const pid = Number(workerdPids().pop());
 const buf = readFileSync(join(import.meta.dirname, "data", "bench.csv"));
 await ((await mf.getR2Bucket("DATA")) as unknown as R2Bucket).put(
   "bench.csv",

@@ -14,14 +14,13 @@
  *   npx tsx bench/xlsx-memory.ts 1000000 full put   # only these cases
  */
 
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { COMPATIBILITY_DATE } from "../scripts/wrangler-config.mjs";
 import { phpEncode } from "../test/helper-server";
-import { DURABLE_OBJECTS, workerModules } from "../test/setup/worker";
+import { DURABLE_OBJECTS, workerdPids, workerModules } from "../test/setup/worker";
 
 const TOKEN = "bench-token";
 const rows = Number(process.argv[2] ?? 1_000_000);
@@ -58,13 +57,7 @@ async function fresh() {
     },
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
-  const ps = execFileSync("ps", ["-eo", "pid,ppid,comm"]).toString();
-  const pid = Number(
-    ps
-      .split("\n")
-      .map((l) => l.trim().split(/\s+/))
-      .find((p) => Number(p[1]) === process.pid && p[2] === "workerd")?.[0],
-  );
+  const pid = workerdPids()[0];
   return { mf, url, pid, bucket: (await mf.getR2Bucket("DATA")) as unknown as R2Bucket };
 }
 let { mf, url, pid, bucket } = await fresh();

@@ -1,5 +1,6 @@
 /** The real Worker in workerd (Miniflare) on loopback, for tests that run in Node. */
 
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
@@ -31,6 +32,16 @@ export async function workerModules(): Promise<{ type: "ESModule"; path: string;
 
 /** The Durable Objects wrangler.jsonc binds (the table write lock), as Miniflare options. */
 export const DURABLE_OBJECTS = { TABLE_LOCK: { className: "TableLock", useSQLite: true } };
+
+/** The workerd processes this Node process started (Miniflare's), newest last: to read their RSS and CPU from /proc. */
+export function workerdPids(): number[] {
+  return execFileSync("ps", ["-eo", "pid,ppid,comm"])
+    .toString()
+    .split("\n")
+    .map((l) => l.trim().split(/\s+/))
+    .filter((p) => Number(p[1]) === process.pid && p[2] === "workerd")
+    .map((p) => Number(p[0]));
+}
 
 /** A loopback port that was free a moment ago (for a Worker that must know its own address). */
 export async function freePort(): Promise<number> {
