@@ -1,7 +1,13 @@
 /** Test helpers: real PHP-encoded bodies, requests to the real Worker, R2 objects. */
 import { env, exports } from "cloudflare:workers";
 import { inject, vi } from "vitest";
+import type { MixedRowBatches } from "../src/formats/byte-rows";
+import type { RowBatches } from "../src/formats/rows";
 import worker from "../src/index";
+import type { Description } from "../src/model";
+import type { QueryPlan } from "../src/query/pipeline";
+import { answerRows } from "../src/query/project";
+import { PIECE_BYTES, urlDataBody } from "../src/write/urldata";
 
 export const TOKEN = "test-token";
 
@@ -103,4 +109,15 @@ export async function capturingErrors<T>(fn: () => Promise<T>): Promise<[T, stri
   } finally {
     logged.mockRestore();
   }
+}
+
+/** A streamed /data body built from a plan and its rows, as text: the reading the differential tests hold the other forms to. */
+export function answerText(description: Description, plan: QueryPlan, rows: RowBatches | MixedRowBatches): Promise<string> {
+  const body = urlDataBody(
+    plan.header,
+    answerRows(description, plan, rows, { pieceBytes: PIECE_BYTES }),
+    async () => void (await rows.return(undefined)),
+    "t",
+  );
+  return new Response(body).text();
 }

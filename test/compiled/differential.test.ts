@@ -16,10 +16,10 @@ import { tableRows } from "../../src/formats/rows";
 import type { TableEntry } from "../../src/model";
 import { answerQuery } from "../../src/query/answer";
 import { planQuery } from "../../src/query/pipeline";
-import { answerRows } from "../../src/query/project";
 import type { DataRequest } from "../../src/request/schemas";
-import { answerStream, PIECE_BYTES, urlDataBody } from "../../src/write/urldata";
+import { answerStream } from "../../src/write/urldata";
 import { type GenRequest, genRequest, genTable, tableFiles } from "../generators";
+import { answerText } from "../helpers";
 
 const config: Config = readConfig(env);
 const entryOf = (key: string): TableEntry => ({
@@ -50,13 +50,7 @@ async function streamed(entry: TableEntry, req: DataRequest, dateFormat: GenRequ
   const byteRows = bytes_ ? tableByteRows(bytes, description) : null;
   if (byteRows) bytewise++;
   const rows = byteRows ?? tableRows(bytes, description);
-  const body = urlDataBody(
-    plan.header,
-    answerRows(description, plan, rows, { pieceBytes: PIECE_BYTES }),
-    async () => void (await rows.return(undefined)),
-    "t",
-  );
-  return new Response(body).text();
+  return answerText(description, plan, rows);
 }
 
 /** The answer from the compiled form (answerQuery with it), or null when the file answered. */

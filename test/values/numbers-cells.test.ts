@@ -11,19 +11,17 @@ import { describeTable } from "../../src/catalog/describe";
 import { compileTable } from "../../src/compiled/compile";
 import { compiledForm } from "../../src/compiled/serve";
 import { type Config, readConfig } from "../../src/config/config";
-import { CELL_ESCAPED, CELL_PLAIN } from "../../src/formats/byte-records";
 import { tableByteRows } from "../../src/formats/byte-rows";
 import { tableRows } from "../../src/formats/rows";
-import type { ByteRecords, Column, Description, NumberFormat, TableEntry } from "../../src/model";
+import type { Column, Description, NumberFormat, TableEntry } from "../../src/model";
 import { answerQuery, answerValues } from "../../src/query/answer";
 import { byteWritersFor, cellWritersFor } from "../../src/query/cells";
 import { convertersFor, planQuery } from "../../src/query/pipeline";
-import { answerRows } from "../../src/query/project";
 import type { DataRequest } from "../../src/request/schemas";
 import { ByteBuilder } from "../../src/streams/byte-builder";
 import { NUMBER_FORMATS, numberShape } from "../../src/values/numbers";
-import { PIECE_BYTES, urlDataBody } from "../../src/write/urldata";
-import { clearBucket, post, put, table } from "../helpers";
+import { answerText, clearBucket, post, put, table } from "../helpers";
+import { oneCellRecord } from "../records";
 
 const SEED = 20260620;
 const config: Config = readConfig(env);
@@ -306,17 +304,7 @@ function described(c: (typeof COLUMNS)[number]): Description {
 /** What the byte writer answers for one cell, as the scanner hands it (plain, or quoted with doubled quotes). */
 function byByteWriter(d: Description, text: string): string {
   const writers = byteWritersFor(d, cellWritersFor(d));
-  const escaped = text.includes('"');
-  const buf = new TextEncoder().encode(escaped ? text.replaceAll('"', '""') : text);
-  const rec: ByteRecords = {
-    buf,
-    count: 1,
-    cells: 1,
-    first: Int32Array.of(0, 1),
-    start: Int32Array.of(0),
-    end: Int32Array.of(buf.length),
-    kind: Uint8Array.of(escaped ? CELL_ESCAPED : CELL_PLAIN),
-  };
+  const rec = oneCellRecord(text);
   const out = new ByteBuilder(64);
   writers[0](out, rec, 0);
   return new TextDecoder().decode(out.take());
@@ -352,13 +340,7 @@ async function streamed(entry: TableEntry, bytewise: boolean): Promise<unknown[]
   const byteRows = bytewise ? tableByteRows(bytes, description) : null;
   if (bytewise) expect(byteRows).not.toBeNull();
   const rows = byteRows ?? tableRows(bytes, description);
-  const body = urlDataBody(
-    plan.header,
-    answerRows(description, plan, rows, { pieceBytes: PIECE_BYTES }),
-    async () => void (await rows.return(undefined)),
-    "t",
-  );
-  return JSON.parse(await new Response(body).text()) as unknown[][];
+  return JSON.parse(await answerText(description, plan, rows)) as unknown[][];
 }
 
 describe("property: for any cells after the sample, the text reading, the byte reading and the compiled form answer the same values", () => {

@@ -5,10 +5,9 @@
 // → never true for a row formats/report-layout.ts takes for totals).
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CELL_ESCAPED, CELL_PLAIN } from "../../src/formats/byte-records";
 import { plainlyData } from "../../src/formats/byte-rows";
 import { isTotalsRow, TOTAL_LABELS } from "../../src/formats/report-layout";
-import type { ByteRecords, Column, ColumnType, Description } from "../../src/model";
+import type { Column, ColumnType, Description } from "../../src/model";
 import { byteWritersFor, cellWritersFor } from "../../src/query/cells";
 import { ByteBuilder } from "../../src/streams/byte-builder";
 import {
@@ -22,6 +21,7 @@ import {
   fastDateTimeAt,
 } from "../../src/values/dates";
 import { jsonNumberAsIs, jsonNumberAsIsAt } from "../../src/values/numbers";
+import { oneCellRecord } from "../records";
 
 const utf8 = new TextEncoder();
 const RUNS = { numRuns: 3000, seed: 2323 };
@@ -106,21 +106,6 @@ describe("twins: values/numbers.ts jsonNumberAsIs on text and on bytes", () => {
   });
 });
 
-/** One cell as the scanner hands it: plain, or quoted with its quotes doubled. */
-function record(text: string): ByteRecords {
-  const escaped = text.includes('"');
-  const buf = utf8.encode(escaped ? text.replaceAll('"', '""') : text);
-  return {
-    buf,
-    count: 1,
-    cells: 1,
-    first: Int32Array.of(0, 1),
-    start: Int32Array.of(0),
-    end: Int32Array.of(buf.length),
-    kind: Uint8Array.of(escaped ? CELL_ESCAPED : CELL_PLAIN),
-  };
-}
-
 function oneColumn(type: ColumnType, slashOrder: "dmy" | "mdy"): Description {
   const column: Column = { code: "V", name: "v", type, slashOrder };
   return { reader: null as never, keys: ["v"], header: ["v"], columns: [column], decimalComma: false };
@@ -156,7 +141,7 @@ describe("twins: query/cells.ts byte writers answer what the text writers answer
         const byteWriter = byteWritersFor(d, [textWriter])[0];
         fc.assert(
           fc.property(text, (t) => {
-            const rec = record(t);
+            const rec = oneCellRecord(t);
             expect(written((out) => byteWriter(out, rec, 0))).toBe(written((out) => textWriter(out, t)));
           }),
           { ...RUNS, numRuns: 1500 },
@@ -189,7 +174,7 @@ describe("twins: formats/byte-rows.ts plainlyData never lets a totals row by", (
       fc.property(first, (cell) => {
         if (!isTotalsRow([cell, "1"], [false, true])) return;
         totals++;
-        expect(plainlyData(record(cell), 0)).toBe(false);
+        expect(plainlyData(oneCellRecord(cell), 0)).toBe(false);
       }),
       { ...RUNS, numRuns: 5000 },
     );
@@ -198,7 +183,8 @@ describe("twins: formats/byte-rows.ts plainlyData never lets a totals row by", (
 
   it("lets the usual data rows by", () => {
     for (const cell of ["1", "Moscow", "ООО Ромашка", "Tomsk", "Грузия", "2024-01-01", "Acme"])
-      expect(plainlyData(record(cell), 0)).toBe(!/^(To|Gr)/.test(cell));
-    for (const cell of ["", " x", "\u00a0x", "Итого", "всего", "TOTAL", "summe", "Razem"]) expect(plainlyData(record(cell), 0)).toBe(false);
+      expect(plainlyData(oneCellRecord(cell), 0)).toBe(!/^(To|Gr)/.test(cell));
+    for (const cell of ["", " x", "\u00a0x", "Итого", "всего", "TOTAL", "summe", "Razem"])
+      expect(plainlyData(oneCellRecord(cell), 0)).toBe(false);
   });
 });
