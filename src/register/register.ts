@@ -159,15 +159,15 @@ async function sendConnector(
   fields: Item,
   listed: Set<string> | null,
   required: Set<string>,
-): Promise<unknown> {
+): Promise<{ result: unknown; sent: string[] }> {
   try {
-    return await portal.call(method, { ...params, fields });
+    return { result: await portal.call(method, { ...params, fields }), sent: Object.keys(fields) };
   } catch (err) {
     const unlisted = listed ? Object.keys(fields).filter((k) => !listed.has(k) && !required.has(k)) : [];
     if (!(err instanceof PortalError) || err.code !== "VALIDATION_UNKNOWN_PARAMETERS" || unlisted.length === 0) throw err;
     const known = Object.fromEntries(Object.entries(fields).filter(([k]) => !unlisted.includes(k)));
-    if (Object.keys(known).length === 0) return true;
-    return portal.call(method, { ...params, fields: known });
+    if (Object.keys(known).length === 0) return { result: true, sent: [] };
+    return { result: await portal.call(method, { ...params, fields: known }), sent: Object.keys(known) };
   }
 }
 
@@ -194,24 +194,28 @@ async function registerConnector({ portal, opts, dry, base, note }: Run): Promis
   const existing = connectors.find((c) => c.urlCheck === desired.urlCheck) ?? connectors.find((c) => c.title === opts.title);
   let connectorId: number;
   if (!existing) {
-    connectorId = dry ? 0 : idOf(await sendConnector(portal, "biconnector.connector.add", {}, desired, listed, required));
+    connectorId = dry ? 0 : idOf((await sendConnector(portal, "biconnector.connector.add", {}, desired, listed, required)).result);
     note("connector", dry ? "would create" : "created", `${opts.title} → ${base}`);
   } else {
     connectorId = idOf(existing);
     // A key the list does not show (the logo, a field of a newer portal) is not taken for a change.
     const changed = differs(existing, desired).filter((k) => existing[k] !== undefined);
-    if (changed.length > 0) {
-      if (!dry)
-        await sendConnector(
-          portal,
-          "biconnector.connector.update",
-          { id: connectorId },
-          Object.fromEntries(changed.map((k) => [k, desired[k]])),
-          listed,
-          required,
-        );
-      note("connector", dry ? "would update" : "updated", changed.join(", "));
-    } else note("connector", "unchanged");
+    // What this portal refuses to take (an optional key it does not know) is no change to report on every run.
+    const sent =
+      changed.length === 0 || dry
+        ? changed
+        : (
+            await sendConnector(
+              portal,
+              "biconnector.connector.update",
+              { id: connectorId },
+              Object.fromEntries(changed.map((k) => [k, desired[k]])),
+              listed,
+              required,
+            )
+          ).sent;
+    if (sent.length > 0) note("connector", dry ? "would update" : "updated", sent.join(", "));
+    else note("connector", "unchanged");
   }
 
   return { connectorId, existed: existing !== undefined };

@@ -229,6 +229,22 @@ describe.each(GENERATIONS)("setup on a %s portal", (generation) => {
   });
 });
 
+describe("a connector key the portal shows but does not take", () => {
+  it("is no change: nothing is sent again, and the line says unchanged", async () => {
+    const p = await freshPortalOf({ generation: "older" });
+    await run(p);
+    // An older portal that lists supportMapping (as a newer revision of connector.get shows it) but refuses it in update.
+    p.connectors[0].supportMapping = false;
+    const writes = () => p.calls.filter((c) => /\.(add|update|delete)$/.test(c)).length;
+    const before = writes();
+    const s = await run(p);
+    expect(s.lines[0]).toEqual({ object: "connector", outcome: "unchanged" });
+    // One update was tried and refused (VALIDATION_UNKNOWN_PARAMETERS); nothing was left to send.
+    expect(writes()).toBe(before + 1);
+    expect((await run(p)).lines[0]).toEqual({ object: "connector", outcome: "unchanged" });
+  });
+});
+
 describe("npm run setup (CLI)", () => {
   const cli = (args: string[]) =>
     new Promise<{ code: number; out: string }>((resolve) => {
