@@ -17,6 +17,7 @@
 import "./check-node.mjs";
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BUCKET_NAME } from "./wrangler-config.mjs";
@@ -30,7 +31,8 @@ const GENERATED = ["CONNECTOR_TOKEN", "UPLOAD_TOKEN"];
 const USAGE = `Usage: npm run deploy -- [--portal URL] [--client-id ID] [--set NAME=value …] [--dry-run]
   --portal URL        the portal's address, e.g. https://example.bitrix24.com (PORTAL_URL)
   --client-id ID      the local application's client_id, once the portal showed it (BITRIX_CLIENT_ID)
-  --set NAME=value    set one setting (${SETTINGS.join(", ")}) without deploying
+  --set NAME=value    set one setting (${SETTINGS.join(", ")}) without deploying;
+                      NAME=- reads the value from standard input (a token stays out of the shell's history)
   --url URL           the Worker's address, when it is served on your own domain rather than workers.dev
   --dry-run           print every step and change nothing`;
 
@@ -138,7 +140,9 @@ function main(argv) {
     // The value is never echoed: it may be a token.
     if (eq < 1 || !SETTINGS.includes(name))
       throw new Stop(`--set takes NAME=value with NAME one of ${SETTINGS.join(", ")} (got "${eq < 0 ? "a value without NAME=" : name}").`);
-    given[name] = pair.slice(eq + 1);
+    const value = pair.slice(eq + 1);
+    given[name] = value === "-" ? readFileSync(0, "utf8").trim() : value;
+    if (given[name] === "") throw new Stop(`--set ${name}: the value is empty.`);
   }
   if (values.portal) given.PORTAL_URL = values.portal;
   if (values["client-id"]) given.BITRIX_CLIENT_ID = values["client-id"];
@@ -169,9 +173,15 @@ function main(argv) {
     );
   const have = listed ?? new Set();
   const secrets = { ...given };
+  /** The tokens this run made up (only those are announced; a value given with --set is never printed). */
+  const madeUp = new Set();
   if (!onlySet) {
     if (url && !given.WORKER_URL && !have.has("WORKER_URL")) secrets.WORKER_URL = url;
-    for (const name of GENERATED) if (!have.has(name) && !(name in secrets)) secrets[name] = randomBytes(32).toString("base64url");
+    for (const name of GENERATED) {
+      if (have.has(name) || name in secrets) continue;
+      secrets[name] = randomBytes(32).toString("base64url");
+      madeUp.add(name);
+    }
   }
   for (const [name, value] of Object.entries(secrets)) {
     const r = change(dry, ["secret", "put", name], `setting ${name}`, { input: value });
@@ -183,7 +193,7 @@ function main(argv) {
   const printable = !(process.env.CI || process.env.WORKERS_CI);
   console.log(`
 Done${dry ? " (dry run)" : ""}. The Worker: ${shown}
-${GENERATED.filter((n) => n in secrets && !dry)
+${GENERATED.filter((n) => madeUp.has(n) && !dry)
   .map((n) =>
     printable
       ? `${n} was set to a new random value: ${secrets[n]}\n  (keep it: ${n === "CONNECTOR_TOKEN" ? "the app page registers it with the portal for you; the command line needs it" : "npm run upload needs it"}; it is not shown again)`

@@ -64,6 +64,18 @@ if (args[0] === "whoami") {
   };
 }
 
+function deployWithInput(bin: string, args: string[], input: string): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [join(root, "scripts", "deploy.mjs"), ...args],
+      { cwd: root, env: { ...process.env, CI: undefined, WORKERS_CI: undefined, WRANGLER: bin } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
+    );
+    child.stdin!.end(input);
+  });
+}
+
 function deploy(
   bin: string,
   args: string[] = [],
@@ -187,6 +199,18 @@ describe("npm run deploy", () => {
       ["secret put BITRIX_CLIENT_ID", "local.6751a3c2e4b7f1.48291735"],
       ["secret put PORTAL_URL", "https://example.bitrix24.com"],
     ]);
+  });
+
+  it("--set NAME=- reads the value from standard input, so a token never sits in argv or the shell's history", async () => {
+    const w = stubWrangler({ bucket: true, secrets: ["CONNECTOR_TOKEN", "UPLOAD_TOKEN", "WORKER_URL"] });
+    const r = await deployWithInput(w.bin, ["--set", "CONNECTOR_TOKEN=-"], "new-token-4417,old-token-2290\n");
+    expect(r.code).toBe(0);
+    expect(w.calls().map((c) => [c.args.join(" "), c.stdin])).toEqual([
+      ["whoami", ""],
+      ["secret list --format json", ""],
+      ["secret put CONNECTOR_TOKEN", "new-token-4417,old-token-2290"],
+    ]);
+    expect(r.out).not.toContain("new-token-4417");
   });
 
   it.each([
