@@ -11,12 +11,9 @@
 
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { Miniflare } from "miniflare";
-import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
 import { phpEncode } from "../test/helper-server";
-import { DURABLE_OBJECTS, workerdPids, workerModules } from "../test/setup/worker";
+import { drainStdio, startWorker, workerdPids } from "../test/setup/worker";
 
 const TOKEN = "bench-token";
 const CUTOFF_MS = Number(process.env.CUTOFF_MS ?? 70_000);
@@ -43,29 +40,17 @@ const server = createServer((_req, res) => {
 await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
 const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
 
-const mf = new Miniflare({
-  // Listed, not discovered: Miniflare refuses to walk a bundle with a dynamic import (unzipit's worker_threads branch, never taken in workerd).
-  modules: await workerModules(),
-  compatibilityDate: COMPATIBILITY_DATE,
-  compatibilityFlags: COMPATIBILITY_FLAGS,
-  r2Buckets: ["DATA"],
-  durableObjects: DURABLE_OBJECTS,
-  bindings: {
+const { mf, url, bucket } = await startWorker(
+  {
     CONNECTOR_TOKEN: TOKEN,
     UPLOAD_TOKEN: TOKEN,
     URL_ALLOWED_HOSTS: new URL(origin).host,
     URL_TABLES: JSON.stringify([{ code: "trickle", title: "Trickle", url: `${origin}/t.csv`, format: "csv" }]),
   },
-  host: "127.0.0.1",
-  port: 0,
-  handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-    stdout.resume();
-    stderr.resume();
-  },
-});
-const url = (await mf.ready).href.replace(/\/$/, "");
+  0,
+  { handleRuntimeStdio: drainStdio },
+);
 const pid = workerdPids()[0];
-const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
 const put = async (key: string, data: string | Uint8Array) => {
   const buf = typeof data === "string" ? new TextEncoder().encode(data) : data;
   await bucket.put(key, buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);

@@ -1,9 +1,7 @@
 import { readFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
-import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../scripts/wrangler-config.mjs";
-import { DURABLE_OBJECTS, workerdPids, workerModules } from "../test/setup/worker";
+import type { Miniflare } from "miniflare";
+import { drainStdio, startWorker, workerdPids } from "../test/setup/worker";
 
 export const TOKEN = "pull-token";
 
@@ -18,25 +16,12 @@ export interface Workerd {
 }
 
 export async function startWorkerd(): Promise<Workerd> {
-  const mf = new Miniflare({
-    modules: await workerModules(),
-    compatibilityDate: COMPATIBILITY_DATE,
-    compatibilityFlags: COMPATIBILITY_FLAGS,
-    r2Buckets: ["DATA"],
-    durableObjects: DURABLE_OBJECTS,
+  const { mf, url, bucket } = await startWorker({ CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN }, 0, {
     unsafeTriggerHandlers: true,
-    bindings: { CONNECTOR_TOKEN: TOKEN, UPLOAD_TOKEN: TOKEN },
-    host: "127.0.0.1",
-    port: 0,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.resume();
-      stderr.resume();
-    },
+    handleRuntimeStdio: drainStdio,
   });
-  const url = (await mf.ready).href.replace(/\/$/, "");
   const pid = workerdPids()[0];
   if (!pid) throw new Error("workerd's process was not found");
-  const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
   return {
     mf,
     url,

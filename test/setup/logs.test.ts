@@ -3,10 +3,9 @@
 // answers, fails mid-answer and compiles. The log is workerd's own output.
 
 import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../../scripts/wrangler-config.mjs";
-import { DURABLE_OBJECTS, workerModules } from "./worker";
+import { startWorker } from "./worker";
 
 const CONNECTOR = "zq-connector-token-3381";
 const UPLOAD = "zq-upload-token-5527";
@@ -18,20 +17,11 @@ let url: string;
 let log = "";
 
 beforeAll(async () => {
-  mf = new Miniflare({
-    modules: await workerModules(),
-    compatibilityDate: COMPATIBILITY_DATE,
-    compatibilityFlags: COMPATIBILITY_FLAGS,
-    r2Buckets: ["DATA"],
-    durableObjects: DURABLE_OBJECTS,
-    bindings: { CONNECTOR_TOKEN: CONNECTOR, UPLOAD_TOKEN: UPLOAD },
-    host: "127.0.0.1",
-    port: 0,
+  ({ mf, url } = await startWorker({ CONNECTOR_TOKEN: CONNECTOR, UPLOAD_TOKEN: UPLOAD }, 0, {
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       for (const s of [stdout, stderr]) s.on("data", (c: Buffer) => (log += c.toString("utf8")));
     },
-  });
-  url = (await mf.ready).href.replace(/\/$/, "");
+  }));
 });
 afterAll(async () => {
   await mf.dispose();

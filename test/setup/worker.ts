@@ -2,8 +2,9 @@
 
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { build } from "esbuild";
-import { Miniflare } from "miniflare";
+import { Miniflare, type MiniflareOptions } from "miniflare";
 import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from "../../scripts/wrangler-config.mjs";
 
 /** The Worker bundled as wrangler would (ESM, workerd conditions). */
@@ -54,7 +55,20 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startWorker(bindings: Record<string, string>, port = 0): Promise<{ mf: Miniflare; url: string; bucket: R2Bucket }> {
+/** What a caller may add to the Worker's Miniflare: its own stdio handling, the test-only trigger endpoints. */
+export type WorkerOptions = Partial<Pick<MiniflareOptions, "handleRuntimeStdio" | "unsafeTriggerHandlers">>;
+
+/** workerd's output read and dropped (a benchmark's workerd must not block on a full pipe). */
+export function drainStdio(stdout: Readable, stderr: Readable): void {
+  stdout.resume();
+  stderr.resume();
+}
+
+export async function startWorker(
+  bindings: Record<string, string>,
+  port = 0,
+  options: WorkerOptions = {},
+): Promise<{ mf: Miniflare; url: string; bucket: R2Bucket }> {
   const mf = new Miniflare({
     modules: await workerModules(),
     compatibilityDate: COMPATIBILITY_DATE,
@@ -64,6 +78,7 @@ export async function startWorker(bindings: Record<string, string>, port = 0): P
     bindings,
     host: "127.0.0.1",
     port,
+    ...options,
   });
   const url = (await mf.ready).href.replace(/\/$/, "");
   const bucket = (await mf.getR2Bucket("DATA")) as unknown as R2Bucket;
